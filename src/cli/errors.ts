@@ -1,0 +1,99 @@
+// Typed failures. Every error a user can cause or meet is one of these; the error boundary in
+// cli/main.ts turns them into a message, a fix and an exit code. Anything else is a bug.
+
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  preflight: 3,
+  refused: 4,
+  interrupted: 130,
+} as const;
+
+export interface ErrorDetails {
+  /** What the user can do about it, one or more lines. */
+  fix?: string | string[];
+  /** Extra lines shown under the message (a stderr tail, a list of findings). */
+  details?: string[];
+  /** Process exit code. */
+  exitCode?: number;
+}
+
+export class MeshupError extends Error {
+  readonly fix: string[];
+  readonly details: string[];
+  readonly exitCode: number;
+
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.fix = opts.fix === undefined ? [] : Array.isArray(opts.fix) ? opts.fix : [opts.fix];
+    this.details = opts.details ?? [];
+    this.exitCode = opts.exitCode ?? ExitCode.failed;
+  }
+}
+
+/** Bad flags, arguments or names. */
+export class UsageError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.usage, ...opts });
+  }
+}
+
+/** A profile, addon or config file that does not parse or validate; carries file:line:col. */
+export class ConfigError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.usage, ...opts });
+  }
+}
+
+/** The machine cannot run what was asked (too little memory, Docker stopped, a missing tool). */
+export class PreflightError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.preflight, ...opts });
+  }
+}
+
+/** A program meshup needs is not on PATH. */
+export class ToolMissingError extends PreflightError {
+  constructor(
+    readonly tool: string,
+    hint: string,
+  ) {
+    super(`${tool} was not found on PATH`, { fix: hint });
+  }
+}
+
+/** A kube context meshup must not change. */
+export class ContextRefusedError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.refused, ...opts });
+  }
+}
+
+/** An external command that failed: which step, which command, what it said. */
+export class CommandFailedError extends MeshupError {
+  constructor(
+    message: string,
+    readonly commandLine: string,
+    readonly stderrTail: string[],
+    readonly commandExitCode: number | undefined,
+    opts: ErrorDetails = {},
+  ) {
+    super(message, {
+      ...opts,
+      details: [`command: ${commandLine}`, ...(stderrTail.length ? ['output:', ...stderrTail.map((l) => `  ${l}`)] : []), ...(opts.details ?? [])],
+    });
+  }
+}
+
+/** Ctrl-C or SIGTERM. */
+export class InterruptedError extends MeshupError {
+  constructor() {
+    super('Interrupted', { exitCode: ExitCode.interrupted });
+  }
+}
+
+export function isMeshupError(e: unknown): e is MeshupError {
+  return e instanceof MeshupError;
+}

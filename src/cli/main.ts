@@ -1,0 +1,168 @@
+// argv → command. Declares every command and flag with help and examples, loads a command's
+// code only when it runs (so --version and --help stay fast), and is the one error boundary.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { Runner } from '../exec/runner.js';
+import type { Flags } from '../config/resolve.js';
+import { createApp, type App } from './app.js';
+import { ExitCode, InterruptedError } from './errors.js';
+import { formatError } from './report.js';
+import { colorEnabled, processIO, type IO } from '../ui/io.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+type Action = (app: App, ...args: never[]) => Promise<void>;
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function clusterOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--provider <name>', 'cluster provider').choices(['minikube', 'kind', 'existing', 'kwok']))
+    .option('--name <cluster>', 'cluster name (minikube profile, kind or kwok cluster)')
+    .option('--allow-context <name>', 'allow changing this non-local context (repeatable)', collect);
+}
+
+function meshOptions(cmd: Command): Command {
+  return cmd
+    .option('-p, --profile <name|file>', 'meshup profile: default, demo, minimal, or a file')
+    .option('--addons <list>', 'comma-separated addons, e.g. kiali,prometheus ("" for none)')
+    .option('--namespaces <list>', 'namespaces to enable sidecar injection in')
+    .option('--istio-version <version>', 'Istio release to install')
+    .option('--istio-dir <dir>', 'use an extracted Istio release on disk (offline)')
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from');
+}
+
+export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: App, fn: () => Promise<void>) => Promise<void>): Command {
+  const program = new Command('meshup');
+  const action =
+    (load: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const flags = cmd.optsWithGlobals<Flags>();
+      const app = start(flags);
+      const fn = await load();
+      await run(app, () => fn(app, ...(args.slice(0, -2) as never[])));
+    };
+
+  program
+    .description('A working Istio service mesh on a local Kubernetes cluster, with one command.')
+    .version(pkg.version, '-V, --version', 'print the meshup version')
+    .option('--context <name>', 'kube context to use (pinned on every kubectl and istioctl call)')
+    .option('-c, --config <file>', 'config file (default: ./meshup.yaml when present)')
+    .option('--dry-run', 'run read-only probes; print every changing command instead of running it')
+    .option('--json', 'print one JSON document on stdout; logs go to stderr')
+    .option('-v, --verbose', 'echo every command meshup runs')
+    .option('-y, --yes', 'never prompt; take defaults and confirm')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText(
+      'after',
+      examples('meshup up', 'meshup up --provider kind --profile demo --yes', 'meshup up --provider kwok --profile demo --addons prometheus,kiali', 'meshup status', 'meshup down'),
+    );
+
+  meshOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh')))
+    .option('--kubernetes-version <v>', 'Kubernetes version for a new cluster')
+    .option('--cpus <n>', 'CPUs for a new cluster (default: the profile\'s, plus addons)')
+    .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
+    .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
+    .option('--force', 'go on even when the preflight finds too few resources')
+    .option('--timeout <duration>', 'how long to wait for readiness', '10m')
+    .addHelpText(
+      'after',
+      examples(
+        'meshup up                                   # asks in a terminal, defaults otherwise',
+        'meshup up --provider kind --profile demo --yes',
+        'meshup up --provider minikube --addons kiali,prometheus --namespaces default,shop',
+        'meshup up --provider existing --context docker-desktop',
+        'meshup up --dry-run                         # print what it would do',
+      ),
+    )
+    .action(action(async () => (await import('../commands/up.js')).up));
+
+  clusterOptions(program.command('down').description('remove the mesh and delete the cluster meshup created'))
+    .option('--keep-cluster', 'remove only the mesh; keep the cluster')
+    .option('--purge-crds', "also delete Istio's CRDs (and so every Istio resource)")
+    .addHelpText('after', examples('meshup down', 'meshup down --keep-cluster', 'meshup down --keep-cluster --purge-crds --yes'))
+    .action(action(async () => (await import('../commands/down.js')).down));
+
+  clusterOptions(program.command('status').description('show the cluster, the mesh and the addons'))
+    .addHelpText('after', examples('meshup status', 'meshup status --json'))
+    .action(action(async () => (await import('../commands/status.js')).status));
+
+  const profiles = program
+    .command('profiles')
+    .description('list the bundled profiles')
+    .addHelpText('after', examples('meshup profiles', 'meshup profiles show demo', 'meshup profiles --json'))
+    .action(action(async () => (await import('../commands/profiles.js')).listProfiles));
+  profiles
+    .command('show <name>')
+    .description('print a profile')
+    .addHelpText('after', examples('meshup profiles show default', 'meshup profiles show ./my-profile.yaml'))
+    .action(action(async () => (await import('../commands/profiles.js')).showProfile));
+
+  meshOptions(clusterOptions(program.command('doctor').description('check this machine for what the chosen setup needs')))
+    .addHelpText('after', examples('meshup doctor', 'meshup doctor --provider kind --profile demo', 'meshup doctor --json'))
+    .action(action(async () => (await import('../commands/doctor.js')).doctor));
+
+  program
+    .command('schema [kind]')
+    .description('print the JSON Schema of profile, addon or config files')
+    .addHelpText('after', examples('meshup schema config > meshup.schema.json', 'meshup schema profile'))
+    .action(action(async () => (await import('../commands/schema.js')).schema));
+
+  return program;
+}
+
+export async function main(argv: string[], io: IO = processIO()): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    controller.abort();
+    if (interrupts === 1) io.stderr.write('\nStopping (press Ctrl-C again to stop waiting)...\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const runners: Runner[] = [];
+  let color = colorEnabled(io, !argv.includes('--no-color'));
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  let exitCode: number = ExitCode.ok;
+  try {
+    const { Output } = await import('../ui/output.js');
+    const program = buildProgram(
+      io,
+      (flags) => {
+        color = colorEnabled(io, flags.color);
+        verbose = !!flags.verbose;
+        return createApp(io, new Output(io, !!flags.json, color), controller.signal, flags, pkg.version, (r) => runners.push(r));
+      },
+      async (_app, fn) => fn(),
+    );
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (with "did you mean") already.
+      exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : ExitCode.usage;
+    } else {
+      const err = controller.signal.aborted ? new InterruptedError() : e;
+      const { Chalk } = await import('chalk');
+      const paint = new Chalk({ level: color ? 1 : 0 });
+      const { text, exitCode: code } = formatError(err, paint, verbose);
+      io.stderr.write(`${text}\n`);
+      exitCode = code;
+    }
+  } finally {
+    await Promise.all(runners.map((r) => r.stopAll()));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return exitCode;
+}

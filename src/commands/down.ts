@@ -1,0 +1,60 @@
+// meshup down: delete the cluster meshup created (after confirmation), or with --keep-cluster
+// remove only the mesh. A cluster meshup did not create is never deleted.
+import type { App } from '../cli/app.js';
+import { MeshupError } from '../cli/errors.js';
+import { forgetCreated, wasCreatedByMeshup } from '../state/record.js';
+import { confirmOrRefuse } from '../ui/confirm.js';
+import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { uninstallMesh } from '../istio/uninstall.js';
+
+interface DownFlags {
+  keepCluster?: boolean;
+  purgeCrds?: boolean;
+}
+
+export async function down(app: App): Promise<void> {
+  const flags = app.flags as DownFlags;
+  const o = await loadOptions(app);
+  o.provider ??= defaultProvider(o, app.io.env);
+  const runner = app.runner();
+  const target = await resolveTarget(runner, o);
+  const p = target.provider;
+
+  if (flags.keepCluster || p.name === 'existing') {
+    if (!flags.keepCluster) {
+      throw new MeshupError(`meshup did not create the cluster of context "${target.context}" and will not delete it`, {
+        fix: 'Remove only the mesh with: meshup down --keep-cluster',
+      });
+    }
+    const status = await p.status(runner, o);
+    if (status.state !== 'running') {
+      throw new MeshupError(`The ${p.name} cluster "${o.clusterName}" is ${status.state}; there is no mesh to remove`, { fix: 'Start it first (meshup up), or delete it: meshup down' });
+    }
+    if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove Istio${flags.purgeCrds ? ' and its CRDs' : ''} from context ${target.context}?`))) return;
+    const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l) });
+    app.out.result({ context: target.context, removed, dryRun: o.dryRun });
+    app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);
+    return;
+  }
+
+  const status = await p.status(runner, o);
+  if (status.state === 'absent') {
+    await forgetCreated(app.io.env, p.name, o.clusterName);
+    app.out.result({ cluster: o.clusterName, provider: p.name, deleted: false, reason: 'absent' });
+    app.out.print(`No ${p.name} cluster "${o.clusterName}"; nothing to delete.`);
+    return;
+  }
+  if (!(await wasCreatedByMeshup(app.io.env, p.name, o.clusterName))) {
+    throw new MeshupError(`meshup did not create the ${p.name} cluster "${o.clusterName}" and will not delete it`, {
+      fix: [`Remove only the mesh: meshup down --keep-cluster`, `or delete it yourself if you are sure (${p.name === 'kind' ? `kind delete cluster --name ${o.clusterName}` : p.name === 'minikube' ? `minikube delete -p ${o.clusterName}` : `kwokctl delete cluster --name ${o.clusterName}`})`],
+    });
+  }
+  if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Delete the ${p.name} cluster "${o.clusterName}" and everything in it?`))) {
+    app.out.print('Nothing deleted.');
+    return;
+  }
+  await p.delete(runner, o);
+  if (!o.dryRun) await forgetCreated(app.io.env, p.name, o.clusterName);
+  app.out.result({ cluster: o.clusterName, provider: p.name, deleted: !o.dryRun, dryRun: o.dryRun });
+  app.out.print(o.dryRun ? `Dry run: would delete ${p.name} cluster "${o.clusterName}".` : `Deleted ${p.name} cluster "${o.clusterName}".`);
+}

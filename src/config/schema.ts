@@ -1,0 +1,113 @@
+// The shapes of profiles, addons and meshup.yaml: one source for the TypeScript types, the
+// validation with file:line:col errors (config/load.ts) and the published JSON Schema
+// (schema/*.json, written by `meshup schema`).
+import { z } from 'zod';
+import { QUANTITY_PATTERN } from './quantity.js';
+
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -)');
+const size = z
+  .union([z.number().int().positive(), z.string().regex(new RegExp(QUANTITY_PATTERN), 'must be a size such as 8g, 8192m or 8Gi')])
+  .describe('A size: a number of MiB, or a string such as "8g", "8192m", "8Gi"');
+const port = z.number().int().min(1).max(65535);
+const nodePort = z.number().int().min(30000).max(32767).describe('A NodePort in the default range 30000-32767');
+
+export const PROVIDERS = ['minikube', 'kind', 'existing', 'kwok'] as const;
+export const providerName = z.enum(PROVIDERS);
+export type ProviderName = z.infer<typeof providerName>;
+
+export const ISTIO_PROFILES = ['default', 'demo', 'minimal', 'empty', 'ambient'] as const;
+
+export const resources = z
+  .object({
+    cpus: z.number().int().min(1).describe('CPUs the cluster needs').optional(),
+    memory: size.describe('Memory the cluster needs').optional(),
+    disk: size.describe('Free disk the cluster needs').optional(),
+  })
+  .strict();
+
+export const gateway = z
+  .object({
+    ingress: z.boolean().describe('Install the ingress gateway').optional(),
+    egress: z.boolean().describe('Install the egress gateway').optional(),
+    httpNodePort: nodePort.describe('Pinned nodePort of the gateway http2 port (kind maps it to the host)').optional(),
+    httpsNodePort: nodePort.describe('Pinned nodePort of the gateway https port').optional(),
+    hostHttpPort: port.describe('Host port that kind maps to httpNodePort').optional(),
+    hostHttpsPort: port.describe('Host port that kind maps to httpsNodePort').optional(),
+  })
+  .strict();
+
+export const mtlsMode = z.enum(['strict', 'permissive']);
+
+export const profileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name,
+    description: z.string(),
+    istio: z
+      .object({
+        profile: z.enum(ISTIO_PROFILES).describe('The built-in istioctl profile this one starts from'),
+        accessLogs: z.boolean().describe('Envoy access logs to stdout').optional(),
+        tracingSampling: z.number().min(0).max(100).describe('Percent of requests traced').optional(),
+        pilotResources: z
+          .object({ cpu: z.string(), memory: z.string() })
+          .strict()
+          .describe('istiod resource requests')
+          .optional(),
+        proxyResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('Sidecar resource requests').optional(),
+      })
+      .strict(),
+    cluster: resources.extend({ cpus: z.number().int().min(1), memory: size, disk: size }).strict(),
+    addons: z.array(name).describe('Addons enabled by default'),
+    injection: z.object({ namespaces: z.array(name) }).strict(),
+    gateway: gateway.required(),
+    mtls: mtlsMode.optional(),
+  })
+  .strict();
+export type Profile = z.infer<typeof profileSchema>;
+
+export const addonSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name,
+    description: z.string(),
+    manifest: z.string().describe('Path of the manifest inside the Istio release, e.g. samples/addons/kiali.yaml'),
+    namespace: name,
+    workloads: z
+      .array(z.string().regex(/^(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must be kind/name, e.g. deployment/kiali'))
+      .min(1),
+    dashboard: z
+      .object({ service: name, port, path: z.string().default('/') })
+      .strict()
+      .optional(),
+    dependsOn: z.array(name).default([]),
+    footprint: z
+      .object({ cpuMillis: z.number().int().min(0), memory: size })
+      .strict()
+      .describe('What the addon requests; counted in the preflight'),
+  })
+  .strict();
+export type Addon = z.infer<typeof addonSchema>;
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    provider: providerName.optional(),
+    clusterName: name.describe('Name of the minikube profile, kind or kwok cluster').optional(),
+    context: z.string().describe('Kube context for the existing provider').optional(),
+    profile: z.string().describe('A profile name from profiles/, or a path to a profile file').optional(),
+    addons: z.array(name).optional(),
+    namespaces: z.array(name).describe('Namespaces with sidecar injection').optional(),
+    istioVersion: z.string().optional(),
+    kubernetesVersion: z.string().optional(),
+    resources: resources.optional(),
+    gateway: gateway.optional(),
+    mtls: mtlsMode.optional(),
+    allowContexts: z.array(z.string()).describe('Non-local contexts meshup may change').optional(),
+    driver: z.string().describe('minikube driver (docker, hyperkit, kvm2, ...)').optional(),
+    istioMirror: z.string().url().describe('Base URL to download Istio releases from').optional(),
+  })
+  .strict();
+export type MeshupConfig = z.infer<typeof configSchema>;
+
+export const SCHEMAS = { profile: profileSchema, addon: addonSchema, config: configSchema } as const;
+export type SchemaKind = keyof typeof SCHEMAS;

@@ -1,0 +1,216 @@
+// The one place meshup starts programs. It owns dry-run, verbose echo, timeouts, Ctrl-C,
+// kube-context pinning and the translation of spawn failures and known stderr into typed errors.
+// Commands and tool modules receive a Runner; tests pass one whose PATH holds fake tools.
+import { execa, type ResultPromise } from 'execa';
+import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../cli/errors.js';
+import { installHint } from './install-hints.js';
+import { matchKnownError } from './known-errors.js';
+import { formatCommand } from './quote.js';
+
+export type ToolName = 'kubectl' | 'docker' | 'kind' | 'minikube' | 'istioctl' | 'kwokctl';
+
+/** Tools that talk to a Kubernetes API and so get the pinned --context. */
+const KUBE_TOOLS: ReadonlySet<ToolName> = new Set(['kubectl', 'istioctl']);
+
+export interface RunSpec {
+  tool: ToolName;
+  args: readonly string[];
+  /** Changes something outside meshup: printed instead of run under --dry-run. */
+  mutates?: boolean;
+  input?: string;
+  timeoutMs?: number;
+  /** Exit codes that are answers, not failures (minikube status's bitmask, say). */
+  okExitCodes?: readonly number[];
+  /** Extra environment for this call. */
+  env?: Record<string, string>;
+  /** What meshup was doing, for the error message. */
+  step?: string;
+  /** Skip --context pinning: for calls that choose no cluster (kubectl config, version --client). */
+  noContext?: boolean;
+  /** What a dry run should pretend the command printed, so later read-only logic can continue. */
+  dryRunStdout?: string;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** True when --dry-run printed the command instead of running it. */
+  skipped: boolean;
+}
+
+export interface RunnerOptions {
+  env: NodeJS.ProcessEnv;
+  dryRun?: boolean;
+  verbose?: boolean;
+  /** Where echoes and dry-run commands go (stderr in the CLI). */
+  log: (line: string) => void;
+  signal?: AbortSignal;
+  /** Paths that replace a tool's name, e.g. the istioctl of a downloaded release. */
+  binaries?: Partial<Record<ToolName, string>>;
+  defaultTimeoutMs?: number;
+}
+
+export interface CommandRecord {
+  command: string;
+  mutates: boolean;
+  skipped: boolean;
+  exitCode?: number;
+  ms?: number;
+}
+
+export class Runner {
+  readonly dryRun: boolean;
+  readonly verbose: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  /** Every command run or planned, in order; --json reports it and tests read it. */
+  readonly history: CommandRecord[] = [];
+  private context: string | undefined;
+  private readonly binaries: Partial<Record<ToolName, string>>;
+  private readonly live = new Set<ResultPromise>();
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.dryRun = opts.dryRun ?? false;
+    this.verbose = opts.verbose ?? false;
+    this.env = opts.env;
+    this.binaries = { ...opts.binaries };
+  }
+
+  /** Every later kubectl and istioctl call names this context, whatever current-context becomes. */
+  pinContext(context: string): void {
+    this.context = context;
+  }
+
+  get pinnedContext(): string | undefined {
+    return this.context;
+  }
+
+  useBinary(tool: ToolName, path: string): void {
+    this.binaries[tool] = path;
+  }
+
+  binaryFor(tool: ToolName): string {
+    return this.binaries[tool] ?? tool;
+  }
+
+  get signal(): AbortSignal | undefined {
+    return this.opts.signal;
+  }
+
+  /** The final argument list, with the pinned context for kube tools. */
+  argsFor(spec: RunSpec): string[] {
+    if (!KUBE_TOOLS.has(spec.tool) || spec.noContext) return [...spec.args];
+    if (!this.context) {
+      throw new MeshupError(`internal: ${spec.tool} called before a kube context was pinned`);
+    }
+    return ['--context', this.context, ...spec.args];
+  }
+
+  describe(spec: RunSpec): string {
+    return formatCommand(this.binaryFor(spec.tool), this.argsFor(spec), spec.input);
+  }
+
+  async run(spec: RunSpec): Promise<RunResult> {
+    this.throwIfAborted();
+    const file = this.binaryFor(spec.tool);
+    const args = this.argsFor(spec);
+    const shown = formatCommand(file, args, spec.input);
+    const record: CommandRecord = { command: shown, mutates: !!spec.mutates, skipped: false };
+    this.history.push(record);
+
+    if (spec.mutates && this.dryRun) {
+      record.skipped = true;
+      this.opts.log(`[dry-run] ${shown}`);
+      return { stdout: spec.dryRunStdout ?? '', stderr: '', exitCode: 0, skipped: true };
+    }
+    if (this.verbose) this.opts.log(`$ ${shown}`);
+
+    const started = Date.now();
+    const child = execa(file, args, {
+      input: spec.input,
+      env: { ...this.env, ...spec.env },
+      extendEnv: false,
+      reject: false,
+      stripFinalNewline: true,
+      timeout: spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 10 * 60_000,
+      cancelSignal: this.opts.signal,
+      forceKillAfterDelay: 3000,
+      maxBuffer: 256 * 1024 * 1024,
+      stdin: spec.input === undefined ? 'ignore' : 'pipe',
+    });
+    this.live.add(child);
+    const r = await child.finally(() => this.live.delete(child));
+    record.ms = Date.now() - started;
+    record.exitCode = r.exitCode;
+
+    if (r.isCanceled || this.opts.signal?.aborted) throw new InterruptedError();
+    if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(r.message ?? '') && r.exitCode === undefined) {
+      throw new ToolMissingError(file, installHint(spec.tool));
+    }
+    const exitCode = r.exitCode ?? -1;
+    const stdout = String(r.stdout ?? '');
+    const stderr = String(r.stderr ?? '');
+    if (r.timedOut) {
+      throw new CommandFailedError(
+        `${spec.step ? `${spec.step}: ` : ''}${spec.tool} did not finish within ${Math.round((spec.timeoutMs ?? 0) / 1000)}s`,
+        shown,
+        tail(stderr || stdout),
+        undefined,
+        { fix: 'Run it again with --verbose to watch it; a slow machine may need a longer --timeout' },
+      );
+    }
+    if (exitCode !== 0 && !spec.okExitCodes?.includes(exitCode)) {
+      throw this.failure(spec, shown, exitCode, stdout, stderr);
+    }
+    return { stdout, stderr, exitCode, skipped: false };
+  }
+
+  /** Starts a long-running child (a port-forward); it is stopped by stopAll() and on Ctrl-C. */
+  start(spec: RunSpec): ResultPromise {
+    this.throwIfAborted();
+    const file = this.binaryFor(spec.tool);
+    const args = this.argsFor(spec);
+    if (this.verbose) this.opts.log(`$ ${formatCommand(file, args)}`);
+    this.history.push({ command: formatCommand(file, args), mutates: !!spec.mutates, skipped: false });
+    const child = execa(file, args, {
+      env: { ...this.env, ...spec.env },
+      extendEnv: false,
+      reject: false,
+      cancelSignal: this.opts.signal,
+      forceKillAfterDelay: 3000,
+      stdin: 'ignore',
+      buffer: false,
+    });
+    this.live.add(child);
+    void child.finally(() => this.live.delete(child));
+    return child;
+  }
+
+  /** Stops every child still running; used on interrupt and before exit. */
+  async stopAll(): Promise<void> {
+    const children = [...this.live];
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.allSettled(children);
+  }
+
+  private throwIfAborted(): void {
+    if (this.opts.signal?.aborted) throw new InterruptedError();
+  }
+
+  private failure(spec: RunSpec, shown: string, exitCode: number, stdout: string, stderr: string): MeshupError {
+    const output = `${stderr}\n${stdout}`;
+    const known = matchKnownError(spec.tool, output);
+    const what = known?.message ?? `${spec.tool} exited with code ${exitCode}`;
+    return new CommandFailedError(`${spec.step ? `${spec.step}: ` : ''}${what}`, shown, tail(stderr || stdout), exitCode, {
+      fix: known?.fix ?? `Run the command above yourself to see its full output, or re-run meshup with --verbose`,
+    });
+  }
+}
+
+export function tail(text: string, lines = 8): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.length > 0)
+    .slice(-lines);
+}

@@ -1,0 +1,8 @@
+// Labels meshup puts on objects, so it can find and remove exactly what it set and nothing a
+// user set by hand (the Banzai operator's rule).
+
+/** On a namespace whose injection label meshup set. */
+export const INJECTION_MARKER = 'meshup.dev/injection';
+/** On every object of an addon meshup applied; the value is the addon's name. */
+export const ADDON_LABEL = 'meshup.dev/addon';
+export const ISTIO_NAMESPACE = 'istio-system';

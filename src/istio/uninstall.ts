@@ -1,0 +1,80 @@
+// Removing the mesh. `istioctl uninstall --purge` leaves things behind that break a later
+// install (istio/istio#38880, #38497, #27065), so meshup removes those itself, then the labels
+// it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
+// resource users wrote. Running it twice is a no-op.
+import type { Runner } from '../exec/runner.js';
+import { deleteObjects, label, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
+import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
+
+export interface UninstallOptions {
+  purgeCrds: boolean;
+  log: (line: string) => void;
+  /** An istioctl of the installed version, when one is at hand. */
+  istioctl?: string;
+}
+
+const ISTIO_CLUSTER_OBJECT = /^istio(d)?-/;
+
+export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Promise<string[]> {
+  const removed: string[] = [];
+  const [namespaces, vwc, mwc, roles, bindings, crds] = await Promise.all([
+    listObjects(runner, 'namespaces'),
+    listObjects(runner, 'validatingwebhookconfigurations'),
+    listObjects(runner, 'mutatingwebhookconfigurations'),
+    listObjects(runner, 'clusterroles'),
+    listObjects(runner, 'clusterrolebindings'),
+    opts.purgeCrds ? listObjects(runner, 'customresourcedefinitions') : Promise.resolve([] as KubeObject[]),
+  ]);
+  const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE);
+
+  if (opts.istioctl && hasIstioNs) {
+    runner.useBinary('istioctl', opts.istioctl);
+    await runner.run({ tool: 'istioctl', args: ['uninstall', '--purge', '-y'], mutates: true, step: 'Uninstalling Istio', timeoutMs: 5 * 60_000, okExitCodes: [] });
+    removed.push('istio control plane');
+  }
+
+  const webhooks = [
+    ...vwc.filter((w) => ISTIO_CLUSTER_OBJECT.test(w.metadata.name)).map((w) => `validatingwebhookconfiguration/${w.metadata.name}`),
+    ...mwc.filter((w) => ISTIO_CLUSTER_OBJECT.test(w.metadata.name)).map((w) => `mutatingwebhookconfiguration/${w.metadata.name}`),
+  ];
+  const rbac = [
+    ...roles.filter((r) => ISTIO_CLUSTER_OBJECT.test(r.metadata.name) || r.metadata.labels?.[ADDON_LABEL]).map((r) => `clusterrole/${r.metadata.name}`),
+    ...bindings.filter((r) => ISTIO_CLUSTER_OBJECT.test(r.metadata.name) || r.metadata.labels?.[ADDON_LABEL]).map((r) => `clusterrolebinding/${r.metadata.name}`),
+  ];
+  if (webhooks.length) {
+    await deleteObjects(runner, webhooks, 'Removing Istio webhook configurations');
+    removed.push(`${webhooks.length} webhook configuration(s)`);
+  }
+  if (rbac.length) {
+    await deleteObjects(runner, rbac, 'Removing Istio cluster roles');
+    removed.push(`${rbac.length} cluster role(s) and binding(s)`);
+  }
+
+  // The CA root cert is copied into every namespace and never cleaned up (#38497).
+  const rootCerts = await listObjects(runner, 'configmaps', { allNamespaces: true, selector: 'istio.io/config=true' }).catch(() => [] as KubeObject[]);
+  const certNamespaces = rootCerts.filter((c) => c.metadata.name === 'istio-ca-root-cert' && c.metadata.namespace !== ISTIO_NAMESPACE);
+  for (const c of certNamespaces) {
+    await deleteObjects(runner, ['configmap/istio-ca-root-cert'], 'Removing istio-ca-root-cert', c.metadata.namespace);
+  }
+  if (certNamespaces.length) removed.push(`istio-ca-root-cert in ${certNamespaces.length} namespace(s)`);
+
+  const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
+  for (const n of marked) {
+    await label(runner, 'namespace', n.metadata.name, { 'istio-injection': null, 'istio.io/rev': null, [INJECTION_MARKER]: null });
+  }
+  if (marked.length) removed.push(`injection labels on ${marked.map((n) => n.metadata.name).join(', ')}`);
+
+  if (hasIstioNs) {
+    await deleteObjects(runner, [`namespace/${ISTIO_NAMESPACE}`], 'Deleting the istio-system namespace');
+    removed.push('namespace istio-system');
+  }
+  await deleteObjects(runner, [`configmap/${RECORD_NAME}`], 'Forgetting the applied spec', RECORD_NAMESPACE);
+
+  const istioCrds = crds.filter((c) => /\.istio\.io$/.test(c.metadata.name));
+  if (istioCrds.length) {
+    await deleteObjects(runner, istioCrds.map((c) => `customresourcedefinition/${c.metadata.name}`), 'Deleting Istio CRDs');
+    removed.push(`${istioCrds.length} Istio CRD(s)`);
+  }
+  return removed;
+}

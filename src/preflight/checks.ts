@@ -1,0 +1,177 @@
+// The checks `up` runs first and `doctor` prints. Each yields a finding with the numbers and a
+// fix; errors stop `up` before anything is created (unless --force).
+import { createServer } from 'node:net';
+import { MeshupError, ToolMissingError } from '../cli/errors.js';
+import type { Runner, ToolName } from '../exec/runner.js';
+import { formatMiB } from '../config/quantity.js';
+import type { Options, Resources } from '../config/resolve.js';
+import type { Provider } from '../providers/types.js';
+import { dockerInfo, dockerVersion, type DockerInfo } from '../tools/docker.js';
+import { kindVersion } from '../tools/kind.js';
+import { kubectlClientVersion } from '../tools/kubectl.js';
+import { minikubeVersion } from '../tools/minikube.js';
+import type { HostFacts } from './host.js';
+
+export type FindingStatus = 'ok' | 'warn' | 'error';
+
+export interface Finding {
+  check: string;
+  status: FindingStatus;
+  message: string;
+  fix?: string;
+}
+
+/** minikube's own floor: it refuses to start below this (and warns below 1900). */
+export const MINIKUBE_MIN_MEMORY_MIB = 1800;
+export const KIND_MIN_INOTIFY = { maxUserWatches: 524288, maxUserInstances: 512 };
+
+const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> = {
+  kubectl: kubectlClientVersion,
+  docker: dockerVersion,
+  kind: kindVersion,
+  minikube: minikubeVersion,
+  kwokctl: async (r) => (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
+};
+
+export async function probeTool(runner: Runner, tool: ToolName): Promise<Finding> {
+  try {
+    const v = await VERSION_PROBES[tool]!(runner);
+    return { check: tool, status: 'ok', message: v ? `version ${v}` : 'found' };
+  } catch (e) {
+    if (e instanceof ToolMissingError) return { check: tool, status: 'error', message: 'not found on PATH', fix: e.fix[0] };
+    if (e instanceof MeshupError) return { check: tool, status: 'warn', message: `found, but its version could not be read: ${e.message}` };
+    throw e;
+  }
+}
+
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface PreflightInput {
+  runner: Runner;
+  options: Options;
+  provider: Provider;
+  need: Resources;
+  host: HostFacts;
+  /** The cluster exists already: sizes and ports were settled when it was made. */
+  clusterExists: boolean;
+  needHostPorts?: number[];
+}
+
+export interface PreflightResult {
+  findings: Finding[];
+  docker?: DockerInfo;
+}
+
+export async function runPreflight(input: PreflightInput): Promise<PreflightResult> {
+  const { runner, provider, need, host, options } = input;
+  const findings: Finding[] = [];
+  const tools: ToolName[] = ['kubectl', ...provider.tools.filter((t) => t !== 'docker')];
+  const [toolFindings, dockerResult] = await Promise.all([
+    Promise.all(tools.map((t) => probeTool(runner, t))),
+    provider.usesDocker ? dockerInfo(runner).then((d) => ({ d }), (e: unknown) => ({ e })) : Promise.resolve(undefined),
+  ]);
+  findings.push(...toolFindings);
+
+  if (host.arch !== 'x64' && host.arch !== 'arm64') {
+    findings.push({ check: 'cpu architecture', status: 'error', message: `${host.arch}: Istio ships only amd64 and arm64 builds`, fix: 'Use an amd64 or arm64 machine' });
+  } else {
+    findings.push({ check: 'cpu architecture', status: 'ok', message: host.arch === 'x64' ? 'amd64' : 'arm64' });
+  }
+
+  const sizing = provider.usesDocker && !input.clusterExists;
+  if (sizing) {
+    findings.push(
+      host.cpus >= need.cpus
+        ? { check: 'host cpus', status: 'ok', message: `${host.cpus} (need ${need.cpus})` }
+        : // CPUs can be overcommitted; Docker's own count (below) is the hard limit.
+          { check: 'host cpus', status: 'warn', message: `${host.cpus}, but the cluster asks for ${need.cpus}: expect it to be slow`, fix: 'Use --profile minimal or demo, or fewer addons' },
+    );
+    findings.push(
+      host.memoryMiB >= need.memoryMiB
+        ? { check: 'host memory', status: 'ok', message: `${formatMiB(host.memoryMiB)} (need ${formatMiB(need.memoryMiB)})` }
+        : { check: 'host memory', status: 'error', message: `${formatMiB(host.memoryMiB)}, but the cluster needs ${formatMiB(need.memoryMiB)}`, fix: 'Use --profile demo or minimal, or fewer addons' },
+    );
+    if (host.freeDiskMiB !== undefined) {
+      findings.push(
+        host.freeDiskMiB >= need.diskMiB
+          ? { check: 'free disk', status: 'ok', message: `${formatMiB(host.freeDiskMiB)} (need ${formatMiB(need.diskMiB)})` }
+          : { check: 'free disk', status: 'error', message: `${formatMiB(host.freeDiskMiB)} free, but the cluster needs ${formatMiB(need.diskMiB)}`, fix: 'Free some disk (docker system prune removes unused images)' },
+      );
+    }
+  }
+
+  let docker: DockerInfo | undefined;
+  if (dockerResult) {
+    if ('d' in dockerResult) {
+      docker = dockerResult.d;
+      findings.push({ check: 'docker', status: 'ok', message: `daemon ${docker.serverVersion || 'running'} (${docker.operatingSystem || 'unknown OS'})` });
+      if (sizing) findings.push(...dockerFindings(docker, need, options));
+    } else {
+      const e = dockerResult.e;
+      if (!(e instanceof MeshupError)) throw e;
+      findings.push({ check: 'docker', status: 'error', message: e instanceof ToolMissingError ? 'not found on PATH' : e.message, fix: e.fix[0] });
+    }
+  }
+
+  if (provider.name === 'kind' && host.inotify) {
+    const { maxUserWatches: w, maxUserInstances: i } = host.inotify;
+    const low = w < KIND_MIN_INOTIFY.maxUserWatches || i < KIND_MIN_INOTIFY.maxUserInstances;
+    findings.push(
+      low
+        ? {
+            check: 'inotify limits',
+            status: 'warn',
+            message: `max_user_watches ${w}, max_user_instances ${i}: kind pods may fail with "too many open files"`,
+            fix: `sudo sysctl fs.inotify.max_user_watches=${KIND_MIN_INOTIFY.maxUserWatches} fs.inotify.max_user_instances=${KIND_MIN_INOTIFY.maxUserInstances}`,
+          }
+        : { check: 'inotify limits', status: 'ok', message: `max_user_watches ${w}, max_user_instances ${i}` },
+    );
+  }
+
+  for (const port of input.needHostPorts ?? []) {
+    const free = await portFree(port);
+    findings.push(
+      free
+        ? { check: `host port ${port}`, status: 'ok', message: 'free' }
+        : { check: `host port ${port}`, status: 'error', message: 'in use: kind maps the ingress gateway to it', fix: `Stop what listens on ${port}, or set other ports in meshup.yaml (gateway.hostHttpPort / hostHttpsPort)` },
+    );
+  }
+  return { findings, docker };
+}
+
+function dockerFindings(d: DockerInfo, need: Resources, o: Options): Finding[] {
+  const out: Finding[] = [];
+  const where = d.desktop ? "Docker Desktop's VM" : 'Docker';
+  const dockerMiB = Math.floor(d.memoryBytes / 1024 / 1024);
+  const raise = d.desktop ? "Raise Docker Desktop's limits (Settings > Resources)" : 'Give Docker more memory';
+  const smaller = o.profile.name === 'minimal' ? 'choose fewer addons' : 'use --profile demo or --profile minimal, or fewer addons';
+  out.push(
+    d.cpus >= need.cpus
+      ? { check: 'docker cpus', status: 'ok', message: `${where} has ${d.cpus} (need ${need.cpus})` }
+      : { check: 'docker cpus', status: 'error', message: `${where} has ${d.cpus} CPUs, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${need.cpus}`, fix: `${raise} to at least ${need.cpus} CPUs, or ${smaller}` },
+  );
+  out.push(
+    dockerMiB >= need.memoryMiB
+      ? { check: 'docker memory', status: 'ok', message: `${where} has ${formatMiB(dockerMiB)} (need ${formatMiB(need.memoryMiB)})` }
+      : {
+          check: 'docker memory',
+          status: 'error',
+          message: `${where} has ${formatMiB(dockerMiB)}, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${formatMiB(need.memoryMiB)}`,
+          fix: `${raise} to at least ${formatMiB(need.memoryMiB)}, or ${smaller}`,
+        },
+  );
+  if (o.provider === 'minikube' && need.memoryMiB < MINIKUBE_MIN_MEMORY_MIB) {
+    out.push({ check: 'minikube memory', status: 'error', message: `${formatMiB(need.memoryMiB)} is below minikube's floor of ${MINIKUBE_MIN_MEMORY_MIB} MiB`, fix: 'Use --memory 2g or more' });
+  }
+  return out;
+}
+
+export function errorsOf(findings: Finding[]): Finding[] {
+  return findings.filter((f) => f.status === 'error');
+}

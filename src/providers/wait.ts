@@ -1,0 +1,28 @@
+// Waiting for a cluster to answer and its nodes to be Ready. kind's --wait exits 0 on timeout and
+// minikube's waits vary by version, so meshup checks for itself.
+import { MeshupError } from '../cli/errors.js';
+import type { Runner } from '../exec/runner.js';
+import { getNodes, type NodeInfo } from '../tools/kubectl.js';
+import { sleep } from '../util/time.js';
+
+export async function waitForReadyNodes(runner: Runner, timeoutMs: number, pollMs = 1000): Promise<NodeInfo[]> {
+  if (runner.dryRun) return [];
+  const deadline = Date.now() + timeoutMs;
+  let last = 'the API server did not answer';
+  for (;;) {
+    try {
+      const nodes = await getNodes(runner, 15_000);
+      if (nodes.length && nodes.every((n) => n.ready)) return nodes;
+      last = nodes.length ? `not Ready: ${nodes.filter((n) => !n.ready).map((n) => n.name).join(', ')}` : 'no nodes registered yet';
+    } catch (e) {
+      if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
+      last = e.message;
+    }
+    if (Date.now() >= deadline) {
+      throw new MeshupError(`The cluster's nodes were not Ready within ${Math.round(timeoutMs / 1000)}s (${last})`, {
+        fix: 'Look at the nodes with: kubectl --context ' + (runner.pinnedContext ?? '<context>') + ' describe nodes',
+      });
+    }
+    await sleep(pollMs, runner.signal);
+  }
+}

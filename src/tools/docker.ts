@@ -1,0 +1,52 @@
+// docker: only read. meshup asks the daemon what the VM that minikube and kind run in really has.
+import type { Runner } from '../exec/runner.js';
+import { CommandFailedError, PreflightError } from '../cli/errors.js';
+
+export interface DockerInfo {
+  cpus: number;
+  memoryBytes: number;
+  operatingSystem: string;
+  serverVersion: string;
+  architecture: string;
+  /** Docker Desktop runs a VM with its own, smaller limits than the host. */
+  desktop: boolean;
+}
+
+export function parseDockerInfo(stdout: string): DockerInfo {
+  // With a stopped daemon, older clients still print a JSON object whose ServerErrors says why.
+  const info = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  const errors = info.ServerErrors as string[] | undefined;
+  if (errors?.length || typeof info.NCPU !== 'number') {
+    throw new PreflightError('Docker is not running', {
+      details: errors ?? [],
+      fix: 'Start Docker (Docker Desktop, or: sudo systemctl start docker) and run the command again',
+    });
+  }
+  const os = String(info.OperatingSystem ?? '');
+  return {
+    cpus: info.NCPU,
+    memoryBytes: Number(info.MemTotal ?? 0),
+    operatingSystem: os,
+    serverVersion: String(info.ServerVersion ?? ''),
+    architecture: String(info.Architecture ?? ''),
+    desktop: /Docker Desktop/i.test(os),
+  };
+}
+
+export async function dockerInfo(runner: Runner): Promise<DockerInfo> {
+  try {
+    const r = await runner.run({ tool: 'docker', args: ['system', 'info', '--format', '{{json .}}'], step: 'Asking Docker for its resources', timeoutMs: 20_000 });
+    return parseDockerInfo(r.stdout);
+  } catch (e) {
+    if (e instanceof CommandFailedError) {
+      throw new PreflightError('Docker is not running', { details: e.details, fix: e.fix });
+    }
+    throw e;
+  }
+}
+
+/** "Docker version 28.2.2, build e6534b4" → "28.2.2" */
+export async function dockerVersion(runner: Runner): Promise<string> {
+  const r = await runner.run({ tool: 'docker', args: ['--version'], timeoutMs: 10_000 });
+  return /version\s+v?([0-9][^\s,]*)/i.exec(r.stdout)?.[1] ?? r.stdout.trim();
+}

@@ -1,0 +1,156 @@
+// kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
+import type { Runner } from '../exec/runner.js';
+import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
+
+export const FIELD_MANAGER = 'meshup';
+
+export interface KubeContextInfo {
+  name: string;
+  cluster: string;
+  server: string;
+}
+
+export interface KubeconfigView {
+  current?: string;
+  contexts: KubeContextInfo[];
+}
+
+export function parseKubeconfigView(stdout: string): KubeconfigView {
+  const cfg = JSON.parse(stdout || '{}') as {
+    'current-context'?: string;
+    contexts?: { name: string; context?: { cluster?: string } }[];
+    clusters?: { name: string; cluster?: { server?: string } }[];
+  };
+  const servers = new Map((cfg.clusters ?? []).map((c) => [c.name, c.cluster?.server ?? '']));
+  return {
+    current: cfg['current-context'] || undefined,
+    contexts: (cfg.contexts ?? []).map((c) => ({
+      name: c.name,
+      cluster: c.context?.cluster ?? '',
+      server: servers.get(c.context?.cluster ?? '') ?? '',
+    })),
+  };
+}
+
+export async function kubeconfigView(runner: Runner): Promise<KubeconfigView> {
+  const r = await runner.run({ tool: 'kubectl', args: ['config', 'view', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
+  return parseKubeconfigView(r.stdout);
+}
+
+export async function kubectlClientVersion(runner: Runner): Promise<string> {
+  const r = await runner.run({ tool: 'kubectl', args: ['version', '--client', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
+  const v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
+  return v.replace(/^v/, '').replace(/-dispatcher$/, '');
+}
+
+export async function getJson<T>(runner: Runner, args: string[], step?: string, timeoutMs = 30_000): Promise<T | undefined> {
+  const r = await runner.run({ tool: 'kubectl', args: [...args, '-o', 'json'], step, timeoutMs });
+  return r.stdout.trim() ? (JSON.parse(r.stdout) as T) : undefined;
+}
+
+export interface KubeList<T> {
+  items: T[];
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string; creationTimestamp?: string };
+  [k: string]: unknown;
+}
+
+export interface NodeInfo {
+  name: string;
+  ready: boolean;
+  cpuMillis: number;
+  memoryMiB: number;
+  internalIP?: string;
+  hostname?: string;
+  kubeletVersion: string;
+  labels: Record<string, string>;
+}
+
+export function parseNodes(list: KubeList<KubeObject>): NodeInfo[] {
+  return list.items.map((n) => {
+    const status = (n.status ?? {}) as {
+      conditions?: { type: string; status: string }[];
+      allocatable?: Record<string, string>;
+      addresses?: { type: string; address: string }[];
+      nodeInfo?: { kubeletVersion?: string };
+    };
+    return {
+      name: n.metadata.name,
+      ready: status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      cpuMillis: parseKubeCpuMillis(status.allocatable?.cpu ?? '0'),
+      memoryMiB: parseKubeMemoryMiB(status.allocatable?.memory ?? '0'),
+      internalIP: status.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      hostname: status.addresses?.find((a) => a.type === 'Hostname')?.address,
+      kubeletVersion: status.nodeInfo?.kubeletVersion ?? '',
+      labels: n.metadata.labels ?? {},
+    };
+  });
+}
+
+export async function getNodes(runner: Runner, timeoutMs = 30_000): Promise<NodeInfo[]> {
+  const list = await getJson<KubeList<KubeObject>>(runner, ['get', 'nodes'], 'Reading nodes', timeoutMs);
+  return parseNodes(list ?? { items: [] });
+}
+
+export async function serverVersion(runner: Runner): Promise<string> {
+  const r = await runner.run({ tool: 'kubectl', args: ['version', '-o', 'json'], step: 'Asking the API server for its version', timeoutMs: 20_000 });
+  const v = JSON.parse(r.stdout) as { serverVersion?: { gitVersion?: string } };
+  return v.serverVersion?.gitVersion ?? '';
+}
+
+/** An object, or undefined when it does not exist. */
+export async function getObject<T extends KubeObject>(runner: Runner, kind: string, name: string, namespace?: string): Promise<T | undefined> {
+  const args = ['get', kind, name, '--ignore-not-found'];
+  if (namespace) args.push('-n', namespace);
+  return getJson<T>(runner, args, `Reading ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
+}
+
+export async function listObjects<T extends KubeObject>(runner: Runner, kind: string, opts: { namespace?: string; allNamespaces?: boolean; selector?: string } = {}): Promise<T[]> {
+  const args = ['get', kind];
+  if (opts.namespace) args.push('-n', opts.namespace);
+  if (opts.allNamespaces) args.push('--all-namespaces');
+  if (opts.selector) args.push('-l', opts.selector);
+  const list = await getJson<KubeList<T>>(runner, args, `Listing ${kind}`);
+  return list?.items ?? [];
+}
+
+/** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours. */
+export async function apply(runner: Runner, manifest: string, step: string): Promise<string> {
+  const r = await runner.run({
+    tool: 'kubectl',
+    args: ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'],
+    input: manifest,
+    mutates: true,
+    step,
+    timeoutMs: 120_000,
+  });
+  return r.stdout;
+}
+
+export async function deleteObjects(runner: Runner, refs: string[], step: string, namespace?: string): Promise<void> {
+  if (!refs.length) return;
+  const args = ['delete', ...refs, '--ignore-not-found', '--wait=false'];
+  if (namespace) args.push('-n', namespace);
+  await runner.run({ tool: 'kubectl', args, mutates: true, step, timeoutMs: 120_000 });
+}
+
+export async function deleteManifest(runner: Runner, manifest: string, step: string): Promise<void> {
+  await runner.run({ tool: 'kubectl', args: ['delete', '--ignore-not-found', '--wait=false', '-f', '-'], input: manifest, mutates: true, step, timeoutMs: 120_000 });
+}
+
+/** Sets labels (value) or removes them (null) on one object. */
+export async function label(runner: Runner, kind: string, name: string, labels: Record<string, string | null>, namespace?: string): Promise<void> {
+  const args = ['label', kind, name, '--overwrite'];
+  if (namespace) args.push('-n', namespace);
+  for (const [k, v] of Object.entries(labels)) args.push(v === null ? `${k}-` : `${k}=${v}`);
+  await runner.run({ tool: 'kubectl', args, mutates: true, step: `Labelling ${kind} ${name}`, timeoutMs: 30_000 });
+}
+
+export async function rolloutRestart(runner: Runner, namespace: string, refs: string[]): Promise<void> {
+  if (!refs.length) return;
+  await runner.run({ tool: 'kubectl', args: ['rollout', 'restart', ...refs, '-n', namespace], mutates: true, step: `Restarting workloads in ${namespace}`, timeoutMs: 60_000 });
+}

@@ -1,0 +1,105 @@
+// kwokctl: a real control plane (etcd, kube-apiserver, controller-manager, scheduler) as local
+// processes, with nodes and pods simulated by kwok. Context names are "kwok-<name>".
+import type { Runner } from '../exec/runner.js';
+
+export const kwokContext = (name: string) => `kwok-${name}`;
+
+export interface KwokBinaries {
+  kubeApiserver?: string;
+  kubeControllerManager?: string;
+  kubeScheduler?: string;
+  kwokController?: string;
+  etcd?: string;
+}
+
+/** The configuration kwokctl reads: binary runtime, loopback only, webhooks never dialled. */
+export function kwokctlConfigYaml(bin: KwokBinaries): string {
+  const opts: [string, string | undefined][] = [
+    ['kubeApiserverBinary', bin.kubeApiserver],
+    ['kubeControllerManagerBinary', bin.kubeControllerManager],
+    ['kubeSchedulerBinary', bin.kubeScheduler],
+    ['kwokControllerBinary', bin.kwokController],
+    ['etcdBinary', bin.etcd],
+  ];
+  return [
+    'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+    'kind: KwokctlConfiguration',
+    'options:',
+    '  runtime: binary',
+    '  bindAddress: 127.0.0.1',
+    ...opts.filter(([, v]) => v).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+    'componentsPatches:',
+    '  - name: kube-apiserver',
+    '    extraArgs:',
+    // Endpoints and webhook calls would target simulated pod and Service addresses; the API
+    // server must never dial those, so it advertises loopback and skips webhook admission.
+    '      - key: advertise-address',
+    '        value: 127.0.0.1',
+    '      - key: endpoint-reconciler-type',
+    '        value: none',
+    '      - key: disable-admission-plugins',
+    '        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+    '',
+  ].join('\n');
+}
+
+export async function kwokClusters(runner: Runner): Promise<string[]> {
+  const r = await runner.run({ tool: 'kwokctl', args: ['get', 'clusters'], step: 'Listing kwok clusters', timeoutMs: 30_000 });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+export async function kwokCreate(runner: Runner, name: string, configFile: string, configYaml: string): Promise<void> {
+  await runner.run({
+    tool: 'kwokctl',
+    args: ['create', 'cluster', '--name', name, '--config', configFile, '--runtime', 'binary', '--wait', '2m'],
+    mutates: true,
+    step: `Creating kwok cluster ${name}`,
+    timeoutMs: 5 * 60_000,
+    // Shown under --dry-run so the plan includes the configuration it would use.
+    dryRunStdout: configYaml,
+  });
+}
+
+export async function kwokStart(runner: Runner, name: string): Promise<void> {
+  await runner.run({ tool: 'kwokctl', args: ['start', 'cluster', '--name', name], mutates: true, step: `Starting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
+}
+
+export async function kwokDelete(runner: Runner, name: string): Promise<void> {
+  await runner.run({ tool: 'kwokctl', args: ['delete', 'cluster', '--name', name], mutates: true, step: `Deleting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
+}
+
+/** A fake node kwok keeps Ready. Its only addresses are loopback ones: nothing may dial it. */
+export function kwokNodeYaml(name: string, cpus: number, memoryMiB: number): string {
+  return `apiVersion: v1
+kind: Node
+metadata:
+  name: ${name}
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    kubernetes.io/hostname: ${name}
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    kubernetes.io/role: agent
+    node-role.kubernetes.io/agent: ""
+    type: kwok
+status:
+  addresses:
+    - type: InternalIP
+      address: 127.0.0.1
+    - type: Hostname
+      address: localhost
+  allocatable:
+    cpu: "${cpus}"
+    memory: ${memoryMiB}Mi
+    pods: "110"
+  capacity:
+    cpu: "${cpus}"
+    memory: ${memoryMiB}Mi
+    pods: "110"
+`;
+}

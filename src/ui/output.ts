@@ -1,0 +1,35 @@
+// How a command speaks. Human results go to stdout; progress and logs go to stderr; under
+// --json stdout carries exactly one JSON document.
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import type { IO } from './io.js';
+
+export class Output {
+  readonly c: ChalkInstance;
+
+  constructor(
+    readonly io: IO,
+    readonly json: boolean,
+    color: boolean,
+  ) {
+    this.c = color ? new Chalk({ level: chalk.level || 1 }) : new Chalk({ level: 0 });
+  }
+
+  /** A line of result for a person; suppressed under --json. */
+  print(line = ''): void {
+    if (!this.json) this.io.stdout.write(`${line}\n`);
+  }
+
+  /** Progress and notes; always stderr. */
+  log(line: string): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+
+  warn(line: string): void {
+    this.log(this.c.yellow(`warning: ${line}`));
+  }
+
+  /** The one JSON document of a --json run. */
+  result(doc: unknown): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  }
+}

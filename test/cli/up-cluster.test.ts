@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
+
+let w: Sealed;
+beforeEach(() => {
+  w = sealed();
+});
+afterEach(() => w.cleanup());
+
+const GiB = 1024 ** 3;
+
+describe('meshup up: the cluster', () => {
+  it('--dry-run prints the kind command and its port mappings and changes nothing', async () => {
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run', '--addons', '']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain("[dry-run] kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'");
+    expect(r.stderr).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
+    expect(r.stderr).toMatch(/- containerPort: 30443\n\s+hostPort: 8443/);
+    expect(r.stdout).toContain('nothing was changed');
+    expect(mutatingCalls(w.calls())).toEqual([]);
+    expect(w.readState().kind).toBeUndefined();
+    expect(existsSync(join(w.env.XDG_STATE_HOME!, 'meshup', 'clusters.json'))).toBe(false);
+  });
+
+  it('reports too little Docker memory with the numbers and the fix, before creating anything', async () => {
+    w.state({ docker: { running: true, ncpu: 8, memBytes: 2 * GiB, os: 'Docker Desktop' } });
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain("docker memory: Docker Desktop's VM has 2 GiB, but profile demo with prometheus,grafana,kiali,jaeger needs 5.1 GiB");
+    expect(r.stderr).toContain("Raise Docker Desktop's limits (Settings > Resources) to at least 5.1 GiB");
+    expect(r.stderr).toContain('--force');
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
+
+  it('reports a stopped Docker daemon', async () => {
+    w.state({ docker: { running: false } });
+    const r = await w.run(['up', '--provider', 'minikube', '--yes']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toContain('docker: Docker is not running');
+    expect(r.stderr).toMatch(/fix: Start Docker/);
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
+
+  it('creates a kind cluster with port mappings, then reuses it without creating again', async () => {
+    const first = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const creates = w.calls().filter((c) => c.tool === 'kind' && c.args[0] === 'create');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]!.args).toEqual(['create', 'cluster', '--name', 'meshup', '--config', '-', '--wait', '180s']);
+    // Every kube call names the context, whatever current-context is.
+    const kube = w.calls().filter((c) => c.tool === 'kubectl' && c.args[0] !== 'config' && !c.args.includes('--client'));
+    expect(kube.length).toBeGreaterThan(0);
+    for (const c of kube) expect(c.args.slice(0, 2)).toEqual(['--context', 'kind-meshup']);
+
+    const before = w.calls().length;
+    const second = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stderr).toContain('reusing kind cluster meshup');
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+  });
+
+  it('starts a stopped minikube profile instead of recreating it', async () => {
+    w.state({ minikube: { profiles: { meshup: { status: 'Stopped', cpus: 4, memory: 8192 } } }, kubeconfig: { current: 'meshup', contexts: [{ name: 'meshup', cluster: 'meshup', server: 'https://192.168.49.2:8443', reachable: true }] } });
+    const r = await w.run(['up', '--provider', 'minikube', '--profile', 'minimal', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const mk = mutatingCalls(w.calls()).filter((c) => c.tool === 'minikube');
+    expect(mk.map((c) => c.args)).toEqual([['start', '-p', 'meshup']]);
+  });
+
+  it('creates a minikube profile sized for the profile plus addons', async () => {
+    const r = await w.run(['up', '--provider', 'minikube', '--profile', 'demo', '--addons', 'kiali', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('also enabling prometheus');
+    const start = w.calls().find((c) => c.tool === 'minikube' && c.args[0] === 'start')!;
+    expect(start.args).toEqual(['start', '-p', 'meshup', '--cpus', '3', '--memory', '4864mb', '--disk-size', '20480mb', '--wait', 'apiserver,system_pods,default_sa']);
+  });
+
+  it('refuses a non-local context and leaves it untouched', async () => {
+    w.state({ kubeconfig: { current: 'prod', contexts: [{ name: 'prod', cluster: 'gke_acme_europe-west1_prod', server: 'https://34.1.2.3', reachable: true }] } });
+    const r = await w.run(['up', '--provider', 'existing', '--context', 'prod', '--yes']);
+    expect(r.exitCode).toBe(4);
+    expect(r.stderr).toContain('Refusing to change context "prod"');
+    expect(r.stderr).toContain('--allow-context prod');
+    expect(w.calls().filter((c) => c.tool === 'kubectl' && c.args[0] === '--context')).toEqual([]);
+  });
+
+  it('uses a non-local context that is allowed by name', async () => {
+    w.state({ kubeconfig: { current: 'prod', contexts: [{ name: 'lab', cluster: 'lab-cluster', server: 'https://10.1.2.3', reachable: true }] } });
+    const r = await w.run(['up', '--context', 'lab', '--allow-context', 'lab', '--profile', 'minimal', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('context lab');
+  });
+
+  it('prints one JSON document under --json', async () => {
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; provider: string; steps: { title: string }[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.provider).toBe('kind');
+    expect(doc.steps.map((s) => s.title)).toContain('Cluster');
+  });
+});
+
+describe('meshup down', () => {
+  it('refuses without confirmation when there is no terminal, then deletes with --yes', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+    const refused = await w.run(['down', '--provider', 'kind']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('Pass --yes to confirm');
+    expect(Object.keys(w.readState().kind.clusters)).toEqual(['meshup']);
+    const ok = await w.run(['down', '--provider', 'kind', '--yes']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(Object.keys(w.readState().kind.clusters)).toEqual([]);
+    const again = await w.run(['down', '--provider', 'kind', '--yes']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('nothing to delete');
+  });
+
+  it('never deletes a cluster meshup did not create', async () => {
+    w.state({ kind: { clusters: { meshup: { config: '' } } }, kubeconfig: { current: 'kind-meshup', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] } });
+    const r = await w.run(['down', '--provider', 'kind', '--yes']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('meshup did not create the kind cluster "meshup"');
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+// A sealed world for spawning bin/meshup: only the fake tools and node on PATH, a temporary
+// HOME, KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const MESHUP = join(ROOT, 'bin', 'meshup');
+export const FAKES = join(ROOT, 'test', 'fakes', 'bin');
+
+export interface Call {
+  tool: string;
+  args: string[];
+  stdin?: string;
+}
+
+export interface Sealed {
+  dir: string;
+  env: Record<string, string>;
+  /** Sets the fake tools' world (merged into state.json). */
+  state(patch: Record<string, unknown>): void;
+  readState(): Record<string, any>;
+  calls(): Call[];
+  run(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  /** Hides a fake tool, as if it were not installed. */
+  hide(tool: string): void;
+  cleanup(): void;
+}
+
+export function sealed(opts: { tools?: string[] } = {}): Sealed {
+  const dir = mkdtempSync(join(tmpdir(), 'meshup-test-'));
+  const bin = join(dir, 'bin');
+  const state = join(dir, 'fake-state');
+  mkdirSync(bin);
+  mkdirSync(state);
+  mkdirSync(join(dir, 'home'));
+  mkdirSync(join(dir, 'work'));
+  symlinkSync(process.execPath, join(bin, 'node'));
+  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl']) symlinkSync(join(FAKES, t), join(bin, t));
+  const env: Record<string, string> = {
+    PATH: bin,
+    HOME: join(dir, 'home'),
+    KUBECONFIG: join(dir, 'home', 'kubeconfig'),
+    XDG_CACHE_HOME: join(dir, 'home', '.cache'),
+    XDG_STATE_HOME: join(dir, 'home', '.state'),
+    FAKE_STATE: state,
+    CI: 'true',
+    NO_COLOR: '1',
+    TMPDIR: tmpdir(),
+    NODE_PATH: join(ROOT, 'node_modules'),
+  };
+  const stateFile = join(state, 'state.json');
+  const readState = () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
+  return {
+    dir,
+    env,
+    state(patch) {
+      writeFileSync(stateFile, JSON.stringify({ ...readState(), ...patch }, null, 2));
+    },
+    readState,
+    calls() {
+      const f = join(state, 'calls.jsonl');
+      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : [];
+    },
+    async run(args, o = {}) {
+      const r = await execa(process.execPath, [MESHUP, ...args], {
+        env: { ...env, ...o.env },
+        extendEnv: false,
+        cwd: o.cwd ?? join(dir, 'work'),
+        input: o.input ?? '',
+        reject: false,
+        timeout: 60_000,
+      });
+      return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+    },
+    hide(tool) {
+      rmSync(join(bin, tool), { force: true });
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls that change something: what --dry-run and refusals must never make. */
+export function mutatingCalls(calls: Call[]): Call[] {
+  return calls.filter((c) => {
+    const a = c.args[0] === '--context' ? c.args.slice(2) : c.args;
+    const verb = `${a[0]} ${a[1] ?? ''}`;
+    if (c.tool === 'kubectl') return ['apply', 'delete', 'label', 'create', 'patch', 'rollout'].includes(a[0]!);
+    if (c.tool === 'kind') return /^(create|delete) cluster/.test(verb);
+    if (c.tool === 'minikube') return ['start', 'delete', 'stop'].includes(a[0]!);
+    if (c.tool === 'kwokctl') return /^(create|delete|start|stop) cluster/.test(verb);
+    if (c.tool === 'istioctl') return ['install', 'apply', 'uninstall'].includes(a[0]!);
+    return false;
+  });
+}

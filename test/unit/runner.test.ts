@@ -1,0 +1,78 @@
+// The runner and the tool modules, against a recording fake on PATH: exact argument arrays.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Runner } from '../../src/exec/runner.js';
+import { CommandFailedError, InterruptedError, ToolMissingError } from '../../src/cli/errors.js';
+import { kindCreate, kindClusters } from '../../src/tools/kind.js';
+import { minikubeStatus } from '../../src/tools/minikube.js';
+import { apply } from '../../src/tools/kubectl.js';
+import { sealed, type Sealed } from '../helpers/sealed.js';
+
+let w: Sealed;
+let logs: string[];
+const runner = (o: { dryRun?: boolean; verbose?: boolean; signal?: AbortSignal } = {}) => new Runner({ env: w.env, log: (l) => logs.push(l), ...o });
+
+beforeEach(() => {
+  w = sealed();
+  logs = [];
+});
+afterEach(() => w.cleanup());
+
+describe('Runner', () => {
+  it('pins the context on kube tools and nowhere else', async () => {
+    const r = runner();
+    r.pinContext('kind-meshup');
+    w.state({ kubeconfig: { current: 'other', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] } });
+    await apply(r, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"default"}}', 'test');
+    await kindClusters(r);
+    expect(w.calls().map((c) => [c.tool, c.args])).toEqual([
+      ['kubectl', ['--context', 'kind-meshup', 'apply', '--server-side', '--field-manager=meshup', '--force-conflicts', '-f', '-']],
+      ['kind', ['get', 'clusters']],
+    ]);
+  });
+
+  it('refuses a kube call before a context is pinned', async () => {
+    await expect(runner().run({ tool: 'kubectl', args: ['get', 'nodes'] })).rejects.toThrow(/before a kube context was pinned/);
+  });
+
+  it('prints mutating commands under dry-run and runs only the read-only ones', async () => {
+    const r = runner({ dryRun: true });
+    await kindCreate(r, { name: 'm', portMappings: [] });
+    expect(await kindClusters(r)).toEqual([]);
+    expect(w.calls().map((c) => c.args.slice(0, 2))).toEqual([['get', 'clusters']]);
+    expect(logs[0]).toMatch(/^\[dry-run\] kind create cluster --name m --config - --wait 180s <<'MESHUP_EOF'/);
+    expect(r.history.map((h) => [h.mutates, h.skipped])).toEqual([[true, true], [false, false]]);
+  });
+
+  it('echoes commands under verbose', async () => {
+    await kindClusters(runner({ verbose: true }));
+    expect(logs).toEqual(['$ kind get clusters']);
+  });
+
+  it('treats documented exit codes as answers', async () => {
+    expect(await minikubeStatus(runner(), 'nope')).toBe('absent');
+    expect(w.calls()[0]!.args).toEqual(['status', '-p', 'nope', '-o', 'json']);
+  });
+
+  it('turns a missing program into ToolMissingError with a hint', async () => {
+    w.hide('kind');
+    const e = await kindClusters(runner()).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ToolMissingError);
+    expect((e as ToolMissingError).fix[0]).toMatch(/Install kind/);
+  });
+
+  it('explains known stderr instead of a bare exit status', async () => {
+    w.state({ kind: { clusters: { m: {} } } });
+    const e = (await kindCreate(runner(), { name: 'm', portMappings: [] }).catch((x: unknown) => x)) as CommandFailedError;
+    expect(e).toBeInstanceOf(CommandFailedError);
+    expect(e.message).toBe('Creating kind cluster m: A kind cluster with that name already exists');
+    expect(e.details[0]).toMatch(/^command: kind create cluster --name m/);
+    expect(e.details.join('\n')).toContain('node(s) already exist');
+    expect(e.fix[0]).toMatch(/kind delete cluster/);
+  });
+
+  it('stops on an aborted signal', async () => {
+    const c = new AbortController();
+    c.abort();
+    await expect(kindClusters(runner({ signal: c.signal }))).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
