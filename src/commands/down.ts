@@ -2,7 +2,8 @@
 // remove only the mesh. A cluster meshup did not create is never deleted.
 import type { App } from '../cli/app.js';
 import { MeshupError } from '../cli/errors.js';
-import { forgetCreated, wasCreatedByMeshup } from '../state/record.js';
+import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
+import { acquireIstio } from '../istio/acquire.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
 import { defaultProvider, loadOptions, resolveTarget } from './target.js';
 import { uninstallMesh } from '../istio/uninstall.js';
@@ -31,7 +32,11 @@ export async function down(app: App): Promise<void> {
       throw new MeshupError(`The ${p.name} cluster "${o.clusterName}" is ${status.state}; there is no mesh to remove`, { fix: 'Start it first (meshup up), or delete it: meshup down' });
     }
     if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove Istio${flags.purgeCrds ? ' and its CRDs' : ''} from context ${target.context}?`))) return;
-    const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l) });
+    // istioctl's own uninstall first when one of the installed version is at hand; meshup's
+    // clean-up below covers the rest either way.
+    const applied = await readAppliedSpec(runner);
+    const istioctl = await acquireIstio(runner, applied?.istioVersion ?? o.istioVersion, o.istioDir).then((r) => r.istioctl, () => undefined);
+    const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l), istioctl });
     app.out.result({ context: target.context, removed, dryRun: o.dryRun });
     app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);
     return;

@@ -28,7 +28,9 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   ]);
   const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE);
 
-  if (opts.istioctl && hasIstioNs) {
+  // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
+  // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
+  if (opts.istioctl && hasIstioNs && opts.purgeCrds) {
     runner.useBinary('istioctl', opts.istioctl);
     await runner.run({ tool: 'istioctl', args: ['uninstall', '--purge', '-y'], mutates: true, step: 'Uninstalling Istio', timeoutMs: 5 * 60_000, okExitCodes: [] });
     removed.push('istio control plane');

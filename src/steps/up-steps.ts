@@ -12,6 +12,7 @@ import { waitForReadyNodes } from '../providers/wait.js';
 import { readAppliedSpec, rememberCreated, writeAppliedSpec, type AppliedSpec } from '../state/record.js';
 import type { StepTask } from '../ui/tasks.js';
 import type { Target } from '../commands/target.js';
+import { injectionStep, istioStep, mtlsStep } from './istio-steps.js';
 
 export interface IngressSummary {
   url?: string;
@@ -36,6 +37,8 @@ export interface UpContext {
   /** The spec this run converges to; recorded at the end. */
   desired?: AppliedSpec;
   injected?: string[];
+  /** istio-system Deployments as read by the Istio step. */
+  istioDeployments?: import('../tools/kubectl.js').KubeObject[];
   ingress?: IngressSummary;
   done?: boolean;
 }
@@ -115,7 +118,6 @@ function normalise(s: AppliedSpec): AppliedSpec {
   return JSON.parse(JSON.stringify(s, Object.keys(s).sort())) as AppliedSpec;
 }
 
-export function buildUpSteps(ctx: UpContext): StepTask<UpContext>[] {
-  void ctx;
-  return [clusterStep(), recordStep()];
+export function buildUpSteps(_ctx: UpContext): StepTask<UpContext>[] {
+  return [clusterStep(), istioStep(), mtlsStep(), injectionStep(), recordStep()];
 }

@@ -37,7 +37,7 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
   mkdirSync(join(dir, 'home'));
   mkdirSync(join(dir, 'work'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl']) symlinkSync(join(FAKES, t), join(bin, t));
+  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl', 'istioctl']) symlinkSync(join(FAKES, t), join(bin, t));
   const env: Record<string, string> = {
     PATH: bin,
     HOME: join(dir, 'home'),
