@@ -35,7 +35,7 @@ export async function down(app: App): Promise<void> {
     // istioctl's own uninstall first when one of the installed version is at hand; meshup's
     // clean-up below covers the rest either way.
     const applied = await readAppliedSpec(runner);
-    const istioctl = await acquireIstio(runner, applied?.istioVersion ?? o.istioVersion, o.istioDir).then((r) => r.istioctl, () => undefined);
+    const istioctl = await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, offline: true }).then((r) => r.istioctl, () => undefined);
     const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l), istioctl });
     app.out.result({ context: target.context, removed, dryRun: o.dryRun });
     app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);

@@ -147,6 +147,12 @@ export class Runner {
     if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(r.message ?? '') && r.exitCode === undefined) {
       throw new ToolMissingError(file, installHint(spec.tool));
     }
+    const code = (r as { code?: string }).code;
+    if (r.exitCode === undefined && (code === 'ENOEXEC' || code === 'EACCES')) {
+      throw new CommandFailedError(`${spec.step ? `${spec.step}: ` : ''}${file} cannot be executed (${code})`, shown, [], undefined, {
+        fix: code === 'ENOEXEC' ? `It is built for another CPU architecture or OS (this is ${process.platform}/${process.arch})` : `Make it executable: chmod +x ${file}`,
+      });
+    }
     const exitCode = r.exitCode ?? -1;
     const stdout = String(r.stdout ?? '');
     const stderr = String(r.stderr ?? '');

@@ -22,7 +22,7 @@ export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: s
 export function istioStep(): StepTask<UpContext> {
   return {
     title: 'Istio control plane',
-    run: async (ctx) => {
+    run: async (ctx, task) => {
       const { runner, options: o } = ctx;
       const yaml = overlayYaml(o);
       const hash = overlayHash(yaml);
@@ -41,7 +41,7 @@ export function istioStep(): StepTask<UpContext> {
           });
         }
       }
-      await acquireIstio(runner, o.istioVersion, o.istioDir);
+      await acquireIstio(runner, { version: o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, progress: (t) => (task.output = t) });
       const file = overlayPath(runner.env, o.provider!, o.clusterName);
       if (!runner.dryRun) await writeFileAtomic(file, yaml);
       else ctx.app.out.log(`[dry-run] would write ${file}:\n${yaml}`);
@@ -56,7 +56,7 @@ export function istioStep(): StepTask<UpContext> {
           fix: why.length ? 'Fix what is listed under "why", then run meshup up again' : e.fix,
         });
       }
-      return `installed Istio ${o.istioVersion} (${o.profile.istio.profile} profile); overlay in ${file}`;
+      return `${runner.dryRun ? 'would install' : 'installed'} Istio ${o.istioVersion} (${o.profile.istio.profile} profile); overlay in ${file}`;
     },
   };
 }

@@ -1,0 +1,130 @@
+// Downloading an Istio release: the archive for this OS and CPU, checked against the published
+// SHA-256, extracted into a scratch directory and renamed into the cache only when whole. An
+// interrupted or corrupt download never becomes a cache entry.
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InterruptedError, MeshupError } from '../cli/errors.js';
+import { formatMiB } from '../config/quantity.js';
+
+export const DEFAULT_ISTIO_MIRROR = 'https://github.com/istio/istio/releases/download';
+
+export function archiveName(version: string, platform: string = process.platform, arch: string = process.arch): string {
+  const os = platform === 'darwin' ? 'osx' : platform === 'linux' ? 'linux' : undefined;
+  const cpu = arch === 'x64' ? 'amd64' : arch === 'arm64' ? 'arm64' : undefined;
+  if (!os || !cpu) {
+    throw new MeshupError(`meshup cannot download Istio for ${platform}/${arch}`, {
+      fix: 'Download and extract the release yourself (https://github.com/istio/istio/releases), then pass --istio-dir DIR',
+    });
+  }
+  return `istio-${version}-${os}-${cpu}.tar.gz`;
+}
+
+export function releaseUrl(mirror: string, version: string, file: string): string {
+  return `${mirror.replace(/\/+$/, '')}/${version}/${file}`;
+}
+
+export interface DownloadOptions {
+  version: string;
+  mirror: string;
+  /** Final cache directory for this version. */
+  dest: string;
+  signal?: AbortSignal;
+  progress?: (text: string) => void;
+  platform?: string;
+  arch?: string;
+  fetchImpl?: typeof fetch;
+}
+
+async function get(url: string, o: DownloadOptions, what: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await (o.fetchImpl ?? fetch)(url, { signal: o.signal, redirect: 'follow' });
+  } catch (e) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    throw new MeshupError(`Could not download ${what}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, {
+      details: [`url: ${url}`],
+      fix: ['Run the command again; if it keeps failing, check your network or proxy (HTTPS_PROXY), or point meshup at a mirror: --istio-mirror URL / MESHUP_ISTIO_MIRROR', 'or use a release on disk: --istio-dir DIR'],
+    });
+  }
+  if (res.status === 404) {
+    throw new MeshupError(`Istio ${o.version} has no ${what} at ${url} (HTTP 404)`, {
+      fix: ['Check the version exists: https://github.com/istio/istio/releases', 'or pass --istio-dir with an extracted release'],
+    });
+  }
+  if (!res.ok || !res.body) {
+    throw new MeshupError(`Could not download ${what}: HTTP ${res.status}`, { details: [`url: ${url}`], fix: 'Try again later, or use --istio-mirror / --istio-dir' });
+  }
+  return res;
+}
+
+/** Downloads, verifies and extracts; returns the cache directory. */
+export async function downloadRelease(o: DownloadOptions): Promise<string> {
+  const file = archiveName(o.version, o.platform, o.arch);
+  const url = releaseUrl(o.mirror, o.version, file);
+  const parent = join(o.dest, '..');
+  await mkdir(parent, { recursive: true });
+  const scratch = join(parent, `.partial-${o.version}-${process.pid}-${Date.now()}`);
+  const archive = `${scratch}.tar.gz`;
+  try {
+    const sumText = await (await get(`${url}.sha256`, o, 'checksum')).text();
+    const expected = /^([0-9a-f]{64})\b/i.exec(sumText.trim())?.[1]?.toLowerCase();
+    if (!expected) throw new MeshupError(`The checksum file ${url}.sha256 holds no SHA-256`, { fix: 'Check the mirror serves Istio releases unchanged' });
+
+    const res = await get(url, o, 'release archive');
+    const total = Number(res.headers.get('content-length') ?? 0);
+    const hash = createHash('sha256');
+    let seen = 0;
+    let lastReport = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        seen += chunk.length;
+        const now = Date.now();
+        if (o.progress && (now - lastReport > 200 || seen === total)) {
+          lastReport = now;
+          const mib = (n: number) => formatMiB(Math.round(n / 1024 / 1024));
+          o.progress(total ? `downloading ${file}: ${mib(seen)} of ${mib(total)} (${Math.floor((seen / total) * 100)}%)` : `downloading ${file}: ${mib(seen)}`);
+        }
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(Readable.fromWeb(res.body as never), meter, createWriteStream(archive), { signal: o.signal });
+    } catch (e) {
+      if (o.signal?.aborted) throw new InterruptedError();
+      throw new MeshupError(`The download of ${file} broke off: ${(e as Error).message}`, { fix: 'Run the command again; meshup starts the download afresh' });
+    }
+    if (total && seen !== total) {
+      throw new MeshupError(`The download of ${file} was truncated (${seen} of ${total} bytes)`, { fix: 'Run the command again' });
+    }
+    const actual = hash.digest('hex');
+    if (actual !== expected) {
+      throw new MeshupError(`${file} does not match its published SHA-256`, {
+        details: [`expected ${expected}`, `got      ${actual}`, `url: ${url}`],
+        fix: 'Run the command again; if it persists, the mirror or a proxy is altering the file',
+      });
+    }
+    o.progress?.(`extracting ${file}`);
+    const { x } = await import('tar');
+    await mkdir(scratch, { recursive: true });
+    try {
+      await x({ file: archive, cwd: scratch, strip: 1, preservePaths: false });
+    } catch (e) {
+      throw new MeshupError(`${file} could not be extracted: ${(e as Error).message}`, { fix: 'Run the command again' });
+    }
+    if (!existsSync(join(scratch, 'bin', 'istioctl'))) {
+      throw new MeshupError(`${file} holds no bin/istioctl`, { fix: 'Check the mirror serves Istio release archives' });
+    }
+    await writeFile(join(scratch, '.complete'), `${actual}\n`);
+    await rm(o.dest, { recursive: true, force: true });
+    await rename(scratch, o.dest);
+    return o.dest;
+  } finally {
+    await rm(archive, { force: true });
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,190 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { MESHUP, mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
+import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
+
+const VERSION = '1.31.1';
+let releases: string;
+let server: ReleaseServer;
+let w: Sealed;
+
+beforeAll(async () => {
+  releases = mkdtempSync(join(tmpdir(), 'meshup-releases-'));
+  const r = await buildRelease(releases, VERSION);
+  const old = await buildRelease(releases, '1.30.4');
+  server = await serveReleases({ [VERSION]: r, '1.30.4': old });
+});
+afterAll(async () => {
+  await server.close();
+  rmSync(releases, { recursive: true, force: true });
+});
+beforeEach(() => {
+  w = sealed({ tools: ['docker', 'kind', 'kubectl'] });
+  server.fault = 'none';
+  server.requests.length = 0;
+});
+afterEach(() => w.cleanup());
+
+const cacheRoot = () => join(w.env.XDG_CACHE_HOME!, 'meshup', 'istio');
+const up = (extra: string[] = [], env: Record<string, string> = {}) =>
+  w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes', ...extra], { env: { MESHUP_ISTIO_MIRROR: server.url, ...env } });
+
+describe('getting Istio', () => {
+  it('downloads the release for this OS and CPU, verifies it, caches it, and reuses the cache', async () => {
+    const r = await up();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(server.requests).toEqual([`/${VERSION}/${releaseFile()}.sha256`, `/${VERSION}/${releaseFile()}`]);
+    expect(existsSync(join(cacheRoot(), VERSION, '.complete'))).toBe(true);
+    expect(readdirSync(cacheRoot())).toEqual([VERSION]);
+    expect(w.calls().filter((c) => c.tool === 'istioctl').map((c) => c.args.slice(2, 3)[0])).toContain('install');
+
+    // Second run on a converged cluster: nothing downloaded, nothing installed.
+    server.requests.length = 0;
+    const before = w.calls().length;
+    const again = await up();
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(server.requests).toEqual([]);
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+  });
+
+  it('rejects a checksum mismatch and leaves nothing in the cache', async () => {
+    server.fault = 'bad-checksum';
+    const r = await up();
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('does not match its published SHA-256');
+    expect(r.stderr).toMatch(/expected 0{64}/);
+    expect(existsSync(join(cacheRoot(), VERSION))).toBe(false);
+    expect(readdirSync(cacheRoot())).toEqual([]);
+  });
+
+  it('reports a truncated download and leaves nothing half-extracted; a re-run recovers', async () => {
+    server.fault = 'truncate';
+    const r = await up();
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/Could not download release archive|download of .* (broke off|was truncated)/);
+    expect(readdirSync(cacheRoot())).toEqual([]);
+    server.fault = 'none';
+    const again = await up();
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(existsSync(join(cacheRoot(), VERSION, '.complete'))).toBe(true);
+  });
+
+  it('says when a version has no release', async () => {
+    const r = await up(['--istio-version', '1.31.99']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('Istio 1.31.99 has no checksum');
+    expect(r.stderr).toContain('HTTP 404');
+  });
+
+  it('replaces a partial cache entry', async () => {
+    mkdirSync(join(cacheRoot(), VERSION, 'bin'), { recursive: true });
+    writeFileSync(join(cacheRoot(), VERSION, 'bin', 'istioctl'), 'half');
+    const r = await up();
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(cacheRoot(), VERSION, '.complete'))).toBe(true);
+  });
+
+  it('refuses an istioctl that cannot run here (wrong architecture)', async () => {
+    const dir = join(w.dir, 'rel');
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    // An ELF header for another machine: the kernel answers ENOEXEC.
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = 2;
+    elf[5] = 1;
+    elf[16] = 2;
+    elf[18] = 0x28; // ARM, 32-bit
+    writeFileSync(join(dir, 'bin', 'istioctl'), elf, { mode: 0o755 });
+    const r = await up(['--istio-dir', dir]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('does not run here');
+    expect(r.stderr).toMatch(/another CPU architecture/);
+    expect(mutatingCalls(w.calls()).filter((c) => c.tool === 'istioctl')).toEqual([]);
+  });
+
+  it('uses --istio-dir offline and checks its version', async () => {
+    const r = await up(['--istio-dir', join(releases, 'istio-1.30.4')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('is Istio 1.30.4, not 1.31.1');
+    const ok = await up(['--istio-dir', join(releases, 'istio-1.30.4'), '--istio-version', '1.30.4']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('stops on Ctrl-C during a download, exits 130 and leaves no partial file', async () => {
+    server.fault = 'stall';
+    const child = execa(process.execPath, [MESHUP, 'up', '--provider', 'kind', '--profile', 'minimal', '--yes'], {
+      env: { ...w.env, MESHUP_ISTIO_MIRROR: server.url },
+      extendEnv: false,
+      cwd: join(w.dir, 'work'),
+      reject: false,
+    });
+    for (let i = 0; i < 200 && !server.requests.some((u) => u.endsWith('.tar.gz')); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(readdirSync(cacheRoot())).toEqual([]);
+  });
+});
+
+describe('installing', () => {
+  it('explains an install that times out, from the pods it finds', async () => {
+    const w2 = sealed();
+    try {
+      expect((await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes', '--istio-version', '1.31.1'])).exitCode).toBe(0);
+      const s = w2.readState();
+      const objects = s.clusters['kind-meshup'].objects;
+      delete objects['deployment/istio-system/istiod'];
+      objects['pod/istio-system/istiod-abc'] = {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-abc', namespace: 'istio-system' },
+        status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }] },
+      };
+      w2.state({ clusters: s.clusters, istioctl: { failInstall: true } });
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('error: Installing Istio: istioctl exited with code 1');
+      expect(r.stderr).toContain('resources not ready after 5m0s');
+      expect(r.stderr).toContain('istio-system/istiod-abc is Pending: 0/1 nodes are available: 1 Insufficient cpu.');
+      expect(r.stderr).toContain('use --profile demo');
+    } finally {
+      w2.cleanup();
+    }
+  });
+
+  it('does not upgrade an installed Istio without --yes', async () => {
+    const w2 = sealed();
+    try {
+      expect((await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+      const before = w2.calls().length;
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--istio-version', '1.30.4']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('Istio 1.31.1 is installed; this run asks for 1.30.4');
+      expect(r.stderr).toContain('--istio-version 1.30.4 --yes');
+      expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);
+    } finally {
+      w2.cleanup();
+    }
+  });
+
+  it('prints the overlay and the install command under --dry-run', async () => {
+    const w2 = sealed();
+    try {
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes', '--dry-run']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/\[dry-run\] \S*istioctl --context kind-meshup install -f \S+istio-overlay\.yaml -y --readiness-timeout 600s/);
+      expect(r.stderr).toContain('kind: IstioOperator');
+      expect(r.stderr).toMatch(/name: http2\n\s+port: 80\n\s+targetPort: 8080\n\s+nodePort: 30080/);
+      expect(mutatingCalls(w2.calls())).toEqual([]);
+    } finally {
+      w2.cleanup();
+    }
+  });
+});
+
+function releaseFile(): string {
+  return `istio-${VERSION}-${process.platform === 'darwin' ? 'osx' : 'linux'}-${process.arch === 'arm64' ? 'arm64' : 'amd64'}.tar.gz`;
+}
