@@ -58,7 +58,14 @@ describe('release names', () => {
   it('maps OS and CPU to the published archive names', () => {
     expect(archiveName('1.31.1', 'linux', 'x64')).toBe('istio-1.31.1-linux-amd64.tar.gz');
     expect(archiveName('1.31.1', 'darwin', 'arm64')).toBe('istio-1.31.1-osx-arm64.tar.gz');
-    expect(() => archiveName('1.31.1', 'win32', 'x64')).toThrow(/--istio-dir/);
+    let err: unknown;
+    try {
+      archiveName('1.31.1', 'win32', 'x64');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe('meshup cannot download Istio for win32/x64');
+    expect((err as { fix: string[] }).fix[0]).toMatch(/--istio-dir DIR/);
     expect(releaseUrl('https://m.example/istio/', '1.31.1', 'f.tgz')).toBe('https://m.example/istio/1.31.1/f.tgz');
   });
   it('parses versions', () => {
