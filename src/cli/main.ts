@@ -111,6 +111,19 @@ export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: Ap
     .addHelpText('after', examples('meshup doctor', 'meshup doctor --provider kind --profile demo', 'meshup doctor --json'))
     .action(action(async () => (await import('../commands/doctor.js')).doctor));
 
+  const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
+    .addHelpText('after', examples('meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'));
+  clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))
+    .option('--restart', 'restart workloads whose running pods have no sidecar')
+    .addHelpText('after', examples('meshup injection enable default shop', 'meshup injection enable shop --restart'))
+    .action(action(async () => (await import('../commands/injection.js')).enable));
+  clusterOptions(injection.command('disable <namespaces...>').description("remove the injection labels meshup set (never a user's own)"))
+    .addHelpText('after', examples('meshup injection disable shop'))
+    .action(action(async () => (await import('../commands/injection.js')).disable));
+  clusterOptions(injection.command('list').description('labelled namespaces and running pods that lack a sidecar'))
+    .addHelpText('after', examples('meshup injection list', 'meshup injection list --json'))
+    .action(action(async () => (await import('../commands/injection.js')).list));
+
   program
     .command('schema [kind]')
     .description('print the JSON Schema of profile, addon or config files')
