@@ -111,6 +111,22 @@ export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: Ap
     .addHelpText('after', examples('meshup doctor', 'meshup doctor --provider kind --profile demo', 'meshup doctor --json'))
     .action(action(async () => (await import('../commands/doctor.js')).doctor));
 
+  const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
+    .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
+  clusterOptions(addons.command('list').description('addons with their state'))
+    .addHelpText('after', examples('meshup addons list', 'meshup addons list --json'))
+    .action(action(async () => (await import('../commands/addons.js')).list));
+  clusterOptions(addons.command('enable [names...]').description('apply addons (and what they need) from the installed Istio release'))
+    .option('--istio-dir <dir>', 'use an extracted Istio release on disk')
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .addHelpText('after', examples('meshup addons enable kiali', 'meshup addons enable jaeger grafana'))
+    .action(action(async () => (await import('../commands/addons.js')).enable));
+  clusterOptions(addons.command('disable <names...>').description("delete exactly those addons' objects"))
+    .option('--force', 'disable even when another enabled addon needs it')
+    .option('--istio-dir <dir>', 'use an extracted Istio release on disk')
+    .addHelpText('after', examples('meshup addons disable kiali', 'meshup addons disable prometheus kiali grafana'))
+    .action(action(async () => (await import('../commands/addons.js')).disable));
+
   const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
     .addHelpText('after', examples('meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'));
   clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))

@@ -13,6 +13,7 @@ import { readAppliedSpec, rememberCreated, writeAppliedSpec, type AppliedSpec } 
 import type { StepTask } from '../ui/tasks.js';
 import type { Target } from '../commands/target.js';
 import { injectionStep, istioStep, mtlsStep } from './istio-steps.js';
+import { addonsStep } from './addon-steps.js';
 
 export interface IngressSummary {
   url?: string;
@@ -119,5 +120,5 @@ function normalise(s: AppliedSpec): AppliedSpec {
 }
 
 export function buildUpSteps(_ctx: UpContext): StepTask<UpContext>[] {
-  return [clusterStep(), istioStep(), mtlsStep(), injectionStep(), recordStep()];
+  return [clusterStep(), istioStep(), mtlsStep(), injectionStep(), addonsStep(), recordStep()];
 }

@@ -1,7 +1,7 @@
 // Shared plumbing of the fake tools: a JSON state file and a call log under $FAKE_STATE.
 // A fake that meets a call it does not know exits 99 with "fake <tool>: unexpected call", so a
 // test can never fall through to a real program by accident.
-import { appendFileSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync, existsSync, mkdirSync, rmdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.env.FAKE_STATE;
@@ -11,12 +11,31 @@ if (!dir) {
 }
 const file = join(dir, 'state.json');
 
+// meshup runs fakes in parallel; one at a time keeps their read-modify-write of state.json whole.
+const lock = join(dir, 'lock');
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+for (let i = 0; ; i++) {
+  try {
+    mkdirSync(lock);
+    break;
+  } catch {
+    if (i > 2000) break; // a lock left by a killed fake: go on rather than hang a test
+    Atomics.wait(sleeper, 0, 0, 5);
+  }
+}
+process.on('exit', () => {
+  try {
+    rmdirSync(lock);
+  } catch {}
+});
+
 export function load() {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
 }
 
 export function save(state) {
-  writeFileSync(file, JSON.stringify(state, null, 2));
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${file}.tmp`, file);
 }
 
 export function readStdin() {

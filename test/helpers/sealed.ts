@@ -49,6 +49,8 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
     NO_COLOR: '1',
     TMPDIR: tmpdir(),
     NODE_PATH: join(ROOT, 'node_modules'),
+    // Downloads go to loopback only: port 9 (discard) refuses, unless a test serves releases.
+    MESHUP_ISTIO_MIRROR: 'http://127.0.0.1:9',
   };
   const stateFile = join(state, 'state.json');
   const readState = () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});

@@ -1,0 +1,83 @@
+// Applying and removing addons. CRDs of every addon first, then a wait until they are
+// Established (applying everything at once races: "no matches for kind", istio/istio#27417),
+// then each addon's objects in parallel, then a wait for its workloads with a diagnosis.
+import { MeshupError } from '../cli/errors.js';
+import type { Runner } from '../exec/runner.js';
+import { diagnosePods } from '../istio/diagnose.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { apply, deleteManifest, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { sleep } from '../util/time.js';
+import { toYamlStream, tracingTelemetry, type AddonManifest } from './manifest.js';
+
+export interface ApplyOptions {
+  tracingSampling: number;
+  timeoutMs: number;
+  log?: (line: string) => void;
+}
+
+export async function applyAddons(runner: Runner, manifests: AddonManifest[], o: ApplyOptions): Promise<void> {
+  const crds = manifests.flatMap((m) => m.crds);
+  if (crds.length) {
+    await apply(runner, toYamlStream(crds), `Applying CRDs of ${manifests.filter((m) => m.crds.length).map((m) => m.addon.name).join(', ')}`);
+    const names = crds.map((c) => `crd/${(c.metadata as { name: string }).name}`);
+    await runner.run({
+      tool: 'kubectl',
+      args: ['wait', '--for=condition=Established', ...names, '--timeout=60s'],
+      step: 'Waiting for addon CRDs to be Established',
+      timeoutMs: 90_000,
+    }).catch((e: unknown) => {
+      if (runner.dryRun) return;
+      throw e;
+    });
+  }
+  await Promise.all(
+    manifests.map(async (m) => {
+      const objs = [...m.objects];
+      if (m.addon.name === 'jaeger') objs.push(tracingTelemetry(o.tracingSampling));
+      await apply(runner, toYamlStream(objs), `Applying addon ${m.addon.name}`);
+    }),
+  );
+}
+
+export async function removeAddon(runner: Runner, m: AddonManifest): Promise<void> {
+  // Exactly the addon's own objects; its CRDs stay, as users' resources may live in them.
+  const objs = [...m.objects];
+  if (m.addon.name === 'jaeger') objs.push(tracingTelemetry(0));
+  await deleteManifest(runner, toYamlStream(objs), `Removing addon ${m.addon.name}`);
+}
+
+export function workloadReady(o: KubeObject): boolean {
+  const spec = (o.spec ?? {}) as { replicas?: number };
+  const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+  if (o.kind === 'DaemonSet') return (st.numberReady ?? 0) >= (st.desiredNumberScheduled ?? 1);
+  return (st.readyReplicas ?? 0) >= (spec.replicas ?? 1);
+}
+
+/** The addon workloads meshup applied, by "kind/name", with their readiness. */
+export async function addonWorkloads(runner: Runner, namespace = ISTIO_NAMESPACE): Promise<Map<string, { addon: string; ready: boolean; object: KubeObject }>> {
+  const objs = await listObjects(runner, 'deployments,statefulsets,daemonsets', { namespace, selector: ADDON_LABEL });
+  return new Map(
+    objs.map((d) => [`${(d.kind ?? 'Deployment').toLowerCase()}/${d.metadata.name}`, { addon: d.metadata.labels?.[ADDON_LABEL] ?? '', ready: workloadReady(d), object: d }]),
+  );
+}
+
+export async function waitForAddons(runner: Runner, manifests: AddonManifest[], o: ApplyOptions): Promise<void> {
+  if (runner.dryRun) return;
+  const want = manifests.flatMap((m) => m.addon.workloads.map((w) => ({ addon: m.addon.name, workload: w })));
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const have = await addonWorkloads(runner);
+    const notReady = want.filter((w) => !have.get(w.workload)?.ready);
+    if (!notReady.length) return;
+    if (Date.now() >= deadline) {
+      const pods = await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE });
+      const names = notReady.map((w) => w.workload.split('/')[1]!);
+      const why = diagnosePods(pods.filter((p) => names.some((n) => p.metadata.name.startsWith(`${n}-`))));
+      throw new MeshupError(`Addon${notReady.length > 1 ? 's' : ''} not ready after ${Math.round(o.timeoutMs / 1000)}s: ${notReady.map((w) => `${w.addon} (${w.workload})`).join(', ')}`, {
+        details: why.length ? why : ['no pod reports a reason yet; the image may still be pulling'],
+        fix: 'Fix what is listed, then run the same command again; it applies only what is missing',
+      });
+    }
+    await sleep(1000, runner.signal);
+  }
+}

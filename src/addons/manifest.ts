@@ -1,0 +1,64 @@
+// An addon's manifest from the Istio release, split into CRDs and the rest, each object labelled
+// with the addon's name so meshup can find exactly its objects later.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { MeshupError } from '../cli/errors.js';
+import type { Addon } from '../config/schema.js';
+import { ADDON_LABEL } from '../istio/labels.js';
+
+export interface AddonManifest {
+  addon: Addon;
+  crds: Record<string, unknown>[];
+  objects: Record<string, unknown>[];
+}
+
+type Obj = { kind?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
+
+export function splitManifest(addon: Addon, text: string, source: string): AddonManifest {
+  const crds: Record<string, unknown>[] = [];
+  const objects: Record<string, unknown>[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { fix: 'Delete the cached release so meshup downloads it again' });
+    const o = doc.toJS() as (Obj & Record<string, unknown>) | null;
+    if (!o || !o.kind) continue;
+    if (o.kind === 'List' && Array.isArray(o.items)) {
+      for (const item of o.items as (Obj & Record<string, unknown>)[]) (item.kind === 'CustomResourceDefinition' ? crds : objects).push(label(item, addon.name));
+      continue;
+    }
+    (o.kind === 'CustomResourceDefinition' ? crds : objects).push(label(o, addon.name));
+  }
+  if (!objects.length) throw new MeshupError(`${source} holds no Kubernetes objects`, { fix: 'Delete the cached release so meshup downloads it again' });
+  return { addon, crds, objects };
+}
+
+function label(o: Obj & Record<string, unknown>, name: string): Record<string, unknown> {
+  o.metadata ??= {};
+  o.metadata.labels = { ...o.metadata.labels, [ADDON_LABEL]: name };
+  return o;
+}
+
+export async function readAddonManifest(releaseDir: string, addon: Addon, version: string): Promise<AddonManifest> {
+  const file = join(releaseDir, addon.manifest);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new MeshupError(`Istio ${version} ships no ${addon.manifest}, so meshup cannot install ${addon.name} for it`, {
+      fix: [`Disable it (--addons without ${addon.name}), or use an Istio version that has it`],
+    });
+  }
+  return splitManifest(addon, text, file);
+}
+
+export const toYamlStream = (objs: Record<string, unknown>[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
+
+/** Jaeger shows no traces until a Telemetry resource selects the tracing provider (#53779). */
+export function tracingTelemetry(samplingPercent: number): Record<string, unknown> {
+  return {
+    apiVersion: 'telemetry.istio.io/v1',
+    kind: 'Telemetry',
+    metadata: { name: 'mesh-default', namespace: 'istio-system', labels: { [ADDON_LABEL]: 'jaeger' } },
+    spec: { tracing: [{ providers: [{ name: 'jaeger' }], randomSamplingPercentage: samplingPercent }] },
+  };
+}
