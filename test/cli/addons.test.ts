@@ -37,7 +37,7 @@ describe('addons', () => {
     const isApply = (c: Call) => c.tool === 'kubectl' && kube(c)[0] === 'apply';
     const firstCrd = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"kind":"CustomResourceDefinition"'));
     const waitIdx = all.findIndex((c) => c.tool === 'kubectl' && kube(c)[0] === 'wait');
-    const kialiApply = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"kind":"MonitoringDashboard"'));
+    const kialiApply = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"name":"kiali-default"'));
     expect(firstCrd).toBeGreaterThan(-1);
     expect(waitIdx).toBeGreaterThan(firstCrd);
     expect(kialiApply).toBeGreaterThan(waitIdx);
