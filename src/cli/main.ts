@@ -111,6 +111,11 @@ export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: Ap
     .addHelpText('after', examples('meshup doctor', 'meshup doctor --provider kind --profile demo', 'meshup doctor --json'))
     .action(action(async () => (await import('../commands/doctor.js')).doctor));
 
+  clusterOptions(program.command('ingress').description("the ingress gateway's host and port, from this machine"))
+    .option('--env', 'print INGRESS_HOST, INGRESS_PORT, SECURE_INGRESS_PORT and GATEWAY_URL exports')
+    .addHelpText('after', examples('meshup ingress', 'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"', 'meshup ingress --json'))
+    .action(action(async () => (await import('../commands/ingress.js')).ingress));
+
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
   clusterOptions(addons.command('list').description('addons with their state'))

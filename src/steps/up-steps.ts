@@ -14,13 +14,10 @@ import type { StepTask } from '../ui/tasks.js';
 import type { Target } from '../commands/target.js';
 import { injectionStep, istioStep, mtlsStep } from './istio-steps.js';
 import { addonsStep } from './addon-steps.js';
+import { lookupIngress } from '../ingress/lookup.js';
+import type { IngressResult } from '../ingress/resolve.js';
 
-export interface IngressSummary {
-  url?: string;
-  message?: string;
-  hint?: string;
-  [k: string]: unknown;
-}
+export type IngressSummary = IngressResult;
 
 export interface UpContext {
   app: App;
@@ -38,6 +35,7 @@ export interface UpContext {
   /** The spec this run converges to; recorded at the end. */
   desired?: AppliedSpec;
   injected?: string[];
+  nodes?: import('../tools/kubectl.js').NodeInfo[];
   /** istio-system Deployments as read by the Istio step. */
   istioDeployments?: import('../tools/kubectl.js').KubeObject[];
   ingress?: IngressSummary;
@@ -82,7 +80,7 @@ export function clusterStep(): StepTask<UpContext> {
       }
       runner.pinContext(target.context);
       if (!imaginary(ctx)) {
-        await waitForReadyNodes(runner, o.timeoutMs);
+        ctx.nodes = await waitForReadyNodes(runner, o.timeoutMs);
         ctx.applied = await readAppliedSpec(runner);
       }
       return note;
@@ -115,10 +113,22 @@ export function recordStep(): StepTask<UpContext> {
   };
 }
 
+export function ingressStep(): StepTask<UpContext> {
+  return {
+    title: 'Ingress gateway',
+    skip: (ctx) => (!ctx.options.gateway.ingress ? 'the profile has no ingress gateway' : imaginary(ctx) ? 'the cluster does not exist yet' : false),
+    run: async (ctx) => {
+      const r = await lookupIngress(ctx.runner, ctx.options, ctx.target.context, { nodes: ctx.nodes });
+      ctx.ingress = r;
+      return r.reachable ? r.url : 'not reachable from here';
+    },
+  };
+}
+
 function normalise(s: AppliedSpec): AppliedSpec {
   return JSON.parse(JSON.stringify(s, Object.keys(s).sort())) as AppliedSpec;
 }
 
 export function buildUpSteps(_ctx: UpContext): StepTask<UpContext>[] {
-  return [clusterStep(), istioStep(), mtlsStep(), injectionStep(), addonsStep(), recordStep()];
+  return [clusterStep(), istioStep(), mtlsStep(), injectionStep(), addonsStep(), recordStep(), ingressStep()];
 }

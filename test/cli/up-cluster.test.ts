@@ -141,3 +141,24 @@ describe('meshup down', () => {
     expect(mutatingCalls(w.calls())).toEqual([]);
   });
 });
+
+describe('meshup ingress', () => {
+  it('ends up with the gateway URL and prints eval-able exports', async () => {
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('gateway    http://127.0.0.1:8080');
+    const env = await w.run(['ingress', '--env', '--provider', 'kind']);
+    expect(env.exitCode, env.stderr).toBe(0);
+    expect(env.stdout.trim().split('\n')).toEqual(['export INGRESS_HOST=127.0.0.1', 'export INGRESS_PORT=8080', 'export SECURE_INGRESS_PORT=8443', 'export GATEWAY_URL=127.0.0.1:8080']);
+    const json = JSON.parse((await w.run(['ingress', '--json', '--provider', 'kind'])).stdout) as { how: string };
+    expect(json.how).toBe('kind port mapping');
+  });
+
+  it('explains that the minimal profile has no gateway', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+    const r = await w.run(['ingress', '--provider', 'kind']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('No ingress gateway is installed');
+    expect(r.stderr).toContain('--profile default');
+  });
+});

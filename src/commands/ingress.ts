@@ -1,0 +1,25 @@
+// meshup ingress: the gateway's host and port, as text, shell exports (--env) or JSON.
+import type { App } from '../cli/app.js';
+import { MeshupError } from '../cli/errors.js';
+import { envLines } from '../ingress/resolve.js';
+import { lookupIngress } from '../ingress/lookup.js';
+import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+
+export async function ingress(app: App): Promise<void> {
+  const o = await loadOptions(app);
+  o.provider ??= defaultProvider(o, app.io.env);
+  const runner = app.runner();
+  const { context } = await resolveTarget(runner, o);
+  const r = await lookupIngress(runner, o, context);
+  app.out.result(r);
+  if ((app.flags as { env?: boolean }).env) {
+    if (!r.reachable) throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });
+    if (!o.json) app.io.stdout.write(`${envLines(r).join('\n')}\n`);
+    return;
+  }
+  if (!r.reachable) {
+    if (o.json) return;
+    throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });
+  }
+  app.out.print(`${r.url}   (${r.how}${r.securePort ? `; https port ${r.securePort}` : ''})`);
+}

@@ -1,0 +1,31 @@
+// Fetches what resolveIngress reads, with as few calls as the topology needs.
+import type { Options } from '../config/resolve.js';
+import type { Runner } from '../exec/runner.js';
+import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { getNodes, getObject, listObjects, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
+import { minikubeIp, minikubeProfiles } from '../tools/minikube.js';
+import { resolveIngress, type IngressResult } from './resolve.js';
+
+export async function lookupIngress(runner: Runner, o: Options, context: string, known: { nodes?: NodeInfo[] } = {}): Promise<IngressResult> {
+  const service = await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
+  const lbReady = !!((service?.status ?? {}) as { loadBalancer?: { ingress?: unknown[] } }).loadBalancer?.ingress?.length;
+  const needNode = !!service && !lbReady && o.provider !== 'kind' && o.provider !== 'minikube';
+  const [pods, nodes, mkIp, mkProfiles] = await Promise.all([
+    needNode ? listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE, selector: 'istio=ingressgateway' }) : Promise.resolve([] as KubeObject[]),
+    needNode && !known.nodes ? getNodes(runner) : Promise.resolve(known.nodes ?? []),
+    service && !lbReady && o.provider === 'minikube' ? minikubeIp(runner, o.clusterName).catch(() => undefined) : Promise.resolve(undefined),
+    service && !lbReady && o.provider === 'minikube' && process.platform !== 'linux' ? minikubeProfiles(runner).catch(() => []) : Promise.resolve([]),
+  ]);
+  return resolveIngress({
+    provider: o.provider!,
+    platform: process.platform,
+    context,
+    clusterName: o.clusterName,
+    service,
+    nodes,
+    gatewayPods: pods,
+    gateway: o.gateway,
+    minikubeIp: mkIp,
+    minikubeDriver: mkProfiles.find((p) => p.name === o.clusterName)?.driver,
+  });
+}

@@ -1,0 +1,112 @@
+// Where the ingress gateway answers from the user's machine, for each local topology, in the
+// order that works (field notes: istio#27788, minikube#11193, kind#2720). Pure: it reads objects
+// already fetched, so every topology is testable from recorded objects. Never waits on a
+// pending LoadBalancer.
+import { MeshupError } from '../cli/errors.js';
+import type { Profile, ProviderName } from '../config/schema.js';
+import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
+
+export interface IngressInput {
+  provider: ProviderName;
+  platform: NodeJS.Platform;
+  context: string;
+  clusterName: string;
+  service?: KubeObject;
+  nodes: NodeInfo[];
+  gatewayPods: KubeObject[];
+  gateway: Profile['gateway'];
+  minikubeIp?: string;
+  minikubeDriver?: string;
+}
+
+export interface IngressResult {
+  host?: string;
+  port?: number;
+  securePort?: number;
+  url?: string;
+  /** How the address was found, e.g. "kind port mapping". */
+  how: string;
+  reachable: boolean;
+  message?: string;
+  hint?: string;
+}
+
+interface Port {
+  name?: string;
+  port: number;
+  nodePort?: number;
+}
+
+const DESKTOPS = /^(docker-desktop|docker-for-desktop|rancher-desktop|orbstack)/;
+
+export function resolveIngress(i: IngressInput): IngressResult {
+  if (!i.service) {
+    throw new MeshupError('No ingress gateway is installed (istio-system/istio-ingressgateway)', {
+      fix: ['Use a profile with one: meshup up --profile default (minimal has none)', 'or deploy a Kubernetes Gateway API gateway yourself'],
+    });
+  }
+  const spec = (i.service.spec ?? {}) as { ports?: Port[]; type?: string };
+  const ports = spec.ports ?? [];
+  const http = ports.find((p) => p.name === 'http2') ?? ports.find((p) => p.name === 'http');
+  const https = ports.find((p) => p.name === 'https');
+  const lb = ((i.service.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }).loadBalancer?.ingress?.[0];
+  const portForward = `kubectl --context ${i.context} port-forward -n istio-system svc/istio-ingressgateway 8080:${http?.port ?? 80}`;
+
+  // 1. A LoadBalancer address (cloud, MetalLB, Docker Desktop, or `minikube tunnel` → 127.0.0.1:80).
+  const lbHost = lb?.ip ?? lb?.hostname;
+  if (lbHost) return done(lbHost, http?.port, https?.port, 'LoadBalancer address');
+
+  // 2. kind: host ports mapped at creation onto the pinned nodePorts.
+  if (i.provider === 'kind') {
+    if (http?.nodePort && http.nodePort === i.gateway.httpNodePort) {
+      return done('127.0.0.1', i.gateway.hostHttpPort, https?.nodePort === i.gateway.httpsNodePort ? i.gateway.hostHttpsPort : undefined, 'kind port mapping');
+    }
+    if (i.platform === 'linux') return viaNode('node address + nodePort (no kind port mapping for this nodePort)');
+    return unreachable('kind node addresses are unreachable from this OS and the cluster has no port mapping for the gateway', `Recreate the cluster with meshup (it maps ports at creation), or: ${portForward}`);
+  }
+
+  // 3. minikube: its IP and the nodePort, except where the docker driver hides the node.
+  if (i.provider === 'minikube') {
+    const hiddenNode = (i.platform === 'darwin' || i.platform === 'win32') && (i.minikubeDriver ?? 'docker') === 'docker';
+    if (hiddenNode) {
+      return unreachable(
+        `minikube's node IP is unreachable from ${i.platform === 'darwin' ? 'macOS' : 'Windows'} with the docker driver`,
+        `Run \`minikube tunnel -p ${i.clusterName}\` in another terminal, then \`meshup ingress\` again (the gateway gets 127.0.0.1); or: ${portForward}`,
+      );
+    }
+    if (i.minikubeIp && http?.nodePort) return done(i.minikubeIp, http.nodePort, https?.nodePort, 'minikube ip + nodePort');
+  }
+
+  // 4. Docker Desktop-like clusters publish NodePorts on localhost.
+  if (DESKTOPS.test(i.context) && http?.nodePort) return done('127.0.0.1', http.nodePort, https?.nodePort, 'localhost + nodePort');
+
+  // 5. Anything else: the node the gateway runs on, and the nodePort.
+  return viaNode('node address + nodePort');
+
+  function viaNode(how: string): IngressResult {
+    const podHost = i.gatewayPods.map((p) => ((p.status ?? {}) as { hostIP?: string }).hostIP).find(Boolean);
+    const nodeIp = podHost ?? i.nodes.find((n) => n.ready && n.internalIP)?.internalIP ?? i.nodes.find((n) => n.internalIP)?.internalIP;
+    if (!nodeIp || !http?.nodePort) {
+      return unreachable('the gateway has no LoadBalancer address and no node address with a nodePort', portForward);
+    }
+    return done(nodeIp, http.nodePort, https?.nodePort, how);
+  }
+
+  function done(host: string, port: number | undefined, securePort: number | undefined, how: string): IngressResult {
+    const p = port ?? 80;
+    return { host, port: p, securePort, url: `http://${host.includes(':') ? `[${host}]` : host}${p === 80 ? '' : `:${p}`}`, how, reachable: true };
+  }
+
+  function unreachable(message: string, hint: string): IngressResult {
+    return { how: 'unreachable', reachable: false, message, hint };
+  }
+}
+
+/** The variables of Istio's docs, as lines a shell can eval. */
+export function envLines(r: IngressResult): string[] {
+  if (!r.reachable || !r.host) return [];
+  const lines = [`export INGRESS_HOST=${r.host}`, `export INGRESS_PORT=${r.port}`];
+  if (r.securePort) lines.push(`export SECURE_INGRESS_PORT=${r.securePort}`);
+  lines.push(`export GATEWAY_URL=${r.host}:${r.port}`);
+  return lines;
+}
