@@ -37,7 +37,7 @@ export async function down(app: App): Promise<void> {
     const applied = await readAppliedSpec(runner);
     const istioctl = await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, offline: true }).then((r) => r.istioctl, () => undefined);
     const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l), istioctl });
-    app.out.result({ context: target.context, removed, dryRun: o.dryRun });
+    app.out.result({ context: target.context, removed, dryRun: o.dryRun, commands: runner.history.filter((c) => c.mutates).map((c) => c.command) });
     app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);
     return;
   }

@@ -3,7 +3,7 @@
 // it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
 // resource users wrote. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
-import { deleteObjects, label, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { deleteObjects, getObject, label, listObjects, type KubeObject } from '../tools/kubectl.js';
 import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
 
@@ -26,7 +26,8 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     listObjects(runner, 'clusterrolebindings'),
     opts.purgeCrds ? listObjects(runner, 'customresourcedefinitions') : Promise.resolve([] as KubeObject[]),
   ]);
-  const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE);
+  // A namespace already Terminating is on its way out: deleting it again would change nothing.
+  const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE && (n.status as { phase?: string } | undefined)?.phase !== 'Terminating');
 
   // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
@@ -71,7 +72,10 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     await deleteObjects(runner, [`namespace/${ISTIO_NAMESPACE}`], 'Deleting the istio-system namespace');
     removed.push('namespace istio-system');
   }
-  await deleteObjects(runner, [`configmap/${RECORD_NAME}`], 'Forgetting the applied spec', RECORD_NAMESPACE);
+  if (await getObject(runner, 'configmap', RECORD_NAME, RECORD_NAMESPACE)) {
+    await deleteObjects(runner, [`configmap/${RECORD_NAME}`], 'Forgetting the applied spec', RECORD_NAMESPACE);
+    removed.push('the recorded spec');
+  }
 
   const istioCrds = crds.filter((c) => /\.istio\.io$/.test(c.metadata.name));
   if (istioCrds.length) {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MESHUP, ROOT } from '../helpers/sealed.js';
+import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
 
 const bin = (await execa('bash', [join(ROOT, 'test/cluster/build'), '--print-bin'])).stdout.trim();
 const dir = mkdtempSync(join(tmpdir(), 'meshup-e2e-'));
@@ -33,13 +34,20 @@ interface Deployment {
   status: { readyReplicas?: number };
 }
 
-beforeAll(() => {
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+let server: ReleaseServer;
+
+beforeAll(async () => {
+  // A release in the real layout holding the real istioctl and the tests' own small addon
+  // manifests, served from 127.0.0.1 so meshup's download, checksum and cache path runs for real.
+  const release = await buildRelease(join(dir, 'releases'), '1.31.1', { istioctl: join(bin, 'istioctl') });
+  server = await serveReleases({ '1.31.1': release });
+  env.MESHUP_ISTIO_MIRROR = server.url;
 });
 
 afterAll(async () => {
   // Always remove the cluster, whatever happened above.
   await execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false });
+  await server?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -57,18 +65,58 @@ describe('meshup on a simulated cluster', () => {
     expect(shop.metadata.labels).toMatchObject({ 'istio-injection': 'enabled', 'meshup.dev/injection': 'true' });
   });
 
+  it('applies addons from the downloaded release and waits until they are Ready', async () => {
+    const r = await meshup(['up', '--profile', 'demo', '--addons', 'prometheus,kiali', '--namespaces', 'default,shop', '--yes']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(server.requests.some((u) => u.endsWith('.tar.gz'))).toBe(true);
+    const deps = await getJson<{ items: Deployment[] }>(['get', 'deployments', '-n', 'istio-system', '-l', 'meshup.dev/addon']);
+    expect(Object.fromEntries(deps.items.map((d) => [d.metadata.name, d.status.readyReplicas ?? 0]))).toEqual({ prometheus: 1, kiali: 1 });
+    expect(await kubectl(['get', 'crd', 'monitoringdashboards.monitoring.test.meshup.dev', '-o', 'name'])).toContain('monitoringdashboards');
+    expect(r.stdout).toMatch(/gateway    http:\/\/127\.0\.0\.1:30080/);
+  });
+
   it('a second up makes no changing call', async () => {
-    const r = await meshup(['up', '--profile', 'demo', '--addons', '', '--namespaces', 'default,shop', '--yes', '--json']);
+    const r = await meshup(['up', '--profile', 'demo', '--addons', 'prometheus,kiali', '--namespaces', 'default,shop', '--yes', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { ok: boolean; commands: unknown[] };
     expect(doc.ok).toBe(true);
     expect(doc.commands).toEqual([]);
   });
 
+  it("ingress answers from the gateway's real nodePorts", async () => {
+    const r = await meshup(['ingress', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const svc = await getJson<{ spec: { ports: { name: string; nodePort: number }[] } }>(['get', 'service', 'istio-ingressgateway', '-n', 'istio-system']);
+    const https = svc.spec.ports.find((p) => p.name === 'https')!.nodePort;
+    expect(JSON.parse(r.stdout)).toMatchObject({ host: '127.0.0.1', port: 30080, securePort: https, how: 'node address + nodePort', reachable: true });
+  });
+
+  it('addons disable kiali removes only Kiali', async () => {
+    const r = await meshup(['addons', 'disable', 'kiali']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const deps = await getJson<{ items: Deployment[] }>(['get', 'deployments', '-n', 'istio-system', '-l', 'meshup.dev/addon']);
+    expect(deps.items.map((d) => d.metadata.name)).toEqual(['prometheus']);
+    expect(await kubectl(['get', 'service', 'kiali', '-n', 'istio-system', '--ignore-not-found'])).toBe('');
+    const list = JSON.parse((await meshup(['addons', 'list', '--json'])).stdout) as { name: string; enabled: boolean; ready: boolean }[];
+    expect(list.filter((a) => a.enabled).map((a) => a.name)).toEqual(['prometheus']);
+  });
+
+  it('injection list shows pods that predate injection and --restart restarts their workload', async () => {
+    await kubectl(['create', 'deployment', 'web', '--image=example.invalid/web:1', '-n', 'shop']);
+    await kubectl(['rollout', 'status', 'deployment/web', '-n', 'shop', '--timeout=60s']);
+    const list = JSON.parse((await meshup(['injection', 'list', '--json'])).stdout) as { namespace: string; podsWithoutSidecar: string[] }[];
+    expect(list.find((n) => n.namespace === 'shop')?.podsWithoutSidecar).toHaveLength(1);
+    const r = await meshup(['injection', 'enable', 'shop', '--restart']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Restarted shop/deployment/web');
+    const dep = await getJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(['get', 'deployment', 'web', '-n', 'shop']);
+    expect(dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+  });
+
   it('removes only the labels it set when a namespace leaves the config', async () => {
     await kubectl(['create', 'namespace', 'mine']);
     await kubectl(['label', 'namespace', 'mine', 'istio-injection=enabled']);
-    const r = await meshup(['up', '--profile', 'demo', '--addons', '', '--namespaces', 'default', '--yes']);
+    const r = await meshup(['up', '--profile', 'demo', '--addons', 'prometheus', '--namespaces', 'default', '--yes']);
     expect(r.exitCode, r.stderr).toBe(0);
     const shop = await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'shop']);
     expect(shop.metadata.labels['istio-injection']).toBeUndefined();
@@ -88,6 +136,10 @@ describe('meshup on a simulated cluster', () => {
     expect(hooks.items.filter((h) => /^istio/.test(h.metadata.name))).toEqual([]);
     const crds = await getJson<{ items: { metadata: { name: string } }[] }>(['get', 'crds']);
     expect(crds.items.some((c) => c.metadata.name.endsWith('.istio.io'))).toBe(true);
+
+    const again = await meshup(['down', '--keep-cluster', '--yes', '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ removed: [], commands: [] });
   });
 
   it('down deletes the cluster it created', async () => {
