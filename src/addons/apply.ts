@@ -55,7 +55,13 @@ export function workloadReady(o: KubeObject): boolean {
 
 /** The addon workloads meshup applied, by "kind/name", with their readiness. */
 export async function addonWorkloads(runner: Runner, namespace = ISTIO_NAMESPACE): Promise<Map<string, { addon: string; ready: boolean; object: KubeObject }>> {
-  const objs = await listObjects(runner, 'deployments,statefulsets,daemonsets', { namespace, selector: ADDON_LABEL });
+  return workloadMap(await listObjects(runner, 'deployments,statefulsets,daemonsets', { namespace, selector: ADDON_LABEL }));
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+export function workloadMap(all: KubeObject[]): Map<string, { addon: string; ready: boolean; object: KubeObject }> {
+  const objs = all.filter((o) => WORKLOAD_KINDS.has(o.kind ?? 'Deployment') && o.metadata.labels?.[ADDON_LABEL]);
   return new Map(
     objs.map((d) => [`${(d.kind ?? 'Deployment').toLowerCase()}/${d.metadata.name}`, { addon: d.metadata.labels?.[ADDON_LABEL] ?? '', ready: workloadReady(d), object: d }]),
   );

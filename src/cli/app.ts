@@ -1,6 +1,6 @@
 // What every command receives: the terminal, the output, the interrupt signal, the flags, and
 // a factory for the one runner that starts programs.
-import { Runner } from '../exec/runner.js';
+import type { Runner } from '../exec/runner.js';
 import type { Flags } from '../config/resolve.js';
 import type { IO } from '../ui/io.js';
 import type { Output } from '../ui/output.js';
@@ -15,7 +15,9 @@ export interface App {
   runner(): Runner;
 }
 
-export function createApp(io: IO, out: Output, signal: AbortSignal, flags: Flags, version: string, track: (r: Runner) => void): App {
+// execa and the runner load only once a command runs, keeping --version and --help fast.
+export async function createApp(io: IO, out: Output, signal: AbortSignal, flags: Flags, version: string, track: (r: Runner) => void): Promise<App> {
+  const { Runner } = await import('../exec/runner.js');
   let runner: Runner | undefined;
   return {
     io,

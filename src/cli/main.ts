@@ -36,14 +36,14 @@ function meshOptions(cmd: Command): Command {
     .option('--istio-mirror <url>', 'base URL to download Istio releases from');
 }
 
-export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: App, fn: () => Promise<void>) => Promise<void>): Command {
+export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void>) => Promise<void>): Command {
   const program = new Command('meshup');
   const action =
     (load: () => Promise<Action>) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const flags = cmd.optsWithGlobals<Flags>();
-      const app = start(flags);
+      const app = await start(flags);
       const fn = await load();
       await run(app, () => fn(app, ...(args.slice(0, -2) as never[])));
     };
@@ -116,6 +116,12 @@ export function buildProgram(io: IO, start: (flags: Flags) => App, run: (app: Ap
     .addHelpText('after', examples('meshup ingress', 'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"', 'meshup ingress --json'))
     .action(action(async () => (await import('../commands/ingress.js')).ingress));
 
+  clusterOptions(program.command('dashboard <addon>').description("port-forward an addon's UI to 127.0.0.1 and open it"))
+    .option('--port <n>', 'local port (default: a free one)')
+    .option('--no-browser', 'print the URL only')
+    .addHelpText('after', examples('meshup dashboard kiali', 'meshup dashboard grafana --port 3000 --no-browser'))
+    .action(action(async () => (await import('../commands/dashboard.js')).dashboard));
+
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
   clusterOptions(addons.command('list').description('addons with their state'))
@@ -170,12 +176,12 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   let exitCode: number = ExitCode.ok;
   try {
-    const { Output } = await import('../ui/output.js');
     const program = buildProgram(
       io,
-      (flags) => {
+      async (flags) => {
         color = colorEnabled(io, flags.color);
         verbose = !!flags.verbose;
+        const { Output } = await import('../ui/output.js');
         return createApp(io, new Output(io, !!flags.json, color), controller.signal, flags, pkg.version, (r) => runners.push(r));
       },
       async (_app, fn) => fn(),

@@ -41,9 +41,12 @@ export async function up(app: App): Promise<void> {
   const preflightStep = {
     title: 'Checking prerequisites',
     run: async () => {
-      const status = await target.provider.status(runner, o).catch(() => ({ state: 'absent' as const }));
-      ctx.clusterState = status.state;
-      const exists = status.state !== 'absent';
+      // The provider's answer and the prerequisite probes are independent: ask them all at once.
+      const status = target.provider.status(runner, o).catch(() => ({ state: 'absent' as const }));
+      const exists = status.then((s) => {
+        ctx.clusterState = s.state;
+        return s.state !== 'absent';
+      });
       const host = await readHostFacts(home(app.io.env));
       const { findings } = await runPreflight({
         runner,
@@ -52,7 +55,7 @@ export async function up(app: App): Promise<void> {
         need: o.need!,
         host,
         clusterExists: exists,
-        needHostPorts: target.provider.name === 'kind' && !exists && o.profile.gateway.ingress ? kindPortMappings(o).map((m) => m.hostPort) : [],
+        needHostPorts: target.provider.name === 'kind' && o.profile.gateway.ingress ? kindPortMappings(o).map((m) => m.hostPort) : [],
       });
       ctx.findings = findings;
       const errors = errorsOf(findings);

@@ -58,8 +58,9 @@ export interface PreflightInput {
   provider: Provider;
   need: Resources;
   host: HostFacts;
-  /** The cluster exists already: sizes and ports were settled when it was made. */
-  clusterExists: boolean;
+  /** The cluster exists already: sizes and ports were settled when it was made. A promise lets
+   * the probes below run while the provider is still being asked. */
+  clusterExists: boolean | Promise<boolean>;
   needHostPorts?: number[];
 }
 
@@ -72,9 +73,10 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
   const { runner, provider, need, host, options } = input;
   const findings: Finding[] = [];
   const tools: ToolName[] = ['kubectl', ...provider.tools.filter((t) => t !== 'docker')];
-  const [toolFindings, dockerResult] = await Promise.all([
+  const [toolFindings, dockerResult, clusterExists] = await Promise.all([
     Promise.all(tools.map((t) => probeTool(runner, t))),
     provider.usesDocker ? dockerInfo(runner).then((d) => ({ d }), (e: unknown) => ({ e })) : Promise.resolve(undefined),
+    input.clusterExists,
   ]);
   findings.push(...toolFindings);
 
@@ -84,7 +86,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     findings.push({ check: 'cpu architecture', status: 'ok', message: host.arch === 'x64' ? 'amd64' : 'arm64' });
   }
 
-  const sizing = provider.usesDocker && !input.clusterExists;
+  const sizing = provider.usesDocker && !clusterExists;
   if (sizing) {
     findings.push(
       host.cpus >= need.cpus
@@ -134,7 +136,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     );
   }
 
-  for (const port of input.needHostPorts ?? []) {
+  for (const port of clusterExists ? [] : (input.needHostPorts ?? [])) {
     const free = await portFree(port);
     findings.push(
       free

@@ -1,7 +1,7 @@
 // The addons step of `up`: applies the wanted addons that are missing or not ready, removes the
 // ones that left the config, and leaves ready ones alone (no call that changes anything).
 import { acquireIstio } from '../istio/acquire.js';
-import { addonWorkloads, applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
+import { addonWorkloads, applyAddons, removeAddon, waitForAddons, workloadMap } from '../addons/apply.js';
 import { readAddonManifest } from '../addons/manifest.js';
 import type { StepTask } from '../ui/tasks.js';
 import { imaginary, type UpContext } from './up-steps.js';
@@ -15,7 +15,7 @@ export function addonsStep(): StepTask<UpContext> {
       const before = ctx.applied?.addons ?? [];
       const leaving = before.filter((a) => !wanted.includes(a) && catalog.has(a));
       if (!wanted.length && !leaving.length) return 'none';
-      const have = imaginary(ctx) ? new Map() : await addonWorkloads(runner);
+      const have = imaginary(ctx) ? new Map() : ctx.snapshot ? workloadMap(ctx.snapshot.istio) : await addonWorkloads(runner);
       const sameIstio = ctx.applied?.istioVersion === o.istioVersion;
       const pending = wanted.filter((a) => !(sameIstio && before.includes(a) && catalog.get(a)!.workloads.every((w) => have.get(w)?.ready)));
       if (!pending.length && !leaving.length) return `${wanted.join(', ')} unchanged`;

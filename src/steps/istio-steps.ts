@@ -14,6 +14,7 @@ import type { StepTask } from '../ui/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { imaginary, type UpContext } from './up-steps.js';
 import { deploymentStatus } from '../commands/status.js';
+import { ofKind } from './snapshot.js';
 
 export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
   return join(stateDir(env), provider, cluster, 'istio-overlay.yaml');
@@ -28,7 +29,7 @@ export function istioStep(): StepTask<UpContext> {
       const hash = overlayHash(yaml);
       ctx.desired = { ...ctx.desired, provider: o.provider!, clusterName: o.clusterName, profile: o.profile.name, istioVersion: o.istioVersion, overlayHash: hash };
       if (!imaginary(ctx)) {
-        const deployments = await listObjects(runner, 'deployments', { namespace: ISTIO_NAMESPACE });
+        const deployments = ofKind(ctx.snapshot?.istio ?? (await listObjects(runner, 'deployments', { namespace: ISTIO_NAMESPACE })), 'Deployment');
         ctx.istioDeployments = deployments;
         const istiod = deployments.find((d) => d.metadata.name === 'istiod');
         const installed = ctx.applied?.istioVersion;
@@ -41,6 +42,7 @@ export function istioStep(): StepTask<UpContext> {
           });
         }
       }
+      ctx.istioChanged = true;
       await acquireIstio(runner, { version: o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, progress: (t) => (task.output = t) });
       const file = overlayPath(runner.env, o.provider!, o.clusterName);
       if (!runner.dryRun) await writeFileAtomic(file, yaml);
@@ -90,7 +92,7 @@ export function injectionStep(): StepTask<UpContext> {
     title: 'Sidecar injection',
     run: async (ctx) => {
       const { runner, options: o } = ctx;
-      const namespaces = imaginary(ctx) ? [] : await listNamespaces(runner);
+      const namespaces = imaginary(ctx) ? [] : (ctx.snapshot?.namespaces ?? (await listNamespaces(runner)));
       const plan = planInjection(namespaces, o.namespaces, ctx.applied?.istioRevision);
       await enableInjection(runner, plan.enable, ctx.applied?.istioRevision);
       await disableInjection(runner, plan.disable);

@@ -9,7 +9,8 @@ import type { Runner } from '../exec/runner.js';
 import type { Finding } from '../preflight/checks.js';
 import type { ClusterState } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
-import { readAppliedSpec, rememberCreated, writeAppliedSpec, type AppliedSpec } from '../state/record.js';
+import { rememberCreated, writeAppliedSpec, type AppliedSpec } from '../state/record.js';
+import { readSnapshot, type Snapshot } from './snapshot.js';
 import type { StepTask } from '../ui/tasks.js';
 import type { Target } from '../commands/target.js';
 import { injectionStep, istioStep, mtlsStep } from './istio-steps.js';
@@ -36,6 +37,10 @@ export interface UpContext {
   desired?: AppliedSpec;
   injected?: string[];
   nodes?: import('../tools/kubectl.js').NodeInfo[];
+  /** What the cluster held before this run changed anything. */
+  snapshot?: Snapshot;
+  /** The control plane was (re)installed in this run, so the snapshot's istio-system is stale. */
+  istioChanged?: boolean;
   /** istio-system Deployments as read by the Istio step. */
   istioDeployments?: import('../tools/kubectl.js').KubeObject[];
   ingress?: IngressSummary;
@@ -80,8 +85,12 @@ export function clusterStep(): StepTask<UpContext> {
       }
       runner.pinContext(target.context);
       if (!imaginary(ctx)) {
-        ctx.nodes = await waitForReadyNodes(runner, o.timeoutMs);
-        ctx.applied = await readAppliedSpec(runner);
+        // The snapshot's reads go out with the readiness check; a cluster that was not ready yet
+        // is read again once it is.
+        const [nodes, snap] = await Promise.all([waitForReadyNodes(runner, o.timeoutMs), readSnapshot(runner).catch(() => undefined)]);
+        ctx.nodes = nodes;
+        ctx.snapshot = snap ?? (await readSnapshot(runner));
+        ctx.applied = ctx.snapshot.applied;
       }
       return note;
     },
@@ -118,7 +127,8 @@ export function ingressStep(): StepTask<UpContext> {
     title: 'Ingress gateway',
     skip: (ctx) => (!ctx.options.gateway.ingress ? 'the profile has no ingress gateway' : imaginary(ctx) ? 'the cluster does not exist yet' : false),
     run: async (ctx) => {
-      const r = await lookupIngress(ctx.runner, ctx.options, ctx.target.context, { nodes: ctx.nodes });
+      const known = ctx.snapshot && !ctx.istioChanged ? { nodes: ctx.nodes, istio: ctx.snapshot.istio } : { nodes: ctx.nodes };
+      const r = await lookupIngress(ctx.runner, ctx.options, ctx.target.context, known);
       ctx.ingress = r;
       return r.reachable ? r.url : 'not reachable from here';
     },

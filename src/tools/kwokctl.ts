@@ -27,6 +27,8 @@ export function kwokctlConfigYaml(bin: KwokBinaries): string {
     'options:',
     '  runtime: binary',
     '  bindAddress: 127.0.0.1',
+    // Port-forwards reach only targets these resources name (e.g. a server on 127.0.0.1).
+    '  enableCRDs: [PortForward, ClusterPortForward]',
     ...opts.filter(([, v]) => v).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     'componentsPatches:',
     '  - name: kube-apiserver',

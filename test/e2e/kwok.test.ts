@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MESHUP, ROOT } from '../helpers/sealed.js';
@@ -89,6 +92,50 @@ describe('meshup on a simulated cluster', () => {
     const svc = await getJson<{ spec: { ports: { name: string; nodePort: number }[] } }>(['get', 'service', 'istio-ingressgateway', '-n', 'istio-system']);
     const https = svc.spec.ports.find((p) => p.name === 'https')!.nodePort;
     expect(JSON.parse(r.stdout)).toMatchObject({ host: '127.0.0.1', port: 30080, securePort: https, how: 'node address + nodePort', reachable: true });
+  });
+
+  it('dashboard port-forwards to 127.0.0.1, serves what kwok forwards to, and stops on Ctrl-C', async () => {
+    // kwok forwards a pod's port only to a target a PortForward names: a server of this test.
+    const page = createServer((_req, res) => res.end('prometheus test page')).listen(0, '127.0.0.1');
+    await once(page, 'listening');
+    const target = (page.address() as AddressInfo).port;
+    await execa('kubectl', ['--context', context, 'apply', '-f', '-'], {
+      env,
+      extendEnv: false,
+      input: JSON.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterPortForward', metadata: { name: 'to-test-server' }, spec: { selector: { matchNamespaces: ['istio-system'] }, forwards: [{ ports: [9090], target: { port: target, address: '127.0.0.1' } }] } }),
+    });
+    const child = execa(process.execPath, [MESHUP, 'dashboard', 'prometheus', '--no-browser', '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
+        if (m) resolve(m[0]);
+      });
+      void child.then((r) => reject(new Error(`dashboard exited: ${r.stderr}`)));
+    });
+    try {
+      const res = await fetch(url);
+      expect(await res.text()).toBe('prometheus test page');
+    } finally {
+      child.kill('SIGINT');
+    }
+    const r = await child;
+    expect(r.exitCode, r.stderr).toBe(0);
+    await expect(fetch(url)).rejects.toThrow();
+    page.close();
+  });
+
+  it('dashboard explains a port in use and an addon that is not enabled', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const r = await meshup(['dashboard', 'prometheus', '--no-browser', '--port', String((busy.address() as AddressInfo).port)]);
+    busy.close();
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('already in use');
+    const g = await meshup(['dashboard', 'grafana', '--no-browser']);
+    expect(g.exitCode).toBe(1);
+    expect(g.stderr).toContain('enable it with: meshup addons enable grafana'.replace('enable it', 'Enable it'));
   });
 
   it('addons disable kiali removes only Kiali', async () => {
