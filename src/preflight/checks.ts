@@ -11,6 +11,7 @@ import { kindVersion } from '../tools/kind.js';
 import { kubectlClientVersion } from '../tools/kubectl.js';
 import { minikubeVersion } from '../tools/minikube.js';
 import type { HostFacts } from './host.js';
+import { ProbeCache } from './probe-cache.js';
 
 export type FindingStatus = 'ok' | 'warn' | 'error';
 
@@ -33,9 +34,12 @@ const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> 
   kwokctl: async (r) => (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
 };
 
-export async function probeTool(runner: Runner, tool: ToolName): Promise<Finding> {
+export async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Promise<Finding> {
+  const cached = runner.dryRun ? undefined : cache?.get(tool, runner.binaryFor(tool));
+  if (cached !== undefined) return { check: tool, status: 'ok', message: cached ? `version ${cached}` : 'found' };
   try {
     const v = await VERSION_PROBES[tool]!(runner);
+    cache?.set(tool, v, runner.binaryFor(tool));
     return { check: tool, status: 'ok', message: v ? `version ${v}` : 'found' };
   } catch (e) {
     if (e instanceof ToolMissingError) return { check: tool, status: 'error', message: 'not found on PATH', fix: e.fix[0] };
@@ -73,12 +77,14 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
   const { runner, provider, need, host, options } = input;
   const findings: Finding[] = [];
   const tools: ToolName[] = ['kubectl', ...provider.tools.filter((t) => t !== 'docker')];
+  const cache = await ProbeCache.open(runner.env);
   const [toolFindings, dockerResult, clusterExists] = await Promise.all([
-    Promise.all(tools.map((t) => probeTool(runner, t))),
+    Promise.all(tools.map((t) => probeTool(runner, t, cache))),
     provider.usesDocker ? dockerInfo(runner).then((d) => ({ d }), (e: unknown) => ({ e })) : Promise.resolve(undefined),
     input.clusterExists,
   ]);
   findings.push(...toolFindings);
+  await cache.save();
 
   if (host.arch !== 'x64' && host.arch !== 'arm64') {
     findings.push({ check: 'cpu architecture', status: 'error', message: `${host.arch}: Istio ships only amd64 and arm64 builds`, fix: 'Use an amd64 or arm64 machine' });

@@ -87,10 +87,14 @@ export function clusterStep(): StepTask<UpContext> {
       if (!imaginary(ctx)) {
         // The snapshot's reads go out with the readiness check; a cluster that was not ready yet
         // is read again once it is.
-        const [nodes, snap] = await Promise.all([waitForReadyNodes(runner, o.timeoutMs), readSnapshot(runner).catch(() => undefined)]);
-        ctx.nodes = nodes;
-        ctx.snapshot = snap ?? (await readSnapshot(runner));
-        ctx.applied = ctx.snapshot.applied;
+        let snap = await readSnapshot(runner).catch(() => undefined);
+        if (!snap || !snap.nodes.length || !snap.nodes.every((n) => n.ready)) {
+          await waitForReadyNodes(runner, o.timeoutMs);
+          snap = await readSnapshot(runner);
+        }
+        ctx.snapshot = snap;
+        ctx.nodes = snap.nodes;
+        ctx.applied = snap.applied;
       }
       return note;
     },
