@@ -122,6 +122,16 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup dashboard kiali', 'meshup dashboard grafana --port 3000 --no-browser'))
     .action(action(async () => (await import('../commands/dashboard.js')).dashboard));
 
+  clusterOptions(program.command('expose <service>').description('route the ingress gateway to a Service (Istio Gateway + VirtualService)'))
+    .option('-n, --namespace <ns>', 'namespace of the Service', 'default')
+    .option('--port <n>', 'Service port (needed when it has several)')
+    .option('--host <host>', 'host name to match (default: any)')
+    .option('--path <prefix>', 'path prefix to route', '/')
+    .option('-o, --output <format>', 'print the objects (yaml) instead of applying them')
+    .option('--delete', 'remove what meshup expose created for the Service')
+    .addHelpText('after', examples('meshup expose productpage -n bookinfo --port 9080', 'meshup expose web --host web.local --path /api', 'meshup expose web -o yaml', 'meshup expose --delete web'))
+    .action(action(async () => (await import('../commands/expose.js')).expose));
+
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
   clusterOptions(addons.command('list').description('addons with their state'))

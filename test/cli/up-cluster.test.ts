@@ -162,3 +162,22 @@ describe('meshup ingress', () => {
     expect(r.stderr).toContain('--profile default');
   });
 });
+
+describe('meshup expose', () => {
+  it('prints the Gateway and VirtualService with -o yaml and changes nothing', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes'])).exitCode).toBe(0);
+    const s = w.readState();
+    s.clusters['kind-meshup'].objects['service/default/web'] = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ port: 8080 }] } };
+    w.state({ clusters: s.clusters });
+    const before = w.calls().length;
+    const r = await w.run(['expose', 'web', '--host', 'web.local', '-o', 'yaml', '--provider', 'kind']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('kind: Gateway');
+    expect(r.stdout).toContain('kind: VirtualService');
+    expect(r.stdout).toMatch(/host: web\.default\.svc\.cluster\.local\n\s+port:\n\s+number: 8080/);
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+    const bad = await w.run(['expose', 'web', '--port', '9999', '--provider', 'kind']);
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('Service web has no port 9999');
+  });
+});

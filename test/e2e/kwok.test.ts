@@ -160,6 +160,22 @@ describe('meshup on a simulated cluster', () => {
     expect(dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
   });
 
+  it('expose routes the gateway to a Service, checks it exists, and --delete removes the route', async () => {
+    await kubectl(['expose', 'deployment', 'web', '--port', '8080', '-n', 'shop']);
+    const missing = await meshup(['expose', 'wbe', '-n', 'shop']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('No Service "wbe" in namespace shop');
+    expect(missing.stderr).toContain('Did you mean web?');
+    const r = await meshup(['expose', 'web', '-n', 'shop', '--path', '/api']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('curl http://127.0.0.1:30080/api');
+    const vs = await getJson<{ spec: { http: { route: { destination: { host: string; port: { number: number } } }[] }[] } }>(['get', 'virtualservices.networking.istio.io', 'meshup-web', '-n', 'shop']);
+    expect(vs.spec.http[0]!.route[0]!.destination).toEqual({ host: 'web.shop.svc.cluster.local', port: { number: 8080 } });
+    const del = await meshup(['expose', '--delete', 'web', '-n', 'shop']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(await kubectl(['get', 'gateways.networking.istio.io,virtualservices.networking.istio.io', '-n', 'shop', '-o', 'name'])).toBe('');
+  });
+
   it('removes only the labels it set when a namespace leaves the config', async () => {
     await kubectl(['create', 'namespace', 'mine']);
     await kubectl(['label', 'namespace', 'mine', 'istio-injection=enabled']);
