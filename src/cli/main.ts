@@ -132,6 +132,12 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup expose productpage -n bookinfo --port 9080', 'meshup expose web --host web.local --path /api', 'meshup expose web -o yaml', 'meshup expose --delete web'))
     .action(action(async () => (await import('../commands/expose.js')).expose));
 
+  clusterOptions(program.command('inject').description("add sidecars to a manifest with the cluster's injector settings (istioctl kube-inject)"))
+    .option('-f, --filename <file>', 'manifest to inject (- for stdin)')
+    .option('-o, --output <file>', 'write the result here instead of stdout')
+    .addHelpText('after', examples('meshup inject -f app.yaml | kubectl apply -f -', 'meshup inject -f app.yaml -o app-injected.yaml'))
+    .action(action(async () => (await import('../commands/inject.js')).inject));
+
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
   clusterOptions(addons.command('list').description('addons with their state'))

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
 import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
@@ -179,5 +179,23 @@ describe('meshup expose', () => {
     const bad = await w.run(['expose', 'web', '--port', '9999', '--provider', 'kind']);
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('Service web has no port 9999');
+  });
+});
+
+describe('meshup inject', () => {
+  it('reports a malformed manifest with line and column, and injects a valid one', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+    writeFileSync(join(w.dir, 'work', 'bad.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x\n');
+    const bad = await w.run(['inject', '-f', 'bad.yaml', '--provider', 'kind']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: /);
+    writeFileSync(join(w.dir, 'work', 'kindless.yaml'), 'apiVersion: v1\nmetadata: { name: x }\n');
+    const kindless = await w.run(['inject', '-f', 'kindless.yaml', '--provider', 'kind']);
+    expect(kindless.exitCode).toBe(2);
+    expect(kindless.stderr).toMatch(/kindless\.yaml:1:1: kind: is required/);
+    writeFileSync(join(w.dir, 'work', 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  template:\n    spec:\n      containers: [{ name: web, image: web:1 }]\n');
+    const ok = await w.run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(readFileSync(join(w.dir, 'work', 'out.yaml'), 'utf8')).toContain('name: istio-proxy');
   });
 });

@@ -3,7 +3,7 @@
 // test/cluster/build. Every address contacted is 127.0.0.1; the cluster is always deleted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -174,6 +174,14 @@ describe('meshup on a simulated cluster', () => {
     const del = await meshup(['expose', '--delete', 'web', '-n', 'shop']);
     expect(del.exitCode, del.stderr).toBe(0);
     expect(await kubectl(['get', 'gateways.networking.istio.io,virtualservices.networking.istio.io', '-n', 'shop', '-o', 'name'])).toBe('');
+  });
+
+  it("inject adds sidecars with the real istioctl and the cluster's injector settings", async () => {
+    writeFileSync(join(dir, 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: shop }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n');
+    const r = await meshup(['inject', '-f', join(dir, 'app.yaml')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('name: istio-proxy');
+    expect(r.stdout).toContain('proxyv2');
   });
 
   it('removes only the labels it set when a namespace leaves the config', async () => {
