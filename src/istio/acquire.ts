@@ -17,6 +17,8 @@ export interface IstioRelease {
   /** Directory of the extracted release (samples/addons/ lives there), when there is one. */
   dir?: string;
   source: 'istio-dir' | 'path' | 'cache' | 'download';
+  /** Only planned: a dry run that would have downloaded it. Nothing is on disk. */
+  planned?: boolean;
 }
 
 export interface AcquireOptions {
@@ -89,7 +91,7 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
     // A dry run fills no cache; later istioctl calls are printed, not run.
     o.progress?.(`[dry-run] would download Istio ${version} into ${dir}`);
     runner.useBinary('istioctl', bin);
-    return { version, istioctl: bin, dir, source: 'download' };
+    return { version, istioctl: bin, dir, source: 'download', planned: true };
   }
   if (o.offline) {
     throw new MeshupError(`No istioctl ${version} at hand`, { fix: `Run meshup up once (it downloads Istio ${version}), or pass --istio-dir` });

@@ -21,8 +21,13 @@ export function addonsStep(): StepTask<UpContext> {
       if (!pending.length && !leaving.length) return `${wanted.join(', ')} unchanged`;
 
       const release = await acquireIstio(runner, { version: o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, needRelease: true, progress: (t) => (task.output = t) });
+      if (release.planned) {
+        ctx.app.out.log(`[dry-run] would apply addons ${pending.join(', ')} from ${release.dir}/samples/addons/ (CRDs first)`);
+        for (const a of leaving) ctx.app.out.log(`[dry-run] would remove addon ${a}`);
+        return `would apply ${pending.join(', ')}`;
+      }
       const dir = release.dir!;
-      const manifests = runner.dryRun && !release.dir ? [] : await Promise.all(pending.map((a) => readAddonManifest(dir, catalog.get(a)!, o.istioVersion)));
+      const manifests = await Promise.all(pending.map((a) => readAddonManifest(dir, catalog.get(a)!, o.istioVersion)));
       const opts = { tracingSampling: o.profile.istio.tracingSampling ?? 1, timeoutMs: o.timeoutMs };
       task.output = `applying ${pending.join(', ')}`;
       await applyAddons(runner, manifests, opts);

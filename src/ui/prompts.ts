@@ -40,7 +40,7 @@ export async function askUp(input: AskInput): Promise<Asked> {
     const dockerMiB = input.docker ? Math.floor(input.docker.memoryBytes / 1024 / 1024) : undefined;
     out.profile = await select<string>(
       {
-        message: 'Which profile?',
+        message: input.docker ? `Which profile? (Docker has ${input.docker.cpus} CPUs, ${formatMiB(dockerMiB!)})` : 'Which profile?',
         default: 'default',
         choices: input.profiles.map((p) => {
           const mem = parseMiB(p.cluster.memory) ?? 0;

@@ -39,6 +39,14 @@ describe('meshup up: the cluster', () => {
     expect(existsSync(join(w.env.XDG_STATE_HOME!, 'meshup', 'clusters.json'))).toBe(false);
   });
 
+  it('--dry-run with addons and no cached release plans the download and the addons, and changes nothing', async () => {
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('[dry-run] would apply addons prometheus, grafana, kiali, jaeger');
+    expect(mutatingCalls(w.calls())).toEqual([]);
+    expect(existsSync(join(w.env.XDG_CACHE_HOME!, 'meshup', 'istio'))).toBe(false);
+  });
+
   it('reports too little Docker memory with the numbers and the fix, before creating anything', async () => {
     w.state({ docker: { running: true, ncpu: 8, memBytes: 2 * GiB, os: 'Docker Desktop' } });
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes']);
