@@ -207,3 +207,31 @@ describe('meshup inject', () => {
     expect(readFileSync(join(w.dir, 'work', 'out.yaml'), 'utf8')).toContain('name: istio-proxy');
   });
 });
+
+describe('interrupts', () => {
+  it('Ctrl-C during a slow step stops the child, exits 130, and records nothing', async () => {
+    w.state({ kind: { clusters: {}, slowCreate: true } });
+    const { execa } = await import('execa');
+    const { MESHUP } = await import('../helpers/sealed.js');
+    const child = execa(process.execPath, [MESHUP, 'up', '--provider', 'kind', '--profile', 'minimal', '--yes'], { env: w.env, extendEnv: false, cwd: join(w.dir, 'work'), reject: false });
+    const pidFile = join(w.env.FAKE_STATE!, 'kind-create.pid');
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const fakePid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(r.stderr).toContain('Interrupted');
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    let alive = true;
+    for (let i = 0; i < 40 && alive; i++) {
+      try {
+        process.kill(fakePid, 0);
+        await new Promise((res) => setTimeout(res, 50));
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+    expect(existsSync(join(w.env.XDG_STATE_HOME!, 'meshup', 'clusters.json'))).toBe(false);
+  });
+});
