@@ -3,27 +3,14 @@
 //   (b) a warm re-run on the converged cluster (target: at most 3 s and at least 5x faster);
 //   (c) meshup's peak resident memory during (a).
 // Needs the binaries of test/cluster/build. Everything listens on 127.0.0.1 only.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, run } from './lib.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const bin = execFileSync('bash', [join(root, 'test/cluster/build'), '--print-bin'], { encoding: 'utf8' }).trim();
-const dir = mkdtempSync(join(tmpdir(), 'meshup-bench-'));
-const env = {
-  PATH: `${bin}:/usr/bin:/bin`,
-  HOME: dir,
-  KUBECONFIG: join(dir, 'kubeconfig'),
-  KWOK_WORKDIR: join(dir, 'kwok'),
-  MESHUP_KWOK_BIN_DIR: bin,
-  XDG_CACHE_HOME: join(dir, 'cache'),
-  XDG_STATE_HOME: join(dir, 'state'),
-  CI: 'true',
-  NO_COLOR: '1',
-};
+const { simEnv } = await import(join(root, 'test', 'helpers', 'sim-env.mjs'));
+const { dir, bin, env } = simEnv('meshup-bench-');
 
 // The same release for both: the real istioctl and small addon manifests written for tests.
 const { buildRelease } = await import(join(root, 'test', 'helpers', 'release-build.mjs'));

@@ -1,27 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mutatingCalls, sealed, type Call, type Sealed } from '../helpers/sealed.js';
-import { buildRelease, serveReleases, TEST_ADDONS, type ReleaseServer } from '../helpers/release.js';
+import { releaseServerFor, TEST_ADDONS } from '../helpers/release.js';
 
 let w: Sealed;
-let server: ReleaseServer;
-let releases: string;
-beforeAll(async () => {
-  releases = mkdtempSync(join(tmpdir(), 'meshup-releases-'));
-  const full = await buildRelease(join(releases, 'full'), '1.31.1');
-  const { jaeger: _omit, ...noJaeger } = TEST_ADDONS;
-  const partial = await buildRelease(join(releases, 'partial'), '1.30.4', { addons: noJaeger });
-  server = await serveReleases({ '1.31.1': full, '1.30.4': partial });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(releases, { recursive: true, force: true });
-});
+const { jaeger: _omit, ...noJaeger } = TEST_ADDONS;
+const server = releaseServerFor({ '1.31.1': {}, '1.30.4': { addons: noJaeger } });
 beforeEach(() => {
   w = sealed();
-  w.env.MESHUP_ISTIO_MIRROR = server.url;
+  w.env.MESHUP_ISTIO_MIRROR = server().url;
 });
 afterEach(() => w.cleanup());
 

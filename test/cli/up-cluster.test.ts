@@ -2,25 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
-import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll } from 'vitest';
+import { releaseServerFor } from '../helpers/release.js';
 
 let w: Sealed;
-let server: ReleaseServer;
-let releases: string;
-beforeAll(async () => {
-  releases = mkdtempSync(join(tmpdir(), 'meshup-releases-'));
-  server = await serveReleases({ '1.31.1': await buildRelease(releases, '1.31.1') });
-});
-afterAll(async () => {
-  await server.close();
-  rmSync(releases, { recursive: true, force: true });
-});
+const server = releaseServerFor({ '1.31.1': {} });
 beforeEach(() => {
   w = sealed();
-  w.env.MESHUP_ISTIO_MIRROR = server.url;
+  w.env.MESHUP_ISTIO_MIRROR = server().url;
 });
 afterEach(() => w.cleanup());
 

@@ -3,30 +3,18 @@
 // test/cluster/build. Every address contacted is 127.0.0.1; the cluster is always deleted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MESHUP, ROOT } from '../helpers/sealed.js';
+import { MESHUP } from '../helpers/sealed.js';
+import { simEnv } from '../helpers/sim-env.mjs';
 import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
 
-const bin = (await execa('bash', [join(ROOT, 'test/cluster/build'), '--print-bin'])).stdout.trim();
-const dir = mkdtempSync(join(tmpdir(), 'meshup-e2e-'));
+const { dir, bin, env } = simEnv('meshup-e2e-');
 const name = `e2e${process.pid}`;
 const context = `kwok-${name}`;
-const env: Record<string, string> = {
-  PATH: `${bin}:/usr/bin:/bin`,
-  HOME: dir,
-  KUBECONFIG: join(dir, 'kubeconfig'),
-  KWOK_WORKDIR: join(dir, 'kwok'),
-  MESHUP_KWOK_BIN_DIR: bin,
-  XDG_CACHE_HOME: join(dir, 'cache'),
-  XDG_STATE_HOME: join(dir, 'state'),
-  CI: 'true',
-  NO_COLOR: '1',
-};
 
 const meshup = (args: string[]) => execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
 const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;

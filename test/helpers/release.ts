@@ -1,5 +1,8 @@
 // Serving test Istio releases (see release-build.mjs) from 127.0.0.1, with faults on demand.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildRelease, TEST_ADDONS, addonManifest } from './release-build.mjs';
@@ -55,4 +58,24 @@ export async function serveReleases(releases: Record<string, BuiltRelease>): Pro
       server.close(() => r());
     });
   return state;
+}
+
+/**
+ * Builds the given releases once for a test file and serves them; call in the file's top level.
+ * Returns a getter, as the server exists only once beforeAll has run.
+ */
+export function releaseServerFor(versions: Record<string, { addons?: Record<string, string> }>): () => ReleaseServer {
+  let server: ReleaseServer | undefined;
+  let root: string;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'meshup-releases-'));
+    const built: Record<string, BuiltRelease> = {};
+    for (const [v, o] of Object.entries(versions)) built[v] = await buildRelease(join(root, v), v, o);
+    server = await serveReleases(built);
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return () => server!;
 }
