@@ -1,10 +1,11 @@
 // meshup status: the cluster, what meshup recorded, and how the mesh's workloads are doing.
 import type { App } from '../cli/app.js';
 import { providerFor } from '../providers/index.js';
-import { readAppliedSpec } from '../state/record.js';
-import { getNodes, listObjects, type KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../tools/kubectl.js';
+import { ofKind, readSnapshot } from '../steps/snapshot.js';
+import { workloadMap } from '../addons/apply.js';
+import { lookupIngress } from '../ingress/lookup.js';
 import { table } from '../ui/table.js';
-import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { defaultProvider, loadOptions, resolveTarget } from './target.js';
 
 interface DeploymentStatus {
@@ -31,20 +32,29 @@ export async function status(app: App): Promise<void> {
   const { out } = app;
   out.print(`Cluster   ${o.clusterName} (${o.provider}, context ${target.context}): ${cluster.state}`);
   if (cluster.state === 'running') {
-    const [nodes, spec, deployments] = await Promise.all([
-      getNodes(runner),
-      readAppliedSpec(runner),
-      listObjects(runner, 'deployments', { namespace: ISTIO_NAMESPACE }),
-    ]);
+    const snap = await readSnapshot(runner);
+    const { nodes, applied: spec } = snap;
+    const deployments = ofKind(snap.istio, 'Deployment');
+    const injected = snap.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']).map((n) => n.metadata.name);
+    const addons = workloadMap(snap.istio);
+    const gateway = ofKind(snap.istio, 'Service').some((x) => x.metadata.name === 'istio-ingressgateway')
+      ? await lookupIngress(runner, o, target.context, { nodes, istio: snap.istio }).catch(() => undefined)
+      : undefined;
     report.nodes = nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
     report.applied = spec ?? null;
     report.deployments = deployments.map(deploymentStatus);
+    report.injection = injected;
+    report.addons = [...addons.values()].map((a) => ({ addon: a.addon, workload: a.object.metadata.name, ready: a.ready }));
+    report.ingress = gateway ?? null;
     out.print(`Nodes     ${nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
     if (spec) {
-      out.print(`Mesh      profile ${spec.profile}, Istio ${spec.istioVersion ?? '-'}; injection: ${spec.namespaces?.join(', ') || 'none'}; addons: ${spec.addons?.join(', ') || 'none'}`);
+      out.print(`Mesh      profile ${spec.profile}, Istio ${spec.istioVersion ?? '-'}${spec.mtls ? `, mTLS ${spec.mtls}` : ''}`);
     } else {
       out.print('Mesh      not installed by meshup (run: meshup up)');
     }
+    out.print(`Injection ${injected.join(', ') || 'none'}`);
+    out.print(`Addons    ${[...addons.values()].map((a) => `${a.addon}${a.ready ? '' : ' (not ready)'}`).join(', ') || 'none'}`);
+    if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
     if (deployments.length) {
       out.print('');
       out.print(table(['DEPLOYMENT (istio-system)', 'READY'], deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)])));

@@ -223,3 +223,19 @@ describe('interrupts', () => {
     expect(existsSync(join(w.env.XDG_STATE_HOME!, 'meshup', 'clusters.json'))).toBe(false);
   });
 });
+
+describe('meshup status', () => {
+  it('shows the cluster, the mesh, injection, addons and the gateway', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', 'prometheus', '--yes'])).exitCode).toBe(0);
+    const r = await w.run(['status', '--provider', 'kind']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Cluster   meshup (kind, context kind-meshup): running');
+    expect(r.stdout).toContain('Mesh      profile demo, Istio 1.31.1');
+    expect(r.stdout).toContain('Injection default');
+    expect(r.stdout).toContain('Addons    prometheus');
+    expect(r.stdout).toContain('Gateway   http://127.0.0.1:8080 (kind port mapping)');
+    const j = JSON.parse((await w.run(['status', '--provider', 'kind', '--json'])).stdout) as { state: string; addons: { addon: string; ready: boolean }[] };
+    expect(j.state).toBe('running');
+    expect(j.addons).toEqual([{ addon: 'prometheus', workload: 'prometheus', ready: true }]);
+  });
+});
