@@ -47,6 +47,8 @@ export function istioStep(): StepTask<UpContext> {
       const file = overlayPath(runner.env, o.provider!, o.clusterName);
       if (!runner.dryRun) await writeFileAtomic(file, yaml);
       else ctx.app.out.log(`[dry-run] would write ${file}:\n${yaml}`);
+      // While istioctl waits in silence, say what is holding it up.
+      const watch = runner.dryRun ? undefined : watchPods(ctx, (line) => (task.output = line));
       try {
         await istioctlInstall(runner, file, Math.max(60, Math.round(o.timeoutMs / 1000)), yaml);
       } catch (e) {
@@ -57,6 +59,8 @@ export function istioStep(): StepTask<UpContext> {
           details: why.length ? ['why:', ...why.map((w) => `  ${w}`)] : [],
           fix: why.length ? 'Fix what is listed under "why", then run meshup up again' : e.fix,
         });
+      } finally {
+        watch?.stop();
       }
       return `${runner.dryRun ? 'would install' : 'installed'} Istio ${o.istioVersion} (${o.profile.istio.profile} profile); overlay in ${file}`;
     },
@@ -103,6 +107,26 @@ export function injectionStep(): StepTask<UpContext> {
         plan.disable.length ? `removed from ${plan.disable.join(', ')}` : '',
       ].filter(Boolean);
       return parts.join('; ') || 'no namespaces';
+    },
+  };
+}
+
+/** Polls istio-system's pods every few seconds and reports the first problem it finds. */
+export function watchPods(ctx: UpContext, report: (line: string) => void, everyMs = 5000): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    const pods = await listObjects(ctx.runner, 'pods', { namespace: ISTIO_NAMESPACE }).catch(() => [] as KubeObject[]);
+    const why = diagnosePods(pods);
+    if (!stopped && why.length) report(`waiting: ${why[0]}`);
+    if (!stopped) timer = setTimeout(() => void tick(), everyMs);
+  };
+  timer = setTimeout(() => void tick(), everyMs);
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
     },
   };
 }

@@ -188,3 +188,49 @@ describe('installing', () => {
 function releaseFile(): string {
   return `istio-${VERSION}-${process.platform === 'darwin' ? 'osx' : 'linux'}-${process.arch === 'arm64' ? 'arm64' : 'amd64'}.tar.gz`;
 }
+
+describe('mTLS', () => {
+  it('turns mesh-wide mTLS into a PeerAuthentication, and removes it when it leaves the config', async () => {
+    const w2 = sealed();
+    try {
+      writeFileSync(join(w2.dir, 'work', 'meshup.yaml'), 'provider: kind\nprofile: minimal\nmtls: strict\n');
+      const r = await w2.run(['up', '--yes']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const pa = w2.readState().clusters['kind-meshup'].objects['peerauthentication/istio-system/default'];
+      expect(pa.spec).toEqual({ mtls: { mode: 'STRICT' } });
+      const before = w2.calls().length;
+      expect((await w2.run(['up', '--yes'])).exitCode).toBe(0);
+      expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);
+      writeFileSync(join(w2.dir, 'work', 'meshup.yaml'), 'provider: kind\nprofile: minimal\n');
+      expect((await w2.run(['up', '--yes'])).exitCode).toBe(0);
+      expect(w2.readState().clusters['kind-meshup'].objects['peerauthentication/istio-system/default']).toBeUndefined();
+    } finally {
+      w2.cleanup();
+    }
+  });
+});
+
+describe('waiting for the install', () => {
+  it('says what holds the install up while istioctl waits', async () => {
+    const w2 = sealed();
+    try {
+      w2.state({
+        istioctl: { slowInstallMs: 6500 },
+        kubeconfig: { current: 'kind-meshup', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] },
+        kind: { clusters: { meshup: { config: '' } } },
+        clusters: {
+          'kind-meshup': {
+            objects: {
+              'pod/istio-system/istiod-x': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-x', namespace: 'istio-system' }, status: { conditions: [{ type: 'PodScheduled', status: 'False', message: '0/1 nodes are available: 1 Insufficient memory.' }] } },
+            },
+          },
+        },
+      });
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain('waiting: istio-system/istiod-x is Pending: 0/1 nodes are available: 1 Insufficient memory.');
+    } finally {
+      w2.cleanup();
+    }
+  });
+});

@@ -14,20 +14,32 @@ const file = join(dir, 'state.json');
 // meshup runs fakes in parallel; one at a time keeps their read-modify-write of state.json whole.
 const lock = join(dir, 'lock');
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-for (let i = 0; ; i++) {
-  try {
-    mkdirSync(lock);
-    break;
-  } catch {
-    if (i > 2000) break; // a lock left by a killed fake: go on rather than hang a test
-    Atomics.wait(sleeper, 0, 0, 5);
+let held = false;
+
+export function relock() {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      held = true;
+      return;
+    } catch {
+      if (i > 2000) return; // a lock left by a killed fake: go on rather than hang a test
+      Atomics.wait(sleeper, 0, 0, 5);
+    }
   }
 }
-process.on('exit', () => {
+
+/** Lets other fakes run while this one stands for a slow operation. */
+export function unlock() {
+  if (!held) return;
+  held = false;
   try {
     rmdirSync(lock);
   } catch {}
-});
+}
+
+relock();
+process.on('exit', unlock);
 
 export function load() {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
