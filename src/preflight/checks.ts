@@ -158,7 +158,8 @@ function dockerFindings(d: DockerInfo, need: Resources, o: Options): Finding[] {
   const where = d.desktop ? "Docker Desktop's VM" : 'Docker';
   const dockerMiB = Math.floor(d.memoryBytes / 1024 / 1024);
   const raise = d.desktop ? "Raise Docker Desktop's limits (Settings > Resources)" : 'Give Docker more memory';
-  const smaller = o.profile.name === 'minimal' ? 'choose fewer addons' : 'use --profile demo or --profile minimal, or fewer addons';
+  const smaller =
+    o.profile.name === 'minimal' ? 'choose fewer addons' : o.profile.name === 'demo' ? 'use --profile minimal, or fewer addons' : 'use --profile demo or --profile minimal, or fewer addons';
   out.push(
     d.cpus >= need.cpus
       ? { check: 'docker cpus', status: 'ok', message: `${where} has ${d.cpus} (need ${need.cpus})` }

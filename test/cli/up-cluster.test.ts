@@ -40,7 +40,7 @@ describe('meshup up: the cluster', () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain("docker memory: Docker Desktop's VM has 2 GiB, but profile demo with prometheus,grafana,kiali,jaeger needs 5.1 GiB");
-    expect(r.stderr).toContain("Raise Docker Desktop's limits (Settings > Resources) to at least 5.1 GiB");
+    expect(r.stderr).toContain("Raise Docker Desktop's limits (Settings > Resources) to at least 5.1 GiB, or use --profile minimal, or fewer addons");
     expect(r.stderr).toContain('--force');
     expect(mutatingCalls(w.calls())).toEqual([]);
   });
