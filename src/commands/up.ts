@@ -9,7 +9,6 @@ import { computeNeed } from '../preflight/need.js';
 import { readHostFacts } from '../preflight/host.js';
 import { errorsOf, runPreflight, type Finding } from '../preflight/checks.js';
 import { parseMiB } from '../config/quantity.js';
-import { providerFor } from '../providers/index.js';
 import { canPrompt } from '../ui/io.js';
 import { runSteps, type StepResult } from '../ui/tasks.js';
 import { dockerInfo } from '../tools/docker.js';
@@ -116,7 +115,6 @@ async function ask(app: App, o: Options, catalog: Awaited<ReturnType<typeof load
     o.gateway = { ...profile.gateway };
   }
   if (answers.addons) o.addons = answers.addons;
-  void providerFor;
 }
 
 function upReport(ctx: UpContext, steps: StepResult[]) {

@@ -144,10 +144,9 @@ export class Runner {
     record.exitCode = r.exitCode;
 
     if (r.isCanceled || this.opts.signal?.aborted) throw new InterruptedError();
-    if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(r.message ?? '') && r.exitCode === undefined) {
-      throw new ToolMissingError(file, installHint(spec.tool));
-    }
+    // A spawn that failed has no exit code, only the system's error code.
     const code = (r as { code?: string }).code;
+    if (code === 'ENOENT') throw new ToolMissingError(file, installHint(spec.tool));
     if (r.exitCode === undefined && (code === 'ENOEXEC' || code === 'EACCES')) {
       throw new CommandFailedError(`${spec.step ? `${spec.step}: ` : ''}${file} cannot be executed (${code})`, shown, [], undefined, {
         fix: code === 'ENOEXEC' ? `It is built for another CPU architecture or OS (this is ${process.platform}/${process.arch})` : `Make it executable: chmod +x ${file}`,

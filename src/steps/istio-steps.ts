@@ -30,7 +30,6 @@ export function istioStep(): StepTask<UpContext> {
       ctx.desired = { ...ctx.desired, provider: o.provider!, clusterName: o.clusterName, profile: o.profile.name, istioVersion: o.istioVersion, overlayHash: hash };
       if (!imaginary(ctx)) {
         const deployments = ofKind(ctx.snapshot?.istio ?? (await listObjects(runner, 'deployments', { namespace: ISTIO_NAMESPACE })), 'Deployment');
-        ctx.istioDeployments = deployments;
         const istiod = deployments.find((d) => d.metadata.name === 'istiod');
         const installed = ctx.applied?.istioVersion;
         if (istiod && deploymentStatus(istiod).ok && installed === o.istioVersion && ctx.applied?.overlayHash === hash) {

@@ -41,8 +41,6 @@ export interface UpContext {
   snapshot?: Snapshot;
   /** The control plane was (re)installed in this run, so the snapshot's istio-system is stale. */
   istioChanged?: boolean;
-  /** istio-system Deployments as read by the Istio step. */
-  istioDeployments?: import('../tools/kubectl.js').KubeObject[];
   ingress?: IngressSummary;
   done?: boolean;
 }
