@@ -11,7 +11,7 @@ import { canPrompt } from '../ui/io.js';
 import { table } from '../ui/table.js';
 import type { Runner } from '../exec/runner.js';
 import type { Options } from '../config/resolve.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 interface Session {
   runner: Runner;
@@ -21,10 +21,7 @@ interface Session {
 }
 
 async function session(app: App): Promise<Session> {
-  const options = await loadOptions(app);
-  options.provider ??= defaultProvider(options, app.io.env);
-  const runner = app.runner();
-  await resolveTarget(runner, options);
+  const { runner, options } = await openTarget(app);
   const [catalog, applied] = await Promise.all([loadAddonCatalog(), readAppliedSpec(runner)]);
   if (!applied?.istioVersion) {
     throw new MeshupError('meshup has not installed a mesh in this cluster', { fix: 'Run meshup up first; addons come from the Istio release it installs' });

@@ -7,7 +7,7 @@ import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import { portFree } from '../preflight/checks.js';
 import { freePort } from '../util/ports.js';
 import { tail } from '../exec/runner.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 interface DashboardFlags {
   port?: string;
@@ -16,8 +16,6 @@ interface DashboardFlags {
 
 export async function dashboard(app: App, name: string): Promise<void> {
   const flags = app.flags as DashboardFlags;
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
   const catalog = await loadAddonCatalog();
   checkAddonNames([name], catalog, 'the command line');
   const addon = catalog.get(name)!;
@@ -29,8 +27,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
     if (!(await portFree(port))) throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
   }
 
-  const runner = app.runner();
-  const { context } = await resolveTarget(runner, o);
+  const { runner, options: o, context } = await openTarget(app);
   const have = await addonWorkloads(runner, addon.namespace);
   const present = addon.workloads.filter((w) => have.has(w));
   if (!present.length) throw new MeshupError(`${name} is not enabled`, { fix: `Enable it with: meshup addons enable ${name}` });

@@ -5,7 +5,7 @@ import { MeshupError } from '../cli/errors.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 import { uninstallMesh } from '../istio/uninstall.js';
 
 interface DownFlags {
@@ -15,10 +15,8 @@ interface DownFlags {
 
 export async function down(app: App): Promise<void> {
   const flags = app.flags as DownFlags;
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  const target = await resolveTarget(runner, o);
+  const target = await openTarget(app);
+  const { runner, options: o } = target;
   const p = target.provider;
 
   if (flags.keepCluster || p.name === 'existing') {

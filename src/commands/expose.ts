@@ -6,7 +6,7 @@ import { MeshupError, UsageError } from '../cli/errors.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { apply, deleteObjects, getObject, listObjects, type KubeObject } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 interface ExposeFlags {
   namespace?: string;
@@ -47,10 +47,7 @@ export async function expose(app: App, service: string): Promise<void> {
   const path = f.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
   if (f.output !== undefined && f.output !== 'yaml') throw new UsageError(`-o supports only yaml, got "${f.output}"`);
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  const { context } = await resolveTarget(runner, o);
+  const { runner, options: o, context } = await openTarget(app);
 
   if (f.delete) {
     const name = `meshup-${service}`;

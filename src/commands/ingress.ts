@@ -3,13 +3,10 @@ import type { App } from '../cli/app.js';
 import { MeshupError } from '../cli/errors.js';
 import { envLines } from '../ingress/resolve.js';
 import { lookupIngress } from '../ingress/lookup.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  const { context } = await resolveTarget(runner, o);
+  const { runner, options: o, context } = await openTarget(app);
   const r = await lookupIngress(runner, o, context);
   app.out.result(r);
   if ((app.flags as { env?: boolean }).env) {

@@ -13,7 +13,7 @@ import { acquireIstio } from '../istio/acquire.js';
 import { readAppliedSpec } from '../state/record.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { z } from 'zod';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 import { LineCounter, parseAllDocuments } from 'yaml';
 
 interface InjectFlags {
@@ -52,10 +52,7 @@ export async function inject(app: App): Promise<void> {
   }
   checkManifest(source, file);
 
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  await resolveTarget(runner, o);
+  const { runner, options: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
   await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, progress: (t) => app.out.log(t) });
   // The injector's settings come from the cluster's ConfigMaps and go to istioctl as files, so

@@ -7,16 +7,12 @@ import { podsWithoutSidecar } from '../istio/sidecars.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import type { Runner } from '../exec/runner.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 const NS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 async function target(app: App): Promise<Runner> {
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  await resolveTarget(runner, o);
-  return runner;
+  return (await openTarget(app)).runner;
 }
 
 function checkNames(names: string[]): void {

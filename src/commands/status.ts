@@ -1,12 +1,11 @@
 // meshup status: the cluster, what meshup recorded, and how the mesh's workloads are doing.
 import type { App } from '../cli/app.js';
-import { providerFor } from '../providers/index.js';
 import type { KubeObject } from '../tools/kubectl.js';
 import { ofKind, readSnapshot } from '../steps/snapshot.js';
 import { workloadMap } from '../addons/apply.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { table } from '../ui/table.js';
-import { defaultProvider, loadOptions, resolveTarget } from './target.js';
+import { openTarget } from './target.js';
 
 interface DeploymentStatus {
   name: string;
@@ -23,11 +22,9 @@ export function deploymentStatus(d: KubeObject): DeploymentStatus {
 }
 
 export async function status(app: App): Promise<void> {
-  const o = await loadOptions(app);
-  o.provider ??= defaultProvider(o, app.io.env);
-  const runner = app.runner();
-  const target = await resolveTarget(runner, o);
-  const cluster = await providerFor(o.provider).status(runner, o);
+  const target = await openTarget(app);
+  const { runner, options: o } = target;
+  const cluster = await target.provider.status(runner, o);
   const report: Record<string, unknown> = { provider: o.provider, cluster: o.clusterName, context: target.context, state: cluster.state };
   const { out } = app;
   out.print(`Cluster   ${o.clusterName} (${o.provider}, context ${target.context}): ${cluster.state}`);

@@ -34,6 +34,15 @@ export interface Target {
   context: string;
 }
 
+/** The start of every command that acts on a cluster meshup may already have made: options,
+ * provider, the runner, and a checked, pinned context. */
+export async function openTarget(app: App): Promise<Target & { runner: Runner }> {
+  const options = await loadOptions(app);
+  options.provider ??= defaultProvider(options, app.io.env);
+  const runner = app.runner();
+  return { ...(await resolveTarget(runner, options)), runner };
+}
+
 /** Fixes the provider and context, checks the context is one meshup may use, pins it. */
 export async function resolveTarget(runner: Runner, o: Options): Promise<Target> {
   const provider = providerFor(o.provider!);
