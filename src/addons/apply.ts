@@ -1,7 +1,7 @@
 // Applying and removing addons. CRDs of every addon first, then a wait until they are
 // Established (applying everything at once races: "no matches for kind", istio/istio#27417),
 // then each addon's objects in parallel, then a wait for its workloads with a diagnosis.
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Addon } from '../config/schema.js';
 import { ADDON_LABEL } from '../istio/labels.js';
 

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Runner } from '../exec/runner.js';
 import type { Flags } from '../config/resolve.js';
 import { createApp, type App } from './app.js';
-import { ExitCode, InterruptedError } from './errors.js';
+import { ExitCode, InterruptedError } from '../errors.js';
 import { formatError } from './report.js';
 import { colorEnabled, processIO, type IO } from '../ui/io.js';
 

@@ -1,6 +1,6 @@
 // Turns any failure into what a person reads: the problem, its details, the fix. No stack
 // traces unless --verbose asks for them on an internal error.
-import { isMeshupError } from './errors.js';
+import { isMeshupError } from '../errors.js';
 
 export interface Painter {
   red(s: string): string;

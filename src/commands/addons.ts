@@ -1,6 +1,6 @@
 // meshup addons list|enable|disable: toggling addons on a mesh meshup installed.
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../cli/errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { checkAddonNames, loadAddonCatalog, withDependencies } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
 import { addonWorkloads, applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';

@@ -1,7 +1,7 @@
 // meshup dashboard NAME: a port-forward to the addon's Service on 127.0.0.1 only, the URL, a
 // browser, and a clean stop on Ctrl-C.
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../cli/errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { addonWorkloads } from '../addons/apply.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import { portFree } from '../preflight/checks.js';

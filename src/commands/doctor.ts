@@ -1,6 +1,6 @@
 // meshup doctor: the preflight as a table, for the setup flags and config describe.
 import type { App } from '../cli/app.js';
-import { PreflightError } from '../cli/errors.js';
+import { PreflightError } from '../errors.js';
 import { checkAddonNames, loadAddonCatalog, withDependencies } from '../config/catalog.js';
 import { errorsOf, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';

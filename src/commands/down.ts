@@ -1,7 +1,7 @@
 // meshup down: delete the cluster meshup created (after confirmation), or with --keep-cluster
 // remove only the mesh. A cluster meshup did not create is never deleted.
 import type { App } from '../cli/app.js';
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { confirmOrRefuse } from '../ui/confirm.js';

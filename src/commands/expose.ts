@@ -2,7 +2,7 @@
 // a Service, after checking the Service and port exist; --delete removes them again.
 import { stringify } from 'yaml';
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../cli/errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { apply, deleteObjects, getObject, listObjects, type KubeObject } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';

@@ -7,7 +7,7 @@ import { getObject, type KubeObject } from '../tools/kubectl.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { text } from 'node:stream/consumers';
 import type { App } from '../cli/app.js';
-import { ConfigError, MeshupError, UsageError } from '../cli/errors.js';
+import { ConfigError, MeshupError, UsageError } from '../errors.js';
 import { parseYaml } from '../config/load.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { readAppliedSpec } from '../state/record.js';

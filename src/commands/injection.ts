@@ -1,6 +1,6 @@
 // meshup injection enable|disable|list: sidecar injection per namespace, outside of `up`.
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../cli/errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { disableInjection, enableInjection, listNamespaces, planInjection } from '../istio/injection.js';
 import { INJECTION_MARKER } from '../istio/labels.js';
 import { podsWithoutSidecar } from '../istio/sidecars.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { App } from '../cli/app.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { SCHEMAS, type SchemaKind } from '../config/schema.js';
 
 export function jsonSchema(kind: SchemaKind): object {

@@ -1,7 +1,7 @@
 // Which cluster a command acts on, and under which context; shared by up, down, status, doctor.
 // The context safety check lives here, so no command can reach a refused context.
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../cli/errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { resolveOptions, type Options } from '../config/resolve.js';
 import type { ProviderName } from '../config/schema.js';
 import { assertContextAllowed } from '../context/safety.js';

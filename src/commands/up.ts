@@ -2,7 +2,7 @@
 // Order: resolve options → ask (terminal only) → preflight → cluster → Istio → injection →
 // addons → record → ingress summary. Each step is a small factory in src/steps/.
 import type { App } from '../cli/app.js';
-import { PreflightError } from '../cli/errors.js';
+import { PreflightError } from '../errors.js';
 import { checkAddonNames, loadAddonCatalog, loadAllProfiles, loadProfile, withDependencies } from '../config/catalog.js';
 import type { Options } from '../config/resolve.js';
 import { computeNeed } from '../preflight/need.js';

@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { loadYamlFile } from './load.js';
 import { addonSchema, profileSchema, type Addon, type Profile } from './schema.js';

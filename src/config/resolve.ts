@@ -3,7 +3,7 @@
 // Commands receive the result and never look at flags, env or files themselves.
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, UsageError } from '../cli/errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_ISTIO_VERSION, validateIstioVersion } from '../istio/version.js';
 import { closest } from '../util/suggest.js';
 import { loadProfile } from './catalog.js';

@@ -1,7 +1,7 @@
 // Which kube contexts meshup may change. A context is local when its cluster name carries a
 // local tool's prefix (the list Tilt and ctlptl use, after tilt-dev/tilt#1096 hit production),
 // or when the user allowed it by name. Everything else is refused before any call that writes.
-import { ContextRefusedError } from '../cli/errors.js';
+import { ContextRefusedError } from '../errors.js';
 import type { KubeContextInfo } from '../tools/kubectl.js';
 
 const LOCAL_PREFIXES = [

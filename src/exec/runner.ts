@@ -2,7 +2,7 @@
 // kube-context pinning and the translation of spawn failures and known stderr into typed errors.
 // Commands and tool modules receive a Runner; tests pass one whose PATH holds fake tools.
 import { execa, type ResultPromise } from 'execa';
-import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../cli/errors.js';
+import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
 import { installHint } from './install-hints.js';
 import { matchKnownError } from './known-errors.js';
 import { formatCommand } from './quote.js';

@@ -2,7 +2,7 @@
 // order that works (field notes: istio#27788, minikube#11193, kind#2720). Pure: it reads objects
 // already fetched, so every topology is testable from recorded objects. Never waits on a
 // pending LoadBalancer.
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Profile, ProviderName } from '../config/schema.js';
 import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 

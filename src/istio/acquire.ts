@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
 import { istioctlClientVersion } from '../tools/istioctl.js';

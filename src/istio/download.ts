@@ -7,7 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, MeshupError } from '../cli/errors.js';
+import { InterruptedError, MeshupError } from '../errors.js';
 import { formatMiB } from '../config/quantity.js';
 
 export const DEFAULT_ISTIO_MIRROR = 'https://github.com/istio/istio/releases/download';

@@ -1,5 +1,5 @@
 // The Istio release meshup installs unless told otherwise, and what a valid version looks like.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 
 /** A recent stable release; `--istio-version` or `istioVersion` picks another. */
 export const DEFAULT_ISTIO_VERSION = '1.31.1';

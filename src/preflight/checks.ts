@@ -1,7 +1,7 @@
 // The checks `up` runs first and `doctor` prints. Each yields a finding with the numbers and a
 // fix; errors stop `up` before anything is created (unless --force).
 import { createServer } from 'node:net';
-import { MeshupError, ToolMissingError } from '../cli/errors.js';
+import { MeshupError, ToolMissingError } from '../errors.js';
 import type { Runner, ToolName } from '../exec/runner.js';
 import { formatMiB } from '../config/quantity.js';
 import type { Options, Resources } from '../config/resolve.js';

@@ -1,5 +1,5 @@
 // A cluster the user already has, named by context. meshup never creates or deletes it.
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import { serverVersion } from '../tools/kubectl.js';
 import type { Provider } from './types.js';
 

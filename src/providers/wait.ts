@@ -1,6 +1,6 @@
 // Waiting for a cluster to answer and its nodes to be Ready. kind's --wait exits 0 on timeout and
 // minikube's waits vary by version, so meshup checks for itself.
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { getNodes, type NodeInfo } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';

@@ -1,7 +1,7 @@
 // The Istio steps of `up`: the control plane, mesh-wide mTLS and sidecar injection. Each reads
 // what is there first and changes only what differs, so a converged cluster costs a few reads.
 import { join } from 'node:path';
-import { CommandFailedError, MeshupError } from '../cli/errors.js';
+import { CommandFailedError, MeshupError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { disableInjection, enableInjection, listNamespaces, planInjection } from '../istio/injection.js';

@@ -2,7 +2,7 @@
 // says what it did ("created", "reused", "unchanged"); the same list drives the task renderer,
 // --dry-run (changing commands printed, not run) and --json (a result per step).
 import type { App } from '../cli/app.js';
-import { MeshupError } from '../cli/errors.js';
+import { MeshupError } from '../errors.js';
 import type { Options } from '../config/resolve.js';
 import type { Addon } from '../config/schema.js';
 import type { Runner } from '../exec/runner.js';

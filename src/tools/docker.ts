@@ -1,6 +1,6 @@
 // docker: only read. meshup asks the daemon what the VM that minikube and kind run in really has.
 import type { Runner } from '../exec/runner.js';
-import { CommandFailedError, PreflightError } from '../cli/errors.js';
+import { CommandFailedError, PreflightError } from '../errors.js';
 
 export interface DockerInfo {
   cpus: number;

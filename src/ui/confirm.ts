@@ -1,6 +1,6 @@
 // Confirmation before destroying something: --yes answers it; without a terminal meshup refuses
 // rather than guess.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { canPrompt, type IO } from './io.js';
 
 export async function confirmOrRefuse(io: IO, yes: boolean, question: string, flagHint = '--yes'): Promise<boolean> {

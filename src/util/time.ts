@@ -1,4 +1,4 @@
-import { InterruptedError } from '../cli/errors.js';
+import { InterruptedError } from '../errors.js';
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envLines, resolveIngress, type IngressInput } from '../../src/ingress/resolve.js';
-import { MeshupError } from '../../src/cli/errors.js';
+import { MeshupError } from '../../src/errors.js';
 import type { KubeObject, NodeInfo } from '../../src/tools/kubectl.js';
 
 // Recorded shapes: the gateway Service as istioctl creates it (LoadBalancer, pinned nodePorts).

@@ -9,7 +9,7 @@ import { parseKubeconfigView } from '../../src/tools/kubectl.js';
 import { isLocalContext, looksLocal } from '../../src/context/safety.js';
 import { withDependencies } from '../../src/config/catalog.js';
 import { computeNeed } from '../../src/preflight/need.js';
-import { PreflightError } from '../../src/cli/errors.js';
+import { PreflightError } from '../../src/errors.js';
 import type { Addon } from '../../src/config/schema.js';
 
 describe('quoting', () => {

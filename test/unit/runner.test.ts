@@ -1,7 +1,7 @@
 // The runner and the tool modules, against a recording fake on PATH: exact argument arrays.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../src/exec/runner.js';
-import { CommandFailedError, InterruptedError, ToolMissingError } from '../../src/cli/errors.js';
+import { CommandFailedError, InterruptedError, ToolMissingError } from '../../src/errors.js';
 import { kindCreate, kindClusters } from '../../src/tools/kind.js';
 import { minikubeStatus } from '../../src/tools/minikube.js';
 import { apply } from '../../src/tools/kubectl.js';
