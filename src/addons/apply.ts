@@ -21,6 +21,7 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[], o:
     await apply(runner, toYamlStream(crds), `Applying CRDs of ${manifests.filter((m) => m.crds.length).map((m) => m.addon.name).join(', ')}`);
     const names = crds.map((c) => `crd/${(c.metadata as { name: string }).name}`);
     await runner.run({
+    readOnly: true,
       tool: 'kubectl',
       args: ['wait', '--for=condition=Established', ...names, '--timeout=60s'],
       step: 'Waiting for addon CRDs to be Established',

@@ -36,7 +36,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
 
   port ??= await freePort();
   const d = addon.dashboard;
-  const child = runner.start({ tool: 'kubectl', args: ['port-forward', '-n', addon.namespace, `svc/${d.service}`, `${port}:${d.port}`, '--address', '127.0.0.1'] });
+  const child = runner.start({ readOnly: true, tool: 'kubectl', args: ['port-forward', '-n', addon.namespace, `svc/${d.service}`, `${port}:${d.port}`, '--address', '127.0.0.1'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   const ready = await new Promise<boolean>((resolve) => {

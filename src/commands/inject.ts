@@ -75,6 +75,7 @@ export async function inject(app: App): Promise<void> {
       writeFile(join(tmp, 'mesh.yaml'), mesh.data.mesh),
     ]);
     r = await runner.run({
+    readOnly: true,
       tool: 'istioctl',
       args: ['kube-inject', '-f', '-', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
       input: source,

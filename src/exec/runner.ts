@@ -15,8 +15,9 @@ const KUBE_TOOLS: ReadonlySet<ToolName> = new Set(['kubectl', 'istioctl']);
 export interface RunSpec {
   tool: ToolName;
   args: readonly string[];
-  /** Changes something outside meshup: printed instead of run under --dry-run. */
-  mutates?: boolean;
+  /** Declares the call changes nothing. Every other call counts as changing, so --dry-run
+   * prints it instead of running it: a call someone forgot to classify fails safe. */
+  readOnly?: boolean;
   input?: string;
   timeoutMs?: number;
   /** Exit codes that are answers, not failures (minikube status's bitmask, say). */
@@ -115,10 +116,10 @@ export class Runner {
     const file = this.binaryFor(spec.tool);
     const args = this.argsFor(spec);
     const shown = formatCommand(file, args, spec.input);
-    const record: CommandRecord = { command: shown, mutates: !!spec.mutates, skipped: false };
+    const record: CommandRecord = { command: shown, mutates: !spec.readOnly, skipped: false };
     this.history.push(record);
 
-    if (spec.mutates && this.dryRun) {
+    if (!spec.readOnly && this.dryRun) {
       record.skipped = true;
       this.opts.log(`[dry-run] ${shown}`);
       return { stdout: spec.dryRunStdout ?? '', stderr: '', exitCode: 0, skipped: true };
@@ -176,7 +177,7 @@ export class Runner {
     const file = this.binaryFor(spec.tool);
     const args = this.argsFor(spec);
     if (this.verbose) this.opts.log(`$ ${formatCommand(file, args)}`);
-    this.history.push({ command: formatCommand(file, args), mutates: !!spec.mutates, skipped: false });
+    this.history.push({ command: formatCommand(file, args), mutates: !spec.readOnly, skipped: false });
     const child = execa(file, args, {
       env: { ...this.env, ...spec.env },
       extendEnv: false,

@@ -33,7 +33,7 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
   if (opts.istioctl && hasIstioNs && opts.purgeCrds) {
     runner.useBinary('istioctl', opts.istioctl);
-    await runner.run({ tool: 'istioctl', args: ['uninstall', '--purge', '-y'], mutates: true, step: 'Uninstalling Istio', timeoutMs: 5 * 60_000, okExitCodes: [] });
+    await runner.run({ tool: 'istioctl', args: ['uninstall', '--purge', '-y'], step: 'Uninstalling Istio', timeoutMs: 5 * 60_000, okExitCodes: [] });
     removed.push('istio control plane');
   }
 

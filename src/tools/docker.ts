@@ -35,7 +35,7 @@ export function parseDockerInfo(stdout: string): DockerInfo {
 
 export async function dockerInfo(runner: Runner): Promise<DockerInfo> {
   try {
-    const r = await runner.run({ tool: 'docker', args: ['system', 'info', '--format', '{{json .}}'], step: 'Asking Docker for its resources', timeoutMs: 20_000 });
+    const r = await runner.run({ readOnly: true, tool: 'docker', args: ['system', 'info', '--format', '{{json .}}'], step: 'Asking Docker for its resources', timeoutMs: 20_000 });
     return parseDockerInfo(r.stdout);
   } catch (e) {
     if (e instanceof CommandFailedError) {
@@ -47,6 +47,6 @@ export async function dockerInfo(runner: Runner): Promise<DockerInfo> {
 
 /** "Docker version 28.2.2, build e6534b4" → "28.2.2" */
 export async function dockerVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'docker', args: ['--version'], timeoutMs: 10_000 });
+  const r = await runner.run({ readOnly: true, tool: 'docker', args: ['--version'], timeoutMs: 10_000 });
   return /version\s+v?([0-9][^\s,]*)/i.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }

@@ -2,7 +2,7 @@
 import type { Runner } from '../exec/runner.js';
 
 export async function istioctlClientVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'istioctl', args: ['version', '--remote=false', '-o', 'json'], noContext: true, timeoutMs: 20_000 });
+  const r = await runner.run({ readOnly: true, tool: 'istioctl', args: ['version', '--remote=false', '-o', 'json'], noContext: true, timeoutMs: 20_000 });
   return (JSON.parse(r.stdout) as { clientVersion?: { version?: string } }).clientVersion?.version ?? '';
 }
 
@@ -14,7 +14,6 @@ export async function istioctlInstall(runner: Runner, overlayFile: string, readi
   await runner.run({
     tool: 'istioctl',
     args: installArgs(overlayFile, readinessTimeoutS),
-    mutates: true,
     step: 'Installing Istio',
     timeoutMs: (readinessTimeoutS + 120) * 1000,
     dryRunStdout: overlay,

@@ -12,7 +12,7 @@ export function parseKindClusters(stdout: string): string[] {
 }
 
 export async function kindClusters(runner: Runner): Promise<string[]> {
-  const r = await runner.run({ tool: 'kind', args: ['get', 'clusters'], step: 'Listing kind clusters', timeoutMs: 30_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kind', args: ['get', 'clusters'], step: 'Listing kind clusters', timeoutMs: 30_000 });
   return parseKindClusters(r.stdout);
 }
 
@@ -44,15 +44,15 @@ export function kindConfigYaml(c: KindClusterConfig): string {
 export async function kindCreate(runner: Runner, c: KindClusterConfig, waitSeconds = 180): Promise<void> {
   const args = ['create', 'cluster', '--name', c.name, '--config', '-', '--wait', `${waitSeconds}s`];
   if (c.nodeImage) args.push('--image', c.nodeImage);
-  await runner.run({ tool: 'kind', args, input: kindConfigYaml(c), mutates: true, step: `Creating kind cluster ${c.name}`, timeoutMs: (waitSeconds + 300) * 1000 });
+  await runner.run({ tool: 'kind', args, input: kindConfigYaml(c), step: `Creating kind cluster ${c.name}`, timeoutMs: (waitSeconds + 300) * 1000 });
 }
 
 export async function kindDelete(runner: Runner, name: string): Promise<void> {
-  await runner.run({ tool: 'kind', args: ['delete', 'cluster', '--name', name], mutates: true, step: `Deleting kind cluster ${name}`, timeoutMs: 180_000 });
+  await runner.run({ tool: 'kind', args: ['delete', 'cluster', '--name', name], step: `Deleting kind cluster ${name}`, timeoutMs: 180_000 });
 }
 
 /** "kind v0.29.0 go1.24.2 linux/amd64" → "0.29.0" */
 export async function kindVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'kind', args: ['version'], timeoutMs: 10_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kind', args: ['version'], timeoutMs: 10_000 });
   return /v(\d+\.\d+\.\d+\S*)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }

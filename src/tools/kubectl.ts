@@ -33,18 +33,18 @@ export function parseKubeconfigView(stdout: string): KubeconfigView {
 }
 
 export async function kubeconfigView(runner: Runner): Promise<KubeconfigView> {
-  const r = await runner.run({ tool: 'kubectl', args: ['config', 'view', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['config', 'view', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
   return parseKubeconfigView(r.stdout);
 }
 
 export async function kubectlClientVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'kubectl', args: ['version', '--client', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['version', '--client', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
   const v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
   return v.replace(/^v/, '').replace(/-dispatcher$/, '');
 }
 
 export async function getJson<T>(runner: Runner, args: string[], step?: string, timeoutMs = 30_000): Promise<T | undefined> {
-  const r = await runner.run({ tool: 'kubectl', args: [...args, '-o', 'json'], step, timeoutMs });
+  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: [...args, '-o', 'json'], step, timeoutMs });
   return r.stdout.trim() ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
@@ -97,7 +97,7 @@ export async function getNodes(runner: Runner, timeoutMs = 30_000): Promise<Node
 }
 
 export async function serverVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'kubectl', args: ['version', '-o', 'json'], step: 'Asking the API server for its version', timeoutMs: 20_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['version', '-o', 'json'], step: 'Asking the API server for its version', timeoutMs: 20_000 });
   const v = JSON.parse(r.stdout) as { serverVersion?: { gitVersion?: string } };
   return v.serverVersion?.gitVersion ?? '';
 }
@@ -124,7 +124,6 @@ export async function apply(runner: Runner, manifest: string, step: string): Pro
     tool: 'kubectl',
     args: ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'],
     input: manifest,
-    mutates: true,
     step,
     timeoutMs: 120_000,
   });
@@ -135,11 +134,11 @@ export async function deleteObjects(runner: Runner, refs: string[], step: string
   if (!refs.length) return;
   const args = ['delete', ...refs, '--ignore-not-found', '--wait=false'];
   if (namespace) args.push('-n', namespace);
-  await runner.run({ tool: 'kubectl', args, mutates: true, step, timeoutMs: 120_000 });
+  await runner.run({ tool: 'kubectl', args, step, timeoutMs: 120_000 });
 }
 
 export async function deleteManifest(runner: Runner, manifest: string, step: string): Promise<void> {
-  await runner.run({ tool: 'kubectl', args: ['delete', '--ignore-not-found', '--wait=false', '-f', '-'], input: manifest, mutates: true, step, timeoutMs: 120_000 });
+  await runner.run({ tool: 'kubectl', args: ['delete', '--ignore-not-found', '--wait=false', '-f', '-'], input: manifest, step, timeoutMs: 120_000 });
 }
 
 /** Sets labels (value) or removes them (null) on one object. */
@@ -147,10 +146,10 @@ export async function label(runner: Runner, kind: string, name: string, labels: 
   const args = ['label', kind, name, '--overwrite'];
   if (namespace) args.push('-n', namespace);
   for (const [k, v] of Object.entries(labels)) args.push(v === null ? `${k}-` : `${k}=${v}`);
-  await runner.run({ tool: 'kubectl', args, mutates: true, step: `Labelling ${kind} ${name}`, timeoutMs: 30_000 });
+  await runner.run({ tool: 'kubectl', args, step: `Labelling ${kind} ${name}`, timeoutMs: 30_000 });
 }
 
 export async function rolloutRestart(runner: Runner, namespace: string, refs: string[]): Promise<void> {
   if (!refs.length) return;
-  await runner.run({ tool: 'kubectl', args: ['rollout', 'restart', ...refs, '-n', namespace], mutates: true, step: `Restarting workloads in ${namespace}`, timeoutMs: 60_000 });
+  await runner.run({ tool: 'kubectl', args: ['rollout', 'restart', ...refs, '-n', namespace], step: `Restarting workloads in ${namespace}`, timeoutMs: 60_000 });
 }

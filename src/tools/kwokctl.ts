@@ -46,7 +46,7 @@ export function kwokctlConfigYaml(bin: KwokBinaries): string {
 }
 
 export async function kwokClusters(runner: Runner): Promise<string[]> {
-  const r = await runner.run({ tool: 'kwokctl', args: ['get', 'clusters'], step: 'Listing kwok clusters', timeoutMs: 30_000 });
+  const r = await runner.run({ readOnly: true, tool: 'kwokctl', args: ['get', 'clusters'], step: 'Listing kwok clusters', timeoutMs: 30_000 });
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
@@ -57,7 +57,6 @@ export async function kwokCreate(runner: Runner, name: string, configFile: strin
   await runner.run({
     tool: 'kwokctl',
     args: ['create', 'cluster', '--name', name, '--config', configFile, '--runtime', 'binary', '--wait', '2m'],
-    mutates: true,
     step: `Creating kwok cluster ${name}`,
     timeoutMs: 5 * 60_000,
     // Shown under --dry-run so the plan includes the configuration it would use.
@@ -66,11 +65,11 @@ export async function kwokCreate(runner: Runner, name: string, configFile: strin
 }
 
 export async function kwokStart(runner: Runner, name: string): Promise<void> {
-  await runner.run({ tool: 'kwokctl', args: ['start', 'cluster', '--name', name], mutates: true, step: `Starting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
+  await runner.run({ tool: 'kwokctl', args: ['start', 'cluster', '--name', name], step: `Starting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
 }
 
 export async function kwokDelete(runner: Runner, name: string): Promise<void> {
-  await runner.run({ tool: 'kwokctl', args: ['delete', 'cluster', '--name', name], mutates: true, step: `Deleting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
+  await runner.run({ tool: 'kwokctl', args: ['delete', 'cluster', '--name', name], step: `Deleting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
 }
 
 /** A fake node kwok keeps Ready. Its only addresses are loopback ones: nothing may dial it. */

@@ -35,6 +35,7 @@ export function parseMinikubeStatus(stdout: string, exitCode: number): MinikubeS
 
 export async function minikubeStatus(runner: Runner, profile: string): Promise<MinikubeState> {
   const r = await runner.run({
+    readOnly: true,
     tool: 'minikube',
     args: ['status', '-p', profile, '-o', 'json'],
     okExitCodes: [1, 2, 3, 4, 5, 6, 7, 85],
@@ -71,7 +72,7 @@ export function parseProfileList(stdout: string): MinikubeProfile[] {
 
 export async function minikubeProfiles(runner: Runner): Promise<MinikubeProfile[]> {
   // Exits non-zero when there are no profiles at all, still printing the JSON.
-  const r = await runner.run({ tool: 'minikube', args: ['profile', 'list', '-o', 'json', '-l'], okExitCodes: [1, 85], timeoutMs: 60_000 });
+  const r = await runner.run({ readOnly: true, tool: 'minikube', args: ['profile', 'list', '-o', 'json', '-l'], okExitCodes: [1, 85], timeoutMs: 60_000 });
   try {
     return parseProfileList(r.stdout);
   } catch {
@@ -98,25 +99,25 @@ export function minikubeStartArgs(s: MinikubeStartSpec): string[] {
 }
 
 export async function minikubeStart(runner: Runner, s: MinikubeStartSpec): Promise<void> {
-  await runner.run({ tool: 'minikube', args: minikubeStartArgs(s), mutates: true, step: `Starting minikube profile ${s.profile}`, timeoutMs: 15 * 60_000 });
+  await runner.run({ tool: 'minikube', args: minikubeStartArgs(s), step: `Starting minikube profile ${s.profile}`, timeoutMs: 15 * 60_000 });
 }
 
 /** Starts a stopped profile as it was: sizes of an existing profile cannot change anyway. */
 export async function minikubeResume(runner: Runner, profile: string): Promise<void> {
-  await runner.run({ tool: 'minikube', args: ['start', '-p', profile], mutates: true, step: `Starting stopped minikube profile ${profile}`, timeoutMs: 15 * 60_000 });
+  await runner.run({ tool: 'minikube', args: ['start', '-p', profile], step: `Starting stopped minikube profile ${profile}`, timeoutMs: 15 * 60_000 });
 }
 
 export async function minikubeDelete(runner: Runner, profile: string): Promise<void> {
-  await runner.run({ tool: 'minikube', args: ['delete', '-p', profile], mutates: true, step: `Deleting minikube profile ${profile}`, timeoutMs: 5 * 60_000 });
+  await runner.run({ tool: 'minikube', args: ['delete', '-p', profile], step: `Deleting minikube profile ${profile}`, timeoutMs: 5 * 60_000 });
 }
 
 export async function minikubeIp(runner: Runner, profile: string): Promise<string> {
-  const r = await runner.run({ tool: 'minikube', args: ['ip', '-p', profile], timeoutMs: 30_000 });
+  const r = await runner.run({ readOnly: true, tool: 'minikube', args: ['ip', '-p', profile], timeoutMs: 30_000 });
   return r.stdout.trim();
 }
 
 /** "minikube version: v1.36.0\ncommit: ..." or "v1.36.0" with --short → "1.36.0" */
 export async function minikubeVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ tool: 'minikube', args: ['version', '--short'], timeoutMs: 10_000 });
+  const r = await runner.run({ readOnly: true, tool: 'minikube', args: ['version', '--short'], timeoutMs: 10_000 });
   return /v(\d+\.\d+\.\d+\S*)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
 }

@@ -43,6 +43,14 @@ describe('Runner', () => {
     expect(r.history.map((h) => [h.mutates, h.skipped])).toEqual([[true, true], [false, false]]);
   });
 
+  it('treats a call that does not declare itself read-only as changing under dry-run', async () => {
+    const r = runner({ dryRun: true });
+    const res = await r.run({ tool: 'kind', args: ['get', 'clusters'] });
+    expect(res.skipped).toBe(true);
+    expect(w.calls()).toEqual([]);
+    expect(logs).toEqual(['[dry-run] kind get clusters']);
+  });
+
   it('echoes commands under verbose', async () => {
     await kindClusters(runner({ verbose: true }));
     expect(logs).toEqual(['$ kind get clusters']);
