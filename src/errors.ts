@@ -7,6 +7,8 @@ export const ExitCode = {
   usage: 2,
   preflight: 3,
   refused: 4,
+  /** `meshup plan`: the cluster differs from the spec; `meshup up` would change it. */
+  changesPending: 10,
   interrupted: 130,
 } as const;
 

@@ -5,14 +5,13 @@ import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
-import { apply, deleteManifest, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { apply, listObjects, type KubeObject } from '../tools/kubectl.js';
+import type { Addon } from '../config/schema.js';
 import { sleep } from '../util/time.js';
-import { toYamlStream, tracingTelemetry, type AddonManifest } from './manifest.js';
+import { toYamlStream, type AddonManifest } from './manifest.js';
 
 export interface ApplyOptions {
-  tracingSampling: number;
   timeoutMs: number;
-  log?: (line: string) => void;
 }
 
 export async function applyAddons(runner: Runner, manifests: AddonManifest[], o: ApplyOptions): Promise<void> {
@@ -31,20 +30,41 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[], o:
       throw e;
     });
   }
-  await Promise.all(
-    manifests.map(async (m) => {
-      const objs = [...m.objects];
-      if (m.addon.name === 'jaeger') objs.push(tracingTelemetry(o.tracingSampling));
-      await apply(runner, toYamlStream(objs), `Applying addon ${m.addon.name}`);
-    }),
-  );
+  await Promise.all(manifests.map((m) => apply(runner, toYamlStream(m.objects), `Applying addon ${m.addon.name}`)));
 }
 
-export async function removeAddon(runner: Runner, m: AddonManifest): Promise<void> {
-  // Exactly the addon's own objects; its CRDs stay, as users' resources may live in them.
-  const objs = [...m.objects];
-  if (m.addon.name === 'jaeger') objs.push(tracingTelemetry(0));
-  await deleteManifest(runner, toYamlStream(objs), `Removing addon ${m.addon.name}`);
+/** The kinds an addon's objects can have; all carry the addon's label, CRDs excepted (users'
+ * resources may live in them, so they stay). */
+const ADDON_KINDS = [
+  'deployments.apps',
+  'statefulsets.apps',
+  'daemonsets.apps',
+  'services',
+  'configmaps',
+  'secrets',
+  'serviceaccounts',
+  'persistentvolumeclaims',
+  'roles.rbac.authorization.k8s.io',
+  'rolebindings.rbac.authorization.k8s.io',
+  'clusterroles.rbac.authorization.k8s.io',
+  'clusterrolebindings.rbac.authorization.k8s.io',
+];
+
+/** Every kind the addon's objects may have (`kinds`: those its manifest names, when known). */
+export const removeAddonArgs = (addon: Addon, kinds: readonly string[] = []) => [
+  'delete',
+  [...new Set([...ADDON_KINDS, ...kinds])].join(','),
+  '-n',
+  addon.namespace,
+  '-l',
+  `${ADDON_LABEL}=${addon.name}`,
+  '--ignore-not-found',
+  '--wait=false',
+];
+
+/** Exactly the addon's labelled objects, found by label: no release is needed to remove one. */
+export async function removeAddon(runner: Runner, addon: Addon, kinds: readonly string[] = []): Promise<void> {
+  await runner.run({ tool: 'kubectl', args: removeAddonArgs(addon, kinds), step: `Removing addon ${addon.name}`, timeoutMs: 120_000 });
 }
 
 export function workloadReady(o: KubeObject): boolean {

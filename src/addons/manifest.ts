@@ -6,6 +6,12 @@ import { parseAllDocuments } from 'yaml';
 import { MeshupError } from '../errors.js';
 import type { Addon } from '../config/schema.js';
 import { ADDON_LABEL } from '../istio/labels.js';
+import { hashObject, isClusterScoped, refOf, type ObjectRef } from '../observe/refs.js';
+
+/** On every object meshup applies for an addon: the hash of the object as meshup applies it, so a
+ * later run can tell an object someone changed (or an older release's) from the current one. */
+export const HASH_ANNOTATION = 'meshup.dev/hash';
+export const TELEMETRY_NAME = 'mesh-default';
 
 export interface AddonManifest {
   addon: Addon;
@@ -35,7 +41,24 @@ export function splitManifest(addon: Addon, text: string, source: string): Addon
 function label(o: Obj & Record<string, unknown>, name: string): Record<string, unknown> {
   o.metadata ??= {};
   o.metadata.labels = { ...o.metadata.labels, [ADDON_LABEL]: name };
-  return o;
+  return stamp(o);
+}
+
+/** Adds the content hash annotation (computed without it). */
+export function stamp<T extends Record<string, unknown>>(o: T): T {
+  const md = (o.metadata ?? {}) as { annotations?: Record<string, string> };
+  const { [HASH_ANNOTATION]: _old, ...annotations } = md.annotations ?? {};
+  const bare = { ...o, metadata: { ...md, annotations: Object.keys(annotations).length ? annotations : undefined } };
+  const hash = hashObject(bare);
+  return { ...o, metadata: { ...md, annotations: { ...annotations, [HASH_ANNOTATION]: hash } } };
+}
+
+/** The objects of an addon, named, with the hash each carries once applied. */
+export function addonRefs(m: AddonManifest): ObjectRef[] {
+  return [...m.crds, ...m.objects].map((o) => ({
+    ...refOf(o, m.addon.namespace, isClusterScoped),
+    hash: ((o.metadata as { annotations?: Record<string, string> }).annotations ?? {})[HASH_ANNOTATION],
+  }));
 }
 
 export async function readAddonManifest(releaseDir: string, addon: Addon, version: string): Promise<AddonManifest> {
@@ -55,10 +78,10 @@ export const toYamlStream = (objs: Record<string, unknown>[]) => objs.map((o) =>
 
 /** Jaeger shows no traces until a Telemetry resource selects the tracing provider (#53779). */
 export function tracingTelemetry(samplingPercent: number): Record<string, unknown> {
-  return {
+  return stamp({
     apiVersion: 'telemetry.istio.io/v1',
     kind: 'Telemetry',
-    metadata: { name: 'mesh-default', namespace: 'istio-system', labels: { [ADDON_LABEL]: 'jaeger' } },
+    metadata: { name: TELEMETRY_NAME, namespace: 'istio-system', labels: { [ADDON_LABEL]: 'jaeger' } },
     spec: { tracing: [{ providers: [{ name: 'jaeger' }], randomSamplingPercentage: samplingPercent }] },
-  };
+  });
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Runner } from '../exec/runner.js';
-import type { Flags } from '../config/resolve.js';
+import type { Flags } from '../config/spec.js';
 import { createApp, type App } from './app.js';
 import { ExitCode, InterruptedError } from '../errors.js';
 import { formatError } from './report.js';
@@ -11,7 +11,8 @@ import { colorEnabled, processIO, type IO } from '../ui/io.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-type Action = (app: App, ...args: never[]) => Promise<void>;
+/** A command's code; a number it returns is the exit status (`meshup plan`: 10 = changes pending). */
+type Action = (app: App, ...args: never[]) => Promise<void | number>;
 
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -36,7 +37,7 @@ function meshOptions(cmd: Command): Command {
     .option('--istio-mirror <url>', 'base URL to download Istio releases from');
 }
 
-export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void>) => Promise<void>): Command {
+export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void | number>) => Promise<void>): Command {
   const program = new Command('meshup');
   const action =
     (load: () => Promise<Action>) =>
@@ -73,7 +74,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
     .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
     .option('--force', 'go on even when the preflight finds too few resources')
-    .option('--timeout <duration>', 'how long to wait for readiness', '10m')
+    .option('--timeout <duration>', 'how long to wait for readiness (default 10m; MESHUP_TIMEOUT)')
     .addHelpText(
       'after',
       examples(
@@ -85,6 +86,18 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
       ),
     )
     .action(action(async () => (await import('../commands/up.js')).up));
+
+  meshOptions(clusterOptions(program.command('plan').description('show what `meshup up` would change, and the exact commands; changes nothing')))
+    .option('--kubernetes-version <v>', 'Kubernetes version for a new cluster')
+    .option('--cpus <n>', "CPUs for a new cluster (default: the profile's, plus addons)")
+    .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
+    .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
+    .option('--timeout <duration>', 'how long up would wait for readiness (default 10m; MESHUP_TIMEOUT)')
+    .addHelpText(
+      'after',
+      `${examples('meshup plan', 'meshup plan --profile demo --addons kiali', 'meshup plan --json | jq .actions')}\nExit status: 0 when nothing would change, 10 when changes are pending, other codes on errors.\n`,
+    )
+    .action(action(async () => (await import('../commands/plan.js')).planCommand));
 
   clusterOptions(program.command('down').description('remove the mesh and delete the cluster meshup created'))
     .option('--keep-cluster', 'remove only the mesh; keep the cluster')
@@ -149,8 +162,6 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup addons enable kiali', 'meshup addons enable jaeger grafana'))
     .action(action(async () => (await import('../commands/addons.js')).enable));
   clusterOptions(addons.command('disable <names...>').description("delete exactly those addons' objects"))
-    .option('--force', 'disable even when another enabled addon needs it')
-    .option('--istio-dir <dir>', 'use an extracted Istio release on disk')
     .addHelpText('after', examples('meshup addons disable kiali', 'meshup addons disable prometheus kiali grafana'))
     .action(action(async () => (await import('../commands/addons.js')).disable));
 
@@ -200,7 +211,10 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         const { Output } = await import('../ui/output.js');
         return createApp(io, new Output(io, !!flags.json, color), controller.signal, flags, pkg.version, (r) => runners.push(r));
       },
-      async (_app, fn) => fn(),
+      async (_app, fn) => {
+        const code = await fn();
+        if (typeof code === 'number') exitCode = code;
+      },
     );
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -1,110 +1,135 @@
-// meshup addons list|enable|disable: toggling addons on a mesh meshup installed.
+// meshup addons list|enable|disable: edits of the desired addons, planned and applied by the
+// same planner as `up` (only the addons' part of it, and the record).
 import type { App } from '../cli/app.js';
 import { MeshupError, UsageError } from '../errors.js';
-import { checkAddonNames, loadAddonCatalog, withDependencies } from '../config/catalog.js';
-import type { Addon } from '../config/schema.js';
-import { addonWorkloads, applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
-import { readAddonManifest } from '../addons/manifest.js';
-import { acquireIstio } from '../istio/acquire.js';
-import { readAppliedSpec, writeAppliedSpec, type AppliedSpec } from '../state/record.js';
+import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
+import type { Spec } from '../config/spec.js';
+import { applyTasks } from '../apply/apply.js';
+import { readCluster } from '../observe/observe.js';
+import type { Op } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
 import { canPrompt } from '../ui/io.js';
 import { table } from '../ui/table.js';
-import type { Runner } from '../exec/runner.js';
-import type { Options } from '../config/resolve.js';
-import { openTarget } from './target.js';
+import { runSteps } from '../ui/tasks.js';
+import { checkPreconditions, prepare } from './converge.js';
+import { openTarget, specOf } from './target.js';
 
-interface Session {
-  runner: Runner;
-  options: Options;
-  catalog: Map<string, Addon>;
-  applied: AppliedSpec;
-}
+const ADDON_PARTS: ReadonlySet<Op['type']> = new Set(['addon', 'telemetry', 'record']);
 
-async function session(app: App): Promise<Session> {
-  const { runner, options } = await openTarget(app);
-  const [catalog, applied] = await Promise.all([loadAddonCatalog(), readAppliedSpec(runner)]);
-  if (!applied?.istioVersion) {
-    throw new MeshupError('meshup has not installed a mesh in this cluster', { fix: 'Run meshup up first; addons come from the Istio release it installs' });
-  }
-  return { runner, options, catalog, applied };
-}
-
-async function manifests(app: App, s: Session, names: string[]) {
-  const release = await acquireIstio(s.runner, { version: s.applied.istioVersion!, istioDir: s.options.istioDir, mirror: s.options.istioMirror, needRelease: true, progress: (t) => app.out.log(t) });
-  return Promise.all(names.map((n) => readAddonManifest(release.dir!, s.catalog.get(n)!, s.applied.istioVersion!)));
-}
-
+/** The catalog, and the cluster's state when there is a cluster: listing needs no cluster. */
 export async function list(app: App): Promise<void> {
-  const s = await session(app);
-  const have = await addonWorkloads(s.runner);
-  const rows = [...s.catalog.values()].map((a) => {
-    const enabled = (s.applied.addons ?? []).includes(a.name);
-    const present = a.workloads.some((w) => have.has(w));
-    return {
-      name: a.name,
-      description: a.description,
-      enabled,
-      ready: present && a.workloads.every((w) => have.get(w)?.ready),
-      version: enabled || present ? s.applied.istioVersion : undefined,
-    };
-  });
+  const catalog = await loadAddonCatalog();
+  let state: { enabled: Set<string>; ready: Map<string, boolean>; version?: string; cluster?: string } | undefined;
+  try {
+    const t = await openTarget(app);
+    const read = await readCluster(t.runner, t.spec, t.provider);
+    if (read.items.length) {
+      const labelled = (n: string) => read.items.filter((o) => o.metadata.labels?.['meshup.dev/addon'] === n);
+      state = {
+        enabled: new Set(read.recorded?.addons ?? [...catalog.keys()].filter((n) => labelled(n).length)),
+        ready: new Map([...catalog.values()].map((a) => [a.name, a.workloads.every((w) => labelled(a.name).some((o) => `${o.kind?.toLowerCase()}/${o.metadata.name}` === w && ready(o)))])),
+        version: read.recorded?.istioVersion,
+        cluster: `${t.provider.name} cluster ${t.spec.clusterName}`,
+      };
+    }
+  } catch (e) {
+    // No cluster (or none meshup may read): the catalog alone is still the answer.
+    if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
+  }
+  const rows = [...catalog.values()].map((a) => ({
+    name: a.name,
+    description: a.description,
+    enabled: state ? state.enabled.has(a.name) : null,
+    ready: state ? (state.enabled.has(a.name) ? !!state.ready.get(a.name) : null) : null,
+    version: state?.enabled.has(a.name) ? (state.version ?? null) : null,
+  }));
   app.out.result(rows);
   const c = app.out.c;
+  if (!state) {
+    app.out.print(table(['NAME', 'DESCRIPTION'], rows.map((r) => [r.name, r.description])));
+    app.out.print('\nNo cluster to show their state for; meshup up creates one (meshup up --addons kiali,prometheus).');
+    return;
+  }
   app.out.print(table(['NAME', 'ENABLED', 'READY', 'VERSION', 'DESCRIPTION'], rows.map((r) => [r.name, r.enabled ? c.green('yes') : 'no', r.enabled ? (r.ready ? c.green('yes') : c.red('no')) : '-', r.version ?? '-', r.description])));
 }
 
-export async function enable(app: App, names: string[]): Promise<void> {
-  const s = await session(app);
-  if (!names.length) names = await pick(app, s);
-  if (!names.length) return;
-  checkAddonNames(names, s.catalog, 'the command line');
-  const current = s.applied.addons ?? [];
-  const { ordered, added } = withDependencies([...current, ...names], s.catalog);
-  const fresh = ordered.filter((n) => !current.includes(n));
-  if (added.length) app.out.log(`note: also enabling ${added.filter((a) => !current.includes(a)).join(', ')} (a dependency)`);
-  const have = await addonWorkloads(s.runner);
-  const todo = ordered.filter((n) => fresh.includes(n) || !s.catalog.get(n)!.workloads.every((w) => have.get(w)?.ready));
-  if (!todo.length) {
-    app.out.result({ enabled: [], unchanged: names });
-    app.out.print(`Already enabled and ready: ${names.join(', ')}`);
+function ready(o: { kind?: string; spec?: unknown; status?: unknown }): boolean {
+  const want = ((o.spec ?? {}) as { replicas?: number }).replicas ?? 1;
+  const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number };
+  return (st.readyReplicas ?? st.numberReady ?? 0) >= want;
+}
+
+async function change(app: App, edit: (spec: Spec) => string[], verb: string): Promise<void> {
+  let before: readonly string[] = [];
+  const prepared = await prepare(app, {
+    only: ADDON_PARTS,
+    edit: (spec) => {
+      before = spec.addons;
+      return { addons: edit(spec) };
+    },
+  });
+  const { spec, plan, target, observed } = prepared;
+  const extra = spec.addedDependencies.filter((a) => !before.includes(a));
+  if (extra.length) app.out.log(`note: also enabling ${extra.join(', ')} (another addon needs ${extra.length > 1 ? 'them' : 'it'})`);
+  if (!observed.recorded?.istioVersion) {
+    throw new MeshupError('meshup has not installed a mesh in this cluster', { fix: 'Run meshup up first; addons come from the Istio release it installs' });
+  }
+  await checkPreconditions(prepared);
+  const changes = plan.actions.filter((a) => a.changes && a.op.type !== 'record');
+  if (spec.dryRun) {
+    app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
+    app.out.result({ dryRun: true, actions: plan.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
     return;
   }
-  const ms = await manifests(app, s, todo);
-  const opts = { tracingSampling: s.options.profile.istio.tracingSampling ?? 1, timeoutMs: s.options.timeoutMs };
-  await applyAddons(s.runner, ms, opts);
-  await waitForAddons(s.runner, ms, opts);
-  await writeAppliedSpec(s.runner, { ...s.applied, addons: ordered }, app.version);
-  app.out.result({ enabled: todo, dryRun: s.options.dryRun });
-  app.out.print(`${s.options.dryRun ? 'Would enable' : 'Enabled'} ${todo.join(', ')}`);
+  if (plan.actions.some((a) => a.changes)) {
+    const { tasks } = applyTasks({ ...target, spec, plan, observed, meshupVersion: app.version });
+    await runSteps(app.io, spec.json, tasks, {});
+  }
+  const done = changes.map((a) => a.title);
+  app.out.result({ addons: spec.addons, changed: done });
+  app.out.print(done.length ? `${verb}: ${done.join('; ')}` : `Nothing to change: addons ${spec.addons.join(', ') || 'none'} as wanted.`);
+}
+
+export async function enable(app: App, names: string[]): Promise<void> {
+  const catalog = await loadAddonCatalog();
+  if (names.length) {
+    checkAddonNames(names, catalog, 'the command line');
+    return change(app, (spec) => [...spec.addons, ...names], 'Done');
+  }
+  // No names: a checkbox of every addon, ticked as the cluster has them; the ticks are the set.
+  const { spec } = await specOf(app);
+  if (!canPrompt(app.io) || spec.yes) throw new UsageError('Name the addons to enable', { fix: `e.g. meshup addons enable kiali (known: ${[...catalog.keys()].join(', ')})` });
+  const t = await openTarget(app);
+  const read = await readCluster(t.runner, t.spec, t.provider);
+  const current = new Set(read.recorded?.addons ?? []);
+  const { checkbox } = await import('@inquirer/prompts');
+  const chosen = await checkbox<string>(
+    { message: 'Addons', choices: [...catalog.values()].map((a) => ({ name: `${a.name} - ${a.description}`, value: a.name, checked: current.has(a.name) })) },
+    { input: app.io.stdin, output: app.io.stderr },
+  );
+  return change(app, () => chosen, 'Done');
 }
 
 export async function disable(app: App, names: string[]): Promise<void> {
-  const s = await session(app);
+  const catalog = await loadAddonCatalog();
   if (!names.length) throw new UsageError('Name the addons to disable', { fix: 'e.g. meshup addons disable kiali' });
-  checkAddonNames(names, s.catalog, 'the command line');
-  const current = s.applied.addons ?? [];
-  const remaining = current.filter((a) => !names.includes(a));
-  const blocked = names.flatMap((n) => remaining.filter((r) => s.catalog.get(r)!.dependsOn.includes(n)).map((r) => `${r} needs ${n}`));
-  if (blocked.length && !s.options.force) {
-    throw new UsageError(`Refusing to disable: ${blocked.join('; ')}`, { fix: `Disable those too (meshup addons disable ${[...new Set(blocked.map((b) => b.split(' ')[0]))].join(' ')} ${names.join(' ')}), or pass --force` });
-  }
-  const present = names.filter((n) => current.includes(n));
-  const ms = await manifests(app, s, present);
-  for (const m of ms) await removeAddon(s.runner, m);
-  await writeAppliedSpec(s.runner, { ...s.applied, addons: remaining }, app.version);
-  app.out.result({ disabled: present, notEnabled: names.filter((n) => !present.includes(n)) });
-  app.out.print(present.length ? `${s.options.dryRun ? 'Would disable' : 'Disabled'} ${present.join(', ')}` : `Not enabled: ${names.join(', ')}`);
-}
-
-async function pick(app: App, s: Session): Promise<string[]> {
-  if (!canPrompt(app.io) || s.options.yes) throw new UsageError('Name the addons to enable', { fix: `e.g. meshup addons enable kiali (known: ${[...s.catalog.keys()].join(', ')})` });
-  const { checkbox } = await import('@inquirer/prompts');
-  const current = new Set(s.applied.addons ?? []);
-  const chosen = await checkbox<string>(
-    { message: 'Addons', choices: [...s.catalog.values()].map((a) => ({ name: `${a.name} - ${a.description}`, value: a.name, checked: current.has(a.name) })) },
-    { input: app.io.stdin, output: app.io.stderr },
+  checkAddonNames(names, catalog, 'the command line');
+  return change(
+    app,
+    (spec) => {
+      const notEnabled = names.filter((n) => !spec.addons.includes(n));
+      if (notEnabled.length === names.length) {
+        throw new UsageError(`Not enabled: ${names.join(', ')}`, { fix: `Enabled addons: ${spec.addons.join(', ') || 'none'} (meshup addons list)` });
+      }
+      const remaining = spec.addons.filter((a) => !names.includes(a));
+      const blocked = names.flatMap((n) => remaining.filter((r) => catalog.get(r)!.dependsOn.includes(n)).map((r) => `${r} needs ${n}`));
+      if (blocked.length) {
+        throw new UsageError(`Refusing to disable: ${blocked.join('; ')}`, {
+          fix: `Disable those too: meshup addons disable ${[...new Set(blocked.map((b) => b.split(' ')[0]))].join(' ')} ${names.join(' ')}`,
+        });
+      }
+      return remaining;
+    },
+    'Done',
   );
-  const off = [...current].filter((c) => !chosen.includes(c));
-  if (off.length) await disable(app, off);
-  return chosen.filter((c) => !current.has(c));
 }

@@ -27,7 +27,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
     if (!(await portFree(port))) throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
   }
 
-  const { runner, options: o, context } = await openTarget(app);
+  const { runner, spec: o, context } = await openTarget(app);
   const have = await addonWorkloads(runner, addon.namespace);
   const present = addon.workloads.filter((w) => have.has(w));
   if (!present.length) throw new MeshupError(`${name} is not enabled`, { fix: `Enable it with: meshup addons enable ${name}` });

@@ -6,6 +6,7 @@ import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/rec
 import { acquireIstio } from '../istio/acquire.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
 import { openTarget } from './target.js';
+import { forgetLastTarget } from '../state/target.js';
 import { uninstallMesh } from '../istio/uninstall.js';
 
 interface DownFlags {
@@ -16,10 +17,10 @@ interface DownFlags {
 export async function down(app: App): Promise<void> {
   const flags = app.flags as DownFlags;
   const target = await openTarget(app);
-  const { runner, options: o } = target;
+  const { runner, spec: o } = target;
   const p = target.provider;
 
-  if (flags.keepCluster || p.name === 'existing') {
+  if (flags.keepCluster || !p.creates) {
     if (!flags.keepCluster) {
       throw new MeshupError(`meshup did not create the cluster of context "${target.context}" and will not delete it`, {
         fix: 'Remove only the mesh with: meshup down --keep-cluster',
@@ -43,13 +44,14 @@ export async function down(app: App): Promise<void> {
   const status = await p.status(runner, o);
   if (status.state === 'absent') {
     await forgetCreated(app.io.env, p.name, o.clusterName);
+    await forgetLastTarget(app.io.env, p.name, o.clusterName);
     app.out.result({ cluster: o.clusterName, provider: p.name, deleted: false, reason: 'absent' });
     app.out.print(`No ${p.name} cluster "${o.clusterName}"; nothing to delete.`);
     return;
   }
   if (!(await wasCreatedByMeshup(app.io.env, p.name, o.clusterName))) {
     throw new MeshupError(`meshup did not create the ${p.name} cluster "${o.clusterName}" and will not delete it`, {
-      fix: [`Remove only the mesh: meshup down --keep-cluster`, `or delete it yourself if you are sure (${p.name === 'kind' ? `kind delete cluster --name ${o.clusterName}` : p.name === 'minikube' ? `minikube delete -p ${o.clusterName}` : `kwokctl delete cluster --name ${o.clusterName}`})`],
+      fix: [`Remove only the mesh: meshup down --keep-cluster`, `or delete it yourself if you are sure (${p.deleteCommand(o)})`],
     });
   }
   if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Delete the ${p.name} cluster "${o.clusterName}" and everything in it?`))) {
@@ -57,7 +59,10 @@ export async function down(app: App): Promise<void> {
     return;
   }
   await p.delete(runner, o);
-  if (!o.dryRun) await forgetCreated(app.io.env, p.name, o.clusterName);
+  if (!o.dryRun) {
+    await forgetCreated(app.io.env, p.name, o.clusterName);
+    await forgetLastTarget(app.io.env, p.name, o.clusterName);
+  }
   app.out.result({ cluster: o.clusterName, provider: p.name, deleted: !o.dryRun, dryRun: o.dryRun });
   app.out.print(o.dryRun ? `Dry run: would delete ${p.name} cluster "${o.clusterName}".` : `Deleted ${p.name} cluster "${o.clusterName}".`);
 }

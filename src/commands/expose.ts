@@ -47,7 +47,7 @@ export async function expose(app: App, service: string): Promise<void> {
   const path = f.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
   if (f.output !== undefined && f.output !== 'yaml') throw new UsageError(`-o supports only yaml, got "${f.output}"`);
-  const { runner, options: o, context } = await openTarget(app);
+  const { runner, spec: o, context, provider } = await openTarget(app);
 
   if (f.delete) {
     const name = `meshup-${service}`;
@@ -90,7 +90,7 @@ export async function expose(app: App, service: string): Promise<void> {
     app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
     return;
   }
-  const gateway = await lookupIngress(runner, o, context);
+  const gateway = await lookupIngress(runner, o, provider, context);
   await apply(runner, objects.map((x) => JSON.stringify(x)).join('\n---\n'), `Routing the ingress gateway to ${service}`);
   const url = gateway.reachable ? `${gateway.url}${path === '/' ? '/' : path}` : undefined;
   app.out.result({ service, namespace: ns, port, host, path, url, gateway });

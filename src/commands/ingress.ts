@@ -6,8 +6,8 @@ import { lookupIngress } from '../ingress/lookup.js';
 import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {
-  const { runner, options: o, context } = await openTarget(app);
-  const r = await lookupIngress(runner, o, context);
+  const { runner, spec: o, context, provider } = await openTarget(app);
+  const r = await lookupIngress(runner, o, provider, context);
   app.out.result(r);
   if ((app.flags as { env?: boolean }).env) {
     if (!r.reachable) throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });

@@ -52,7 +52,7 @@ export async function inject(app: App): Promise<void> {
   }
   checkManifest(source, file);
 
-  const { runner, options: o } = await openTarget(app);
+  const { runner, spec: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
   await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, progress: (t) => app.out.log(t) });
   // The injector's settings come from the cluster's ConfigMaps and go to istioctl as files, so

@@ -1,29 +1,33 @@
-// meshup injection enable|disable|list: sidecar injection per namespace, outside of `up`.
+// meshup injection enable|disable|list: edits of the desired injection namespaces, planned and
+// applied by the same planner as `up` (only the labels, and the record).
 import type { App } from '../cli/app.js';
 import { MeshupError, UsageError } from '../errors.js';
-import { disableInjection, enableInjection, listNamespaces, planInjection } from '../istio/injection.js';
+import * as check from '../config/validate.js';
+import { applyTasks } from '../apply/apply.js';
 import { INJECTION_MARKER } from '../istio/labels.js';
 import { podsWithoutSidecar } from '../istio/sidecars.js';
+import type { Op } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
+import { runSteps } from '../ui/tasks.js';
 import type { Runner } from '../exec/runner.js';
+import { checkPreconditions, prepare } from './converge.js';
 import { openTarget } from './target.js';
+import type { Provider } from '../providers/types.js';
 
-const NS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const INJECTION_PARTS: ReadonlySet<Op['type']> = new Set(['injection', 'record']);
 
-async function target(app: App): Promise<Runner> {
-  return (await openTarget(app)).runner;
-}
-
-function checkNames(names: string[]): void {
+function checkNames(names: string[]): string[] {
   if (!names.length) throw new UsageError('Name at least one namespace', { fix: 'e.g. meshup injection enable default shop' });
-  const bad = names.find((n) => !NS_NAME.test(n));
-  if (bad) throw new UsageError(`"${bad}" is not a valid namespace name`, { fix: 'Namespace names are lowercase letters, digits and dashes' });
-  const system = names.find((n) => n === 'kube-system' || n === 'istio-system');
-  if (system) throw new UsageError(`Sidecars are never injected in ${system}`, { fix: 'Choose an application namespace' });
+  return check.namespaces(names, { label: 'the command line' });
 }
 
-async function restartMissing(app: App, runner: Runner, namespaces: string[]): Promise<string[]> {
+async function restartMissing(app: App, runner: Runner, provider: Provider, namespaces: readonly string[]): Promise<string[]> {
+  if (provider.simulated) {
+    app.out.warn(`the ${provider.name} cluster is simulated: its pods run nothing and get no sidecars, so restarting them would change nothing`);
+    return [];
+  }
   const pods = await listObjects(runner, 'pods', { allNamespaces: true });
   const missing = podsWithoutSidecar(pods, new Set(namespaces));
   const restarted: string[] = [];
@@ -36,47 +40,59 @@ async function restartMissing(app: App, runner: Runner, namespaces: string[]): P
   return restarted;
 }
 
-export async function enable(app: App, names: string[]): Promise<void> {
-  checkNames(names);
-  const runner = await target(app);
-  const plan = planInjection(await listNamespaces(runner), names);
-  await enableInjection(runner, plan.enable);
-  const restart = (app.flags as { restart?: boolean }).restart;
-  const restarted = restart ? await restartMissing(app, runner, names) : [];
-  app.out.result({ enabled: plan.enable, unchanged: plan.unchanged, restarted });
-  if (plan.enable.length) app.out.print(`Sidecar injection enabled in ${plan.enable.join(', ')}`);
-  if (plan.unchanged.length) app.out.print(`Already enabled in ${plan.unchanged.join(', ')}`);
-  app.out.log('note: `meshup up` converges to meshup.yaml; add these to `namespaces` there to keep them');
-  if (!restart) app.out.log('Running pods get sidecars only when recreated: add --restart, or see `meshup injection list`');
-}
-
-export async function disable(app: App, names: string[]): Promise<void> {
-  checkNames(names);
-  const runner = await target(app);
-  const all = await listNamespaces(runner);
-  const mine = names.filter((n) => all.find((x) => x.metadata.name === n)?.metadata.labels?.[INJECTION_MARKER]);
-  const byHand = names.filter((n) => !mine.includes(n) && all.find((x) => x.metadata.name === n)?.metadata.labels?.['istio-injection']);
-  const missing = names.filter((n) => !all.some((x) => x.metadata.name === n));
-  if (missing.length) throw new MeshupError(`No namespace ${missing.join(', ')}`, { fix: 'meshup injection list shows the labelled ones' });
-  await disableInjection(runner, mine);
-  app.out.result({ disabled: mine, leftByHand: byHand });
-  if (mine.length) app.out.print(`Sidecar injection disabled in ${mine.join(', ')} (running pods keep their sidecars until restarted)`);
+async function change(app: App, names: string[], on: boolean): Promise<void> {
+  const prepared = await prepare(app, {
+    only: INJECTION_PARTS,
+    edit: (spec) => ({ namespaces: on ? [...spec.namespaces, ...names] : spec.namespaces.filter((n) => !names.includes(n)) }),
+  });
+  const { spec, plan, target, observed } = prepared;
+  await checkPreconditions(prepared);
+  const labelled = (n: string) => observed.namespaces.find((x) => x.metadata.name === n)?.metadata.labels ?? {};
+  if (!on) {
+    const missing = names.filter((n) => !observed.namespaces.some((x) => x.metadata.name === n));
+    if (missing.length) throw new MeshupError(`No namespace ${missing.join(', ')}`, { fix: 'meshup injection list shows the labelled ones' });
+  }
+  if (spec.dryRun) {
+    app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
+    app.out.result({ dryRun: true, actions: plan.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
+    return;
+  }
+  if (plan.actions.some((a) => a.changes)) {
+    const { tasks } = applyTasks({ ...target, spec, plan, observed, meshupVersion: app.version });
+    await runSteps(app.io, spec.json, tasks, {});
+  }
+  const changed = plan.actions.filter((a) => a.changes && a.op.type === 'injection').flatMap((a) => (a.op.type === 'injection' ? [...a.op.enable, ...a.op.disable] : []));
+  if (on) {
+    const restart = (app.flags as { restart?: boolean }).restart;
+    const restarted = restart ? await restartMissing(app, target.runner, target.provider, names) : [];
+    app.out.result({ enabled: changed, unchanged: names.filter((n) => !changed.includes(n)), restarted });
+    if (changed.length) app.out.print(`Sidecar injection enabled in ${changed.join(', ')}`);
+    const same = names.filter((n) => !changed.includes(n));
+    if (same.length) app.out.print(`Already enabled in ${same.join(', ')}`);
+    if (!restart && !target.provider.simulated) app.out.log('Running pods get sidecars only when recreated: add --restart, or see `meshup injection list`');
+    return;
+  }
+  const byHand = names.filter((n) => !labelled(n)[INJECTION_MARKER] && labelled(n)['istio-injection']);
+  app.out.result({ disabled: changed, leftByHand: byHand });
+  if (changed.length) app.out.print(`Sidecar injection disabled in ${changed.join(', ')} (running pods keep their sidecars until restarted)`);
   for (const n of byHand) app.out.warn(`${n}: its istio-injection label was set by hand, so meshup leaves it; remove it with: kubectl label namespace ${n} istio-injection-`);
 }
 
+export const enable = (app: App, names: string[]) => change(app, checkNames(names), true);
+export const disable = (app: App, names: string[]) => change(app, checkNames(names), false);
+
 export async function list(app: App): Promise<void> {
-  const runner = await target(app);
-  const [namespaces, pods] = await Promise.all([listNamespaces(runner), listObjects(runner, 'pods', { allNamespaces: true })]);
+  const { runner, provider } = await openTarget(app);
+  const [namespaces, pods] = await Promise.all([listObjects(runner, 'namespaces'), listObjects(runner, 'pods', { allNamespaces: true })]);
   const labelled = namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']);
-  const missing = podsWithoutSidecar(pods, new Set(labelled.map((n) => n.metadata.name)));
+  const missing = provider.simulated ? [] : podsWithoutSidecar(pods, new Set(labelled.map((n) => n.metadata.name)));
   const rows = labelled.map((n) => {
     const l = n.metadata.labels ?? {};
-    const lacking = missing.filter((m) => m.namespace === n.metadata.name);
     return {
       namespace: n.metadata.name,
       label: l['istio-injection'] === 'enabled' ? 'istio-injection=enabled' : `istio.io/rev=${l['istio.io/rev']}`,
       setBy: l[INJECTION_MARKER] ? 'meshup' : 'user',
-      podsWithoutSidecar: lacking.map((m) => m.pod),
+      podsWithoutSidecar: missing.filter((m) => m.namespace === n.metadata.name).map((m) => m.pod),
     };
   });
   app.out.result(rows);
@@ -85,5 +101,6 @@ export async function list(app: App): Promise<void> {
     return;
   }
   app.out.print(table(['NAMESPACE', 'LABEL', 'SET BY', 'PODS WITHOUT SIDECAR'], rows.map((r) => [r.namespace, r.label, r.setBy, r.podsWithoutSidecar.length ? r.podsWithoutSidecar.join(', ') : '-'])));
-  if (missing.length) app.out.print(`\n${missing.length} running pod(s) predate injection; restart them with: meshup injection enable ${[...new Set(missing.map((m) => m.namespace))].join(' ')} --restart`);
+  if (provider.simulated) app.out.print(`\nThe ${provider.name} cluster is simulated: its pods run nothing and get no sidecars; the labels above are what a real cluster would act on.`);
+  else if (missing.length) app.out.print(`\n${missing.length} running pod(s) predate injection; restart them with: meshup injection enable ${[...new Set(missing.map((m) => m.namespace))].join(' ')} --restart`);
 }

@@ -1,11 +1,12 @@
-// meshup status: the cluster, what meshup recorded, and how the mesh's workloads are doing.
+// meshup status: the cluster, the mesh and the addons as they are, and where they differ from
+// what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
 import type { KubeObject } from '../tools/kubectl.js';
-import { ofKind, readSnapshot } from '../steps/snapshot.js';
-import { workloadMap } from '../addons/apply.js';
 import { lookupIngress } from '../ingress/lookup.js';
+import { plan } from '../plan/plan.js';
 import { table } from '../ui/table.js';
-import { openTarget } from './target.js';
+import { overlayPath } from './converge.js';
+import { observeTarget, openTarget } from './target.js';
 
 interface DeploymentStatus {
   name: string;
@@ -23,39 +24,57 @@ export function deploymentStatus(d: KubeObject): DeploymentStatus {
 
 export async function status(app: App): Promise<void> {
   const target = await openTarget(app);
-  const { runner, options: o } = target;
-  const cluster = await target.provider.status(runner, o);
-  const report: Record<string, unknown> = { provider: o.provider, cluster: o.clusterName, context: target.context, state: cluster.state };
+  const { runner, provider, context, catalog } = target;
+  const { spec, observed } = await observeTarget(app, target);
   const { out } = app;
-  out.print(`Cluster   ${o.clusterName} (${o.provider}, context ${target.context}): ${cluster.state}`);
-  if (cluster.state === 'running') {
-    const snap = await readSnapshot(runner);
-    const { nodes, applied: spec } = snap;
-    const deployments = ofKind(snap.istio, 'Deployment');
-    const injected = snap.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']).map((n) => n.metadata.name);
-    const addons = workloadMap(snap.istio);
-    const gateway = ofKind(snap.istio, 'Service').some((x) => x.metadata.name === 'istio-ingressgateway')
-      ? await lookupIngress(runner, o, target.context, { nodes, istio: snap.istio }).catch(() => undefined)
-      : undefined;
-    report.nodes = nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
-    report.applied = spec ?? null;
-    report.deployments = deployments.map(deploymentStatus);
-    report.injection = injected;
-    report.addons = [...addons.values()].map((a) => ({ addon: a.addon, workload: a.object.metadata.name, ready: a.ready }));
-    report.ingress = gateway ?? null;
-    out.print(`Nodes     ${nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
-    if (spec) {
-      out.print(`Mesh      profile ${spec.profile}, Istio ${spec.istioVersion ?? '-'}${spec.mtls ? `, mTLS ${spec.mtls}` : ''}`);
-    } else {
-      out.print('Mesh      not installed by meshup (run: meshup up)');
+  const state = observed.cluster.state;
+  const report: Record<string, unknown> = { provider: spec.provider, cluster: spec.clusterName, context, state };
+  out.print(`Cluster   ${spec.clusterName} (${spec.provider}, context ${context}): ${state}${observed.cluster.detail ? ` (${observed.cluster.detail.split('\n')[0]})` : ''}`);
+  if (state === 'absent') {
+    out.print(`No ${provider.name} cluster "${spec.clusterName}" exists. Create it with: meshup up${spec.sources.provider === 'flag' ? ` --provider ${spec.provider}` : ''}`);
+    out.result(report);
+    return;
+  }
+  if (!observed.reachable) {
+    out.print(`Its API server does not answer. ${provider.brokenFix(spec)}`);
+    out.result(report);
+    return;
+  }
+  const recorded = observed.recorded;
+  const deployments = observed.istio.objects.filter((o) => o.kind === 'Deployment');
+  const injected = observed.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']).map((n) => n.metadata.name);
+  const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
+  const gateway = observed.istio.objects.some((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
+    ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects }).catch(() => undefined)
+    : undefined;
+  // Drift: what `meshup up` would change to get back to what was recorded.
+  const drift = recorded
+    ? plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env })
+        .actions.filter((a) => a.changes && a.op.type !== 'record')
+    : [];
+  report.nodes = observed.nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
+  report.applied = recorded ?? null;
+  report.deployments = deployments.map(deploymentStatus);
+  report.injection = injected;
+  report.addons = addons.map(([name, a]) => ({ addon: name, ready: a.notReady.length === 0, missing: a.missing.length }));
+  report.ingress = gateway ?? null;
+  report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
+  out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
+  out.print(recorded ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}` : 'Mesh      not installed by meshup (run: meshup up)');
+  out.print(`Injection ${injected.join(', ') || 'none'}`);
+  out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
+  if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
+  if (drift.length) {
+    out.print('');
+    out.print(out.c.yellow(`Drift: ${drift.length} difference${drift.length > 1 ? 's' : ''} from what meshup applied; meshup up repairs them:`));
+    for (const a of drift) {
+      out.print(out.c.yellow(`  ${a.symbol} ${a.title}`));
+      for (const r of a.reasons) out.print(`      ${r}`);
     }
-    out.print(`Injection ${injected.join(', ') || 'none'}`);
-    out.print(`Addons    ${[...addons.values()].map((a) => `${a.addon}${a.ready ? '' : ' (not ready)'}`).join(', ') || 'none'}`);
-    if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
-    if (deployments.length) {
-      out.print('');
-      out.print(table(['DEPLOYMENT (istio-system)', 'READY'], deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)])));
-    }
+  }
+  if (deployments.length) {
+    out.print('');
+    out.print(table(['DEPLOYMENT (istio-system)', 'READY'], deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)])));
   }
   out.result(report);
 }

@@ -1,80 +1,135 @@
-// Which cluster a command acts on, and under which context; shared by up, down, status, doctor.
-// The context safety check lives here, so no command can reach a refused context.
+// The start of every command that acts on a cluster: the desired spec (every input checked), the
+// provider, and a checked, pinned kube context. Then, for commands that plan: one round of reads,
+// the spec again with what the cluster recorded as a layer, and the observed state.
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../errors.js';
-import { resolveOptions, type Options } from '../config/resolve.js';
-import type { ProviderName } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { loadAddonCatalog } from '../config/catalog.js';
+import type { Addon } from '../config/schema.js';
+import { resolveSpec, type Answers, type Spec } from '../config/spec.js';
 import { assertContextAllowed } from '../context/safety.js';
 import type { Runner } from '../exec/runner.js';
-import { providerFor } from '../providers/index.js';
+import { releaseCacheDir } from '../istio/acquire.js';
+import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import { readAddonManifest, addonRefs } from '../addons/manifest.js';
+import { evaluate, readCluster, type ClusterRead, type Expected, type Observed } from '../observe/observe.js';
+import { controlPlaneRefs, manifestRefs } from '../observe/refs.js';
+import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
+import { readLastTarget } from '../state/target.js';
 import { kubeconfigView } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { which } from '../util/which.js';
 
-export const CREATING_PROVIDERS: ProviderName[] = ['minikube', 'kind'];
-
-export function installedProviders(env: NodeJS.ProcessEnv): ProviderName[] {
-  return CREATING_PROVIDERS.filter((p) => which(p, env));
-}
-
-/** With nothing said: an explicit context means that cluster; else the first installed tool. */
-export function defaultProvider(o: Options, env: NodeJS.ProcessEnv): ProviderName {
-  if (o.context) return 'existing';
-  return installedProviders(env)[0] ?? 'minikube';
-}
-
-export async function loadOptions(app: App): Promise<Options> {
-  return resolveOptions({ flags: app.flags, env: app.io.env, cwd: app.io.cwd });
-}
-
 export interface Target {
-  options: Options;
+  spec: Spec;
   provider: Provider;
   context: string;
+  runner: Runner;
+  catalog: Map<string, Addon>;
 }
 
-/** The start of every command that acts on a cluster meshup may already have made: options,
- * provider, the runner, and a checked, pinned context. */
-export async function openTarget(app: App): Promise<Target & { runner: Runner }> {
-  const options = await loadOptions(app);
-  options.provider ??= defaultProvider(options, app.io.env);
+export interface SpecLayers {
+  answers?: Answers;
+  edits?: { addons?: string[]; namespaces?: string[] };
+}
+
+/** The spec from every source but the cluster: flags, env, config file, profile, last target. */
+export async function specOf(app: App, layers: SpecLayers & { recorded?: Observed['recorded'] } = {}): Promise<{ spec: Spec; catalog: Map<string, Addon> }> {
+  const [catalog, lastTarget] = await Promise.all([loadAddonCatalog(), readLastTarget(app.io.env)]);
+  const spec = await resolveSpec({ flags: app.flags, env: app.io.env, cwd: app.io.cwd, catalog, installedProviders: installedProviders(app.io.env), lastTarget, ...layers });
+  return { spec, catalog };
+}
+
+export async function openTarget(app: App, layers: SpecLayers = {}): Promise<Target> {
+  const { spec, catalog } = await specOf(app, layers);
   const runner = app.runner();
-  return { ...(await resolveTarget(runner, options)), runner };
+  const provider = providerFor(spec.provider);
+  const context = await contextFor(runner, spec, provider);
+  runner.pinContext(context);
+  return { spec, provider, context, runner, catalog };
 }
 
-/** Fixes the provider and context, checks the context is one meshup may use, pins it. */
-export async function resolveTarget(runner: Runner, o: Options): Promise<Target> {
-  const provider = providerFor(o.provider!);
-  let context: string;
-  if (provider.name === 'existing') {
-    const view = await kubeconfigView(runner);
-    const name = o.context ?? view.current;
-    if (!name) {
-      throw new UsageError('No kube context to use: none given and no current-context is set', {
-        fix: 'Name one with --context NAME (kubectl config get-contexts lists them)',
+/** Fixes the context and checks that meshup may use it. */
+async function contextFor(runner: Runner, spec: Spec, provider: Provider): Promise<string> {
+  if (provider.creates) {
+    const context = provider.context(spec);
+    if (spec.context && spec.context !== context && spec.sources.context === 'flag') {
+      throw new UsageError(`--context ${spec.context} does not belong to the ${provider.name} cluster "${spec.clusterName}" (its context is ${context})`, {
+        fix: `Drop --context, or use --provider existing --context ${spec.context}`,
       });
     }
-    const info = view.contexts.find((c) => c.name === name);
-    if (!info) {
-      const near = closest(name, view.contexts.map((c) => c.name));
-      throw new UsageError(`Kube context "${name}" does not exist`, {
-        details: [`contexts: ${view.contexts.map((c) => c.name).join(', ') || 'none'}`],
-        fix: near ? `Did you mean --context ${near}?` : 'List contexts with: kubectl config get-contexts',
-      });
-    }
-    assertContextAllowed(info, o.allowContexts);
-    o.context = name;
-    context = name;
-  } else {
-    context = provider.context(o);
-    if (o.context && o.context !== context && o.sources.context === 'flag') {
-      throw new UsageError(`--context ${o.context} does not belong to the ${provider.name} cluster "${o.clusterName}" (its context is ${context})`, {
-        fix: `Drop --context, or use --provider existing --context ${o.context}`,
-      });
-    }
+    return context;
   }
-  if (!context) throw new MeshupError('internal: no context resolved');
-  runner.pinContext(context);
-  return { options: o, provider, context };
+  const view = await kubeconfigView(runner);
+  const name = spec.context ?? view.current;
+  if (!name) {
+    throw new UsageError('No kube context to use: none given and no current-context is set', {
+      fix: 'Create a cluster with meshup up --provider kind (or minikube), or name a context with --context NAME (kubectl config get-contexts lists them)',
+    });
+  }
+  const info = view.contexts.find((c) => c.name === name);
+  if (!info) {
+    const near = closest(name, view.contexts.map((c) => c.name));
+    throw new UsageError(`Kube context "${name}" does not exist`, {
+      details: [`contexts: ${view.contexts.map((c) => c.name).join(', ') || 'none'}`],
+      fix: near ? `Did you mean --context ${near}?` : 'Create a cluster with meshup up, or list contexts with: kubectl config get-contexts',
+    });
+  }
+  assertContextAllowed(info, spec.allowContexts);
+  return name;
+}
+
+/** The refs meshup can know without a download: cached lists, or a release already on disk. */
+async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promise<Expected> {
+  const { runner } = target;
+  const expected: Expected = { addons: new Map() };
+  const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
+  const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
+  const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
+  const [cp, ...addons] = await Promise.all([
+    istioPresent ? controlPlaneRefsIfPossible(runner, spec, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
+    // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
+    ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])].filter((n) => target.catalog.has(n)).map(async (name) => {
+      const a = target.catalog.get(name)!;
+      const file = join(dir, a.manifest);
+      if (!existsSync(file)) return [name, undefined] as const;
+      const refs = await manifestRefs(runner.env, file, async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion))).catch(() => undefined);
+      return [name, refs] as const;
+    }),
+  ]);
+  expected.controlPlane = cp;
+  for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
+  return expected;
+}
+
+async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, istioctl: string | undefined) {
+  const yaml = overlayYaml(spec);
+  const hash = overlayHash(yaml);
+  const bin = istioctl ?? which('istioctl', runner.env);
+  try {
+    if (bin) runner.useBinary('istioctl', bin);
+    return await controlPlaneRefs(runner, spec.istioVersion, hash, yaml);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Observation {
+  /** The spec with what the cluster recorded as a layer. */
+  spec: Spec;
+  observed: Observed;
+  read: ClusterRead;
+}
+
+/** One round of reads, then the spec again with the cluster's record as a layer, then the
+ * comparison with what that spec expects. */
+export async function observeTarget(app: App, target: Target, layers: SpecLayers = {}, edit?: (spec: Spec) => SpecLayers['edits']): Promise<Observation> {
+  const read = await readCluster(target.runner, target.spec, target.provider);
+  let spec = read.recorded ? (await specOf(app, { ...layers, recorded: read.recorded })).spec : target.spec;
+  // An edit (`addons enable kiali`) applies to the desired state as the cluster records it.
+  if (edit) spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec) })).spec;
+  const observed = evaluate(read, target.catalog, await expectedFor(target, spec, read));
+  return { spec, observed, read };
 }

@@ -3,11 +3,14 @@
 // already fetched, so every topology is testable from recorded objects. Never waits on a
 // pending LoadBalancer.
 import { MeshupError } from '../errors.js';
-import type { Profile, ProviderName } from '../config/schema.js';
+import type { Profile } from '../config/schema.js';
+import type { IngressReach } from '../providers/types.js';
 import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 
 export interface IngressInput {
-  provider: ProviderName;
+  reach: IngressReach;
+  /** For messages only. */
+  providerName: string;
   platform: NodeJS.Platform;
   context: string;
   clusterName: string;
@@ -15,8 +18,8 @@ export interface IngressInput {
   nodes: NodeInfo[];
   gatewayPods: KubeObject[];
   gateway: Profile['gateway'];
-  minikubeIp?: string;
-  minikubeDriver?: string;
+  machineIp?: string;
+  machineDriver?: string;
 }
 
 export interface IngressResult {
@@ -57,7 +60,7 @@ export function resolveIngress(i: IngressInput): IngressResult {
   if (lbHost) return done(lbHost, http?.port, https?.port, 'LoadBalancer address');
 
   // 2. kind: host ports mapped at creation onto the pinned nodePorts.
-  if (i.provider === 'kind') {
+  if (i.reach === 'host-port-mapping') {
     if (http?.nodePort && http.nodePort === i.gateway.httpNodePort) {
       return done('127.0.0.1', i.gateway.hostHttpPort, https?.nodePort === i.gateway.httpsNodePort ? i.gateway.hostHttpsPort : undefined, 'kind port mapping');
     }
@@ -66,15 +69,23 @@ export function resolveIngress(i: IngressInput): IngressResult {
   }
 
   // 3. minikube: its IP and the nodePort, except where the docker driver hides the node.
-  if (i.provider === 'minikube') {
-    const hiddenNode = (i.platform === 'darwin' || i.platform === 'win32') && (i.minikubeDriver ?? 'docker') === 'docker';
+  if (i.reach === 'machine-address') {
+    const hiddenNode = (i.platform === 'darwin' || i.platform === 'win32') && (i.machineDriver ?? 'docker') === 'docker';
     if (hiddenNode) {
       return unreachable(
         `minikube's node IP is unreachable from ${i.platform === 'darwin' ? 'macOS' : 'Windows'} with the docker driver`,
         `Run \`minikube tunnel -p ${i.clusterName}\` in another terminal, then \`meshup ingress\` again (the gateway gets 127.0.0.1); or: ${portForward}`,
       );
     }
-    if (i.minikubeIp && http?.nodePort) return done(i.minikubeIp, http.nodePort, https?.nodePort, 'minikube ip + nodePort');
+    if (i.machineIp && http?.nodePort) return done(i.machineIp, http.nodePort, https?.nodePort, 'minikube ip + nodePort');
+  }
+
+  // A simulated cluster: its nodes and pods are records, so nothing listens on any address.
+  if (i.reach === 'simulated') {
+    return unreachable(
+      `the ${i.providerName} cluster is simulated: its gateway pod runs nothing, so no address answers${http?.nodePort ? ` (a real cluster would answer on nodePort ${http.nodePort})` : ''}`,
+      'Use --provider kind or minikube for traffic; a simulated cluster checks configuration only',
+    );
   }
 
   // 4. Docker Desktop-like clusters publish NodePorts on localhost.

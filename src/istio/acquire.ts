@@ -1,15 +1,15 @@
 // Finding an istioctl of the wanted version, in this order: an extracted release (--istio-dir),
 // the istioctl on PATH when its version matches, a whole release in meshup's cache, a download.
 // A mismatched or foreign-architecture istioctl is never used.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MeshupError } from '../errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
 import { istioctlClientVersion } from '../tools/istioctl.js';
 import { which } from '../util/which.js';
-import { DEFAULT_ISTIO_MIRROR, downloadRelease } from './download.js';
+import { DEFAULT_ISTIO_MIRROR, downloadRelease, probeRelease } from './download.js';
 
 export interface IstioRelease {
   version: string;
@@ -36,22 +36,67 @@ export function releaseCacheDir(env: NodeJS.ProcessEnv, version: string): string
   return join(cacheDir(env), 'istio', version);
 }
 
+const ELF_MACHINES: Record<number, string> = { 0x03: 'x86 (32-bit)', 0x28: 'ARM (32-bit)', 0x3e: 'x64', 0xb7: 'arm64', 0xf3: 'RISC-V', 0x08: 'MIPS', 0x15: 'PowerPC 64', 0x16: 's390x' };
+const MY_ELF = process.arch === 'x64' ? 0x3e : process.arch === 'arm64' ? 0xb7 : undefined;
+
+/** The machine a binary is built for, when it is not this one (read from its header). */
+function foreignArch(file: string): string | undefined {
+  let head: Buffer;
+  try {
+    head = readFileSync(file).subarray(0, 64);
+  } catch {
+    return undefined;
+  }
+  if (head.subarray(0, 4).toString('latin1') === '\x7fELF') {
+    const machine = head.readUInt16LE(18);
+    if (process.platform !== 'linux') return `Linux (${ELF_MACHINES[machine] ?? `machine ${machine}`})`;
+    return machine === MY_ELF ? undefined : (ELF_MACHINES[machine] ?? `machine type ${machine}`);
+  }
+  const magic = head.length >= 4 ? head.readUInt32BE(0) : 0;
+  if ([0xcffaedfe, 0xcefaedfe, 0xcafebabe].includes(magic) && process.platform !== 'darwin') return 'macOS';
+  if (head.subarray(0, 2).toString('latin1') === 'MZ' && process.platform !== 'win32') return 'Windows';
+  return undefined;
+}
+
 async function checkVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
   runner.useBinary('istioctl', bin);
   let v: string;
   try {
     v = await istioctlClientVersion(runner);
   } catch (e) {
-    throw new MeshupError(`The istioctl in ${where} does not run here: ${(e as Error).message}`, {
+    const foreign = foreignArch(bin);
+    throw new UsageError(`The istioctl in ${where} does not run here${foreign ? `: it is built for ${foreign}, this machine is ${process.platform}/${process.arch}` : `: ${(e as Error).message}`}`, {
       details: e instanceof MeshupError ? e.details : [],
-      fix: `It may be built for another CPU architecture (this machine is ${process.arch}); remove it and let meshup download the right one`,
+      fix: foreign
+        ? `Use a release built for this machine (another CPU architecture or OS will not run), or leave out --istio-dir so meshup downloads the right one`
+        : `Run it yourself to see why (${bin} version), or leave out --istio-dir so meshup downloads Istio ${want}`,
     });
   }
   if (v !== want) {
-    throw new MeshupError(`The istioctl in ${where} is Istio ${v || 'of unknown version'}, not ${want}`, {
+    throw new UsageError(`The istioctl in ${where} is Istio ${v || 'of unknown version'}, not ${want}`, {
       fix: [`Use that version: --istio-version ${v}`, `or provide a ${want} release: --istio-dir DIR`],
     });
   }
+}
+
+/** How the release will be had, decided without changing anything: on disk already (then the
+ * binary is checked), or at the mirror (then its checksum file is fetched). */
+export async function checkObtainable(runner: Runner, o: AcquireOptions): Promise<'at-hand' | 'download'> {
+  if (o.istioDir) {
+    await checkVersion(runner, join(o.istioDir, 'bin', 'istioctl'), o.version, o.istioDir);
+    return 'at-hand';
+  }
+  const dir = releaseCacheDir(runner.env, o.version);
+  if (existsSync(join(dir, '.complete')) && existsSync(join(dir, 'bin', 'istioctl'))) return 'at-hand';
+  if (!o.needRelease) {
+    const onPath = which('istioctl', runner.env);
+    if (onPath) {
+      runner.useBinary('istioctl', onPath);
+      if ((await istioctlClientVersion(runner).catch(() => '')) === o.version) return 'at-hand';
+    }
+  }
+  await probeRelease({ version: o.version, mirror: o.mirror ?? DEFAULT_ISTIO_MIRROR, signal: runner.signal });
+  return 'download';
 }
 
 export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<IstioRelease> {

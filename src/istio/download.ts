@@ -7,7 +7,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, MeshupError } from '../errors.js';
+import { InterruptedError, MeshupError, PreflightError, UsageError } from '../errors.js';
 import { formatMiB } from '../config/quantity.js';
 
 export const DEFAULT_ISTIO_MIRROR = 'https://github.com/istio/istio/releases/download';
@@ -61,6 +61,37 @@ async function get(url: string, o: DownloadOptions, what: string): Promise<Respo
   return res;
 }
 
+const probed = new Map<string, string>();
+
+/** Whether the mirror has the release, asked by fetching its small checksum file only. A missing
+ * release is the user's input (exit 2); a mirror that cannot be reached is the machine's (exit 3). */
+export async function probeRelease(o: Pick<DownloadOptions, 'version' | 'mirror' | 'signal' | 'platform' | 'arch' | 'fetchImpl'>): Promise<void> {
+  const url = `${releaseUrl(o.mirror, o.version, archiveName(o.version, o.platform, o.arch))}.sha256`;
+  let res: Response;
+  try {
+    res = await (o.fetchImpl ?? fetch)(url, { signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(o.signal ? [o.signal] : [])]), redirect: 'follow' });
+  } catch (e) {
+    if (o.signal?.aborted) throw new InterruptedError();
+    const why = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
+    throw new PreflightError(`The Istio ${o.version} release cannot be downloaded: ${why}`, {
+      details: [`url: ${url}`],
+      fix: ['Check your network or proxy (HTTPS_PROXY), or point meshup at a reachable mirror: --istio-mirror URL', 'or use a release on disk: --istio-dir DIR'],
+    });
+  }
+  if (res.ok) {
+    // The download that follows reads the same small file: keep it rather than ask twice.
+    probed.set(url, await res.text().catch(() => ''));
+    return;
+  }
+  await res.body?.cancel().catch(() => undefined);
+  if (res.status === 404) {
+    throw new UsageError(`Istio ${o.version} has no release at ${o.mirror} (HTTP 404 for its checksum)`, {
+      fix: ['Check the version: https://github.com/istio/istio/releases', 'or pass --istio-dir with an extracted release'],
+    });
+  }
+  throw new PreflightError(`The mirror answered HTTP ${res.status} for the Istio ${o.version} release`, { details: [`url: ${url}`], fix: 'Try again later, or use --istio-mirror / --istio-dir' });
+}
+
 /** Downloads, verifies and extracts; returns the cache directory. */
 export async function downloadRelease(o: DownloadOptions): Promise<string> {
   const file = archiveName(o.version, o.platform, o.arch);
@@ -70,7 +101,7 @@ export async function downloadRelease(o: DownloadOptions): Promise<string> {
   const scratch = join(parent, `.partial-${o.version}-${process.pid}-${Date.now()}`);
   const archive = `${scratch}.tar.gz`;
   try {
-    const sumText = await (await get(`${url}.sha256`, o, 'checksum')).text();
+    const sumText = probed.get(`${url}.sha256`) || (await (await get(`${url}.sha256`, o, 'checksum')).text());
     const expected = /^([0-9a-f]{64})\b/i.exec(sumText.trim())?.[1]?.toLowerCase();
     if (!expected) throw new MeshupError(`The checksum file ${url}.sha256 holds no SHA-256`, { fix: 'Check the mirror serves Istio releases unchanged' });
 

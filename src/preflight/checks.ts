@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { MeshupError, ToolMissingError } from '../errors.js';
 import type { Runner, ToolName } from '../exec/runner.js';
 import { formatMiB } from '../config/quantity.js';
-import type { Options, Resources } from '../config/resolve.js';
+import type { Resources, Spec } from '../config/spec.js';
 import type { Provider } from '../providers/types.js';
 import { dockerInfo, dockerVersion, type DockerInfo } from '../tools/docker.js';
 import { kindVersion } from '../tools/kind.js';
@@ -22,8 +22,6 @@ export interface Finding {
   fix?: string;
 }
 
-/** minikube's own floor: it refuses to start below this (and warns below 1900). */
-export const MINIKUBE_MIN_MEMORY_MIB = 1800;
 export const KIND_MIN_INOTIFY = { maxUserWatches: 524288, maxUserInstances: 512 };
 
 const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> = {
@@ -58,7 +56,7 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 export interface PreflightInput {
   runner: Runner;
-  options: Options;
+  options: Spec;
   provider: Provider;
   need: Resources;
   host: HostFacts;
@@ -66,6 +64,8 @@ export interface PreflightInput {
    * the probes below run while the provider is still being asked. */
   clusterExists: boolean | Promise<boolean>;
   needHostPorts?: number[];
+  /** Bundled profiles that ask for less than the chosen one, smallest last. */
+  smallerProfiles?: readonly string[];
 }
 
 export interface PreflightResult {
@@ -103,7 +103,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     findings.push(
       host.memoryMiB >= need.memoryMiB
         ? { check: 'host memory', status: 'ok', message: `${formatMiB(host.memoryMiB)} (need ${formatMiB(need.memoryMiB)})` }
-        : { check: 'host memory', status: 'error', message: `${formatMiB(host.memoryMiB)}, but the cluster needs ${formatMiB(need.memoryMiB)}`, fix: 'Use --profile demo or minimal, or fewer addons' },
+        : { check: 'host memory', status: 'error', message: `${formatMiB(host.memoryMiB)}, but the cluster needs ${formatMiB(need.memoryMiB)}`, fix: 'Ask for less memory (--memory), a smaller profile, or fewer addons' },
     );
     if (host.freeDiskMiB !== undefined) {
       findings.push(
@@ -119,7 +119,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     if ('d' in dockerResult) {
       docker = dockerResult.d;
       findings.push({ check: 'docker', status: 'ok', message: `daemon ${docker.serverVersion || 'running'} (${docker.operatingSystem || 'unknown OS'})` });
-      if (sizing) findings.push(...dockerFindings(docker, need, options));
+      if (sizing) findings.push(...dockerFindings(docker, need, options, provider, input.smallerProfiles ?? []));
     } else {
       const e = dockerResult.e;
       if (!(e instanceof MeshupError)) throw e;
@@ -127,7 +127,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     }
   }
 
-  if (provider.name === 'kind' && host.inotify) {
+  if (provider.needsInotify && host.inotify) {
     const { maxUserWatches: w, maxUserInstances: i } = host.inotify;
     const low = w < KIND_MIN_INOTIFY.maxUserWatches || i < KIND_MIN_INOTIFY.maxUserInstances;
     findings.push(
@@ -153,17 +153,25 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
   return { findings, docker };
 }
 
-function dockerFindings(d: DockerInfo, need: Resources, o: Options): Finding[] {
+function dockerFindings(d: DockerInfo, need: Resources, o: Spec, provider: Provider, smallerProfiles: readonly string[]): Finding[] {
   const out: Finding[] = [];
   const where = d.desktop ? "Docker Desktop's VM" : 'Docker';
   const dockerMiB = Math.floor(d.memoryBytes / 1024 / 1024);
-  const raise = d.desktop ? "Raise Docker Desktop's limits (Settings > Resources)" : 'Give Docker more memory';
-  const smaller =
-    o.profile.name === 'minimal' ? 'choose fewer addons' : o.profile.name === 'demo' ? 'use --profile minimal, or fewer addons' : 'use --profile demo or --profile minimal, or fewer addons';
+  const raise = (what: string) => (d.desktop ? "Raise Docker Desktop's limits (Settings > Resources)" : `Give Docker more ${what}`);
+  // Suggest what would really be smaller: a profile that asks for less, unless the size was set
+  // by hand (then: ask for less), and fewer addons only when there are some.
+  const smaller = (key: 'cpus' | 'memory') => {
+    const byHand = o.sources[key] !== 'profile';
+    const ways = [
+      byHand ? `ask for less (${key === 'cpus' ? '--cpus' : '--memory'})` : smallerProfiles.length ? `use ${smallerProfiles.map((p) => `--profile ${p}`).join(' or ')}` : '',
+      o.addons.length ? 'choose fewer addons' : '',
+    ].filter(Boolean);
+    return ways.length ? `, or ${ways.join(', or ')}` : '';
+  };
   out.push(
     d.cpus >= need.cpus
       ? { check: 'docker cpus', status: 'ok', message: `${where} has ${d.cpus} (need ${need.cpus})` }
-      : { check: 'docker cpus', status: 'error', message: `${where} has ${d.cpus} CPUs, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${need.cpus}`, fix: `${raise} to at least ${need.cpus} CPUs, or ${smaller}` },
+      : { check: 'docker cpus', status: 'error', message: `${where} has ${d.cpus} CPUs, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${need.cpus}`, fix: `${raise('CPUs')} to at least ${need.cpus} CPUs${smaller('cpus')}` },
   );
   out.push(
     dockerMiB >= need.memoryMiB
@@ -172,11 +180,11 @@ function dockerFindings(d: DockerInfo, need: Resources, o: Options): Finding[] {
           check: 'docker memory',
           status: 'error',
           message: `${where} has ${formatMiB(dockerMiB)}, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${formatMiB(need.memoryMiB)}`,
-          fix: `${raise} to at least ${formatMiB(need.memoryMiB)}, or ${smaller}`,
+          fix: `${raise('memory')} to at least ${formatMiB(need.memoryMiB)}${smaller('memory')}`,
         },
   );
-  if (o.provider === 'minikube' && need.memoryMiB < MINIKUBE_MIN_MEMORY_MIB) {
-    out.push({ check: 'minikube memory', status: 'error', message: `${formatMiB(need.memoryMiB)} is below minikube's floor of ${MINIKUBE_MIN_MEMORY_MIB} MiB`, fix: 'Use --memory 2g or more' });
+  if (provider.minMemoryMiB && need.memoryMiB < provider.minMemoryMiB) {
+    out.push({ check: `${provider.name} memory`, status: 'error', message: `${formatMiB(need.memoryMiB)} is below ${provider.name}'s floor of ${provider.minMemoryMiB} MiB`, fix: `Use --memory ${Math.ceil(provider.minMemoryMiB / 1024)}g or more` });
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // What a cluster must have: the profile's size plus each chosen addon's footprint.
-import type { Options, Resources } from '../config/resolve.js';
+import type { Resources } from '../config/spec.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Addon } from '../config/schema.js';
 
@@ -14,6 +14,3 @@ export function computeNeed(base: Resources, addons: readonly Addon[]): Resource
   };
 }
 
-export function clusterNeed(o: Options): Resources {
-  return o.need ?? o.resources;
-}

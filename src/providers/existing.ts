@@ -1,16 +1,26 @@
-// A cluster the user already has, named by context. meshup never creates or deletes it.
+// A cluster the user already has, named by context. meshup never creates, starts or deletes it.
 import { MeshupError } from '../errors.js';
 import { serverVersion } from '../tools/kubectl.js';
 import type { Provider } from './types.js';
+
+const unreachable = (context?: string) =>
+  new MeshupError(`The cluster of context "${context}" is not reachable`, {
+    fix: 'Start that cluster yourself (meshup only uses it), or choose a provider that creates one: --provider minikube or --provider kind',
+  });
 
 export const existingProvider: Provider = {
   name: 'existing',
   tools: [],
   usesDocker: false,
   creates: false,
-  context(o) {
-    if (!o.context) throw new MeshupError('internal: the existing provider needs a context');
-    return o.context;
+  mapsHostPorts: false,
+  startRepairs: [],
+  needsInotify: false,
+  ingress: 'node-address',
+  simulated: false,
+  context(spec) {
+    if (!spec.context) throw new MeshupError('internal: the existing provider needs a context');
+    return spec.context;
   },
   async status(runner) {
     try {
@@ -20,17 +30,20 @@ export const existingProvider: Provider = {
       return { state: 'broken', detail: (e as Error).message };
     }
   },
-  async create(_runner, o) {
-    throw new MeshupError(`The cluster of context "${o.context}" is not reachable`, {
-      fix: 'Start that cluster, or choose a provider that creates one: --provider minikube or --provider kind',
-    });
+  createCommands: () => [],
+  async create(_runner, spec) {
+    throw unreachable(spec.context);
   },
-  async start(_runner, o) {
-    throw new MeshupError(`The cluster of context "${o.context}" is not reachable`, { fix: 'Start that cluster yourself; meshup only uses it' });
+  startCommands: () => [],
+  async start(_runner, spec) {
+    throw unreachable(spec.context);
   },
-  async delete(_runner, o) {
-    throw new MeshupError(`meshup did not create the cluster of context "${o.context}" and will not delete it`, {
+  async delete(_runner, spec) {
+    throw new MeshupError(`meshup did not create the cluster of context "${spec.context}" and will not delete it`, {
       fix: 'Remove only the mesh with: meshup down --keep-cluster',
     });
   },
+  deleteCommand: () => '',
+  brokenFix: (spec) => `Start the cluster of context ${spec.context} yourself, then run meshup up again`,
+  portMappings: () => [],
 };

@@ -1,3 +1,5 @@
+// Every provider, by name: the one place a name becomes a capability record.
+import { which } from '../util/which.js';
 import type { ProviderName } from '../config/schema.js';
 import { existingProvider } from './existing.js';
 import { kindProvider } from './kind.js';
@@ -13,3 +15,11 @@ export const PROVIDERS: Record<ProviderName, Provider> = {
 };
 
 export const providerFor = (name: ProviderName): Provider => PROVIDERS[name];
+
+/** Providers that make real clusters and whose tool is installed, in order of preference: what
+ * `up` uses (or offers) when no provider is named. */
+export function installedProviders(env: NodeJS.ProcessEnv): ProviderName[] {
+  return Object.values(PROVIDERS)
+    .filter((p) => p.creates && !p.simulated && which(p.tools[0]!, env))
+    .map((p) => p.name);
+}

@@ -1,13 +1,16 @@
-import { kindClusters, kindContext, kindCreate, kindDelete } from '../tools/kind.js';
-import type { Options } from '../config/resolve.js';
+// kind: clusters as Docker containers. Host ports are mapped onto the gateway's pinned nodePorts
+// when the cluster is created, because kind cannot add mappings later (kind#2720).
+import { formatCommand } from '../exec/quote.js';
+import { kindClusters, kindConfigYaml, kindContext, kindCreate, kindCreateArgs, kindDelete, type KindClusterConfig } from '../tools/kind.js';
+import type { Spec } from '../config/spec.js';
 import type { Provider } from './types.js';
 
-export function kindPortMappings(o: Options) {
-  const g = o.gateway;
-  return [
-    { containerPort: g.httpNodePort!, hostPort: g.hostHttpPort! },
-    { containerPort: g.httpsNodePort!, hostPort: g.hostHttpsPort! },
-  ];
+function clusterConfig(spec: Spec): KindClusterConfig {
+  return {
+    name: spec.clusterName,
+    nodeImage: spec.kubernetesVersion ? `kindest/node:${spec.kubernetesVersion}` : undefined,
+    portMappings: kindProvider.portMappings(spec),
+  };
 }
 
 export const kindProvider: Provider = {
@@ -15,21 +18,28 @@ export const kindProvider: Provider = {
   tools: ['kind', 'docker'],
   usesDocker: true,
   creates: true,
-  context: (o) => kindContext(o.clusterName),
-  async status(runner, o) {
-    // kind has no stopped state of its own: a listed cluster whose API is down is "broken".
-    return { state: (await kindClusters(runner)).includes(o.clusterName) ? 'running' : 'absent' };
+  mapsHostPorts: true,
+  // kind clusters restart with Docker; there is nothing of kind's own to start.
+  startRepairs: [],
+  needsInotify: true,
+  ingress: 'host-port-mapping',
+  simulated: false,
+  context: (spec) => kindContext(spec.clusterName),
+  async status(runner, spec) {
+    return { state: (await kindClusters(runner)).includes(spec.clusterName) ? 'running' : 'absent' };
   },
-  async create(runner, o) {
-    await kindCreate(runner, {
-      name: o.clusterName,
-      nodeImage: o.kubernetesVersion ? `kindest/node:${o.kubernetesVersion.startsWith('v') ? '' : 'v'}${o.kubernetesVersion}` : undefined,
-      // Decided now: kind cannot add port mappings to an existing cluster (kind#2720).
-      portMappings: o.profile.gateway.ingress ? kindPortMappings(o) : [],
-    });
-  },
-  async start() {
-    /* kind clusters restart with Docker; nothing to do */
-  },
-  delete: (runner, o) => kindDelete(runner, o.clusterName),
+  createCommands: (spec) => [formatCommand('kind', kindCreateArgs(clusterConfig(spec)), kindConfigYaml(clusterConfig(spec)))],
+  create: (runner, spec) => kindCreate(runner, clusterConfig(spec)),
+  startCommands: () => [],
+  async start() {},
+  delete: (runner, spec) => kindDelete(runner, spec.clusterName),
+  deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
+  brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,
+  portMappings: (spec) =>
+    spec.gateway.ingress
+      ? [
+          { containerPort: spec.gateway.httpNodePort, hostPort: spec.gateway.hostHttpPort },
+          { containerPort: spec.gateway.httpsNodePort, hostPort: spec.gateway.hostHttpsPort },
+        ]
+      : [],
 };

@@ -1,12 +1,13 @@
 // Simulated clusters: a real API server in seconds, without Docker. Good for checking a mesh's
-// configuration and for meshup's own end-to-end tests.
+// configuration and for meshup's own end-to-end tests; nothing runs in its pods.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { apply } from '../tools/kubectl.js';
-import { kwokClusters, kwokContext, kwokCreate, kwokctlConfigYaml, kwokDelete, kwokNodeYaml, kwokStart, type KwokBinaries } from '../tools/kwokctl.js';
+import { formatCommand } from '../exec/quote.js';
+import { apply, applyArgs } from '../tools/kubectl.js';
+import { kwokClusters, kwokContext, kwokCreate, kwokCreateArgs, kwokctlConfigYaml, kwokDelete, kwokNodeYaml, kwokStart, kwokStartArgs, type KwokBinaries } from '../tools/kwokctl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { stateDir } from '../state/paths.js';
-import type { Options } from '../config/resolve.js';
+import type { Spec } from '../config/spec.js';
 import type { Provider } from './types.js';
 
 const BINARIES: [keyof KwokBinaries, string, string][] = [
@@ -17,7 +18,7 @@ const BINARIES: [keyof KwokBinaries, string, string][] = [
   ['etcd', 'etcd', 'KWOK_ETCD_BINARY'],
 ];
 
-/** Binaries from --kwok-bin-dir / MESHUP_KWOK_BIN_DIR; kwokctl's own env and defaults otherwise. */
+/** Binaries from MESHUP_KWOK_BIN_DIR; kwokctl's own env and defaults otherwise. */
 export function kwokBinaries(env: NodeJS.ProcessEnv): KwokBinaries {
   const dir = env.MESHUP_KWOK_BIN_DIR;
   const out: KwokBinaries = {};
@@ -28,23 +29,39 @@ export function kwokBinaries(env: NodeJS.ProcessEnv): KwokBinaries {
   return out;
 }
 
+const configFile = (env: NodeJS.ProcessEnv, name: string) => join(stateDir(env), 'kwok', `${name}.yaml`);
+const nodeYaml = (spec: Spec) => kwokNodeYaml(`${spec.clusterName}-node-0`, Math.max(spec.resources.cpus, 16), Math.max(spec.resources.memoryMiB, 65536));
+
 export const kwokProvider: Provider = {
   name: 'kwok',
   tools: ['kwokctl'],
   usesDocker: false,
   creates: true,
-  context: (o: Options) => kwokContext(o.clusterName),
-  async status(runner, o) {
-    return { state: (await kwokClusters(runner)).includes(o.clusterName) ? 'running' : 'absent' };
+  mapsHostPorts: false,
+  startRepairs: ['stopped', 'broken'],
+  needsInotify: false,
+  ingress: 'simulated',
+  simulated: true,
+  context: (spec) => kwokContext(spec.clusterName),
+  async status(runner, spec) {
+    return { state: (await kwokClusters(runner)).includes(spec.clusterName) ? 'running' : 'absent' };
   },
-  async create(runner, o) {
+  createCommands: (spec) => [
+    formatCommand('kwokctl', kwokCreateArgs(spec.clusterName, '<config written by meshup>')),
+    formatCommand('kubectl', ['--context', kwokContext(spec.clusterName), ...applyArgs()], nodeYaml(spec)),
+  ],
+  async create(runner, spec) {
     const yaml = kwokctlConfigYaml(kwokBinaries(runner.env));
-    const file = join(stateDir(runner.env), 'kwok', `${o.clusterName}.yaml`);
-    if (!runner.dryRun) await writeFileAtomic(file, yaml);
-    await kwokCreate(runner, o.clusterName, file, yaml);
-    runner.pinContext(kwokContext(o.clusterName));
-    await apply(runner, kwokNodeYaml(`${o.clusterName}-node-0`, Math.max(o.resources.cpus, 16), Math.max(o.resources.memoryMiB, 65536)), 'Adding a simulated node');
+    const file = configFile(runner.env, spec.clusterName);
+    await writeFileAtomic(file, yaml);
+    await kwokCreate(runner, spec.clusterName, file, yaml);
+    runner.pinContext(kwokContext(spec.clusterName));
+    await apply(runner, nodeYaml(spec), 'Adding a simulated node');
   },
-  start: (runner, o) => kwokStart(runner, o.clusterName),
-  delete: (runner, o) => kwokDelete(runner, o.clusterName),
+  startCommands: (spec) => [formatCommand('kwokctl', kwokStartArgs(spec.clusterName))],
+  start: (runner, spec) => kwokStart(runner, spec.clusterName),
+  delete: (runner, spec) => kwokDelete(runner, spec.clusterName),
+  deleteCommand: (spec) => `kwokctl delete cluster --name ${spec.clusterName}`,
+  brokenFix: (spec) => `Recreate it: kwokctl delete cluster --name ${spec.clusterName} && meshup up --provider kwok`,
+  portMappings: () => [],
 };

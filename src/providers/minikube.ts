@@ -1,28 +1,51 @@
-import { minikubeContext, minikubeDelete, minikubeResume, minikubeStart, minikubeStatus } from '../tools/minikube.js';
+// minikube: one profile is one cluster. A stopped or half-running profile is started, never
+// recreated: it may hold the user's work (ctlptl#211), and `minikube start` repairs it.
+import { formatCommand } from '../exec/quote.js';
+import { minikubeContext, minikubeDelete, minikubeIp, minikubeProfiles, minikubeResume, minikubeResumeArgs, minikubeStart, minikubeStartArgs, minikubeStatus, type MinikubeStartSpec } from '../tools/minikube.js';
+import type { Spec } from '../config/spec.js';
 import type { Provider } from './types.js';
-import { clusterNeed } from '../preflight/need.js';
+
+/** minikube's own floor: it refuses to start below this (and warns below 1900). */
+const MINIKUBE_MIN_MEMORY_MIB = 1800;
+
+const startSpec = (spec: Spec): MinikubeStartSpec => ({
+  profile: spec.clusterName,
+  cpus: spec.need.cpus,
+  memoryMiB: spec.need.memoryMiB,
+  diskMiB: spec.resources.diskMiB,
+  driver: spec.driver,
+  kubernetesVersion: spec.kubernetesVersion,
+});
 
 export const minikubeProvider: Provider = {
   name: 'minikube',
   tools: ['minikube', 'docker'],
   usesDocker: true,
   creates: true,
-  context: (o) => minikubeContext(o.clusterName),
-  async status(runner, o) {
-    return { state: await minikubeStatus(runner, o.clusterName) };
+  mapsHostPorts: false,
+  startRepairs: ['stopped', 'paused', 'broken'],
+  minMemoryMiB: MINIKUBE_MIN_MEMORY_MIB,
+  needsInotify: false,
+  ingress: 'machine-address',
+  simulated: false,
+  context: (spec) => minikubeContext(spec.clusterName),
+  async status(runner, spec) {
+    return { state: await minikubeStatus(runner, spec.clusterName) };
   },
-  async create(runner, o) {
-    const need = clusterNeed(o);
-    await minikubeStart(runner, {
-      profile: o.clusterName,
-      cpus: need.cpus,
-      memoryMiB: need.memoryMiB,
-      diskMiB: o.resources.diskMiB,
-      driver: o.driver,
-      kubernetesVersion: o.kubernetesVersion,
-    });
+  createCommands: (spec) => [formatCommand('minikube', minikubeStartArgs(startSpec(spec)))],
+  create: (runner, spec) => minikubeStart(runner, startSpec(spec)),
+  startCommands: (spec) => [formatCommand('minikube', minikubeResumeArgs(spec.clusterName))],
+  start: (runner, spec) => minikubeResume(runner, spec.clusterName),
+  delete: (runner, spec) => minikubeDelete(runner, spec.clusterName),
+  deleteCommand: (spec) => `minikube delete -p ${spec.clusterName}`,
+  brokenFix: (spec) => `minikube start -p ${spec.clusterName}, then meshup up again`,
+  portMappings: () => [],
+  async machineAddress(runner, spec) {
+    const [ip, profiles] = await Promise.all([
+      minikubeIp(runner, spec.clusterName).catch(() => undefined),
+      // The driver matters only where the docker driver hides the node (macOS, Windows).
+      process.platform === 'linux' ? Promise.resolve([]) : minikubeProfiles(runner).catch(() => []),
+    ]);
+    return { ip, driver: profiles.find((p) => p.name === spec.clusterName)?.driver };
   },
-  // A stopped profile is started, never recreated: it may hold the user's work (ctlptl#211).
-  start: (runner, o) => minikubeResume(runner, o.clusterName),
-  delete: (runner, o) => minikubeDelete(runner, o.clusterName),
 };

@@ -1,7 +1,8 @@
-// What every cluster provider does. `up` asks for the state, then creates, starts or reuses;
-// `down` deletes only what meshup created.
+// What a cluster provider can do, as data the rest of meshup reads instead of comparing names:
+// whether it creates clusters, maps host ports, which states it reports and what repairs them,
+// how its ingress is reached, and the commands behind each of its actions.
 import type { Runner, ToolName } from '../exec/runner.js';
-import type { Options } from '../config/resolve.js';
+import type { Spec } from '../config/spec.js';
 import type { ProviderName } from '../config/schema.js';
 
 export type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
@@ -11,17 +12,55 @@ export interface ClusterStatus {
   detail?: string;
 }
 
+/** How a person on this machine reaches the ingress gateway of such a cluster. */
+export type IngressReach =
+  /** Host ports mapped onto the gateway's pinned nodePorts when the cluster was made (kind). */
+  | 'host-port-mapping'
+  /** The cluster machine's own address and the nodePort (minikube ip). */
+  | 'machine-address'
+  /** A node's address (or localhost on desktop clusters) and the nodePort. */
+  | 'node-address'
+  /** Nothing listens: the nodes and pods are simulated. */
+  | 'simulated';
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+}
+
 export interface Provider {
   readonly name: ProviderName;
   /** Programs it drives besides kubectl. */
   readonly tools: readonly ToolName[];
   /** Runs inside Docker, so Docker's VM limits apply. */
   readonly usesDocker: boolean;
-  /** Whether it can create clusters; `existing` only uses one. */
+  /** Creates (and so may delete) clusters; `existing` only uses one. */
   readonly creates: boolean;
-  context(opts: Options): string;
-  status(runner: Runner, opts: Options): Promise<ClusterStatus>;
-  create(runner: Runner, opts: Options): Promise<void>;
-  start(runner: Runner, opts: Options): Promise<void>;
-  delete(runner: Runner, opts: Options): Promise<void>;
+  /** Host ports are mapped at creation and cannot change afterwards (kind#2720). */
+  readonly mapsHostPorts: boolean;
+  /** Whether `start` brings a cluster in each state back; others are refused with brokenFix. */
+  readonly startRepairs: readonly ClusterState[];
+  /** Its own memory floor for a new cluster, if it has one. */
+  readonly minMemoryMiB?: number;
+  /** Pods fail with "too many open files" below the kernel's default inotify limits. */
+  readonly needsInotify: boolean;
+  readonly ingress: IngressReach;
+  /** Pods are simulated: nothing runs in them (no sidecar is ever injected, nothing listens). */
+  readonly simulated: boolean;
+  context(spec: Spec): string;
+  status(runner: Runner, spec: Spec): Promise<ClusterStatus>;
+  /** The exact commands create() runs, for the plan. */
+  createCommands(spec: Spec): string[];
+  create(runner: Runner, spec: Spec): Promise<void>;
+  startCommands(spec: Spec): string[];
+  start(runner: Runner, spec: Spec): Promise<void>;
+  delete(runner: Runner, spec: Spec): Promise<void>;
+  /** The command a person would run to delete it by hand. */
+  deleteCommand(spec: Spec): string;
+  /** What to do about a cluster that exists but does not answer, when start cannot fix it. */
+  brokenFix(spec: Spec): string;
+  /** The host ports a new cluster maps; empty when it maps none. */
+  portMappings(spec: Spec): PortMapping[];
+  /** The cluster machine's address, for `ingress: machine-address`. */
+  machineAddress?(runner: Runner, spec: Spec): Promise<{ ip?: string; driver?: string }>;
 }

@@ -15,6 +15,8 @@ export interface AppliedSpec {
   provider: string;
   clusterName: string;
   profile: string;
+  /** The profile as it was given: a bundled name or a file's absolute path. */
+  profileRef?: string;
   istioVersion?: string;
   istioRevision?: string;
   overlayHash?: string;

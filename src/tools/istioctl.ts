@@ -10,12 +10,11 @@ export function installArgs(overlayFile: string, readinessTimeoutS: number): str
   return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
 
-export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number, overlay: string): Promise<void> {
+export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number): Promise<void> {
   await runner.run({
     tool: 'istioctl',
     args: installArgs(overlayFile, readinessTimeoutS),
     step: 'Installing Istio',
     timeoutMs: (readinessTimeoutS + 120) * 1000,
-    dryRunStdout: overlay,
   });
 }

@@ -41,10 +41,14 @@ export function kindConfigYaml(c: KindClusterConfig): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function kindCreate(runner: Runner, c: KindClusterConfig, waitSeconds = 180): Promise<void> {
+export function kindCreateArgs(c: KindClusterConfig, waitSeconds = 180): string[] {
   const args = ['create', 'cluster', '--name', c.name, '--config', '-', '--wait', `${waitSeconds}s`];
   if (c.nodeImage) args.push('--image', c.nodeImage);
-  await runner.run({ tool: 'kind', args, input: kindConfigYaml(c), step: `Creating kind cluster ${c.name}`, timeoutMs: (waitSeconds + 300) * 1000 });
+  return args;
+}
+
+export async function kindCreate(runner: Runner, c: KindClusterConfig, waitSeconds = 180): Promise<void> {
+  await runner.run({ tool: 'kind', args: kindCreateArgs(c, waitSeconds), input: kindConfigYaml(c), step: `Creating kind cluster ${c.name}`, timeoutMs: (waitSeconds + 300) * 1000 });
 }
 
 export async function kindDelete(runner: Runner, name: string): Promise<void> {

@@ -118,11 +118,13 @@ export async function listObjects<T extends KubeObject>(runner: Runner, kind: st
   return list?.items ?? [];
 }
 
+export const applyArgs = () => ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'];
+
 /** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours. */
 export async function apply(runner: Runner, manifest: string, step: string): Promise<string> {
   const r = await runner.run({
     tool: 'kubectl',
-    args: ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'],
+    args: applyArgs(),
     input: manifest,
     step,
     timeoutMs: 120_000,

@@ -53,10 +53,13 @@ export async function kwokClusters(runner: Runner): Promise<string[]> {
     .filter(Boolean);
 }
 
+export const kwokCreateArgs = (name: string, configFile: string) => ['create', 'cluster', '--name', name, '--config', configFile, '--runtime', 'binary', '--wait', '2m'];
+export const kwokStartArgs = (name: string) => ['start', 'cluster', '--name', name];
+
 export async function kwokCreate(runner: Runner, name: string, configFile: string, configYaml: string): Promise<void> {
   await runner.run({
     tool: 'kwokctl',
-    args: ['create', 'cluster', '--name', name, '--config', configFile, '--runtime', 'binary', '--wait', '2m'],
+    args: kwokCreateArgs(name, configFile),
     step: `Creating kwok cluster ${name}`,
     timeoutMs: 5 * 60_000,
     // Shown under --dry-run so the plan includes the configuration it would use.
@@ -65,7 +68,7 @@ export async function kwokCreate(runner: Runner, name: string, configFile: strin
 }
 
 export async function kwokStart(runner: Runner, name: string): Promise<void> {
-  await runner.run({ tool: 'kwokctl', args: ['start', 'cluster', '--name', name], step: `Starting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
+  await runner.run({ tool: 'kwokctl', args: kwokStartArgs(name), step: `Starting kwok cluster ${name}`, timeoutMs: 3 * 60_000 });
 }
 
 export async function kwokDelete(runner: Runner, name: string): Promise<void> {

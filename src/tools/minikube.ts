@@ -103,8 +103,10 @@ export async function minikubeStart(runner: Runner, s: MinikubeStartSpec): Promi
 }
 
 /** Starts a stopped profile as it was: sizes of an existing profile cannot change anyway. */
+export const minikubeResumeArgs = (profile: string) => ['start', '-p', profile];
+
 export async function minikubeResume(runner: Runner, profile: string): Promise<void> {
-  await runner.run({ tool: 'minikube', args: ['start', '-p', profile], step: `Starting stopped minikube profile ${profile}`, timeoutMs: 15 * 60_000 });
+  await runner.run({ tool: 'minikube', args: minikubeResumeArgs(profile), step: `Starting stopped minikube profile ${profile}`, timeoutMs: 15 * 60_000 });
 }
 
 export async function minikubeDelete(runner: Runner, profile: string): Promise<void> {

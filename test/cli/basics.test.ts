@@ -98,10 +98,10 @@ describe('bad input', () => {
   it('rejects a malformed Istio version and a bad memory size', async () => {
     const v = await w.run(['up', '--istio-version', 'latest', '--yes']);
     expect(v.exitCode).toBe(2);
-    expect(v.stderr).toContain('"latest" (from flag) is not an Istio version');
+    expect(v.stderr).toContain('"latest" is not an Istio version (from --istio-version)');
     const m = await w.run(['up', '--memory', 'eight', '--yes']);
     expect(m.exitCode).toBe(2);
-    expect(m.stderr).toContain('--memory must be a size');
+    expect(m.stderr).toContain('"eight" is not a size (from --memory)');
   });
 
   it('reports a missing provider binary with an install hint', async () => {

@@ -74,9 +74,11 @@ describe('getting Istio', () => {
 
   it('says when a version has no release', async () => {
     const r = await up(['--istio-version', '1.31.99']);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('Istio 1.31.99 has no checksum');
+    // Known before anything changes: the cluster is not created for a release that does not exist.
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('Istio 1.31.99 has no release at');
     expect(r.stderr).toContain('HTTP 404');
+    expect(mutatingCalls(w.calls())).toEqual([]);
   });
 
   it('replaces a partial cache entry', async () => {
@@ -99,16 +101,17 @@ describe('getting Istio', () => {
     elf[18] = 0x28; // ARM, 32-bit
     writeFileSync(join(dir, 'bin', 'istioctl'), elf, { mode: 0o755 });
     const r = await up(['--istio-dir', dir]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('does not run here');
     expect(r.stderr).toMatch(/another CPU architecture/);
-    expect(mutatingCalls(w.calls()).filter((c) => c.tool === 'istioctl')).toEqual([]);
+    expect(mutatingCalls(w.calls())).toEqual([]);
   });
 
   it('uses --istio-dir offline and checks its version', async () => {
     const r = await up(['--istio-dir', join(releases, 'istio-1.30.4')]);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('is Istio 1.30.4, not 1.31.1');
+    expect(mutatingCalls(w.calls())).toEqual([]);
     const ok = await up(['--istio-dir', join(releases, 'istio-1.30.4'), '--istio-version', '1.30.4']);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(server.requests).toEqual([]);
@@ -161,10 +164,18 @@ describe('installing', () => {
       expect((await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
       const before = w2.calls().length;
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--istio-version', '1.30.4']);
-      expect(r.exitCode).toBe(1);
-      expect(r.stderr).toContain('Istio 1.31.1 is installed; this run asks for 1.30.4');
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain('This would downgrade Istio 1.31.1 → 1.30.4, which needs confirmation');
       expect(r.stderr).toContain('--istio-version 1.30.4 --yes');
+      expect(r.stderr).toContain('keep Istio 1.31.1: meshup up --istio-version 1.31.1');
       expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);
+      // The plan says the same, and a re-run without a version keeps the installed one.
+      const p = await w2.run(['plan', '--provider', 'kind', '--istio-version', '1.30.4'], { env: { MESHUP_ISTIO_MIRROR: server.url } });
+      expect(p.exitCode).toBe(10);
+      expect(p.stdout).toContain('~ downgrade Istio 1.31.1 → 1.30.4 (needs --yes)');
+      const keep = await w2.run(['plan', '--provider', 'kind']);
+      expect(keep.exitCode, keep.stdout).toBe(0);
+      expect(keep.stdout).toContain('= Istio 1.31.1 unchanged');
     } finally {
       w2.cleanup();
     }
@@ -175,9 +186,11 @@ describe('installing', () => {
     try {
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes', '--dry-run']);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/\[dry-run\] \S*istioctl --context kind-meshup install -f \S+istio-overlay\.yaml -y --readiness-timeout 600s/);
-      expect(r.stderr).toContain('kind: IstioOperator');
-      expect(r.stderr).toMatch(/name: http2\n\s+port: 80\n\s+targetPort: 8080\n\s+nodePort: 30080/);
+      expect(r.stdout).toMatch(/\$ istioctl --context kind-meshup install -f \S+istio-overlay\.yaml -y --readiness-timeout 600s/);
+      expect(r.stdout).toContain('kind: IstioOperator');
+      expect(r.stdout).toMatch(/name: http2\n\s+#\s+port: 80\n\s+#\s+targetPort: 8080\n\s+#\s+nodePort: 30080/);
+      // Nothing was written: the overlay is only shown.
+      expect(existsSync(join(w2.env.XDG_STATE_HOME!, 'meshup', 'kind', 'meshup', 'istio-overlay.yaml'))).toBe(false);
       expect(mutatingCalls(w2.calls())).toEqual([]);
     } finally {
       w2.cleanup();

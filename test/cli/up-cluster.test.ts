@@ -18,10 +18,14 @@ describe('meshup up: the cluster', () => {
   it('--dry-run prints the kind command and its port mappings and changes nothing', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run', '--addons', '']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain("[dry-run] kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'");
-    expect(r.stderr).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
-    expect(r.stderr).toMatch(/- containerPort: 30443\n\s+hostPort: 8443/);
-    expect(r.stdout).toContain('nothing was changed');
+    // The plan, in the future tense, then the exact commands.
+    expect(r.stdout).toContain('  + create kind cluster meshup (2 CPUs, 4 GiB)');
+    expect(r.stdout).toContain('  + install Istio 1.31.1 (demo profile)');
+    expect(r.stdout).toContain("$ kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'");
+    expect(r.stdout).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
+    expect(r.stdout).toMatch(/- containerPort: 30443\n\s+hostPort: 8443/);
+    expect(r.stdout).toContain('Dry run: nothing was changed.');
+    expect(r.stdout).not.toMatch(/created|enabled in|removed/);
     expect(mutatingCalls(w.calls())).toEqual([]);
     expect(w.readState().kind).toBeUndefined();
     expect(existsSync(join(w.env.XDG_STATE_HOME!, 'meshup', 'clusters.json'))).toBe(false);
@@ -30,7 +34,8 @@ describe('meshup up: the cluster', () => {
   it('--dry-run with addons and no cached release plans the download and the addons, and changes nothing', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain('[dry-run] would apply addons prometheus, grafana, kiali, jaeger');
+    for (const a of ['prometheus', 'grafana', 'kiali', 'jaeger']) expect(r.stdout).toContain(`  + apply addon ${a}`);
+    expect(r.stdout).toContain('  + apply the tracing Telemetry (100% sampled, to jaeger)');
     expect(mutatingCalls(w.calls())).toEqual([]);
     expect(existsSync(join(w.env.XDG_CACHE_HOME!, 'meshup', 'istio'))).toBe(false);
   });
@@ -40,7 +45,7 @@ describe('meshup up: the cluster', () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain("docker memory: Docker Desktop's VM has 2 GiB, but profile demo with prometheus,grafana,kiali,jaeger needs 5.1 GiB");
-    expect(r.stderr).toContain("Raise Docker Desktop's limits (Settings > Resources) to at least 5.1 GiB, or use --profile minimal, or fewer addons");
+    expect(r.stderr).toContain("Raise Docker Desktop's limits (Settings > Resources) to at least 5.1 GiB, or use --profile minimal, or choose fewer addons");
     expect(r.stderr).toContain('--force');
     expect(mutatingCalls(w.calls())).toEqual([]);
   });
@@ -68,7 +73,7 @@ describe('meshup up: the cluster', () => {
     const before = w.calls().length;
     const second = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
     expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.stderr).toContain('reusing kind cluster meshup');
+    expect(second.stderr).toContain('nothing to change');
     expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
   });
 
@@ -107,10 +112,12 @@ describe('meshup up: the cluster', () => {
   it('prints one JSON document under --json', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { ok: boolean; provider: string; steps: { title: string }[] };
+    const doc = JSON.parse(r.stdout) as { ok: boolean; provider: string; steps: { title: string; status: string }[]; plan: { changes: boolean; actions: { id: string; symbol: string }[] } };
     expect(doc.ok).toBe(true);
     expect(doc.provider).toBe('kind');
-    expect(doc.steps.map((s) => s.title)).toContain('Cluster');
+    expect(doc.plan.changes).toBe(true);
+    expect(doc.plan.actions.map((a) => [a.id, a.symbol])).toEqual([['cluster', '+'], ['istio', '+'], ['injection:default', '+'], ['record', '~']]);
+    expect(doc.steps.every((s) => s.status === 'done')).toBe(true);
   });
 });
 
@@ -236,6 +243,6 @@ describe('meshup status', () => {
     expect(r.stdout).toContain('Gateway   http://127.0.0.1:8080 (kind port mapping)');
     const j = JSON.parse((await w.run(['status', '--provider', 'kind', '--json'])).stdout) as { state: string; addons: { addon: string; ready: boolean }[] };
     expect(j.state).toBe('running');
-    expect(j.addons).toEqual([{ addon: 'prometheus', workload: 'prometheus', ready: true }]);
+    expect(j.addons).toEqual([{ addon: 'prometheus', ready: true, missing: 0 }]);
   });
 });

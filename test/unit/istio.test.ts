@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diagnosePods } from '../../src/istio/diagnose.js';
-import { planInjection } from '../../src/istio/injection.js';
 import { istioOverlay, overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { archiveName, releaseUrl } from '../../src/istio/download.js';
 import { parseIstioVersion } from '../../src/istio/version.js';
-import { resolveOptions } from '../../src/config/resolve.js';
+import { specFor } from '../helpers/spec.js';
 import type { KubeObject } from '../../src/tools/kubectl.js';
 
 const pod = (name: string, status: unknown): KubeObject => ({ metadata: { name, namespace: 'istio-system' }, status });
@@ -26,29 +25,15 @@ describe('readiness diagnosis', () => {
   });
 });
 
-describe('injection plan', () => {
-  const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({ metadata: { name, labels } });
-  it('enables what is missing and removes only labels meshup marked', () => {
-    const plan = planInjection(
-      [ns('default', { 'istio-injection': 'enabled' }), ns('old', { 'istio-injection': 'enabled', 'meshup.dev/injection': 'true' }), ns('byhand', { 'istio-injection': 'enabled' })],
-      ['default', 'shop'],
-    );
-    expect(plan).toEqual({ enable: ['shop'], disable: ['old'], unchanged: ['default'] });
-  });
-  it('uses the revision label for a revisioned install', () => {
-    expect(planInjection([ns('a', { 'istio-injection': 'enabled' })], ['a'], 'canary').enable).toEqual(['a']);
-  });
-});
-
 describe('overlay', () => {
   it('pins the gateway nodePorts and follows the profile', async () => {
-    const o = await resolveOptions({ flags: { profile: 'demo' }, env: {}, cwd: '/' });
+    const o = await specFor({ profile: 'demo' });
     const ov = istioOverlay(o) as { spec: { profile: string; meshConfig: { accessLogFile?: string }; components: { ingressGateways: { enabled: boolean; k8s: { service: { ports: { name: string; nodePort?: number }[] } } }[]; egressGateways: { enabled: boolean }[] } } };
     expect(ov.spec.profile).toBe('demo');
     expect(ov.spec.meshConfig.accessLogFile).toBe('/dev/stdout');
     expect(ov.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([['status-port', undefined], ['http2', 30080], ['https', 30443]]);
     expect(ov.spec.components.egressGateways[0]!.enabled).toBe(true);
-    const minimal = await resolveOptions({ flags: { profile: 'minimal' }, env: {}, cwd: '/' });
+    const minimal = await specFor({ profile: 'minimal' });
     expect(overlayHash(overlayYaml(minimal))).not.toBe(overlayHash(overlayYaml(o)));
     expect(overlayHash(overlayYaml(o))).toBe(overlayHash(overlayYaml(o)));
   });
@@ -74,23 +59,3 @@ describe('release names', () => {
   });
 });
 
-describe('option order', () => {
-  it('takes defaults < profile < config < env < flags', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'meshup-resolve-'));
-    writeFileSync(join(dir, 'meshup.yaml'), 'profile: demo\naddons: [kiali]\nclusterName: fromconfig\nresources: { cpus: 6 }\n');
-    const o = await resolveOptions({ flags: { name: 'fromflag' }, env: { MESHUP_ADDONS: 'grafana', MESHUP_CLUSTER_NAME: 'fromenv' }, cwd: dir });
-    expect(o.profile.name).toBe('demo');
-    expect(o.sources.profile).toBe('config');
-    expect(o.addons).toEqual(['grafana']);
-    expect(o.sources.addons).toBe('env');
-    expect(o.clusterName).toBe('fromflag');
-    expect(o.resources.cpus).toBe(6);
-    expect(o.resources.memoryMiB).toBe(4096);
-    expect(o.sources.memory).toBe('profile');
-    expect(o.istioVersion).toMatch(/^1\.\d+\.\d+$/);
-    expect(o.sources.istioVersion).toBe('default');
-  });
-});

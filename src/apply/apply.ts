@@ -1,0 +1,215 @@
+// Carrying out a plan. Each changing action becomes a task; what can overlap does:
+//   1. the cluster and the Istio release (its download runs while the cluster is created);
+//   2. the control plane, the injection labels and the addons (the addons' workloads hold no
+//      Istio resource, so they roll out while istioctl waits for istiod);
+//   3. what needs Istio's CRDs (mTLS, the tracing Telemetry), then the record.
+// Nothing here decides what to change: that was the plan's job.
+import { CommandFailedError } from '../errors.js';
+import type { Spec } from '../config/spec.js';
+import type { Addon } from '../config/schema.js';
+import type { Runner } from '../exec/runner.js';
+import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
+import { readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
+import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
+import { diagnosePods } from '../istio/diagnose.js';
+import { disableInjection, enableInjection } from '../istio/injection.js';
+import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { controlPlaneRefs } from '../observe/refs.js';
+import { peerAuthentication } from '../istio/mtls.js';
+import type { Observed } from '../observe/observe.js';
+import type { Action, Plan } from '../plan/plan.js';
+import { readinessSeconds } from '../plan/plan.js';
+import type { Provider } from '../providers/types.js';
+import { waitForReadyNodes } from '../providers/wait.js';
+import { rememberCreated, writeAppliedSpec } from '../state/record.js';
+import { istioctlInstall } from '../tools/istioctl.js';
+import { apply, deleteObjects, listObjects, type KubeObject } from '../tools/kubectl.js';
+import type { StepTask } from '../ui/tasks.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+export interface ApplyInput {
+  runner: Runner;
+  spec: Spec;
+  provider: Provider;
+  context: string;
+  plan: Plan;
+  observed: Observed;
+  catalog: Map<string, Addon>;
+  meshupVersion: string;
+}
+
+/** What the tasks share while they run: the release, once had. */
+interface Shared {
+  release?: Promise<IstioRelease>;
+  /** The control plane was (re)installed: istio-system objects read before are stale. */
+  istioChanged: boolean;
+}
+
+type Task = StepTask<unknown>;
+
+/** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */
+export const needsWholeRelease = (plan: Plan) => plan.actions.some((a) => a.changes && a.op.type === 'addon' && a.op.how !== 'remove');
+export const needsIstio = (plan: Plan) => needsWholeRelease(plan) || plan.actions.some((a) => a.changes && a.op.type === 'istio');
+
+function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => void): Promise<IstioRelease> {
+  const { spec, runner, plan } = input;
+  shared.release ??= acquireIstio(runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(plan), progress });
+  return shared.release;
+}
+
+export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared } {
+  const { runner, spec, provider, plan, catalog } = input;
+  const shared: Shared = { istioChanged: false };
+  const changing = plan.actions.filter((a) => a.changes);
+  const of = (t: Action['op']['type']) => changing.filter((a) => a.op.type === t);
+
+  const first: Task[] = [];
+  const cluster = of('cluster')[0];
+  first.push({
+    title: cluster ? capital(cluster.title) : `Reuse ${provider.name} cluster ${spec.clusterName}`,
+    run: async () => {
+      if (cluster?.op.type === 'cluster' && cluster.op.how === 'create') {
+        await provider.create(runner, spec);
+        await rememberCreated(runner.env, provider.name, spec.clusterName);
+      } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'start') {
+        await provider.start(runner, spec);
+      }
+      runner.pinContext(input.context);
+      if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
+        await waitForReadyNodes(runner, spec.timeoutMs);
+        return 'nodes Ready';
+      }
+      return undefined;
+    },
+  });
+  if (needsIstio(plan)) {
+    first.push({
+      title: `Get Istio ${spec.istioVersion}`,
+      run: async (_ctx, task) => {
+        const r = await releaseFor(input, shared, (t) => (task.output = t));
+        return `${r.source === 'download' ? 'downloaded into' : 'using'} ${r.dir ?? r.istioctl}`;
+      },
+    });
+  }
+
+  const second: Task[] = [];
+  for (const a of of('istio')) {
+    second.push({
+      title: capital(a.title),
+      run: async (_ctx, task) => {
+        await releaseFor(input, shared, (t) => (task.output = t));
+        await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
+        shared.istioChanged = true;
+        const watch = watchPods(runner, (line) => (task.output = line));
+        try {
+          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec));
+        } catch (e) {
+          throw await explainInstallFailure(runner, e);
+        } finally {
+          watch.stop();
+        }
+        // The next run verifies the control plane object by object: list its objects now.
+        await controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml).catch(() => undefined);
+        return `overlay in ${plan.overlay.path}`;
+      },
+    });
+  }
+  const labels = of('injection');
+  if (labels.length) {
+    second.push({
+      title: labels.length === 1 ? capital(labels[0]!.title) : `Update sidecar injection labels (${labels.length} namespaces)`,
+      run: async () => {
+        const enable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.enable : []));
+        const disable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.disable : []));
+        await enableInjection(runner, enable);
+        await disableInjection(runner, disable);
+        return [enable.length ? `enabled in ${enable.join(', ')}` : '', disable.length ? `disabled in ${disable.join(', ')}` : ''].filter(Boolean).join('; ');
+      },
+    });
+  }
+  const addons = of('addon');
+  const toApply = addons.filter((a) => a.op.type === 'addon' && a.op.how !== 'remove').map((a) => (a.op as { name: string }).name);
+  const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.op.how === 'remove' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
+  if (toApply.length) {
+    second.push({
+      title: `Apply addons ${toApply.join(', ')}`,
+      run: async (_ctx, task) => {
+        const release = await releaseFor(input, shared, (t) => (task.output = t));
+        // istio-system may not exist yet when istioctl is still starting: make sure it does.
+        await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
+        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion)));
+        task.output = `applying ${toApply.join(', ')}`;
+        await applyAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
+        task.output = `waiting for ${toApply.join(', ')}`;
+        await waitForAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
+        return 'ready';
+      },
+    });
+  }
+  for (const { name, kinds } of toRemove) {
+    second.push({ title: `Remove addon ${name}`, run: async () => removeAddon(runner, catalog.get(name)!, kinds) });
+  }
+
+  const third: Task[] = [];
+  for (const a of [...of('mtls'), ...of('telemetry')]) {
+    third.push({
+      title: capital(a.title),
+      run: async () => {
+        if (a.op.type === 'mtls') {
+          if (a.op.mode) await apply(runner, JSON.stringify(peerAuthentication(a.op.mode)), 'Setting mesh-wide mTLS');
+          else await deleteObjects(runner, ['peerauthentication/default'], 'Removing the mesh-wide PeerAuthentication', ISTIO_NAMESPACE);
+        } else if (a.op.type === 'telemetry') {
+          if (a.op.how === 'apply') await apply(runner, toYamlStream([tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)]), 'Applying the tracing Telemetry');
+          else await deleteObjects(runner, ['telemetry/mesh-default'], 'Removing the tracing Telemetry', ISTIO_NAMESPACE);
+        }
+      },
+    });
+  }
+  for (const a of of('record')) {
+    third.push({
+      title: 'Record the applied spec',
+      run: async () => {
+        if (a.op.type === 'record') await writeAppliedSpec(runner, a.op.spec, input.meshupVersion);
+      },
+    });
+  }
+
+  const group = (title: string, children: Task[]): Task[] =>
+    children.length === 0 ? [] : children.length === 1 ? children : [{ title, run: async () => undefined, children: () => children, concurrent: true }];
+  return {
+    tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second), ...third],
+    shared,
+  };
+}
+
+async function explainInstallFailure(runner: Runner, e: unknown): Promise<unknown> {
+  if (!(e instanceof CommandFailedError)) return e;
+  const pods = await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE }).catch(() => [] as KubeObject[]);
+  const why = diagnosePods(pods);
+  return new CommandFailedError(e.message, e.commandLine, e.stderrTail, e.commandExitCode, {
+    details: why.length ? ['why:', ...why.map((w) => `  ${w}`)] : [],
+    fix: why.length ? 'Fix what is listed under "why", then run meshup up again' : e.fix,
+  });
+}
+
+/** Polls istio-system's pods every few seconds while istioctl waits in silence, and says what holds it up. */
+function watchPods(runner: Runner, report: (line: string) => void, everyMs = 5000): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    if (stopped) return;
+    const pods = await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE }).catch(() => [] as KubeObject[]);
+    const why = diagnosePods(pods);
+    if (!stopped && why.length) report(`waiting: ${why[0]}`);
+    if (!stopped) timer = setTimeout(() => void tick(), everyMs);
+  };
+  timer = setTimeout(() => void tick(), everyMs);
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,0 +1,146 @@
+// What `up`, `plan`, `addons enable|disable` and `injection enable|disable` share: the spec
+// (answers asked first, in a terminal), the preconditions, one round of reads, and the plan.
+// Nothing in here changes anything; apply/apply.ts does, afterwards.
+import type { App } from '../cli/app.js';
+import { PreflightError, UsageError } from '../errors.js';
+import { loadAllProfiles, loadAddonCatalog } from '../config/catalog.js';
+import { parseMiB } from '../config/quantity.js';
+import type { Spec } from '../config/spec.js';
+import { checkObtainable } from '../istio/acquire.js';
+import { needsIstio, needsWholeRelease } from '../apply/apply.js';
+import type { Observed } from '../observe/observe.js';
+import { plan, type Op, type Plan } from '../plan/plan.js';
+import { errorsOf, runPreflight, type Finding } from '../preflight/checks.js';
+import { readHostFacts } from '../preflight/host.js';
+import { installedProviders } from '../providers/index.js';
+import { stateDir, home } from '../state/paths.js';
+import { dockerInfo } from '../tools/docker.js';
+import { canPrompt } from '../ui/io.js';
+import { observeTarget, openTarget, specOf, type SpecLayers, type Target } from './target.js';
+import { join } from 'node:path';
+
+export interface Prepared {
+  target: Target;
+  /** The final spec: every layer, the cluster's record included. */
+  spec: Spec;
+  observed: Observed;
+  plan: Plan;
+  findings: Finding[];
+}
+
+export interface PrepareOptions {
+  /** Ask for what flags, env and the config file left open (in a terminal, without --yes). */
+  ask?: boolean;
+  layers?: SpecLayers;
+  only?: ReadonlySet<Op['type']>;
+  /** Run the machine checks (tools, Docker's size, ports); `plan` and `up` do. */
+  preflight?: boolean;
+  /** Edits computed from the spec with the record (e.g. `addons enable kiali` adds to it). */
+  edit?: (spec: Spec) => SpecLayers['edits'];
+}
+
+export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
+  return join(stateDir(env), provider, cluster, 'istio-overlay.yaml');
+}
+
+export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prepared> {
+  let layers: SpecLayers = { ...opts.layers };
+  if (opts.ask) {
+    // Every question is asked here, before anything is read from a cluster or changed.
+    const { spec } = await specOf(app, layers);
+    if (!spec.yes && !spec.json && canPrompt(app.io)) layers = { ...layers, answers: await ask(app, spec) };
+  }
+  const target = await openTarget(app, layers);
+  const { spec, observed } = await observeTarget(app, target, layers, opts.edit);
+  const { provider, context, runner, catalog } = target;
+  const p = plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env, only: opts.only });
+
+  const findings: Finding[] = [];
+  if (opts.preflight) {
+    const creating = observed.cluster.state === 'absent';
+    const profiles = creating && provider.usesDocker ? await loadAllProfiles() : [];
+    const mine = parseMiB(spec.profile.cluster.memory) ?? 0;
+    const smaller = profiles
+      .filter((x) => x.name !== spec.profile.name && (parseMiB(x.cluster.memory) ?? 0) <= mine && x.cluster.cpus <= spec.profile.cluster.cpus && ((parseMiB(x.cluster.memory) ?? 0) < mine || x.cluster.cpus < spec.profile.cluster.cpus))
+      .sort((a, b) => (parseMiB(b.cluster.memory) ?? 0) - (parseMiB(a.cluster.memory) ?? 0))
+      .map((x) => x.name);
+    const pre = await runPreflight({
+      runner,
+      options: spec,
+      provider,
+      need: spec.need,
+      host: await readHostFacts(home(app.io.env)),
+      clusterExists: !creating,
+      needHostPorts: creating ? provider.portMappings(spec).map((m) => m.hostPort) : [],
+      smallerProfiles: smaller,
+    });
+    findings.push(...pre.findings);
+  }
+  return { target: { ...target, spec }, spec, observed, plan: p, findings };
+}
+
+/** Stops before the first change when the machine cannot do it, or the release cannot be had. */
+export async function checkPreconditions(prepared: Prepared): Promise<string[]> {
+  const { spec, plan: p, findings, target } = prepared;
+  const notes: string[] = [];
+  const errors = errorsOf(findings);
+  if (errors.length && !spec.force) {
+    const none = installedProviders(target.runner.env).length === 0 && target.provider.usesDocker;
+    throw new PreflightError(`This machine cannot run the requested cluster (${errors.length} problem${errors.length > 1 ? 's' : ''})`, {
+      details: errors.map((f) => `${f.check}: ${f.message}`),
+      fix: [
+        ...new Set(errors.map((f) => f.fix).filter((f): f is string => !!f)),
+        ...(none ? ['or try meshup without Docker on a simulated cluster: meshup up --provider kwok (needs kwokctl)'] : []),
+        'or pass --force to try anyway',
+      ],
+    });
+  }
+  for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && spec.force))) notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
+  if (p.blockers.length) {
+    throw new PreflightError(p.blockers[0]!.replace(/ Fix: .*$/, ''), { details: p.blockers.slice(1), fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above' });
+  }
+  if (needsIstio(p)) {
+    await checkObtainable(target.runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(p) });
+  }
+  return notes;
+}
+
+/** Changes that replace something working need a yes: --yes, or a person at the prompt. */
+export async function confirmRisky(app: App, prepared: Prepared): Promise<void> {
+  const risky = prepared.plan.actions.filter((a) => a.needsYes);
+  if (!risky.length || prepared.spec.yes) return;
+  const what = risky.map((a) => a.title).join('; ');
+  if (!canPrompt(app.io) || prepared.spec.json) {
+    const up = risky.find((a) => a.op.type === 'istio' && a.op.from);
+    throw new UsageError(`This would ${what}, which needs confirmation`, {
+      fix: up?.op.type === 'istio' ? [`Confirm it: meshup up --istio-version ${prepared.spec.istioVersion} --yes`, `or keep Istio ${up.op.from}: meshup up --istio-version ${up.op.from}`] : 'Confirm it with --yes',
+    });
+  }
+  const { confirm } = await import('@inquirer/prompts');
+  const ok = await confirm({ message: `${what[0]!.toUpperCase()}${what.slice(1)}?`, default: false }, { input: app.io.stdin, output: app.io.stderr });
+  if (!ok) throw new UsageError('Nothing changed: the change was not confirmed', { fix: 'Run again and confirm, or pass --yes' });
+}
+
+async function ask(app: App, spec: Spec) {
+  const { askUp } = await import('../ui/prompts.js');
+  const askProvider = spec.sources.provider === 'default' && !spec.context;
+  const askProfile = spec.sources.profile === 'default';
+  const askAddons = spec.sources.addons === 'profile';
+  if (!askProvider && !askProfile && !askAddons) return undefined;
+  const [catalog, profiles, docker] = await Promise.all([
+    loadAddonCatalog(),
+    askProfile ? loadAllProfiles() : Promise.resolve([]),
+    askProfile ? dockerInfo(app.runner()).catch(() => undefined) : Promise.resolve(undefined),
+  ]);
+  return askUp({
+    io: app.io,
+    askProvider,
+    installedProviders: installedProviders(app.io.env),
+    askProfile,
+    profiles,
+    docker,
+    askAddons,
+    addonDefaults: (name) => (name ? (profiles.find((p) => p.name === name)?.addons ?? [...spec.addons]) : [...spec.addons]),
+    catalog,
+  });
+}

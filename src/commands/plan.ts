@@ -1,0 +1,18 @@
+// meshup plan: what `meshup up` would change, as a diff and the exact commands, or as JSON.
+// Exit status: 0 when nothing would change, 10 when changes are pending (other codes: errors).
+import type { App } from '../cli/app.js';
+import { ExitCode } from '../errors.js';
+import { planJson, renderPlan } from '../plan/render.js';
+import { checkPreconditions, prepare } from './converge.js';
+
+export async function planCommand(app: App): Promise<number> {
+  const prepared = await prepare(app, { preflight: true });
+  const { spec, plan, target } = prepared;
+  // The plan is shown whatever the preconditions say; a failing one then ends it as `up` would.
+  app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`, app.out.c, { commands: true }));
+  const notes = await checkPreconditions(prepared);
+  const pending = plan.actions.some((a) => a.changes);
+  app.out.result({ provider: spec.provider, cluster: spec.clusterName, context: target.context, ...planJson(plan), notes });
+  for (const n of notes) app.out.warn(n);
+  return pending ? ExitCode.changesPending : ExitCode.ok;
+}

@@ -1,0 +1,201 @@
+// The cluster as it is, read in one parallel round: the provider's view, nodes, namespaces, every
+// object meshup owns in istio-system and cluster-wide, Istio's custom resources meshup set, and
+// the recorded spec. What is expected comes from refs.ts; what is missing, changed or not ready
+// is decided here, so the planner only compares. A cluster that does not exist observes as empty.
+import type { Spec } from '../config/spec.js';
+import type { Addon } from '../config/schema.js';
+import { MeshupError } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import type { ClusterStatus, Provider } from '../providers/types.js';
+import { readAppliedSpec, type AppliedSpec } from '../state/record.js';
+import { getJson, parseNodes, type KubeList, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
+import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
+import { refKey, resourceOf, type ObjectRef } from './refs.js';
+
+export interface AddonObserved {
+  /** Any object carrying the addon's label exists. */
+  present: boolean;
+  /** Expected objects that are not there (known only when the addon's refs are at hand). */
+  missing: ObjectRef[];
+  /** Objects whose content hash differs from what meshup would apply. */
+  changed: ObjectRef[];
+  /** Workloads (kind/name) that are not Ready. */
+  notReady: string[];
+  /** Whether missing/changed were checked against the full list of the addon's objects. */
+  verified: boolean;
+  /** The kinds of its objects (CRDs aside), as kubectl names them: what removing it deletes. */
+  kinds: string[];
+}
+
+export interface Observed {
+  cluster: ClusterStatus;
+  /** The API server answered. */
+  reachable: boolean;
+  nodes: NodeInfo[];
+  namespaces: KubeObject[];
+  recorded?: AppliedSpec;
+  istio: {
+    /** istiod's Deployment exists. */
+    present: boolean;
+    missing: ObjectRef[];
+    notReady: string[];
+    /** Whether the control plane was checked object by object (its refs were at hand). */
+    verified: boolean;
+    /** istio-system's workloads, Services and Pods: for the ingress and for diagnoses. */
+    objects: KubeObject[];
+  };
+  addons: Record<string, AddonObserved>;
+  /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
+  telemetry?: { hash?: string };
+  peerAuthentication?: { mode?: string; managed: boolean };
+}
+
+export interface Expected {
+  /** The control plane's objects for the desired version and overlay, when known. */
+  controlPlane?: ObjectRef[];
+  /** Each addon's objects, when its manifest is at hand. */
+  addons: Map<string, ObjectRef[]>;
+}
+
+/** Every kind meshup owns objects of: the control plane's and the addons'. Read in one call, so
+ * the read does not depend on the spec (and can start before it is final). */
+const OWNED_KINDS = [
+  'nodes',
+  'namespaces',
+  'deployments.apps',
+  'statefulsets.apps',
+  'daemonsets.apps',
+  'services',
+  'pods',
+  'configmaps',
+  'serviceaccounts',
+  'roles.rbac.authorization.k8s.io',
+  'rolebindings.rbac.authorization.k8s.io',
+  'clusterroles.rbac.authorization.k8s.io',
+  'clusterrolebindings.rbac.authorization.k8s.io',
+  'customresourcedefinitions.apiextensions.k8s.io',
+  'mutatingwebhookconfigurations.admissionregistration.k8s.io',
+  'validatingwebhookconfigurations.admissionregistration.k8s.io',
+  'poddisruptionbudgets.policy',
+  'horizontalpodautoscalers.autoscaling',
+];
+const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.istio.io'];
+
+/** What one round of reads brought back, before it is compared with anything. */
+export interface ClusterRead {
+  cluster: ClusterStatus;
+  items: KubeObject[];
+  customs: KubeObject[];
+  recorded?: AppliedSpec;
+  /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
+  kinds: ReadonlySet<string>;
+}
+
+export const emptyObserved = (cluster: ClusterStatus): Observed => ({
+  cluster,
+  reachable: false,
+  nodes: [],
+  namespaces: [],
+  istio: { present: false, missing: [], notReady: [], verified: true, objects: [] },
+  addons: {},
+});
+
+function workloadReady(o: KubeObject): boolean {
+  const spec = (o.spec ?? {}) as { replicas?: number };
+  const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+  if (o.kind === 'DaemonSet') return (st.numberReady ?? 0) >= (st.desiredNumberScheduled ?? 1);
+  return (st.readyReplicas ?? 0) >= (spec.replicas ?? 1);
+}
+
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+/** Reads everything in one round. The provider is asked at the same time: on a cluster that is
+ * absent the reads fail and are dropped. `extraKinds` adds kinds a cached ref list names. */
+export async function readCluster(runner: Runner, spec: Spec, provider: Provider, extraKinds: readonly string[] = []): Promise<ClusterRead> {
+  const kinds = new Set([...OWNED_KINDS, ...extraKinds]);
+  const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const [status, main, custom, recorded] = await Promise.all([
+    settle(provider.status(runner, spec)),
+    settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
+    // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
+    settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
+    settle(readAppliedSpec(runner)),
+  ]);
+  if (!status.ok) throw status.e;
+  let cluster: ClusterStatus = status.v;
+  const none = { items: [], customs: [], kinds };
+  if (cluster.state === 'absent') return { cluster, ...none };
+  if (!main.ok) {
+    const e = main.e;
+    if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
+    // The provider says it runs, but its API server does not answer: that is a broken cluster.
+    if (cluster.state === 'running') cluster = { state: 'broken', detail: e.message };
+    return { cluster, ...none };
+  }
+  return {
+    cluster,
+    items: main.v?.items ?? [],
+    customs: custom.ok ? (custom.v?.items ?? []) : [],
+    recorded: recorded.ok ? recorded.v : undefined,
+    kinds,
+  };
+}
+
+/** Compares what was read with what is expected. Pure. */
+export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expected: Expected): Observed {
+  if (!read.items.length) return { ...emptyObserved(read.cluster), recorded: read.recorded };
+  const { items, customs, cluster } = read;
+  const checkable = (r: ObjectRef) => read.kinds.has(resourceOf(r));
+  const byKey = new Map(items.map((o) => [refKey({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }), o]));
+  const nodes = parseNodes({ items: items.filter((o) => o.kind === 'Node') });
+  const namespaces = items.filter((o) => o.kind === 'Namespace');
+  const inIstio = items.filter((o) => o.metadata.namespace === ISTIO_NAMESPACE);
+
+  const istiod = byKey.get(refKey({ kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }));
+  const ownWorkloads = inIstio.filter((o) => WORKLOADS.has(o.kind ?? '') && !o.metadata.labels?.[ADDON_LABEL]);
+  const istio = {
+    present: !!istiod,
+    missing: (expected.controlPlane ?? []).filter((r) => checkable(r) && !byKey.has(refKey(r))),
+    notReady: ownWorkloads.filter((o) => !workloadReady(o)).map((o) => `${o.kind!.toLowerCase()}/${o.metadata.name}`),
+    verified: !!expected.controlPlane,
+    objects: inIstio.filter((o) => WORKLOADS.has(o.kind ?? '') || o.kind === 'Service' || o.kind === 'Pod'),
+  };
+
+  const addons: Record<string, AddonObserved> = {};
+  for (const a of catalog.values()) {
+    const labelled = items.filter((o) => o.metadata.labels?.[ADDON_LABEL] === a.name);
+    const refs = expected.addons.get(a.name);
+    const missing: ObjectRef[] = [];
+    const changed: ObjectRef[] = [];
+    for (const r of refs ?? []) {
+      if (!checkable(r)) continue;
+      const o = byKey.get(refKey(r));
+      if (!o) missing.push(r);
+      else if (r.hash && o.metadata.annotations?.[HASH_ANNOTATION] !== r.hash) changed.push(r);
+    }
+    const notReady = a.workloads.filter((w) => {
+      const [kind, name] = w.split('/');
+      const o = labelled.find((x) => x.kind?.toLowerCase() === kind && x.metadata.name === name);
+      return !o || !workloadReady(o);
+    });
+    const kinds = [...new Set((refs ?? []).filter((r) => r.kind !== 'CustomResourceDefinition').map(resourceOf))];
+    addons[a.name] = { present: labelled.length > 0, missing, changed, notReady, verified: !!refs, kinds };
+  }
+
+  const telemetry = customs.find((o) => o.kind === 'Telemetry' && o.metadata.name === TELEMETRY_NAME);
+  const pa = customs.find((o) => o.kind === 'PeerAuthentication' && o.metadata.name === 'default');
+  return {
+    cluster,
+    reachable: true,
+    nodes,
+    namespaces,
+    recorded: read.recorded,
+    istio,
+    addons,
+    telemetry: telemetry ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION] } : undefined,
+    peerAuthentication: pa
+      ? { mode: ((pa.spec ?? {}) as { mtls?: { mode?: string } }).mtls?.mode?.toLowerCase(), managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup' }
+      : undefined,
+  };
+}

@@ -1,0 +1,111 @@
+// The objects meshup owns, named: the control plane's (as `istioctl manifest generate` lists
+// them for the overlay) and each addon's (from its manifest in the release). Lists are cached by
+// what determines them (Istio version and overlay hash; release file), so a warm run knows what
+// to verify without rendering charts or parsing manifests again.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { Runner } from '../exec/runner.js';
+import { cacheDir } from '../state/paths.js';
+import { writeFileAtomic } from '../util/fs.js';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  /** Hash of the object as meshup applies it (addons only); a different one on the cluster is drift. */
+  hash?: string;
+}
+
+/** "Deployment/istio-system/istiod": how observed objects and expected ones are matched. */
+export const refKey = (r: { kind?: string; namespace?: string; name: string }) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+
+export const refLabel = (r: ObjectRef) => `${r.kind.toLowerCase()} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+
+/** The resource name kubectl lists a kind by, qualified by group so it never resolves to another API. */
+export function resourceOf(r: { apiVersion: string; kind: string }): string {
+  const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : '';
+  const kind = r.kind.toLowerCase();
+  const plural = kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : kind.endsWith('s') ? `${kind}es` : `${kind}s`;
+  return group ? `${plural}.${group}` : plural;
+}
+
+/** Every object of a multi-document YAML stream (List items included), empty documents skipped. */
+export function objectsOf(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const o = doc.toJS() as Record<string, unknown> | null;
+    if (!o || typeof o !== 'object' || !o.kind) continue;
+    if (o.kind === 'List' && Array.isArray(o.items)) out.push(...(o.items as Record<string, unknown>[]));
+    else out.push(o);
+  }
+  return out;
+}
+
+export function refOf(o: Record<string, unknown>, defaultNamespace?: string, clusterScoped?: (kind: string) => boolean): ObjectRef {
+  const md = (o.metadata ?? {}) as { name?: string; namespace?: string };
+  const kind = String(o.kind);
+  const namespace = md.namespace ?? (clusterScoped?.(kind) ? undefined : defaultNamespace);
+  return { apiVersion: String(o.apiVersion), kind, name: String(md.name), ...(namespace ? { namespace } : {}) };
+}
+
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'PriorityClass',
+  'StorageClass',
+  'IngressClass',
+  'GatewayClass',
+]);
+export const isClusterScoped = (kind: string) => CLUSTER_SCOPED.has(kind);
+
+export function hashObject(o: unknown): string {
+  return createHash('sha256').update(JSON.stringify(o)).digest('hex').slice(0, 16);
+}
+
+const refsDir = (env: NodeJS.ProcessEnv) => join(cacheDir(env), 'refs');
+
+async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    const v = await make();
+    await writeFileAtomic(file, JSON.stringify(v)).catch(() => undefined);
+    return v;
+  }
+}
+
+/** What `istioctl install -f overlay` creates, by name; rendered once per version and overlay. */
+export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlayYaml: string): Promise<ObjectRef[]> {
+  const dir = refsDir(runner.env);
+  return cached(join(dir, `istio-${version}-${overlayHash}.json`), async () => {
+    const overlayFile = join(dir, `overlay-${version}-${overlayHash}.yaml`);
+    await writeFileAtomic(overlayFile, overlayYaml);
+    const r = await runner.run({
+      tool: 'istioctl',
+      args: ['manifest', 'generate', '-f', overlayFile],
+      readOnly: true,
+      noContext: true,
+      step: 'Listing the objects of the Istio control plane',
+      timeoutMs: 120_000,
+    });
+    return objectsOf(r.stdout)
+      .filter((o) => o.kind !== 'Namespace')
+      .map((o) => refOf(o, 'istio-system', isClusterScoped));
+  });
+}
+
+/** The refs of a manifest file, cached by its path, size and mtime. */
+export async function manifestRefs(env: NodeJS.ProcessEnv, file: string, make: () => Promise<ObjectRef[]>): Promise<ObjectRef[]> {
+  const st = await stat(file);
+  const key = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
+  return cached(join(refsDir(env), `manifest-${key}.json`), make);
+}

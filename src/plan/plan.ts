@@ -1,0 +1,356 @@
+// The plan: a pure function of the desired spec and the observed cluster. Every change meshup
+// will make is decided here, before the first one is made, with a future-tense title, whether it
+// changes anything, and the exact commands. `meshup plan`, `up --dry-run` and `up` itself all
+// print or run this same list. No I/O.
+import type { Spec } from '../config/spec.js';
+import type { Addon } from '../config/schema.js';
+import { formatCommand } from '../exec/quote.js';
+import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import { installArgs } from '../tools/istioctl.js';
+import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
+import type { Observed } from '../observe/observe.js';
+import { refLabel, type ObjectRef } from '../observe/refs.js';
+import type { Provider } from '../providers/types.js';
+import { appliedSpecManifest, type AppliedSpec } from '../state/record.js';
+import { injectionManifest } from '../istio/injection.js';
+import { peerAuthentication } from '../istio/mtls.js';
+import { applyArgs } from '../tools/kubectl.js';
+import { removeAddonArgs } from '../addons/apply.js';
+
+/** + create, ~ change or repair, - remove, = nothing to do. */
+export type Symbol = '+' | '~' | '-' | '=';
+
+export type Op =
+  | { type: 'cluster'; how: 'create' | 'start' | 'reuse' }
+  | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string }
+  | { type: 'mtls'; mode?: 'strict' | 'permissive' }
+  | { type: 'injection'; enable: string[]; disable: string[] }
+  | { type: 'addon'; name: string; how: 'apply' | 'repair' | 'remove' | 'keep'; kinds?: string[] }
+  | { type: 'telemetry'; how: 'apply' | 'remove' | 'keep' }
+  | { type: 'record'; spec: AppliedSpec };
+
+export interface Action {
+  /** Stable id: "cluster", "istio", "addon:kiali"... */
+  id: string;
+  symbol: Symbol;
+  /** Future tense, e.g. "create kind cluster meshup". */
+  title: string;
+  /** Why: what was observed, e.g. "deployment istio-system/istio-ingressgateway is missing". */
+  reasons: string[];
+  changes: boolean;
+  /** Needs --yes (or a yes at the prompt) because it replaces something that works. */
+  needsYes?: boolean;
+  /** The exact commands it runs (a generated file is shown by its path and content). */
+  commands: string[];
+  op: Op;
+}
+
+export interface Plan {
+  actions: Action[];
+  /** The overlay the Istio actions use, and where it will be written. */
+  overlay: { path: string; yaml: string; hash: string };
+  /** Things the plan cannot change, said once (e.g. a cluster that exists but does not answer). */
+  blockers: string[];
+}
+
+export interface PlanInput {
+  spec: Spec;
+  observed: Observed;
+  provider: Provider;
+  catalog: Map<string, Addon>;
+  context: string;
+  overlayPath: string;
+  env: NodeJS.ProcessEnv;
+  /** Which concerns to plan: `addons enable` plans only addons (and the record). */
+  only?: ReadonlySet<Op['type']>;
+}
+
+const MAX_REASONS = 6;
+
+function reasonsOf(missing: ObjectRef[], changed: ObjectRef[] = [], notReady: string[] = []): string[] {
+  const all = [...missing.map((r) => `${refLabel(r)} is missing`), ...changed.map((r) => `${refLabel(r)} was changed`), ...notReady.map((w) => `${w} is not ready`)];
+  return all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS - 1), `and ${all.length - MAX_REASONS + 1} more`] : all;
+}
+
+export function plan(input: PlanInput): Plan {
+  const { spec, observed, provider, catalog, context } = input;
+  const want = (t: Op['type']) => !input.only || input.only.has(t);
+  const kube = (args: string[], stdin?: string) => formatCommand('kubectl', ['--context', context, ...args], stdin);
+  const yaml = overlayYaml(spec);
+  const hash = overlayHash(yaml);
+  const overlay = { path: input.overlayPath, yaml, hash };
+  const actions: Action[] = [];
+  const blockers: string[] = [];
+  const state = observed.cluster.state;
+  const fresh = state === 'absent';
+  const recorded = observed.recorded;
+
+  // The cluster.
+  if (want('cluster')) {
+    if (fresh) {
+      if (provider.creates) {
+        actions.push({
+          id: 'cluster',
+          symbol: '+',
+          title: `create ${provider.name} cluster ${spec.clusterName} (${spec.need.cpus} CPUs, ${Math.round(spec.need.memoryMiB / 102.4) / 10} GiB)`,
+          reasons: [],
+          changes: true,
+          commands: provider.createCommands(spec),
+          op: { type: 'cluster', how: 'create' },
+        });
+      } else blockers.push(`The cluster of context ${context} does not answer; start it, then run meshup again`);
+    } else if (state !== 'running') {
+      if (provider.startRepairs.includes(state)) {
+        actions.push({
+          id: 'cluster',
+          symbol: '~',
+          title: `${state === 'broken' ? 'repair' : 'start'} ${provider.name} cluster ${spec.clusterName} (it is ${state})`,
+          reasons: observed.cluster.detail ? [observed.cluster.detail] : [],
+          changes: true,
+          commands: provider.startCommands(spec),
+          op: { type: 'cluster', how: 'start' },
+        });
+      } else {
+        blockers.push(`The ${provider.name} cluster "${spec.clusterName}" exists but ${state === 'broken' ? 'its API server does not answer' : `is ${state}`}${observed.cluster.detail ? ` (${firstLine(observed.cluster.detail)})` : ''}. Fix: ${provider.brokenFix(spec)}`);
+      }
+    } else {
+      actions.push({ id: 'cluster', symbol: '=', title: `reuse ${provider.name} cluster ${spec.clusterName}`, reasons: [], changes: false, commands: [], op: { type: 'cluster', how: 'reuse' } });
+    }
+  }
+  // What the cluster cannot tell yet (it does not run) is planned as if empty.
+  const seen = observed.reachable;
+
+  // The control plane.
+  const installCmd = formatCommand('istioctl', ['--context', context, ...installArgs(overlay.path, readinessSeconds(spec))]);
+  if (want('istio')) {
+    const installed = seen && observed.istio.present ? recorded?.istioVersion : undefined;
+    const sameOverlay = recorded?.overlayHash === hash;
+    let a: Action;
+    if (!seen || !observed.istio.present) {
+      a = { id: 'istio', symbol: '+', title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`, reasons: [], changes: true, commands: [installCmd], op: { type: 'istio', how: 'install' } };
+    } else if (installed && installed !== spec.istioVersion) {
+      a = {
+        id: 'istio',
+        symbol: '~',
+        title: `${newer(spec.istioVersion, installed) ? 'upgrade' : 'downgrade'} Istio ${installed} → ${spec.istioVersion}`,
+        reasons: [],
+        changes: true,
+        needsYes: true,
+        commands: [installCmd],
+        op: { type: 'istio', how: 'upgrade', from: installed },
+      };
+    } else if (!installed || !sameOverlay) {
+      a = {
+        id: 'istio',
+        symbol: '~',
+        title: `reconfigure Istio ${spec.istioVersion} (${installed ? `profile ${spec.profile.name}: the overlay changed` : 'not installed by meshup'})`,
+        reasons: [],
+        changes: true,
+        commands: [installCmd],
+        op: { type: 'istio', how: 'reconfigure' },
+      };
+    } else if (observed.istio.missing.length || observed.istio.notReady.length) {
+      a = {
+        id: 'istio',
+        symbol: '~',
+        title: `repair Istio ${spec.istioVersion}: ${count(observed.istio.missing.length, 'object')} missing${observed.istio.notReady.length ? `, ${count(observed.istio.notReady.length, 'workload')} not ready` : ''}`,
+        reasons: reasonsOf(observed.istio.missing, [], observed.istio.notReady),
+        changes: true,
+        commands: [installCmd],
+        op: { type: 'istio', how: 'repair' },
+      };
+    } else {
+      a = {
+        id: 'istio',
+        symbol: '=',
+        title: `Istio ${spec.istioVersion} unchanged${observed.istio.verified ? '' : ' (objects not listed: istioctl is not at hand)'}`,
+        reasons: [],
+        changes: false,
+        commands: [],
+        op: { type: 'istio', how: 'keep' },
+      };
+    }
+    actions.push(a);
+  }
+
+  // Mesh-wide mTLS.
+  if (want('mtls')) {
+    const have = seen ? observed.peerAuthentication : undefined;
+    if (spec.mtls) {
+      const ok = have?.mode === spec.mtls;
+      actions.push(
+        ok
+          ? { id: 'mtls', symbol: '=', title: `mesh-wide mTLS ${spec.mtls} unchanged`, reasons: [], changes: false, commands: [], op: { type: 'mtls', mode: spec.mtls } }
+          : {
+              id: 'mtls',
+              symbol: have ? '~' : '+',
+              title: `set mesh-wide mTLS to ${spec.mtls}`,
+              reasons: have ? [`it is ${have.mode ?? 'unset'}`] : [],
+              changes: true,
+              commands: [kube(applyArgs(), JSON.stringify(peerAuthentication(spec.mtls)))],
+              op: { type: 'mtls', mode: spec.mtls },
+            },
+      );
+    } else if (have?.managed) {
+      actions.push({
+        id: 'mtls',
+        symbol: '-',
+        title: 'remove the mesh-wide mTLS setting meshup made',
+        reasons: [],
+        changes: true,
+        commands: [kube(['delete', 'peerauthentication/default', '--ignore-not-found', '--wait=false', '-n', ISTIO_NAMESPACE])],
+        op: { type: 'mtls' },
+      });
+    }
+  }
+
+  // Sidecar injection labels: meshup's own (marked) ones only.
+  if (want('injection')) {
+    const byName = new Map((seen ? observed.namespaces : []).map((n) => [n.metadata.name, n]));
+    const enable: string[] = [];
+    const keep: string[] = [];
+    for (const ns of spec.namespaces) {
+      const labels = byName.get(ns)?.metadata.labels ?? {};
+      (labels['istio-injection'] === 'enabled' ? keep : enable).push(ns);
+    }
+    const disable = [...byName.values()].filter((n) => n.metadata.labels?.[INJECTION_MARKER] && !spec.namespaces.includes(n.metadata.name)).map((n) => n.metadata.name);
+    for (const ns of enable) {
+      actions.push({
+        id: `injection:${ns}`,
+        symbol: '+',
+        title: `enable sidecar injection in ${ns}${byName.has(ns) || !seen ? '' : ' (creating the namespace)'}`,
+        reasons: [],
+        changes: true,
+        commands: [kube(applyArgs(), injectionManifest([ns]))],
+        op: { type: 'injection', enable: [ns], disable: [] },
+      });
+    }
+    for (const ns of disable) {
+      actions.push({
+        id: `injection:${ns}`,
+        symbol: '-',
+        title: `disable sidecar injection in ${ns} (running pods keep their sidecars until restarted)`,
+        reasons: [],
+        changes: true,
+        commands: [kube(['label', 'namespace', ns, '--overwrite', 'istio-injection-', 'istio.io/rev-', `${INJECTION_MARKER}-`])],
+        op: { type: 'injection', enable: [], disable: [ns] },
+      });
+    }
+    for (const ns of keep) {
+      const byHand = !byName.get(ns)?.metadata.labels?.[INJECTION_MARKER];
+      actions.push({ id: `injection:${ns}`, symbol: '=', title: `sidecar injection in ${ns} unchanged${byHand ? ' (labelled by hand)' : ''}`, reasons: [], changes: false, commands: [], op: { type: 'injection', enable: [], disable: [] } });
+    }
+  }
+
+  // Addons.
+  const releaseSamples = `${spec.istioDir ?? `<Istio ${spec.istioVersion} release>`}/samples/addons`;
+  if (want('addon')) {
+    const recordedAddons = new Set(recorded?.addons ?? []);
+    const sameIstio = !recorded || recorded.istioVersion === spec.istioVersion;
+    for (const name of spec.addons) {
+      const a = catalog.get(name)!;
+      const o = seen ? observed.addons[name] : undefined;
+      const applyCmd = kube(applyArgs(), `(the objects of ${releaseSamples.replace(/\/samples\/addons$/, '')}/${a.manifest})`);
+      if (!o?.present) {
+        actions.push({ id: `addon:${name}`, symbol: '+', title: `apply addon ${name}${spec.addedDependencies.includes(name) ? ' (needed by another addon)' : ''}`, reasons: [], changes: true, commands: [applyCmd], op: { type: 'addon', name, how: 'apply' } });
+      } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || !recordedAddons.has(name)) {
+        const reasons = sameIstio ? reasonsOf(o.missing, o.changed, o.notReady) : [`it comes from Istio ${recorded?.istioVersion}'s release`];
+        actions.push({
+          id: `addon:${name}`,
+          symbol: '~',
+          title: `${sameIstio ? 'repair' : 'update'} addon ${name}${reasons.length === 0 ? ' (not applied by meshup yet)' : ''}`,
+          reasons,
+          changes: true,
+          commands: [applyCmd],
+          op: { type: 'addon', name, how: 'repair' },
+        });
+      } else {
+        actions.push({ id: `addon:${name}`, symbol: '=', title: `addon ${name} ready${o.verified ? '' : ' (objects not listed: the release is not at hand)'}`, reasons: [], changes: false, commands: [], op: { type: 'addon', name, how: 'keep' } });
+      }
+    }
+    // Addons meshup applied that are no longer wanted: exactly their labelled objects.
+    for (const a of catalog.values()) {
+      if (spec.addons.includes(a.name) || !seen || !observed.addons[a.name]?.present) continue;
+      if (!recordedAddons.has(a.name)) continue;
+      actions.push({
+        id: `addon:${a.name}`,
+        symbol: '-',
+        title: `remove addon ${a.name}`,
+        reasons: [],
+        changes: true,
+        commands: [kube(removeAddonArgs(a, observed.addons[a.name]!.kinds))],
+        op: { type: 'addon', name: a.name, how: 'remove', kinds: observed.addons[a.name]!.kinds },
+      });
+    }
+    // Jaeger shows nothing until a Telemetry selects the tracing provider (istio#53779).
+    const wantsTracing = spec.addons.includes('jaeger');
+    const t = seen ? observed.telemetry : undefined;
+    if (wantsTracing) {
+      const ok = t && t.hash === telemetryHash(spec);
+      actions.push(
+        ok
+          ? { id: 'telemetry', symbol: '=', title: 'tracing Telemetry unchanged', reasons: [], changes: false, commands: [], op: { type: 'telemetry', how: 'keep' } }
+          : {
+              id: 'telemetry',
+              symbol: t ? '~' : '+',
+              title: `apply the tracing Telemetry (${spec.profile.istio.tracingSampling ?? 1}% sampled, to jaeger)`,
+              reasons: t ? ['telemetry istio-system/mesh-default was changed'] : [],
+              changes: true,
+              commands: [kube(applyArgs(), JSON.stringify(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)))],
+              op: { type: 'telemetry', how: 'apply' },
+            },
+      );
+    } else if (t) {
+      actions.push({ id: 'telemetry', symbol: '-', title: 'remove the tracing Telemetry', reasons: [], changes: true, commands: [kube(['delete', 'telemetry/mesh-default', '--ignore-not-found', '-n', ISTIO_NAMESPACE])], op: { type: 'telemetry', how: 'remove' } });
+    }
+  }
+
+  // The record: what this plan converges to, so later commands and status can compare.
+  const next: AppliedSpec = {
+    provider: spec.provider,
+    clusterName: spec.clusterName,
+    profile: spec.profile.name,
+    profileRef: spec.profileRef,
+    istioVersion: spec.istioVersion,
+    overlayHash: hash,
+    addons: [...spec.addons],
+    namespaces: [...spec.namespaces],
+    ...(spec.mtls ? { mtls: spec.mtls } : {}),
+  };
+  if (input.only) {
+    // A partial plan records only what it changes, over the cluster's own record.
+    Object.assign(next, { ...recorded, ...(want('addon') ? { addons: [...spec.addons] } : {}), ...(want('injection') ? { namespaces: [...spec.namespaces] } : {}) });
+  }
+  const changesAnything = actions.some((a) => a.changes);
+  if (changesAnything || !sameRecord(recorded, next)) {
+    actions.push({ id: 'record', symbol: '~', title: 'record the applied spec in kube-public/meshup', reasons: [], changes: true, commands: [kube(applyArgs(), appliedSpecManifest(next, '<meshup version>'))], op: { type: 'record', spec: next } });
+  }
+  return { actions, overlay, blockers };
+}
+
+export const pendingChanges = (p: Plan) => p.actions.filter((a) => a.changes);
+
+export function readinessSeconds(spec: Spec): number {
+  return Math.max(60, Math.round(spec.timeoutMs / 1000));
+}
+
+function telemetryHash(spec: Spec): string | undefined {
+  const md = tracingTelemetry(spec.profile.istio.tracingSampling ?? 1).metadata as { annotations?: Record<string, string> };
+  return md.annotations?.[HASH_ANNOTATION];
+}
+
+function sameRecord(a: AppliedSpec | undefined, b: AppliedSpec): boolean {
+  if (!a) return false;
+  const norm = (s: AppliedSpec) => JSON.stringify(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y))));
+  return norm(a) === norm(b);
+}
+
+function newer(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split(/[.-]/).map((p) => (Number.isNaN(Number(p)) ? 0 : Number(p))));
+  for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return (x![i] ?? 0) > (y![i] ?? 0);
+  return false;
+}
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+const firstLine = (s: string) => s.split('\n')[0]!.slice(0, 200);

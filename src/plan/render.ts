@@ -1,0 +1,31 @@
+// A plan as a person reads it (a diff, then the exact commands) and as a script reads it (JSON).
+import type { ChalkInstance } from 'chalk';
+import type { Plan } from './plan.js';
+
+export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { commands: boolean }): string {
+  const colour = { '+': c.green, '~': c.yellow, '-': c.red, '=': c.dim } as const;
+  const lines = [header];
+  for (const a of p.actions) {
+    lines.push(colour[a.symbol](`  ${a.symbol} ${a.title}${a.needsYes ? ' (needs --yes)' : ''}`));
+    for (const r of a.reasons) lines.push(c.dim(`      ${r}`));
+  }
+  for (const b of p.blockers) lines.push(c.red(`  ! ${b}`));
+  const changing = p.actions.filter((a) => a.changes);
+  const same = p.actions.length - changing.length;
+  lines.push('', changing.length ? `${changing.length} to change, ${same} unchanged.` : `Nothing to change (${same} checked).`);
+  if (opts.commands && changing.length) {
+    lines.push('', "Commands, in order (an addon's objects are named, not listed):");
+    if (changing.some((a) => a.op.type === 'istio')) lines.push(c.dim(`  # ${p.overlay.path}, written by meshup before the install:`), ...p.overlay.yaml.trimEnd().split('\n').map((l) => c.dim(`  #   ${l}`)));
+    for (const a of changing) for (const cmd of a.commands) lines.push(...cmd.split('\n').map((l, i) => (i === 0 ? `  $ ${l}` : `    ${l}`)));
+  }
+  return lines.join('\n');
+}
+
+export function planJson(p: Plan) {
+  return {
+    changes: p.actions.some((a) => a.changes),
+    blockers: p.blockers,
+    actions: p.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title, reasons: a.reasons, changes: a.changes, needsYes: !!a.needsYes, commands: a.commands })),
+    overlay: { path: p.overlay.path, hash: p.overlay.hash },
+  };
+}
