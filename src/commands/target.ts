@@ -12,7 +12,7 @@ import { releaseCacheDir } from '../istio/acquire.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
 import { readAddonManifest, addonRefs } from '../addons/manifest.js';
 import { evaluate, readCluster, type ClusterRead, type Expected, type Observed } from '../observe/observe.js';
-import { controlPlaneRefs, manifestRefs } from '../observe/refs.js';
+import { addonRefsCached, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { readLastTarget } from '../state/target.js';
@@ -93,9 +93,9 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
     // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
     ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])].filter((n) => target.catalog.has(n)).map(async (name) => {
       const a = target.catalog.get(name)!;
-      const file = join(dir, a.manifest);
-      if (!existsSync(file)) return [name, undefined] as const;
-      const refs = await manifestRefs(runner.env, file, async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion))).catch(() => undefined);
+      const onDiskManifest = existsSync(join(dir, a.manifest));
+      const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion)) : undefined;
+      const refs = await addonRefsCached(runner.env, spec.istioVersion, name, make).catch(() => undefined);
       return [name, refs] as const;
     }),
   ]);

@@ -3,7 +3,7 @@
 // what determines them (Istio version and overlay hash; release file), so a warm run knows what
 // to verify without rendering charts or parsing manifests again.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Runner } from '../exec/runner.js';
@@ -103,9 +103,14 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
   });
 }
 
-/** The refs of a manifest file, cached by its path, size and mtime. */
-export async function manifestRefs(env: NodeJS.ProcessEnv, file: string, make: () => Promise<ObjectRef[]>): Promise<ObjectRef[]> {
-  const st = await stat(file);
-  const key = createHash('sha256').update(`${file}\0${st.size}\0${st.mtimeMs}`).digest('hex').slice(0, 16);
-  return cached(join(refsDir(env), `manifest-${key}.json`), make);
+/** An addon's refs, cached by Istio version and addon: a release's manifests never change, so
+ * a later run (or `status`, without the release at hand) verifies the addon from the list alone. */
+export async function addonRefsCached(env: NodeJS.ProcessEnv, version: string, addon: string, make: (() => Promise<ObjectRef[]>) | undefined): Promise<ObjectRef[] | undefined> {
+  const file = join(refsDir(env), `addon-${version}-${addon}.json`);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as ObjectRef[];
+  } catch {
+    if (!make) return undefined;
+    return cached(file, make);
+  }
 }

@@ -322,8 +322,7 @@ export function plan(input: PlanInput): Plan {
     // A partial plan records only what it changes, over the cluster's own record.
     Object.assign(next, { ...recorded, ...(want('addon') ? { addons: [...spec.addons] } : {}), ...(want('injection') ? { namespaces: [...spec.namespaces] } : {}) });
   }
-  const changesAnything = actions.some((a) => a.changes);
-  if (changesAnything || !sameRecord(recorded, next)) {
+  if (!sameRecord(recorded, next) && (!input.only || recorded)) {
     actions.push({ id: 'record', symbol: '~', title: 'record the applied spec in kube-public/meshup', reasons: [], changes: true, commands: [kube(applyArgs(), appliedSpecManifest(next, '<meshup version>'))], op: { type: 'record', spec: next } });
   }
   return { actions, overlay, blockers };

@@ -63,7 +63,8 @@ describe('meshup on a simulated cluster', () => {
     const deps = await getJson<{ items: Deployment[] }>(['get', 'deployments', '-n', 'istio-system', '-l', 'meshup.dev/addon']);
     expect(Object.fromEntries(deps.items.map((d) => [d.metadata.name, d.status.readyReplicas ?? 0]))).toEqual({ prometheus: 1, kiali: 1 });
     expect(await kubectl(['get', 'crd', 'monitoringdashboards.monitoring.test.meshup.dev', '-o', 'name'])).toContain('monitoringdashboards');
-    expect(r.stdout).toMatch(/gateway    http:\/\/127\.0\.0\.1:30080/);
+    // Honest on a simulated cluster: nothing listens, whatever the nodePort.
+    expect(r.stdout).toContain('gateway    the kwok cluster is simulated: its gateway pod runs nothing, so no address answers (a real cluster would answer on nodePort 30080)');
   });
 
   it('a second up makes no changing call', async () => {
@@ -74,12 +75,48 @@ describe('meshup on a simulated cluster', () => {
     expect(doc.commands).toEqual([]);
   });
 
-  it("ingress answers from the gateway's real nodePorts", async () => {
+  it('plan on a converged cluster changes nothing; after meshup.yaml drops an addon and adds a namespace, plan and up do exactly those', async () => {
+    const converged = await meshup(['plan', '--profile', 'demo', '--addons', 'prometheus,kiali', '--namespaces', 'default,shop']);
+    expect(converged.exitCode, converged.stdout + converged.stderr).toBe(0);
+    expect(converged.stdout).toContain('Nothing to change');
+    // Later commands need no flags: the profile, addons and namespaces are the recorded ones.
+    expect((await meshup(['plan'])).exitCode).toBe(0);
+
+    writeFileSync(join(dir, 'meshup.yaml'), 'profile: demo\naddons: [prometheus]\nnamespaces: [default, shop, extra]\n');
+    try {
+      const p = await meshup(['plan', '--json']);
+      expect(p.exitCode, p.stderr).toBe(10);
+      const doc = JSON.parse(p.stdout) as { changes: boolean; actions: { id: string; symbol: string; changes: boolean; title: string }[] };
+      expect(doc.actions.filter((a) => a.changes).map((a) => `${a.symbol} ${a.id}`)).toEqual(['+ injection:extra', '- addon:kiali', '~ record']);
+      const u = await meshup(['up', '--yes', '--json']);
+      expect(u.exitCode, u.stderr).toBe(0);
+      const commands = (JSON.parse(u.stdout) as { commands: { command: string }[] }).commands.map((c) => c.command.split('\n')[0]!);
+      expect(commands).toHaveLength(3);
+      expect(commands[0]).toMatch(/kubectl --context \S+ apply --server-side .* -f -/);
+      expect(commands.some((c) => / delete .* -l meshup.dev\/addon=kiali /.test(`${c} `))).toBe(true);
+      expect(JSON.parse(await kubectl(['get', 'namespace', 'extra', '-o', 'json'])).metadata.labels).toMatchObject({ 'istio-injection': 'enabled' });
+      expect(await kubectl(['get', 'deployment', 'kiali', '-n', 'istio-system', '--ignore-not-found'])).toBe('');
+      expect((await meshup(['plan'])).exitCode).toBe(0);
+    } finally {
+      rmSync(join(dir, 'meshup.yaml'), { force: true });
+    }
+    // Back to the state the later tests expect.
+    const back = await meshup(['up', '--profile', 'demo', '--addons', 'prometheus,kiali', '--namespaces', 'default,shop', '--yes']);
+    expect(back.exitCode, back.stderr).toBe(0);
+  });
+
+  it("ingress says nothing listens on a simulated cluster, naming the gateway's real nodePort", async () => {
     const r = await meshup(['ingress', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const svc = await getJson<{ spec: { ports: { name: string; nodePort: number }[] } }>(['get', 'service', 'istio-ingressgateway', '-n', 'istio-system']);
-    const https = svc.spec.ports.find((p) => p.name === 'https')!.nodePort;
-    expect(JSON.parse(r.stdout)).toMatchObject({ host: '127.0.0.1', port: 30080, securePort: https, how: 'node address + nodePort', reachable: true });
+    const http = svc.spec.ports.find((p) => p.name === 'http2')!.nodePort;
+    const doc = JSON.parse(r.stdout) as { reachable: boolean; url?: string; message: string };
+    expect(doc).toMatchObject({ reachable: false, how: 'unreachable' });
+    expect(doc.url).toBeUndefined();
+    expect(doc.message).toContain(`a real cluster would answer on nodePort ${http}`);
+    const text = await meshup(['ingress']);
+    expect(text.exitCode).toBe(1);
+    expect(text.stderr).toContain('is simulated');
   });
 
   it('dashboard port-forwards to 127.0.0.1, serves what kwok forwards to, and stops on Ctrl-C', async () => {
@@ -136,16 +173,18 @@ describe('meshup on a simulated cluster', () => {
     expect(list.filter((a) => a.enabled).map((a) => a.name)).toEqual(['prometheus']);
   });
 
-  it('injection list shows pods that predate injection and --restart restarts their workload', async () => {
+  it('injection list and --restart say that simulated pods get no sidecars, instead of restarting them', async () => {
     await kubectl(['create', 'deployment', 'web', '--image=example.invalid/web:1', '-n', 'shop']);
     await kubectl(['rollout', 'status', 'deployment/web', '-n', 'shop', '--timeout=60s']);
-    const list = JSON.parse((await meshup(['injection', 'list', '--json'])).stdout) as { namespace: string; podsWithoutSidecar: string[] }[];
-    expect(list.find((n) => n.namespace === 'shop')?.podsWithoutSidecar).toHaveLength(1);
+    const list = await meshup(['injection', 'list']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toContain('is simulated: its pods run nothing and get no sidecars');
+    expect(list.stdout).not.toContain('restart them');
     const r = await meshup(['injection', 'enable', 'shop', '--restart']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toContain('Restarted shop/deployment/web');
+    expect(r.stderr).toContain('restarting them would change nothing');
     const dep = await getJson<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(['get', 'deployment', 'web', '-n', 'shop']);
-    expect(dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+    expect(dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
   });
 
   it('expose routes the gateway to a Service, checks it exists, and --delete removes the route', async () => {
@@ -156,7 +195,8 @@ describe('meshup on a simulated cluster', () => {
     expect(missing.stderr).toContain('Did you mean web?');
     const r = await meshup(['expose', 'web', '-n', 'shop', '--path', '/api']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout).toContain('curl http://127.0.0.1:30080/api');
+    expect(r.stdout).toContain('web.shop:8080 is exposed through the ingress gateway');
+    expect(r.stdout).toContain('is simulated');
     const vs = await getJson<{ spec: { http: { route: { destination: { host: string; port: { number: number } } }[] }[] } }>(['get', 'virtualservices.networking.istio.io', 'meshup-web', '-n', 'shop']);
     expect(vs.spec.http[0]!.route[0]!.destination).toEqual({ host: 'web.shop.svc.cluster.local', port: { number: 8080 } });
     const del = await meshup(['expose', '--delete', 'web', '-n', 'shop']);
