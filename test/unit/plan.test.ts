@@ -151,7 +151,8 @@ describe('plan', () => {
     o.addons.grafana!.missing = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istio-grafana-dashboards' }];
     o.telemetry = undefined;
     const p = planFor(spec, o);
-    expect(changing(p)).toEqual(['~ istio', '~ addon:grafana', '+ telemetry', '~ record']);
+    // The record already says all this: it is not rewritten.
+    expect(changing(p)).toEqual(['~ istio', '~ addon:grafana', '+ telemetry']);
     const istio = p.actions.find((a) => a.id === 'istio')!;
     expect(istio.title).toBe('repair Istio 1.31.1: 3 objects missing');
     expect(istio.reasons).toEqual([
