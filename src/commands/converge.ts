@@ -7,6 +7,7 @@ import { loadAllProfiles, loadAddonCatalog } from '../config/catalog.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
 import { checkObtainable } from '../istio/acquire.js';
+import { minKubernetesMinor } from '../istio/version.js';
 import { needsIstio, needsWholeRelease } from '../apply/apply.js';
 import type { Observed } from '../observe/observe.js';
 import { plan, type Op, type Plan } from '../plan/plan.js';
@@ -96,6 +97,8 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
     });
   }
   for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && spec.force))) notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
+  const k8s = kubernetesTooOld(prepared);
+  if (k8s) throw k8s;
   if (p.blockers.length) {
     throw new PreflightError(p.blockers[0]!.replace(/ Fix: .*$/, ''), { details: p.blockers.slice(1), fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above' });
   }
@@ -104,6 +107,25 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   }
   return notes;
 }
+
+/** Istio refuses (or misbehaves on) Kubernetes older than its minimum: checked before a cluster
+ * is created (the version asked for) or used (what its nodes run). */
+function kubernetesTooOld({ spec, observed }: Prepared): UsageError | undefined {
+  const minor = Number(spec.istioVersion.split('.')[1]);
+  const min = minKubernetesMinor(minor);
+  const asked = spec.kubernetesVersion && observed.cluster.state === 'absent' ? spec.kubernetesVersion : undefined;
+  const running = observed.nodes.map((n) => n.kubeletVersion).find((v) => kubeMinor(v) !== undefined && kubeMinor(v)! < min);
+  const v = asked && kubeMinor(asked)! < min ? asked : running;
+  if (!v) return undefined;
+  return new UsageError(`Istio ${spec.istioVersion} needs Kubernetes 1.${min} or newer; ${asked === v ? 'you asked for' : 'the cluster runs'} ${v}`, {
+    fix: asked === v ? `Ask for a newer one: --kubernetes-version v1.${min}.0 (or leave it out for the provider's default)` : `Use an Istio version that supports ${v}, or a newer cluster`,
+  });
+}
+
+const kubeMinor = (v: string) => {
+  const m = /^v?1\.(\d+)/.exec(v);
+  return m ? Number(m[1]) : undefined;
+};
 
 /** Changes that replace something working need a yes: --yes, or a person at the prompt. */
 export async function confirmRisky(app: App, prepared: Prepared): Promise<void> {

@@ -1,5 +1,4 @@
 // The Istio release meshup installs unless told otherwise, and what a valid version looks like.
-import { UsageError } from '../errors.js';
 
 /** A recent stable release; `--istio-version` or `istioVersion` picks another. */
 export const DEFAULT_ISTIO_VERSION = '1.31.1';
@@ -18,21 +17,6 @@ export function parseIstioVersion(v: string): IstioVersion | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$/.exec(v);
   if (!m) return undefined;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] };
-}
-
-export function validateIstioVersion(v: string, source: string): IstioVersion {
-  const parsed = parseIstioVersion(v.replace(/^v/, ''));
-  if (!parsed) {
-    throw new UsageError(`"${v}" (from ${source}) is not an Istio version`, {
-      fix: `Use a release number such as ${DEFAULT_ISTIO_VERSION} (no "v"); releases: https://github.com/istio/istio/releases`,
-    });
-  }
-  if (parsed.major !== 1 || parsed.minor < MIN_ISTIO_MINOR) {
-    throw new UsageError(`Istio ${v} is too old for meshup (it needs 1.${MIN_ISTIO_MINOR} or later)`, {
-      fix: `Use --istio-version ${DEFAULT_ISTIO_VERSION}`,
-    });
-  }
-  return parsed;
 }
 
 /** Lowest Kubernetes minor each Istio minor supports; below it istioctl only warns. */
