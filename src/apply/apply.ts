@@ -14,7 +14,8 @@ import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { disableInjection, enableInjection } from '../istio/injection.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import { controlPlaneRefs } from '../observe/refs.js';
+import { controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, objectsOf, refKey, refOf, type ObjectRef } from '../observe/refs.js';
+import { readFile } from 'node:fs/promises';
 import { peerAuthentication } from '../istio/mtls.js';
 import type { Observed } from '../observe/observe.js';
 import type { Action, Plan } from '../plan/plan.js';
@@ -49,7 +50,7 @@ type Task = StepTask<unknown>;
 
 /** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */
 export const needsWholeRelease = (plan: Plan) => plan.actions.some((a) => a.changes && a.op.type === 'addon' && a.op.how !== 'remove');
-export const needsIstio = (plan: Plan) => needsWholeRelease(plan) || plan.actions.some((a) => a.changes && a.op.type === 'istio');
+export const needsIstio = (plan: Plan) => needsWholeRelease(plan) || plan.actions.some((a) => a.changes && a.op.type === 'istio' && !a.op.missing);
 
 function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => void): Promise<IstioRelease> {
   const { spec, runner, plan } = input;
@@ -94,6 +95,17 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
 
   const second: Task[] = [];
   for (const a of of('istio')) {
+    const missing = a.op.type === 'istio' ? a.op.missing : undefined;
+    if (missing) {
+      second.push({
+        title: capital(a.title),
+        run: async (_ctx, task) => {
+          await reapplyControlPlane(runner, spec, plan.overlay.hash, missing, (t) => (task.output = t));
+          return `${missing.length} restored`;
+        },
+      });
+      continue;
+    }
     second.push({
       title: capital(a.title),
       run: async (_ctx, task) => {
@@ -135,8 +147,10 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       title: `Apply addons ${toApply.join(', ')}`,
       run: async (_ctx, task) => {
         const release = await releaseFor(input, shared, (t) => (task.output = t));
-        // istio-system may not exist yet when istioctl is still starting: make sure it does.
-        await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
+        // istio-system may not exist yet while istioctl is still starting: make sure it does.
+        if (!input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
+          await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
+        }
         const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion)));
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
@@ -180,6 +194,44 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second), ...third],
     shared,
   };
+}
+
+/** Applies the missing objects of the control plane from the manifest istioctl rendered for this
+ * overlay, CRDs first (then Established), and waits for any Deployment among them. */
+async function reapplyControlPlane(runner: Runner, spec: Spec, hash: string, missing: ObjectRef[], progress: (t: string) => void): Promise<void> {
+  const text = await readFile(controlPlaneManifestFile(runner.env, spec.istioVersion, hash), 'utf8');
+  const want = new Set(missing.map(refKey));
+  const objs = objectsOf(text).filter((o) => want.has(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped))));
+  const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
+  const rest = objs.filter((o) => o.kind !== 'CustomResourceDefinition');
+  if (crds.length) {
+    progress(`restoring ${crds.length} CRD(s)`);
+    await apply(runner, toYamlStream(crds), 'Restoring Istio CRDs');
+    await runner.run({
+      tool: 'kubectl',
+      args: ['wait', '--for=condition=Established', ...crds.map((c) => `crd/${(c.metadata as { name: string }).name}`), '--timeout=60s'],
+      readOnly: true,
+      step: 'Waiting for Istio CRDs to be Established',
+      timeoutMs: 90_000,
+    });
+  }
+  if (rest.length) {
+    progress(`restoring ${rest.map((o) => `${String(o.kind).toLowerCase()}/${(o.metadata as { name: string }).name}`).join(', ')}`);
+    await apply(runner, toYamlStream(rest), 'Restoring Istio objects');
+  }
+  const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => `deployment/${(o.metadata as { name: string }).name}`);
+  if (deployments.length) {
+    progress(`waiting for ${deployments.join(', ')}`);
+    await runner.run({
+      tool: 'kubectl',
+      args: ['rollout', 'status', ...deployments, '-n', ISTIO_NAMESPACE, `--timeout=${Math.round(spec.timeoutMs / 1000)}s`],
+      readOnly: true,
+      step: 'Waiting for the restored Istio workloads',
+      timeoutMs: spec.timeoutMs + 30_000,
+    }).catch(async (e: unknown) => {
+      throw await explainInstallFailure(runner, e);
+    });
+  }
 }
 
 async function explainInstallFailure(runner: Runner, e: unknown): Promise<unknown> {

@@ -12,7 +12,7 @@ import { releaseCacheDir } from '../istio/acquire.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
 import { readAddonManifest, addonRefs } from '../addons/manifest.js';
 import { evaluate, readCluster, type ClusterRead, type Expected, type Observed } from '../observe/observe.js';
-import { addonRefsCached, controlPlaneRefs } from '../observe/refs.js';
+import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { readLastTarget } from '../state/target.js';
@@ -100,6 +100,7 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
     }),
   ]);
   expected.controlPlane = cp;
+  expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec))));
   for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
   return expected;
 }

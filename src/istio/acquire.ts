@@ -58,8 +58,12 @@ function foreignArch(file: string): string | undefined {
   return undefined;
 }
 
+/** Binaries already found to be the wanted version in this run: asked once, not per step. */
+const verified = new WeakMap<Runner, Set<string>>();
+
 async function checkVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
   runner.useBinary('istioctl', bin);
+  if (verified.get(runner)?.has(`${bin}\0${want}`)) return;
   let v: string;
   try {
     v = await istioctlClientVersion(runner);
@@ -77,6 +81,8 @@ async function checkVersion(runner: Runner, bin: string, want: string, where: st
       fix: [`Use that version: --istio-version ${v}`, `or provide a ${want} release: --istio-dir DIR`],
     });
   }
+  if (!verified.has(runner)) verified.set(runner, new Set());
+  verified.get(runner)!.add(`${bin}\0${want}`);
 }
 
 /** How the release will be had, decided without changing anything: on disk already (then the

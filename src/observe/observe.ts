@@ -42,6 +42,8 @@ export interface Observed {
     notReady: string[];
     /** Whether the control plane was checked object by object (its refs were at hand). */
     verified: boolean;
+    /** The rendered control plane is cached: missing objects can be applied without istioctl. */
+    manifestCached: boolean;
     /** istio-system's workloads, Services and Pods: for the ingress and for diagnoses. */
     objects: KubeObject[];
   };
@@ -54,6 +56,8 @@ export interface Observed {
 export interface Expected {
   /** The control plane's objects for the desired version and overlay, when known. */
   controlPlane?: ObjectRef[];
+  /** Its rendered manifest is on disk. */
+  controlPlaneManifest?: boolean;
   /** Each addon's objects, when its manifest is at hand. */
   addons: Map<string, ObjectRef[]>;
 }
@@ -97,7 +101,7 @@ export const emptyObserved = (cluster: ClusterStatus): Observed => ({
   reachable: false,
   nodes: [],
   namespaces: [],
-  istio: { present: false, missing: [], notReady: [], verified: true, objects: [] },
+  istio: { present: false, missing: [], notReady: [], verified: true, manifestCached: false, objects: [] },
   addons: {},
 });
 
@@ -159,6 +163,7 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     missing: (expected.controlPlane ?? []).filter((r) => checkable(r) && !byKey.has(refKey(r))),
     notReady: ownWorkloads.filter((o) => !workloadReady(o)).map((o) => `${o.kind!.toLowerCase()}/${o.metadata.name}`),
     verified: !!expected.controlPlane,
+    manifestCached: !!expected.controlPlaneManifest,
     objects: inIstio.filter((o) => WORKLOADS.has(o.kind ?? '') || o.kind === 'Service' || o.kind === 'Pod'),
   };
 

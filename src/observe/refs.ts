@@ -83,7 +83,11 @@ async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What `istioctl install -f overlay` creates, by name; rendered once per version and overlay. */
+/** Where the rendered control plane of a version and overlay is kept. */
+export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) => join(refsDir(env), `istio-${version}-${overlayHash}.yaml`);
+
+/** What `istioctl install -f overlay` creates, by name; rendered once per version and overlay.
+ * The rendered manifest is kept too: a repair applies just the missing objects from it. */
 export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlayYaml: string): Promise<ObjectRef[]> {
   const dir = refsDir(runner.env);
   return cached(join(dir, `istio-${version}-${overlayHash}.json`), async () => {
@@ -97,6 +101,7 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
       step: 'Listing the objects of the Istio control plane',
       timeoutMs: 120_000,
     });
+    await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), r.stdout);
     return objectsOf(r.stdout)
       .filter((o) => o.kind !== 'Namespace')
       .map((o) => refOf(o, 'istio-system', isClusterScoped));

@@ -23,7 +23,7 @@ export type Symbol = '+' | '~' | '-' | '=';
 
 export type Op =
   | { type: 'cluster'; how: 'create' | 'start' | 'reuse' }
-  | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string }
+  | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string; missing?: ObjectRef[] }
   | { type: 'mtls'; mode?: 'strict' | 'permissive' }
   | { type: 'injection'; enable: string[]; disable: string[] }
   | { type: 'addon'; name: string; how: 'apply' | 'repair' | 'remove' | 'keep'; kinds?: string[] }
@@ -151,14 +151,18 @@ export function plan(input: PlanInput): Plan {
         op: { type: 'istio', how: 'reconfigure' },
       };
     } else if (observed.istio.missing.length || observed.istio.notReady.length) {
+      // Missing objects come back from the rendered manifest, without re-running the install;
+      // a workload that is not ready needs istioctl's wait and diagnosis.
+      const { missing, notReady } = observed.istio;
+      const reapply = missing.length > 0 && notReady.length === 0 && observed.istio.manifestCached;
       a = {
         id: 'istio',
         symbol: '~',
-        title: `repair Istio ${spec.istioVersion}: ${count(observed.istio.missing.length, 'object')} missing${observed.istio.notReady.length ? `, ${count(observed.istio.notReady.length, 'workload')} not ready` : ''}`,
-        reasons: reasonsOf(observed.istio.missing, [], observed.istio.notReady),
+        title: `repair Istio ${spec.istioVersion}: ${[missing.length ? `${count(missing.length, 'object')} missing` : '', notReady.length ? `${count(notReady.length, 'workload')} not ready` : ''].filter(Boolean).join(', ')}`,
+        reasons: reasonsOf(missing, [], notReady),
         changes: true,
-        commands: [installCmd],
-        op: { type: 'istio', how: 'repair' },
+        commands: reapply ? [kube(applyArgs(), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)] : [installCmd],
+        op: { type: 'istio', how: 'repair', ...(reapply ? { missing } : {}) },
       };
     } else {
       a = {

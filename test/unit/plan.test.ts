@@ -39,7 +39,7 @@ function converged(spec: Spec): Observed {
       namespaces: [...spec.namespaces],
       ...(spec.mtls ? { mtls: spec.mtls } : {}),
     },
-    istio: { present: true, missing: [], notReady: [], verified: true, objects: [] },
+    istio: { present: true, missing: [], notReady: [], verified: true, manifestCached: true, objects: [] },
     addons,
     telemetry: spec.addons.includes('jaeger') ? { hash: telemetryHash } : undefined,
     peerAuthentication: spec.mtls ? { mode: spec.mtls, managed: true } : undefined,
