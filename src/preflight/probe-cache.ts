@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stateDir } from '../state/paths.js';
+import { cacheDir } from '../state/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { which } from '../util/which.js';
 
@@ -26,7 +26,7 @@ export class ProbeCache {
   ) {}
 
   static async open(env: NodeJS.ProcessEnv): Promise<ProbeCache> {
-    const c = new ProbeCache(join(stateDir(env), 'tool-versions.json'), env);
+    const c = new ProbeCache(join(cacheDir(env), 'tool-versions.json'), env);
     try {
       c.data = JSON.parse(await readFile(c.file, 'utf8')) as Cache;
     } catch {
