@@ -85,7 +85,7 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     expect(await c.istiod.readyz()).toBe(200);
     const port = c.istiod.ports!.webhook;
     const hooks = await c.istiod.webhooks();
-    expect(new Set(hooks.map((h) => h.config))).toEqual(new Set(['istio-sidecar-injector', 'istio-validator-istio-system', 'istiod-default-validator']));
+    expect(new Set(hooks.map((h) => h.config))).toEqual(new Set(['istio-sidecar-injector', 'istio-revision-tag-default', 'istio-validator-istio-system', 'istiod-default-validator']));
     for (const h of hooks) {
       expect(h.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/(inject|validate)`));
       expect(h.service).toBeUndefined();

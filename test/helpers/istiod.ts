@@ -236,14 +236,24 @@ const WEBHOOK_KINDS = ['mutatingwebhookconfigurations', 'validatingwebhookconfig
 const webhookPath = (kind: string) => `/apis/admissionregistration.k8s.io/v1/${kind}`;
 
 // Runs pilot-discovery and stops it (TERM, then its own shutdown) when the owner process or the
-// cluster's API server is gone. `sleep & wait` keeps the TERM trap immediate.
+// cluster's API server is gone. A process counts as gone when its pid file is, or when it is a
+// zombie: kwokctl's components are reparented to PID 1, which need not reap them at once, and
+// `kill -0` succeeds on a zombie. `sleep & wait` keeps the TERM trap immediate.
 const WATCHDOG = `
+alive() {
+  case "$(sed -n 's/^State:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)" in ""|Z*|X*) return 1;; esac
+}
+apiserver_alive() {
+  local p
+  p=$(cat "$APISERVER_PIDFILE" 2>/dev/null) && [ -n "$p" ] && alive "$p"
+}
 "$PILOT_BIN" "$@" &
 child=$!
 echo "$child" > "$PILOT_PIDFILE"
 trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
-while kill -0 "$child" 2>/dev/null; do
-  if ! kill -0 "$OWNER_PID" 2>/dev/null || ! kill -0 "$(cat "$APISERVER_PIDFILE" 2>/dev/null || echo 0)" 2>/dev/null; then
+while alive "$child"; do
+  if ! alive "$OWNER_PID" || ! apiserver_alive; then
+    echo "pilot-watchdog: owner or kube-apiserver gone, stopping pilot-discovery" >&2
     kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0
   fi
   sleep 1 & wait $!
@@ -557,7 +567,15 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
 
   let istiod: LocalIstiod | undefined;
   try {
-    await execa('kwokctl', ['create', 'cluster', '--name', name, '--config', config, '--runtime', 'binary', '--wait', '2m'], { env, extendEnv: false });
+    // kwokctl picks its components' ports itself; clusters created at the same moment on one
+    // machine can race for one ("bind: address already in use"), so a failed create gets one retry.
+    const create = () => execa('kwokctl', ['create', 'cluster', '--name', name, '--config', config, '--runtime', 'binary', '--wait', '2m'], { env, extendEnv: false, reject: false });
+    let made = await create();
+    if (made.exitCode !== 0) {
+      await deleteCluster();
+      made = await create();
+    }
+    if (made.exitCode !== 0) throw new Error(`kwokctl create cluster failed:\n${String(made.stderr).split('\n').slice(-5).join('\n')}`);
     await kubectl(['apply', '-f', '-'], { input: kwokNodeYaml(`${name}-node-0`, 16, 65536) });
     const kube = await Kube.forContext(context, env);
     istiod = new LocalIstiod(kube, dir, bin, env, context, join(env.KWOK_WORKDIR!, 'clusters', name));
