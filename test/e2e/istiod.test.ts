@@ -173,7 +173,7 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     const bad = await c.meshup(['expose', 'web', '-n', 'apps', '--host', 'not a host!']);
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr).toContain('admission webhook "validation.istio.io" denied the request');
-    expect(bad.stderr).toContain('not a host!');
+    expect(bad.stderr).toContain('domain name "not a host!" invalid');
     expect((await c.kubectl(['get', 'gateways.networking.istio.io,virtualservices.networking.istio.io', '-n', 'apps', '-o', 'name'])).stdout).toBe('');
     // The same route with a valid host passes the same webhook.
     const good = await c.meshup(['expose', 'web', '-n', 'apps']);
