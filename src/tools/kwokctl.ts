@@ -12,8 +12,19 @@ export interface KwokBinaries {
   etcd?: string;
 }
 
+export interface KwokctlConfigOptions {
+  /**
+   * Let the API server call admission webhooks, resolving a webhook's Service to its endpoints
+   * (--enable-aggregator-routing) instead of dialling its simulated cluster IP. Only for a cluster
+   * whose webhooks are served on 127.0.0.1 (the tests' local istiod); off by default.
+   */
+  webhooks?: boolean;
+  /** kwok Stage documents appended to the configuration (kwok then uses these instead of its defaults). */
+  stages?: string[];
+}
+
 /** The configuration kwokctl reads: binary runtime, loopback only, webhooks never dialled. */
-export function kwokctlConfigYaml(bin: KwokBinaries): string {
+export function kwokctlConfigYaml(bin: KwokBinaries, options: KwokctlConfigOptions = {}): string {
   const opts: [string, string | undefined][] = [
     ['kubeApiserverBinary', bin.kubeApiserver],
     ['kubeControllerManagerBinary', bin.kubeControllerManager],
@@ -21,7 +32,17 @@ export function kwokctlConfigYaml(bin: KwokBinaries): string {
     ['kwokControllerBinary', bin.kwokController],
     ['etcdBinary', bin.etcd],
   ];
-  return [
+  const admission = options.webhooks
+    ? [
+        // Webhook calls go to a Service's endpoints, never to its simulated cluster IP.
+        '      - key: enable-aggregator-routing',
+        "        value: 'true'",
+      ]
+    : [
+        '      - key: disable-admission-plugins',
+        '        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+      ];
+  const config = [
     'apiVersion: config.kwok.x-k8s.io/v1alpha1',
     'kind: KwokctlConfiguration',
     'options:',
@@ -34,15 +55,16 @@ export function kwokctlConfigYaml(bin: KwokBinaries): string {
     '  - name: kube-apiserver',
     '    extraArgs:',
     // Endpoints and webhook calls would target simulated pod and Service addresses; the API
-    // server must never dial those, so it advertises loopback and skips webhook admission.
+    // server must never dial those, so it advertises loopback and skips webhook admission
+    // (unless options.webhooks: then a Service resolves to its endpoints, see above).
     '      - key: advertise-address',
     '        value: 127.0.0.1',
     '      - key: endpoint-reconciler-type',
     '        value: none',
-    '      - key: disable-admission-plugins',
-    '        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+    ...admission,
     '',
   ].join('\n');
+  return [config, ...(options.stages ?? []).map((s) => `${s.trim()}\n`)].join('---\n');
 }
 
 export async function kwokClusters(runner: Runner): Promise<string[]> {

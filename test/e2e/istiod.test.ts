@@ -1,0 +1,237 @@
+// End to end with the REAL istiod: pilot-discovery runs as a local process on 127.0.0.1 and the
+// simulated cluster's API server calls its webhooks (see test/helpers/istiod.ts for how, and why
+// nothing ever dials a simulated pod or Service address). meshup drives the cluster with its own
+// commands; the assertions are on what the cluster holds afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAllDocuments } from 'yaml';
+import { createIstiodCluster, gatewayApiCrds, type IstiodCluster } from '../helpers/istiod.js';
+import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
+
+let c: IstiodCluster;
+let server: ReleaseServer;
+
+interface Container {
+  name: string;
+  image: string;
+  restartPolicy?: string;
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+}
+interface Pod {
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec: PodSpec;
+  status?: { phase?: string; podIP?: string };
+}
+
+const pods = async (ns: string, selector?: string) =>
+  ((await c.kube.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`))?.items ?? []).filter((p) => !p.metadata.deletionTimestamp);
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+const names = (cs: Container[] | undefined) => (cs ?? []).map((x) => x.name);
+const withSidecar = (p: Pod) => [...names(p.spec.containers), ...names(p.spec.initContainers)].includes('istio-proxy');
+
+async function upMesh(): Promise<void> {
+  const up = await c.meshup(['up', '--profile', 'demo', '--addons', '', '--namespaces', 'default', '--yes']);
+  if (up.exitCode !== 0) throw new Error(`meshup up failed (${up.exitCode}):\n${up.stdout}\n${up.stderr}\n${c.istiod.logTail()}`);
+  await c.istiod.ready();
+}
+
+/** The network rule, from the kernel's socket tables and the API server's own log. */
+function expectLoopbackOnly(): void {
+  const r = c.istiod.net.report;
+  expect(r.samples).toBeGreaterThan(10);
+  expect(r.offLoopback, 'sockets to a non-loopback peer').toEqual([]);
+  expect(r.openListeners, 'pilot-discovery listeners not bound to 127.0.0.1').toEqual([]);
+  // The API server did reach pilot-discovery's webhook port, on loopback.
+  expect([...r.loopbackPeers]).toContain(`kube-apiserver -> 127.0.0.1:${c.istiod.ports!.webhook}`);
+  const log = readFileSync(join(c.istiod.clusterDir, 'logs', 'kube-apiserver.log'), 'utf8');
+  const dialled = [...log.matchAll(/dial tcp ([0-9a-f.:[\]]+):\d+/g)].map((m) => m[1]!);
+  expect(dialled.filter((a) => !a.startsWith('127.') && a !== '[::1]')).toEqual([]);
+}
+
+beforeAll(async () => {
+  c = await createIstiodCluster('meshup-istiod-');
+  const release = await buildRelease(join(c.dir, 'releases'), '1.31.1', { istioctl: join(c.env.MESHUP_KWOK_BIN_DIR!, 'istioctl') });
+  server = await serveReleases({ '1.31.1': release });
+  c.env.MESHUP_ISTIO_MIRROR = server.url;
+  await upMesh();
+});
+
+afterAll(async () => {
+  await c?.delete();
+  await server?.close();
+});
+
+describe('meshup with the real istiod on a simulated cluster', () => {
+  it('pilot-discovery is running and serves the webhooks of this cluster on 127.0.0.1', async () => {
+    expect(c.istiod.running).toBe(true);
+    expect(c.istiod.pilotAlive()).toBe(true);
+    expect(await c.istiod.readyz()).toBe(200);
+    const port = c.istiod.ports!.webhook;
+    const hooks = await c.istiod.webhooks();
+    expect(new Set(hooks.map((h) => h.config))).toEqual(new Set(['istio-sidecar-injector', 'istio-revision-tag-default', 'istio-validator-istio-system', 'istiod-default-validator']));
+    for (const h of hooks) {
+      expect(h.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/(inject|validate)`));
+      expect(h.service).toBeUndefined();
+      // Only a running istiod patches its CA in and switches the validators to fail closed.
+      expect(h.caBundle).toBe(true);
+      if (h.kind === 'validatingwebhookconfigurations') expect(h.failurePolicy).toBe('Fail');
+    }
+    // The API server can verify what it dials: the certificate names 127.0.0.1 and chains to the bundle.
+    const injector = await c.kube.get<{ webhooks: { clientConfig: { caBundle: string } }[] }>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector');
+    const ca = Buffer.from(injector!.webhooks[0]!.clientConfig.caBundle, 'base64');
+    const authorized = await new Promise<boolean>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port, ca }, () => {
+        resolve(s.authorized);
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    expect(authorized).toBe(true);
+    // The istiod pod plays at 127.0.0.1, which Endpoints refuse: the Service has no address to dial.
+    const [istiodPod] = await pods('istio-system', 'app=istiod');
+    expect(istiodPod?.status?.podIP).toBe('127.0.0.1');
+    const ep = await c.kube.get<{ subsets?: { addresses?: unknown[] }[] }>('/api/v1/namespaces/istio-system/endpoints/istiod');
+    expect((ep?.subsets ?? []).flatMap((s) => s.addresses ?? [])).toEqual([]);
+  });
+
+  it('a namespace labelled by `meshup injection enable` gets real sidecars, the ones `meshup inject` writes', async () => {
+    await c.kubectl(['create', 'namespace', 'apps']);
+    const en = await c.meshup(['injection', 'enable', 'apps']);
+    expect(en.exitCode, en.stderr).toBe(0);
+    const manifest = join(c.dir, 'app.yaml');
+    writeFileSync(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: apps }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n');
+    const inj = await c.meshup(['inject', '-f', manifest]);
+    expect(inj.exitCode, inj.stderr).toBe(0);
+    const offline = (parseAllDocuments(inj.stdout).map((d) => d.toJS()).find((d) => d?.kind === 'Deployment') as { spec: { template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } } }).spec.template;
+
+    await c.kubectl(['apply', '-f', manifest]);
+    const pod = await until('the app pod', async () => (await pods('apps', 'app=app'))[0]);
+    // The webhook, not the manifest, added these.
+    expect(withSidecar(pod)).toBe(true);
+    expect(names(pod.spec.containers)).toEqual(names(offline.spec.containers));
+    expect(names(pod.spec.initContainers)).toEqual(names(offline.spec.initContainers));
+    const image = (s: PodSpec) => [...s.containers, ...(s.initContainers ?? [])].find((x) => x.name === 'istio-proxy')!.image;
+    expect(image(pod.spec)).toMatch(/proxyv2/);
+    expect(image(pod.spec)).toBe(image(offline.spec));
+    const status = (a: Record<string, string> | undefined) => JSON.parse(a?.['sidecar.istio.io/status'] ?? '{}') as Record<string, unknown>;
+    expect(status(pod.metadata.annotations)).toMatchObject({ containers: status(offline.metadata.annotations).containers, initContainers: status(offline.metadata.annotations).initContainers });
+    expect(status(pod.metadata.annotations).containers).toContain('istio-proxy');
+  });
+
+  it('without pilot-discovery, pod creation in that namespace fails closed at 127.0.0.1; with it again, it succeeds', async () => {
+    const port = c.istiod.ports!.webhook;
+    c.istiod.hold = true;
+    await c.istiod.stop('negative control');
+    expect(c.istiod.pilotAlive()).toBe(false);
+    const refused = await c.kubectl(['run', 'probe', '-n', 'apps', '--image=example.invalid/probe:1', '--restart=Never'], { reject: false });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('failed calling webhook');
+    expect(refused.stderr).toContain(`https://127.0.0.1:${port}/inject`);
+    c.istiod.hold = false;
+    await c.istiod.ready();
+    const ok = await c.kubectl(['run', 'probe', '-n', 'apps', '--image=example.invalid/probe:1', '--restart=Never']);
+    expect(ok.exitCode).toBe(0);
+    const probe = await until('the probe pod', async () => (await pods('apps', 'run=probe'))[0]);
+    expect(withSidecar(probe)).toBe(true);
+  });
+
+  it('`meshup injection enable NS --restart` gives the pods that predate injection their sidecars', async () => {
+    await c.kubectl(['create', 'namespace', 'legacy']);
+    await c.kubectl(['create', 'deployment', 'old', '--image=example.invalid/old:1', '-n', 'legacy']);
+    const before = await until('the old pod', async () => (await pods('legacy', 'app=old')).find((p) => p.status?.phase === 'Running'));
+    expect(withSidecar(before)).toBe(false);
+    const r = await c.meshup(['injection', 'enable', 'legacy', '--restart']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const after = await until('only sidecar pods in legacy', async () => {
+      const ps = await pods('legacy', 'app=old');
+      return ps.length === 1 && ps[0]!.metadata.name !== before.metadata.name && withSidecar(ps[0]!) && ps[0]!.status?.phase === 'Running' && ps;
+    });
+    expect(names(after[0]!.spec.containers)).toContain('istio-proxy');
+    const list = JSON.parse((await c.meshup(['injection', 'list', '--json'])).stdout) as { namespace: string; podsWithoutSidecar: string[] }[];
+    expect(list.find((n) => n.namespace === 'legacy')).toMatchObject({ podsWithoutSidecar: [] });
+  });
+
+  it('an invalid Istio resource is refused by the real validating webhook, and meshup shows why', async () => {
+    await c.kubectl(['create', 'service', 'clusterip', 'web', '--tcp=8080:8080', '-n', 'apps']);
+    const bad = await c.meshup(['expose', 'web', '-n', 'apps', '--host', 'not a host!']);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain('admission webhook "validation.istio.io" denied the request');
+    expect(bad.stderr).toContain('domain name "not a host!" invalid');
+    expect((await c.kubectl(['get', 'gateways.networking.istio.io,virtualservices.networking.istio.io', '-n', 'apps', '-o', 'name'])).stdout).toBe('');
+    // The same route with a valid host passes the same webhook.
+    const good = await c.meshup(['expose', 'web', '-n', 'apps']);
+    expect(good.exitCode, good.stderr).toBe(0);
+    expect((await c.kubectl(['get', 'virtualservices.networking.istio.io', 'meshup-web', '-n', 'apps', '-o', 'name'])).stdout).toContain('meshup-web');
+  });
+
+  it('with the Gateway API CRDs present, a Gateway of class istio gets its Deployment and Service from istiod', async () => {
+    const crds = gatewayApiCrds();
+    expect(crds.files).toContain('gateway.networking.k8s.io_gateways.yaml');
+    await c.kubectl(['apply', '--server-side', '-f', '-'], { input: crds.yaml });
+    await c.kubectl(['wait', '--for=condition=Established', 'crd/gateways.gateway.networking.k8s.io', 'crd/gatewayclasses.gateway.networking.k8s.io', '--timeout=60s']);
+    // istiod notices the CRDs while running and publishes its GatewayClass.
+    await until('GatewayClass istio', () => c.kube.get('/apis/gateway.networking.k8s.io/v1/gatewayclasses/istio'));
+    await c.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'apps' }, spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } }),
+    });
+    const dep = await until('the Deployment istiod creates', () => c.kube.get<{ metadata: { labels: Record<string, string> } }>('/apis/apps/v1/namespaces/apps/deployments/edge-istio'));
+    expect(dep.metadata.labels['gateway.networking.k8s.io/gateway-name']).toBe('edge');
+    const svc = await until('the Service istiod creates', () => c.kube.get<{ spec: { type: string; ports: { port: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'));
+    expect(svc.spec.ports.map((p) => p.port)).toContain(80);
+    // Its pod is injected through the webhook with the gateway template (image "auto" replaced).
+    const gwPod = await until('the gateway pod', async () => (await pods('apps', 'gateway.networking.k8s.io/gateway-name=edge'))[0]);
+    const proxy = gwPod.spec.containers.find((x) => x.name === 'istio-proxy');
+    expect(proxy?.image).toMatch(/proxyv2/);
+    const accepted = await until('Gateway edge Accepted', async () => {
+      const gw = await c.kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/apps/gateways/edge');
+      return gw?.status?.conditions?.find((x) => x.type === 'Accepted' && x.status === 'True');
+    });
+    expect(accepted.status).toBe('True');
+  });
+
+  it('`meshup down --keep-cluster` leaves no webhook behind, and istiod stops with its namespace', async () => {
+    const r = await c.meshup(['down', '--keep-cluster', '--yes']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
+      const list = await c.kube.get<{ items: { metadata: { name: string }; webhooks?: { name: string; clientConfig: { url?: string } }[] }[] }>(`/apis/admissionregistration.k8s.io/v1/${kind}`);
+      const istio = (list?.items ?? []).filter((x) => /istio/.test(x.metadata.name) || (x.webhooks ?? []).some((w) => w.clientConfig.url?.includes('127.0.0.1') || /istio\.io$/.test(w.name)));
+      expect(istio.map((x) => x.metadata.name)).toEqual([]);
+    }
+    await until('pilot-discovery to stop', async () => !c.istiod.running && !c.istiod.pilotAlive(), 60_000);
+  });
+
+  it('nothing connected to a simulated pod or Service address; the API server reached istiod on 127.0.0.1', () => {
+    expectLoopbackOnly();
+  });
+
+  it('a new install starts istiod again, and deleting the cluster stops and reaps it', async () => {
+    await until('istio-system to be gone', async () => !(await c.kube.get('/api/v1/namespaces/istio-system')), 180_000);
+    const starts = c.istiod.starts;
+    await upMesh();
+    expect(c.istiod.starts).toBe(starts + 1);
+    const pid = c.istiod.pid!;
+    expect(c.istiod.pilotAlive()).toBe(true);
+    expectLoopbackOnly();
+    // Delete the cluster behind the harness's back: the watchdog must notice on its own.
+    await execa('kwokctl', ['delete', 'cluster', '--name', c.name], { env: c.env, extendEnv: false });
+    expect(await c.istiod.waitExit(30_000)).toBe(true);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
