@@ -126,6 +126,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 
   clusterOptions(program.command('ingress').description("the ingress gateway's host and port, from this machine"))
     .option('--env', 'print INGRESS_HOST, INGRESS_PORT, SECURE_INGRESS_PORT and GATEWAY_URL exports')
+    .option('--gateway <name>', "a Kubernetes Gateway API gateway (class istio) instead of Istio's ingress gateway")
+    .option('-n, --namespace <ns>', 'namespace of --gateway', 'default')
     .addHelpText('after', examples('meshup ingress', 'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"', 'meshup ingress --json'))
     .action(action(async () => (await import('../commands/ingress.js')).ingress));
 

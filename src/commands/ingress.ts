@@ -7,7 +7,8 @@ import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {
   const { runner, spec: o, context, provider } = await openTarget(app);
-  const r = await lookupIngress(runner, o, provider, context);
+  const flags = app.flags as { gateway?: string; namespace?: string };
+  const r = await lookupIngress(runner, o, provider, context, {}, flags.gateway ? { name: flags.gateway, namespace: flags.namespace ?? 'default' } : undefined);
   app.out.result(r);
   if ((app.flags as { env?: boolean }).env) {
     if (!r.reachable) throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });

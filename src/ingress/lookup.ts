@@ -13,18 +13,27 @@ export interface Known {
   istio?: KubeObject[];
 }
 
-export async function lookupIngress(runner: Runner, spec: Spec, provider: Provider, context: string, known: Known = {}): Promise<IngressResult> {
-  const service = known.istio
-    ? known.istio.find((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
-    : await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
+/** A Kubernetes Gateway API gateway, by name: istiod deploys it as the Service NAME-istio. */
+export interface GatewayRef {
+  name: string;
+  namespace: string;
+}
+
+export async function lookupIngress(runner: Runner, spec: Spec, provider: Provider, context: string, known: Known = {}, gateway?: GatewayRef): Promise<IngressResult> {
+  const service = gateway
+    ? ((await getObject(runner, 'service', `${gateway.name}-istio`, gateway.namespace)) ?? (await getObject(runner, 'service', gateway.name, gateway.namespace)))
+    : known.istio
+      ? known.istio.find((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
+      : await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
   const lbReady = !!((service?.status ?? {}) as { loadBalancer?: { ingress?: unknown[] } }).loadBalancer?.ingress?.length;
   const needNode = !!service && !lbReady && provider.ingress !== 'host-port-mapping' && provider.ingress !== 'machine-address';
+  const podSelector = gateway ? `gateway.networking.k8s.io/gateway-name=${gateway.name}` : 'istio=ingressgateway';
   const [pods, nodes, machine] = await Promise.all([
     !needNode
       ? Promise.resolve([] as KubeObject[])
-      : known.istio
+      : known.istio && !gateway
         ? Promise.resolve(known.istio.filter((x) => x.kind === 'Pod' && x.metadata.labels?.istio === 'ingressgateway'))
-        : listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE, selector: 'istio=ingressgateway' }),
+        : listObjects(runner, 'pods', { namespace: gateway?.namespace ?? ISTIO_NAMESPACE, selector: podSelector }),
     needNode && !known.nodes ? getNodes(runner) : Promise.resolve(known.nodes ?? []),
     service && !lbReady && provider.machineAddress ? provider.machineAddress(runner, spec) : Promise.resolve(undefined),
   ]);
@@ -40,5 +49,6 @@ export async function lookupIngress(runner: Runner, spec: Spec, provider: Provid
     gateway: spec.gateway,
     machineIp: machine?.ip,
     machineDriver: machine?.driver,
+    gatewayName: gateway ? `${gateway.namespace}/${gateway.name}` : undefined,
   });
 }

@@ -20,6 +20,8 @@ export interface IngressInput {
   gateway: Profile['gateway'];
   machineIp?: string;
   machineDriver?: string;
+  /** "namespace/name" of a Kubernetes Gateway API gateway, instead of Istio's ingress gateway. */
+  gatewayName?: string;
 }
 
 export interface IngressResult {
@@ -43,6 +45,11 @@ interface Port {
 const DESKTOPS = /^(docker-desktop|docker-for-desktop|rancher-desktop|orbstack)/;
 
 export function resolveIngress(i: IngressInput): IngressResult {
+  if (!i.service && i.gatewayName) {
+    throw new MeshupError(`No Service for the gateway ${i.gatewayName} (istiod names it ${i.gatewayName.split('/').pop()}-istio)`, {
+      fix: ['Check the Gateway exists and is of class istio: kubectl get gateways.gateway.networking.k8s.io -A', 'istiod creates its Deployment and Service once the Gateway is accepted'],
+    });
+  }
   if (!i.service) {
     throw new MeshupError('No ingress gateway is installed (istio-system/istio-ingressgateway)', {
       fix: ['Use a profile with one: meshup up --profile default (minimal has none)', 'or deploy a Kubernetes Gateway API gateway yourself'],
@@ -53,7 +60,7 @@ export function resolveIngress(i: IngressInput): IngressResult {
   const http = ports.find((p) => p.name === 'http2') ?? ports.find((p) => p.name === 'http');
   const https = ports.find((p) => p.name === 'https');
   const lb = ((i.service.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }).loadBalancer?.ingress?.[0];
-  const portForward = `kubectl --context ${i.context} port-forward -n istio-system svc/istio-ingressgateway 8080:${http?.port ?? 80}`;
+  const portForward = `kubectl --context ${i.context} port-forward -n ${i.service.metadata.namespace ?? 'istio-system'} svc/${i.service.metadata.name} 8080:${http?.port ?? 80}`;
 
   // 1. A LoadBalancer address (cloud, MetalLB, Docker Desktop, or `minikube tunnel` → 127.0.0.1:80).
   const lbHost = lb?.ip ?? lb?.hostname;
@@ -61,7 +68,7 @@ export function resolveIngress(i: IngressInput): IngressResult {
 
   // 2. kind: host ports mapped at creation onto the pinned nodePorts.
   if (i.reach === 'host-port-mapping') {
-    if (http?.nodePort && http.nodePort === i.gateway.httpNodePort) {
+    if (http?.nodePort && http.nodePort === i.gateway.httpNodePort && !i.gatewayName) {
       return done('127.0.0.1', i.gateway.hostHttpPort, https?.nodePort === i.gateway.httpsNodePort ? i.gateway.hostHttpsPort : undefined, 'kind port mapping');
     }
     if (i.platform === 'linux') return viaNode('node address + nodePort (no kind port mapping for this nodePort)');
@@ -80,8 +87,9 @@ export function resolveIngress(i: IngressInput): IngressResult {
     if (i.machineIp && http?.nodePort) return done(i.machineIp, http.nodePort, https?.nodePort, 'minikube ip + nodePort');
   }
 
-  // A simulated cluster: its nodes and pods are records, so nothing listens on any address.
-  if (i.reach === 'simulated') {
+  // A simulated cluster (kwok, or any cluster whose nodes are all kwok's): nodes and pods are
+  // records, so nothing listens on any address.
+  if (i.reach === 'simulated' || (i.nodes.length > 0 && i.nodes.every((n) => n.simulated))) {
     return unreachable(
       `the ${i.providerName} cluster is simulated: its gateway pod runs nothing, so no address answers${http?.nodePort ? ` (a real cluster would answer on nodePort ${http.nodePort})` : ''}`,
       'Use --provider kind or minikube for traffic; a simulated cluster checks configuration only',

@@ -68,6 +68,8 @@ export interface NodeInfo {
   hostname?: string;
   kubeletVersion: string;
   labels: Record<string, string>;
+  /** A kwok node: a record with nothing behind it (no kubelet, no address that answers). */
+  simulated: boolean;
 }
 
 export function parseNodes(list: KubeList<KubeObject>): NodeInfo[] {
@@ -87,6 +89,7 @@ export function parseNodes(list: KubeList<KubeObject>): NodeInfo[] {
       hostname: status.addresses?.find((a) => a.type === 'Hostname')?.address,
       kubeletVersion: status.nodeInfo?.kubeletVersion ?? '',
       labels: n.metadata.labels ?? {},
+      simulated: n.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake',
     };
   });
 }

@@ -193,8 +193,15 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     });
     const dep = await until('the Deployment istiod creates', () => c.kube.get<{ metadata: { labels: Record<string, string> } }>('/apis/apps/v1/namespaces/apps/deployments/edge-istio'));
     expect(dep.metadata.labels['gateway.networking.k8s.io/gateway-name']).toBe('edge');
-    const svc = await until('the Service istiod creates', () => c.kube.get<{ spec: { type: string; ports: { port: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'));
+    const svc = await until('the Service istiod creates', () => c.kube.get<{ spec: { type: string; ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'));
     expect(svc.spec.ports.map((p) => p.port)).toContain(80);
+    // meshup finds it by the Gateway's name, and says honestly that nothing listens on simulated nodes.
+    const nodePort = await until('its nodePort', async () => (await c.kube.get<{ spec: { ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'))?.spec.ports.find((p) => p.port === 80)?.nodePort);
+    const ing = await c.meshup(['ingress', '--gateway', 'edge', '-n', 'apps', '--json']);
+    expect(ing.exitCode, ing.stderr).toBe(0);
+    const found = JSON.parse(ing.stdout) as { reachable: boolean; message?: string };
+    expect(found.reachable).toBe(false);
+    expect(found.message).toContain(`a real cluster would answer on nodePort ${nodePort}`);
     // Its pod is injected through the webhook with the gateway template (image "auto" replaced).
     const gwPod = await until('the gateway pod', async () => (await pods('apps', 'gateway.networking.k8s.io/gateway-name=edge'))[0]);
     const proxy = gwPod.spec.containers.find((x) => x.name === 'istio-proxy');

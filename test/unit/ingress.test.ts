@@ -16,7 +16,7 @@ const svc = (lb?: { ip?: string; hostname?: string }, nodePorts = { http: 30080,
   },
   status: { loadBalancer: lb ? { ingress: [lb] } : {} },
 });
-const node = (ip: string): NodeInfo => ({ name: 'n', ready: true, cpuMillis: 1, memoryMiB: 1, internalIP: ip, kubeletVersion: 'v1', labels: {} });
+const node = (ip: string): NodeInfo => ({ name: 'n', ready: true, cpuMillis: 1, memoryMiB: 1, internalIP: ip, kubeletVersion: 'v1', labels: {}, simulated: false });
 const gw = { ingress: true, egress: false, httpNodePort: 30080, httpsNodePort: 30443, hostHttpPort: 8080, hostHttpsPort: 8443 };
 const base = (o: Partial<IngressInput>): IngressInput => ({ reach: 'node-address', providerName: 'existing', platform: 'linux', context: 'ctx', clusterName: 'meshup', service: svc(), nodes: [], gatewayPods: [], gateway: gw, ...o });
 
@@ -66,6 +66,20 @@ describe('ingress address', () => {
     expect(r.message).toContain('kwok cluster is simulated');
     expect(r.message).toContain('nodePort 30080');
     expect(r.url).toBeUndefined();
+  });
+
+  it('treats a cluster whose nodes are all kwok records as simulated, whatever the provider', () => {
+    const fake = { ...node('127.0.0.1'), simulated: true };
+    expect(resolveIngress(base({ nodes: [fake] }))).toMatchObject({ reachable: false });
+  });
+
+  it('resolves a Gateway API gateway by its Service, with port-forward advice naming it', () => {
+    const edge: KubeObject = { metadata: { name: 'edge-istio', namespace: 'apps' }, spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 80, nodePort: 31298 }] }, status: {} };
+    expect(resolveIngress(base({ service: edge, gatewayName: 'apps/edge', nodes: [node('10.0.0.9')] }))).toMatchObject({ host: '10.0.0.9', port: 31298, url: 'http://10.0.0.9:31298' });
+    // kind maps only Istio's own gateway nodePorts; a Gateway API one falls back.
+    const mac = resolveIngress(base({ reach: 'host-port-mapping', providerName: 'kind', platform: 'darwin', service: edge, gatewayName: 'apps/edge' }));
+    expect(mac.hint).toContain('port-forward -n apps svc/edge-istio 8080:80');
+    expect(() => resolveIngress(base({ service: undefined, gatewayName: 'apps/nope' }))).toThrow(/nope-istio/);
   });
 
   it('says there is no gateway when the profile has none', () => {

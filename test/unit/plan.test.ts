@@ -26,7 +26,7 @@ function converged(spec: Spec): Observed {
   return {
     cluster: { state: 'running' },
     reachable: true,
-    nodes: [{ name: 'n', ready: true, cpuMillis: 4000, memoryMiB: 8192, kubeletVersion: 'v1.33.1', labels: {} }],
+    nodes: [{ name: 'n', ready: true, cpuMillis: 4000, memoryMiB: 8192, kubeletVersion: 'v1.33.1', labels: {}, simulated: false }],
     namespaces: [ns('kube-system'), ...spec.namespaces.map(marked)],
     recorded: {
       provider: spec.provider,
