@@ -117,24 +117,25 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
   const data: unknown = doc.toJS();
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  for (const issue of result.error.issues.slice(0, 20)) {
+  for (const issue of result.error.issues) {
+    if (problems.length >= 20) break;
     const path = issue.path as (string | number)[];
-    let at = locate(doc, lc, path);
+    const at = locate(doc, lc, path);
     const key = excerpt(path.join('.'), 60);
-    let message: string;
     if (issue.code === 'unrecognized_keys') {
-      const keys = (issue as { keys: string[] }).keys;
-      const k = keys[0]!;
-      at = locateKey(doc, lc, path, k) ?? at;
       const known = knownKeys(schema, path);
-      const near = known && closest(k, known);
-      message = `unknown key "${excerpt(k, 40)}"${near ? ` (did you mean "${near}"?)` : ''}`;
-    } else {
-      message = explain(issue, valueAt(data, path), path.length === 0 ? what : undefined);
+      for (const k of (issue as { keys: string[] }).keys.slice(0, 20)) {
+        const pos = locateKey(doc, lc, path, k) ?? at;
+        const near = known && closest(k, known);
+        problems.push(`${shown}:${pos.line}:${pos.col}: ${key ? `${key}: ` : ''}unknown key "${excerpt(k, 40)}"${near ? ` (did you mean "${near}"?)` : ''}`);
+      }
+      continue;
     }
+    const message = explain(issue, valueAt(data, path), path.length === 0 ? what : undefined);
     problems.push(`${shown}:${at.line}:${at.col}: ${key ? `${key}: ` : ''}${message}`);
   }
-  if (result.error.issues.length > 20) problems.push(`... and ${result.error.issues.length - 20} more`);
+  const total = result.error.issues.reduce((n, i) => n + (i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.length : 1), 0);
+  if (total > problems.length) problems.push(`... and ${total - problems.length} more`);
   throw invalid(file, what, problems);
 }
 
@@ -150,6 +151,7 @@ const EXPECTED: Record<string, string> = {
 /** One zod issue as "expected X, found Y", the found value quoted as an excerpt. */
 function explain(issue: z.core.$ZodIssue, value: unknown, topLevel?: string): string {
   const found = describeValue(value);
+  if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) return 'is required';
   switch (issue.code) {
     case 'invalid_type': {
       if (value === undefined) return 'is required';
