@@ -6,7 +6,7 @@ import type { Runner } from '../exec/runner.js';
 import type { Flags } from '../config/resolve.js';
 import { createApp, type App } from './app.js';
 import { ExitCode, InterruptedError } from '../errors.js';
-import { commanderError, errorDocument, formatError } from './report.js';
+import { commanderError, errorDocument, formatError, helpFix } from './report.js';
 import { closest } from '../util/suggest.js';
 import { colorEnabled, processIO, type IO } from '../ui/io.js';
 
@@ -248,11 +248,12 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       const err = e instanceof CommanderError ? commanderError(e, program, argv) : controller.signal.aborted ? new InterruptedError() : e;
       const { Chalk } = await import('chalk');
       const paint = new Chalk({ level: color ? 1 : 0 });
-      const { text, exitCode: code } = formatError(err, paint, verbose);
+      const usageFix = helpFix(program, argv);
+      const { text, exitCode: code } = formatError(err, paint, verbose, usageFix);
       io.stderr.write(`${text}\n`);
       // Under --json stdout carries exactly one document: the command's result if it wrote one
       // (up reports its failed steps), else this error.
-      if (json && !out?.wroteResult) io.stdout.write(`${JSON.stringify({ error: errorDocument(err, verbose) }, null, 2)}\n`);
+      if (json && !out?.wroteResult) io.stdout.write(`${JSON.stringify({ error: errorDocument(err, verbose, usageFix) }, null, 2)}\n`);
       exitCode = code;
     }
   } finally {

@@ -28,10 +28,14 @@ function clip(lines: string[]): string[] {
   return out.length > MAX_DETAILS ? [...out.slice(0, MAX_DETAILS - 1), `... ${out.length - MAX_DETAILS + 1} more lines`] : out;
 }
 
-/** The parts of any error, bounded; an unknown error is a bug and says so. */
-export function errorDocument(e: unknown, verbose = false): ErrorDocument {
+/**
+ * The parts of any error, bounded; an unknown error is a bug and says so. A usage error that
+ * brings no fix of its own gets `usageFix` (the command's --help), so every one has a fix line.
+ */
+export function errorDocument(e: unknown, verbose = false, usageFix?: string): ErrorDocument {
   if (isMeshupError(e)) {
-    return { message: excerpt(e.message.split('\n')[0]!, MAX_LINE), details: clip([...e.message.split('\n').slice(1), ...e.details]), fix: clip(e.fix), exitCode: e.exitCode };
+    const fix = e.fix.length || e.exitCode !== ExitCode.usage || !usageFix ? e.fix : [usageFix];
+    return { message: excerpt(e.message.split('\n')[0]!, MAX_LINE), details: clip([...e.message.split('\n').slice(1), ...e.details]), fix: clip(fix), exitCode: e.exitCode };
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return {
@@ -42,8 +46,8 @@ export function errorDocument(e: unknown, verbose = false): ErrorDocument {
   };
 }
 
-export function formatError(e: unknown, paint: Painter, verbose: boolean): { text: string; exitCode: number } {
-  const d = errorDocument(e, verbose);
+export function formatError(e: unknown, paint: Painter, verbose: boolean, usageFix?: string): { text: string; exitCode: number } {
+  const d = errorDocument(e, verbose, usageFix);
   if (!isMeshupError(e)) {
     const lines = [paint.red(`error: ${d.message}`)];
     if (verbose && d.details.length) lines.push(paint.dim(d.details.join('\n')));
@@ -57,7 +61,7 @@ export function formatError(e: unknown, paint: Painter, verbose: boolean): { tex
 }
 
 /** The command words of argv that name a (sub)command, e.g. "meshup profiles show". */
-function commandPath(program: Command | undefined, argv: string[]): string {
+export function commandPath(program: Command | undefined, argv: string[]): string {
   const words = ['meshup'];
   let cmd = program;
   for (const a of argv) {
@@ -86,6 +90,11 @@ export function commanderError(e: CommanderError, program: Command | undefined, 
   }
   // Commander quotes the offending argument whole; keep an excerpt.
   const message = (lines[0] ?? 'invalid command line').replace(/'([^']*)'/g, (_, q: string) => `'${excerpt(q, 60)}'`);
-  fix.push(`${commandPath(program, argv)} --help shows the usage`);
+  fix.push(helpFix(program, argv));
   return new UsageError(message, { details: rest, fix });
+}
+
+/** "meshup up --help shows the usage", for the command argv names. */
+export function helpFix(program: Command | undefined, argv: string[]): string {
+  return `${commandPath(program, argv)} --help shows the usage`;
 }

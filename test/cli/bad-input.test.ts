@@ -17,6 +17,8 @@ interface Extra {
   files?: Record<string, string | Buffer | null>;
   env?: Record<string, string>;
   input?: string | Buffer;
+  /** The fake tools' world (merged into their state.json), for faults and existing clusters. */
+  state?: Record<string, unknown>;
 }
 
 interface Case extends Extra {
@@ -147,6 +149,16 @@ row('--json: binary profile file', ['profiles', 'show', process.execPath, '--jso
 row('--json: inject without -f', [...INJ, '--json'], 2, 'Name the manifest');
 row('--json: inject -o a directory', [...INJ, '-f', 'app.yaml', '-o', 'out', '--json'], 2, 'it is a directory', { files: { 'app.yaml': deployment, out: null } });
 
+// ---- environment: the same mistakes through MESHUP_* variables ----
+row('env: misspelt MESHUP_PROVIDER', UP, 2, 'Unknown provider "kindd" (from env)', { env: { MESHUP_PROVIDER: 'kindd' } });
+row('env: misspelt MESHUP_PROFILE', UP, 2, 'fix: Did you mean --profile demo?', { env: { MESHUP_PROFILE: 'demoo' } });
+row('env: MESHUP_CPUS as a word', UP, 2, 'MESHUP_CPUS must be a whole number above 0', { env: { MESHUP_CPUS: 'four' } });
+row('env: MESHUP_MEMORY as a word', UP, 2, 'MESHUP_MEMORY must be a size', { env: { MESHUP_MEMORY: 'lots' } });
+row('env: MESHUP_TIMEOUT not a duration', UP, 2, '"banana" is not a duration', { env: { MESHUP_TIMEOUT: 'banana' } });
+row('env: MESHUP_ADDONS misspelt', UP, 2, 'fix: Did you mean kiali?', { env: { MESHUP_ADDONS: 'kaili' } });
+row('env: MESHUP_PROFILE a binary file', UP, 2, 'larger than any profile', { env: { MESHUP_PROFILE: process.execPath } });
+row('flags: --cpus as a word gets the command help as its fix', ['up', '--yes', '--cpus', 'four'], 2, 'fix: meshup up --help shows the usage');
+
 const sub = (s: string, work: string) => s.split('$WORK').join(work);
 
 describe('bad input: argv, env and files → exit code, message, fix; bounded, no trace, nothing changed', () => {
@@ -168,6 +180,7 @@ describe('bad input: argv, env and files → exit code, message, fix; bounded, n
       if (content === null) mkdirSync(path, { recursive: true });
       else writeFileSync(path, content);
     }
+    if (c.state) w.state(c.state);
     const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, sub(v, work)]));
     const r = await runInProcess(w, c.argv.map((a) => sub(a, work)), { env, input: c.input });
     const fragment = typeof c.fragment === 'string' ? sub(c.fragment, work) : c.fragment;
