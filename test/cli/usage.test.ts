@@ -171,3 +171,15 @@ describe('meshup inject', () => {
     expect(r.stdout).toContain('name: istio-proxy');
   });
 });
+
+describe('bin/meshup as a process', () => {
+  it('exits with main()’s code: --version 0, a usage error 2 without a stack trace', async () => {
+    const v = await w.spawn(['--version']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const bad = await w.spawn(['schema', 'toString']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('Unknown schema "toString"');
+    expect(bad.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+  });
+});
