@@ -125,7 +125,6 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .command('profiles')
     .description('list the bundled profiles')
     .addHelpText('after', examples('meshup profiles', 'meshup profiles show demo', 'meshup profiles --json'))
-    .allowExcessArguments(true)
     .action(groupDefault(async () => (await import('../commands/profiles.js')).listProfiles));
   profiles
     .command('show <name>')
@@ -166,7 +165,6 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
     .addHelpText('after', examples('meshup addons                # same as meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'))
-    .allowExcessArguments(true)
     .action(groupDefault(async () => (await import('../commands/addons.js')).list));
   clusterOptions(addons.command('list').description('addons with their state'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons list --json'))
@@ -184,7 +182,6 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 
   const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
     .addHelpText('after', examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'))
-    .allowExcessArguments(true)
     .action(groupDefault(async () => (await import('../commands/injection.js')).list));
   clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))
     .option('--restart', 'restart workloads whose running pods have no sidecar')
@@ -203,6 +200,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup schema config > meshup.schema.json', 'meshup schema profile'))
     .action(action(async () => (await import('../commands/schema.js')).schema));
 
+  // Set last: subcommands copy their parent's settings when created, and must keep refusing extras.
+  for (const group of [profiles, addons, injection]) group.allowExcessArguments(true);
   return program;
 }
 

@@ -149,6 +149,18 @@ row('--json: binary profile file', ['profiles', 'show', process.execPath, '--jso
 row('--json: inject without -f', [...INJ, '--json'], 2, 'Name the manifest');
 row('--json: inject -o a directory', [...INJ, '-f', 'app.yaml', '-o', 'out', '--json'], 2, 'it is a directory', { files: { 'app.yaml': deployment, out: null } });
 
+// ---- more of the same classes ----
+row('config: a profile path that does not exist', UP, 2, /Cannot read profile .*nope\.yaml: no such file/, cfg('profile: ./nope.yaml\n'));
+row('config: cluster name not a DNS label', UP, 2, /clusterName: must be a lowercase DNS label.*found the string "Foo_Bar"/, cfg('clusterName: Foo_Bar\n'));
+row('config: nodePort below the range', UP, 2, 'gateway.httpNodePort: expected a number at least 30000, found the number 80', cfg('gateway: { httpNodePort: 80 }\n'));
+row('config: a number where a string belongs', UP, 2, 'kubernetesVersion: expected a string, found the number 1.33', cfg('kubernetesVersion: 1.33\n'));
+row('profiles show: a list instead of a profile', ['profiles', 'show', './l.yml'], 2, 'expected a map of profile settings (key: value lines), found a list of 1', { files: { 'l.yml': '- name: x\n' } });
+row('inject: a bare string document', [...INJ, '-f', 's.yaml'], 2, 's.yaml:1:1: expected a Kubernetes object (a map with apiVersion and kind), found the string "hello"', { files: { 's.yaml': 'hello\n' } });
+row('inject: kind empty', [...INJ, '-f', 'k.yaml'], 2, 'kind: expected a non-empty string, found an empty string', { files: { 'k.yaml': 'apiVersion: v1\nkind: ""\n' } });
+row('extra argument to a command without any', ['up', 'now', '--yes'], 2, "too many arguments for 'up'");
+row('extra argument to profiles show', ['profiles', 'show', 'demo', 'extra'], 2, "too many arguments for 'show'");
+row('flag value missing at the end', ['dashboard', 'kiali', '--port'], 2, "option '--port <n>' argument missing");
+
 // ---- environment: the same mistakes through MESHUP_* variables ----
 row('env: misspelt MESHUP_PROVIDER', UP, 2, 'Unknown provider "kindd" (from env)', { env: { MESHUP_PROVIDER: 'kindd' } });
 row('env: misspelt MESHUP_PROFILE', UP, 2, 'fix: Did you mean --profile demo?', { env: { MESHUP_PROFILE: 'demoo' } });
