@@ -131,7 +131,10 @@ export async function inject(app: App): Promise<void> {
     ]);
     r = await runner.run({
       tool: 'istioctl',
-      args: ['kube-inject', '-f', '-', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
+      // --revision default: the ConfigMaps above are the default revision's. Without it istioctl
+      // (1.31) first watches the cluster's webhooks for a default revision tag and waits for that
+      // watch to sync, forever when the API server cannot be reached, even with all three files.
+      args: ['kube-inject', '-f', '-', '--revision', 'default', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
       input: source,
       step: 'Injecting sidecars',
       timeoutMs: 60_000,

@@ -2,12 +2,16 @@
 // (read from the Go module cache at run time, never committed) goes through `meshup inject -f`
 // and through `istioctl kube-inject` run directly, with the same injector ConfigMaps as files.
 // Both must give the same documents, hence the same sidecars; where istioctl refuses a file,
-// meshup must refuse it too, as a clear error rather than "failed unexpectedly".
+// meshup must refuse it too, as a clear error rather than "failed unexpectedly". YAML files in
+// samples/ that are not Kubernetes manifests at all (Helm's Chart.yaml and values.yaml, an
+// OpenAPI document, SPIRE settings) istioctl passes through untouched; meshup refuses them as
+// usage errors naming file:line:col ("kind: is required"), as kubectl apply would.
 //
 // No cluster: istioctl's ConfigMaps come from `istioctl manifest generate` (offline, the charts
 // are in the binary). meshup reads them through the fake kubectl, and runs the real istioctl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -100,17 +104,32 @@ describe("meshup inject on Istio's own samples/", () => {
     let refused = 0;
     let totalSidecars = 0;
     let withEmptyDocs = 0;
+    const notManifests: string[] = [];
 
     const one = async (file: string) => {
       const name = relative(samples, file);
       const source = readFileSync(file, 'utf8');
       if (parseAllDocuments(source).some((d) => d.toJS() == null)) withEmptyDocs++;
-      const direct = spawnSync(istioctl, ['kube-inject', '-f', file, '--injectConfigFile', files.inject, '--meshConfigFile', files.mesh, '--valuesFile', files.values], {
-        encoding: 'utf8',
+      const docs = parseAllDocuments(source).filter((d) => d.errors.length === 0).map((d) => d.toJS() as unknown);
+      const k8s = (v: unknown) => !!v && typeof v === 'object' && typeof (v as { apiVersion?: unknown }).apiVersion === 'string' && typeof (v as { kind?: unknown }).kind === 'string';
+      const isManifest = docs.filter((v) => v != null).every(k8s);
+      // --revision default on both sides: without it istioctl watches the cluster for a default
+      // revision tag first, and with no cluster that watch never syncs (see inject.ts).
+      const r = await execa(istioctl, ['kube-inject', '-f', file, '--revision', 'default', '--injectConfigFile', files.inject, '--meshConfigFile', files.mesh, '--valuesFile', files.values], {
         env: w.env,
-        maxBuffer: 64 * 1024 * 1024,
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
       });
+      const direct = { status: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
       const ours = await runInProcess(w, ['inject', '-f', file, '--provider', 'kind']);
+      if (!isManifest) {
+        notManifests.push(name);
+        if (ours.exitCode !== 2 || !/:\d+:\d+: (apiVersion|kind): is required|expected a Kubernetes object/.test(ours.stderr)) {
+          mismatches.push(`${name}: not a Kubernetes manifest, but meshup did not refuse it as one (exit ${ours.exitCode}): ${ours.stderr.split('\n')[0]}`);
+        }
+        return;
+      }
       if (direct.status !== 0) {
         refused++;
         if (ours.exitCode === 0) mismatches.push(`${name}: istioctl refused it (${direct.stderr.trim().split('\n')[0]}) but meshup injected it`);
@@ -138,9 +157,12 @@ describe("meshup inject on Istio's own samples/", () => {
       for (let f = queue.shift(); f; f = queue.shift()) await one(f);
     }));
 
-    console.log(`samples: ${all.length} manifests (${withEmptyDocs} with empty documents), ${injectedFiles} injected identically, ${refused} refused by istioctl, ${totalSidecars} sidecars`);
+    console.log(
+      `samples: ${all.length} YAML files (${withEmptyDocs} with empty documents): ${injectedFiles} injected identically (${totalSidecars} sidecars), ${refused} refused by both, ${notManifests.length} not Kubernetes manifests (${notManifests.join(', ')})`,
+    );
     expect(mismatches).toEqual([]);
     expect(withEmptyDocs).toBeGreaterThan(0);
     expect(totalSidecars).toBeGreaterThan(20);
+    expect(injectedFiles).toBeGreaterThan(all.length / 2);
   });
 });
