@@ -27,7 +27,7 @@ export async function createApp(io: IO, out: Output, signal: AbortSignal, flags:
     version,
     runner() {
       if (!runner) {
-        runner = new Runner({ env: io.env, dryRun: !!flags.dryRun, verbose: !!flags.verbose, log: (l) => out.log(l), signal });
+        runner = new Runner({ env: io.env, cwd: io.cwd, dryRun: !!flags.dryRun, verbose: !!flags.verbose, log: (l) => out.log(l), signal });
         track(runner);
       }
       return runner;

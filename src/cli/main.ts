@@ -1,12 +1,13 @@
 // argv → command. Declares every command and flag with help and examples, loads a command's
 // code only when it runs (so --version and --help stay fast), and is the one error boundary.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Runner } from '../exec/runner.js';
 import type { Flags } from '../config/spec.js';
 import { createApp, type App } from './app.js';
 import { ExitCode, InterruptedError } from '../errors.js';
-import { formatError } from './report.js';
+import { commanderError, errorDocument, formatError, helpFix } from './report.js';
+import { closest } from '../util/suggest.js';
 import { colorEnabled, processIO, type IO } from '../ui/io.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,9 +21,17 @@ function examples(...lines: string[]): string {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+// The same list as config/schema.ts PROVIDERS (not imported: zod would load for --version).
+const PROVIDER_NAMES = ['minikube', 'kind', 'existing', 'kwok'];
+function providerArg(v: string): string {
+  if (PROVIDER_NAMES.includes(v)) return v;
+  const near = closest(v, PROVIDER_NAMES);
+  throw new InvalidArgumentError(`Valid providers: ${PROVIDER_NAMES.join(', ')}.${near ? `\n(Did you mean ${near}?)` : ''}`);
+}
+
 function clusterOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--provider <name>', 'cluster provider').choices(['minikube', 'kind', 'existing', 'kwok']))
+    .addOption(new Option('--provider <name>', `cluster provider: ${PROVIDER_NAMES.join(', ')}`).argParser(providerArg))
     .option('--name <cluster>', 'cluster name (minikube profile, kind or kwok cluster)')
     .option('--allow-context <name>', 'allow changing this non-local context (repeatable)', collect);
 }
@@ -48,7 +57,22 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
       const fn = await load();
       await run(app, () => fn(app, ...(args.slice(0, -2) as never[])));
     };
+  // A command group that runs a default (list) when named alone, and treats any other word as
+  // a mistyped subcommand, with "did you mean".
+  const groupDefault =
+    (load: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const word = cmd.args[0];
+      if (word !== undefined) {
+        const near = closest(word, cmd.commands.map((c) => c.name()));
+        cmd.error(`error: unknown command '${word}'${near ? `\n(Did you mean ${near}?)` : ''}`, { code: 'commander.unknownCommand', exitCode: 2 });
+      }
+      await action(load)(...args);
+    };
 
+  // Every subcommand's --help lists the global flags too (--yes, --dry-run, --json, ...).
+  program.configureHelp({ showGlobalOptions: true });
   program
     .description('A working Istio service mesh on a local Kubernetes cluster, with one command.')
     .version(pkg.version, '-V, --version', 'print the meshup version')
@@ -60,9 +84,9 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('-y, --yes', 'never prompt; take defaults and confirm')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    // Commander's errors are printed by the error boundary in main(), in meshup's own format.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => {} })
     .addHelpText(
       'after',
       examples('meshup up', 'meshup up --provider kind --profile demo --yes', 'meshup up --provider kwok --profile demo --addons prometheus,kiali', 'meshup status', 'meshup down'),
@@ -74,7 +98,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
     .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
     .option('--force', 'go on even when the preflight finds too few resources')
-    .option('--timeout <duration>', 'how long to wait for readiness (default 10m; MESHUP_TIMEOUT)')
+    // No commander default: it would hide MESHUP_TIMEOUT; options resolution falls back to 10m.
+    .option('--timeout <duration>', 'how long to wait for readiness (default: 10m, or MESHUP_TIMEOUT)')
     .addHelpText(
       'after',
       examples(
@@ -113,7 +138,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .command('profiles')
     .description('list the bundled profiles')
     .addHelpText('after', examples('meshup profiles', 'meshup profiles show demo', 'meshup profiles --json'))
-    .action(action(async () => (await import('../commands/profiles.js')).listProfiles));
+    .action(groupDefault(async () => (await import('../commands/profiles.js')).listProfiles));
   profiles
     .command('show <name>')
     .description('print a profile')
@@ -154,7 +179,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .action(action(async () => (await import('../commands/inject.js')).inject));
 
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
-    .addHelpText('after', examples('meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'));
+    .addHelpText('after', examples('meshup addons                # same as meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'))
+    .action(groupDefault(async () => (await import('../commands/addons.js')).list));
   clusterOptions(addons.command('list').description('addons with their state'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons list --json'))
     .action(action(async () => (await import('../commands/addons.js')).list));
@@ -168,7 +194,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .action(action(async () => (await import('../commands/addons.js')).disable));
 
   const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
-    .addHelpText('after', examples('meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'));
+    .addHelpText('after', examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'))
+    .action(groupDefault(async () => (await import('../commands/injection.js')).list));
   clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))
     .option('--restart', 'restart workloads whose running pods have no sidecar')
     .addHelpText('after', examples('meshup injection enable default shop', 'meshup injection enable shop --restart'))
@@ -186,6 +213,8 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup schema config > meshup.schema.json', 'meshup schema profile'))
     .action(action(async () => (await import('../commands/schema.js')).schema));
 
+  // Set last: subcommands copy their parent's settings when created, and must keep refusing extras.
+  for (const group of [profiles, addons, injection]) group.allowExcessArguments(true);
   return program;
 }
 
@@ -203,15 +232,22 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
   const runners: Runner[] = [];
   let color = colorEnabled(io, !argv.includes('--no-color'));
   let verbose = argv.includes('--verbose') || argv.includes('-v');
+  // Known before parsing, so that a usage error under --json is a JSON document too.
+  let json = argv.includes('--json');
+  let out: { wroteResult: boolean } | undefined;
   let exitCode: number = ExitCode.ok;
+  let program: Command | undefined;
   try {
-    const program = buildProgram(
+    program = buildProgram(
       io,
       async (flags) => {
         color = colorEnabled(io, flags.color);
         verbose = !!flags.verbose;
+        json = !!flags.json;
         const { Output } = await import('../ui/output.js');
-        return createApp(io, new Output(io, !!flags.json, color), controller.signal, flags, pkg.version, (r) => runners.push(r));
+        const output = new Output(io, json, color);
+        out = output;
+        return createApp(io, output, controller.signal, flags, pkg.version, (r) => runners.push(r));
       },
       async (_app, fn) => {
         const code = await fn();
@@ -220,15 +256,19 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
     );
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Commander has printed its message (with "did you mean") already.
-      exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : ExitCode.usage;
+    const quiet = e instanceof CommanderError && (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help');
+    if (quiet) {
+      exitCode = ExitCode.ok;
     } else {
-      const err = controller.signal.aborted ? new InterruptedError() : e;
+      const err = e instanceof CommanderError ? commanderError(e, program, argv) : controller.signal.aborted ? new InterruptedError() : e;
       const { Chalk } = await import('chalk');
       const paint = new Chalk({ level: color ? 1 : 0 });
-      const { text, exitCode: code } = formatError(err, paint, verbose);
+      const usageFix = helpFix(program, argv);
+      const { text, exitCode: code } = formatError(err, paint, verbose, usageFix);
       io.stderr.write(`${text}\n`);
+      // Under --json stdout carries exactly one document: the command's result if it wrote one
+      // (up reports its failed steps), else this error.
+      if (json && !out?.wroteResult) io.stdout.write(`${JSON.stringify({ error: errorDocument(err, verbose, usageFix) }, null, 2)}\n`);
       exitCode = code;
     }
   } finally {

@@ -1,18 +1,17 @@
 // meshup inject -f FILE: manual sidecar injection (istioctl kube-inject) with the cluster's own
 // injector configuration, for manifests applied outside an injection-enabled namespace.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { getObject, type KubeObject } from '../tools/kubectl.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import { text } from 'node:stream/consumers';
 import type { App } from '../cli/app.js';
 import { ConfigError, MeshupError, UsageError } from '../errors.js';
-import { parseYaml } from '../config/load.js';
+import { decodeText, readTextFile } from '../config/load.js';
+import { describeValue, excerpt, excerptPath } from '../util/text.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { readAppliedSpec } from '../state/record.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { z } from 'zod';
 import { openTarget } from './target.js';
 import { LineCounter, parseAllDocuments } from 'yaml';
 
@@ -21,36 +20,92 @@ interface InjectFlags {
   output?: string;
 }
 
-/** Every document must parse and be a Kubernetes object; problems come back as file:line:col. */
+/** Manifests can be larger than meshup's own files, but not unboundedly so. */
+export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+const manifestFix = 'Fix the manifest, then run the command again (kubectl apply --dry-run=client -f FILE checks it too)';
+
+/**
+ * Every document must parse and be a Kubernetes object; empty documents (a trailing `---`,
+ * `---` twice, a document of comments only) are skipped as kubectl and istioctl skip them.
+ * Problems come back as file:line:col of the whole file. Returns the number of objects.
+ */
 export function checkManifest(source: string, file: string): number {
+  const shown = excerptPath(file);
   const lc = new LineCounter();
   const docs = parseAllDocuments(source, { lineCounter: lc });
+  const problems: string[] = [];
   let objects = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = lc.linePos(e.pos[0]);
-      throw new ConfigError(`Invalid manifest ${file}`, { details: [`${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`], fix: 'Fix the YAML, then run the command again' });
+      problems.push(`${shown}:${pos.line}:${pos.col}: ${excerpt(e.message.split('\n')[0]!, 160)}`);
+      continue;
     }
-    if (doc.contents === null) continue;
-    parseYaml(String(doc), file, z.object({ apiVersion: z.string(), kind: z.string() }).passthrough(), 'manifest');
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const contents = doc.contents as { range?: [number, number, number] } | null;
+    const at = lc.linePos(contents?.range?.[0] ?? 0);
+    const where = `${shown}:${at.line}:${at.col}`;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      problems.push(`${where}: expected a Kubernetes object (a map with apiVersion and kind), found ${describeValue(value)}`);
+      continue;
+    }
+    for (const key of ['apiVersion', 'kind']) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v === undefined) problems.push(`${where}: ${key}: is required`);
+      else if (typeof v !== 'string' || v === '') problems.push(`${where}: ${key}: expected a non-empty string, found ${describeValue(v)}`);
+    }
     objects++;
+    if (problems.length >= 20) break;
   }
-  if (!objects) throw new ConfigError(`${file} holds no Kubernetes objects`, { fix: 'Pass a manifest with Deployments, Pods, StatefulSets, ...' });
+  if (problems.length) throw new ConfigError(`Invalid manifest ${shown}`, { details: problems, fix: manifestFix });
+  if (!objects) throw new ConfigError(`${shown} holds no Kubernetes objects`, { fix: 'Pass a manifest with Deployments, Pods, StatefulSets, ...' });
   return objects;
+}
+
+async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    n += b.length;
+    if (n > MAX_MANIFEST_BYTES) throw new ConfigError(`Cannot read manifest <stdin>: it is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`, { fix: 'Split the manifest and inject the parts' });
+    chunks.push(b);
+  }
+  return decodeText(Buffer.concat(chunks), '<stdin>', 'manifest');
+}
+
+/** The -o target, checked before anything else happens: a file in an existing, writable directory. */
+async function checkOutput(out: string): Promise<void> {
+  const shown = excerptPath(out);
+  const bad = (problem: string, fix: string) => new UsageError(`Cannot write -o ${shown}: ${problem}`, { fix });
+  const st = await stat(out).catch(() => undefined);
+  if (st?.isDirectory()) throw bad('it is a directory', `Name a file, e.g. -o ${excerptPath(join(out, 'injected.yaml'))}`);
+  if (st && !st.isFile()) throw bad('it is not a regular file', 'Name a regular file, or leave out -o to print to stdout');
+  const dir = dirname(out);
+  const dst = await stat(dir).catch(() => undefined);
+  if (!dst?.isDirectory()) throw bad('its directory does not exist', `Create ${excerptPath(dir)} first, or pick another path`);
+  // Root passes every access() check, so try the real thing: create and remove a scratch file.
+  const probe = join(dir, `.meshup-probe-${process.pid}-${Date.now()}`);
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw bad(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : `files cannot be created there (${code ?? 'error'})`, 'Pick a path in a directory you can write to');
+  }
+  await rm(probe, { force: true });
 }
 
 export async function inject(app: App): Promise<void> {
   const f = app.flags as InjectFlags;
-  if (!f.filename) throw new UsageError('Name the manifest with -f FILE (or -f - for stdin)');
+  if (!f.filename) throw new UsageError('Name the manifest with -f FILE (or -f - for stdin)', { fix: 'meshup inject -f app.yaml' });
   const file = f.filename === '-' ? '<stdin>' : isAbsolute(f.filename) ? f.filename : resolve(app.io.cwd, f.filename);
-  let source: string;
-  try {
-    source = f.filename === '-' ? await text(app.io.stdin) : await readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`Cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  checkManifest(source, file);
+  const output = f.output === undefined ? undefined : isAbsolute(f.output) ? f.output : resolve(app.io.cwd, f.output);
+  if (output !== undefined) await checkOutput(output);
+  const source = f.filename === '-' ? await readStdin(app.io.stdin) : await readTextFile(file, 'manifest', MAX_MANIFEST_BYTES);
+  const objects = checkManifest(source, file);
 
   const { runner, spec: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
@@ -66,7 +121,7 @@ export async function inject(app: App): Promise<void> {
       fix: 'Install the mesh first: meshup up',
     });
   }
-  const tmp = await mkdtemp(join(tmpdir(), 'meshup-inject-'));
+  const tmp = await mkdtemp(join(app.io.env.TMPDIR || tmpdir(), 'meshup-inject-'));
   let r;
   try {
     await Promise.all([
@@ -77,7 +132,10 @@ export async function inject(app: App): Promise<void> {
     r = await runner.run({
     readOnly: true,
       tool: 'istioctl',
-      args: ['kube-inject', '-f', '-', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
+      // --revision default: the ConfigMaps above are the default revision's. Without it istioctl
+      // (1.31) first watches the cluster's webhooks for a default revision tag and waits for that
+      // watch to sync, forever when the API server cannot be reached, even with all three files.
+      args: ['kube-inject', '-f', '-', '--revision', 'default', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
       input: source,
       step: 'Injecting sidecars',
       timeoutMs: 60_000,
@@ -85,11 +143,22 @@ export async function inject(app: App): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  if (f.output) {
-    const out = isAbsolute(f.output) ? f.output : resolve(app.io.cwd, f.output);
-    await writeFileAtomic(out, r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
-    app.out.log(`Wrote ${out}`);
+  const injected = r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`;
+  if (output) {
+    try {
+      await writeFileAtomic(output, injected);
+    } catch (e) {
+      throw new UsageError(`Cannot write -o ${excerptPath(output)}: ${excerpt((e as Error).message)}`, { fix: 'Pick a path in a directory you can write to' });
+    }
+    app.out.log(`Wrote ${output}`);
+    app.out.result({ output, objects });
+  } else if (app.out.json) {
+    // A Kubernetes List: one JSON document that kubectl apply -f - takes as it is.
+    const items = parseAllDocuments(injected)
+      .map((d) => d.toJS() as unknown)
+      .filter((v) => v !== null && v !== undefined);
+    app.out.result({ apiVersion: 'v1', kind: 'List', items });
   } else {
-    app.io.stdout.write(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
+    app.io.stdout.write(injected);
   }
 }

@@ -16,7 +16,7 @@ export async function listProfiles(app: App): Promise<void> {
 }
 
 export async function showProfile(app: App, name: string): Promise<void> {
-  const { profile, source } = await loadProfile(name, app.io.cwd);
+  const { profile, source } = await loadProfile(name, app.io.cwd, (n) => `meshup profiles show ${n}`);
   app.out.result({ source, profile });
   app.out.print(`# ${source}`);
   app.out.print(stringify(profile).trimEnd());

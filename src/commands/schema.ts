@@ -2,12 +2,29 @@ import { z } from 'zod';
 import type { App } from '../cli/app.js';
 import { UsageError } from '../errors.js';
 import { SCHEMAS, type SchemaKind } from '../config/schema.js';
+import { closest } from '../util/suggest.js';
+import { excerpt } from '../util/text.js';
+
+export const SCHEMA_KINDS = Object.keys(SCHEMAS) as SchemaKind[];
 
 export function jsonSchema(kind: SchemaKind): object {
   return { ...z.toJSONSchema(SCHEMAS[kind], { io: 'input', unrepresentable: 'any' }), title: `meshup ${kind}` };
 }
 
+/** Only the kinds meshup names; `in` would also accept toString, constructor, __proto__, ... */
+export function isSchemaKind(kind: string): kind is SchemaKind {
+  return (SCHEMA_KINDS as string[]).includes(kind);
+}
+
 export async function schema(app: App, kind = 'config'): Promise<void> {
-  if (!(kind in SCHEMAS)) throw new UsageError(`Unknown schema "${kind}"`, { fix: `Use one of: ${Object.keys(SCHEMAS).join(', ')}` });
-  app.io.stdout.write(`${JSON.stringify(jsonSchema(kind as SchemaKind), null, 2)}\n`);
+  if (!isSchemaKind(kind)) {
+    const near = closest(kind, SCHEMA_KINDS);
+    throw new UsageError(`Unknown schema "${excerpt(kind)}"`, {
+      details: [`valid schemas: ${SCHEMA_KINDS.join(', ')}`],
+      fix: near ? `Did you mean: meshup schema ${near}` : `Use one of: ${SCHEMA_KINDS.map((k) => `meshup schema ${k}`).join(', ')}`,
+    });
+  }
+  const doc = jsonSchema(kind);
+  app.out.result(doc);
+  if (!app.out.json) app.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 }

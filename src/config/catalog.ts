@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
+import { excerpt } from '../util/text.js';
 import { loadYamlFile } from './load.js';
 import { addonSchema, profileSchema, type Addon, type Profile } from './schema.js';
 
@@ -29,8 +30,12 @@ export interface LoadedProfile {
   source: string;
 }
 
+/** How a "did you mean" names a profile: a flag for most commands, an argument for `profiles show`. */
+export type ProfileSuggestion = (name: string) => string;
+const asFlag: ProfileSuggestion = (n) => `--profile ${n}`;
+
 /** A profile by bundled name, or a user's profile file by path (relative to cwd). */
-export async function loadProfile(ref: string, cwd: string): Promise<LoadedProfile> {
+export async function loadProfile(ref: string, cwd: string, suggest: ProfileSuggestion = asFlag): Promise<LoadedProfile> {
   if (isPathLike(ref)) {
     const file = isAbsolute(ref) ? ref : resolve(cwd, ref);
     return { profile: await loadYamlFile(file, profileSchema, 'profile'), source: file };
@@ -38,9 +43,9 @@ export async function loadProfile(ref: string, cwd: string): Promise<LoadedProfi
   const names = await listProfileNames();
   if (!names.includes(ref)) {
     const near = closest(ref, names);
-    throw new UsageError(`Unknown profile "${ref}"`, {
+    throw new UsageError(`Unknown profile "${excerpt(ref)}"`, {
       details: [`valid profiles: ${names.join(', ')}`],
-      fix: near ? `Did you mean --profile ${near}?` : 'Pick one of the above, or pass a file: --profile ./my-profile.yaml',
+      fix: near ? `Did you mean ${suggest(near)}?` : `Pick one of the above, or pass a file: ${suggest('./my-profile.yaml')}`,
     });
   }
   const file = join(PROFILES_DIR, `${ref}.yaml`);
@@ -63,7 +68,7 @@ export function checkAddonNames(names: readonly string[], catalog: Map<string, A
   for (const n of names) {
     if (!catalog.has(n)) {
       const near = closest(n, known);
-      throw new UsageError(`Unknown addon "${n}" in ${where}`, {
+      throw new UsageError(`Unknown addon "${excerpt(n)}" in ${where}`, {
         details: [`known addons: ${known.join(', ')}`],
         fix: near ? `Did you mean ${near}?` : 'Use one of the known addons',
       });

@@ -19,7 +19,7 @@ export const ISTIO_PROFILES = ['default', 'demo', 'minimal', 'empty', 'ambient']
 
 export const resources = z
   .object({
-    cpus: z.number().int().min(1).describe('CPUs the cluster needs').optional(),
+    cpus: z.number().int().min(1).max(1024).describe('CPUs the cluster needs').optional(),
     memory: size.describe('Memory the cluster needs').optional(),
     disk: size.describe('Free disk the cluster needs').optional(),
   })
@@ -56,7 +56,7 @@ export const profileSchema = z
         proxyResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('Sidecar resource requests').optional(),
       })
       .strict(),
-    cluster: resources.extend({ cpus: z.number().int().min(1), memory: size, disk: size }).strict(),
+    cluster: resources.extend({ cpus: z.number().int().min(1).max(1024), memory: size, disk: size }).strict(),
     addons: z.array(name).describe('Addons enabled by default'),
     injection: z.object({ namespaces: z.array(name) }).strict(),
     gateway: gateway.required(),

@@ -121,7 +121,7 @@ export function duration(value: string, from: From): number {
 
 export function positiveInt(value: string, from: From, max = 1024): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) refuse(from, `${shown(value)} is not a whole number from 1 to ${max}`, 'e.g. 4');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) refuse(from, `${shown(value)} is not a whole number from 1 to ${max}`, 'Give a whole number, e.g. 4');
   return n;
 }
 

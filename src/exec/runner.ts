@@ -42,6 +42,8 @@ export interface RunResult {
 
 export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
+  /** Working directory of every child (the CLI's io.cwd, never process.cwd() implicitly). */
+  cwd?: string;
   dryRun?: boolean;
   verbose?: boolean;
   /** Where echoes and dry-run commands go (stderr in the CLI). */
@@ -131,6 +133,7 @@ export class Runner {
       input: spec.input,
       env: { ...this.env, ...spec.env },
       extendEnv: false,
+      cwd: this.opts.cwd,
       reject: false,
       stripFinalNewline: true,
       timeout: spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 10 * 60_000,
@@ -181,6 +184,7 @@ export class Runner {
     const child = execa(file, args, {
       env: { ...this.env, ...spec.env },
       extendEnv: false,
+      cwd: this.opts.cwd,
       reject: false,
       cancelSignal: this.opts.signal,
       forceKillAfterDelay: 3000,

@@ -5,6 +5,8 @@ import type { IO } from './io.js';
 
 export class Output {
   readonly c: ChalkInstance;
+  /** Whether the one JSON document has been written (the error boundary then adds none). */
+  wroteResult = false;
 
   constructor(
     readonly io: IO,
@@ -30,6 +32,8 @@ export class Output {
 
   /** The one JSON document of a --json run. */
   result(doc: unknown): void {
-    if (this.json) this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    if (!this.json) return;
+    this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    this.wroteResult = true;
   }
 }

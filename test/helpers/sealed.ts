@@ -1,5 +1,7 @@
-// A sealed world for spawning bin/meshup: only the fake tools and node on PATH, a temporary
-// HOME, KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
+// A sealed world for running meshup: only the fake tools and node on PATH, a temporary HOME,
+// KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
+// run() calls the CLI's main() in this process (see inprocess.ts); spawn() starts bin/meshup,
+// for the few tests about the process itself (signals, the entry script).
 import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +25,7 @@ export interface Sealed {
   readState(): Record<string, any>;
   calls(): Call[];
   run(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  spawn(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   /** Hides a fake tool, as if it were not installed. */
   hide(tool: string): void;
   cleanup(): void;
@@ -66,6 +69,10 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
       return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : [];
     },
     async run(args, o = {}) {
+      const { runInProcess } = await import('./inprocess.js');
+      return runInProcess(this, args, o);
+    },
+    async spawn(args, o = {}) {
       const r = await execa(process.execPath, [MESHUP, ...args], {
         env: { ...env, ...o.env },
         extendEnv: false,

@@ -1,0 +1,42 @@
+// Runs the CLI's main() in this process, in a sealed world (fake tools on PATH, temporary HOME
+// and KUBECONFIG): argv, env, cwd and stdin go in through the io object; stdout, stderr and the
+// exit code come back. About a hundred times cheaper than spawning bin/meshup, so tables of
+// cases can run here. The fake tools are still separate processes the runner spawns.
+import { Readable, Writable } from 'node:stream';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import type { IO } from '../../src/ui/io.js';
+import type { Sealed } from './sealed.js';
+
+export interface InProcessResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+class Capture extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    done();
+  }
+}
+
+export interface InProcessOptions {
+  input?: string | Buffer;
+  /** Merged over the sealed world's environment. */
+  env?: Record<string, string>;
+  /** Defaults to the world's work/ directory. */
+  cwd?: string;
+}
+
+export async function runInProcess(w: Sealed, args: string[], o: InProcessOptions = {}): Promise<InProcessResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const stdin = Readable.from(o.input === undefined ? [] : [typeof o.input === 'string' ? Buffer.from(o.input) : o.input]) as Readable & { isTTY?: boolean };
+  stdin.isTTY = false;
+  const io: IO = { stdout, stderr, stdin, env: { ...w.env, ...o.env }, cwd: o.cwd ?? join(w.dir, 'work') };
+  const exitCode = await main(args, io);
+  return { stdout: stdout.text, stderr: stderr.text, exitCode };
+}
