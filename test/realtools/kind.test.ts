@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { kindConfigYaml, kindPortMappingProblems } from '../../src/tools/kind.js';
 import { publishFlags, world, type World } from './standin.js';
 
 let w: World;
@@ -54,5 +55,30 @@ describe('meshup up with the real kind', () => {
     const ctx = await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name']);
     expect(ctx.stdout).not.toContain('kind-rt');
     expect((await w.tool('kind', ['get', 'clusters'])).stderr).toContain('No kind clusters found.');
+  });
+});
+
+describe('the real kind on its own', () => {
+  it('rejects equal host ports before any container exists, naming the clash kindPortMappingProblems finds', async () => {
+    const mappings = [
+      { containerPort: 30080, hostPort: 8080 },
+      { containerPort: 30443, hostPort: 8080 },
+    ];
+    const r = await w.tool('kind', ['create', 'cluster', '--name', 'rt', '--config', '-'], { input: kindConfigYaml({ name: 'rt', portMappings: mappings }) });
+    expect(r.exitCode).toBe(1);
+    const problems = kindPortMappingProblems(mappings);
+    expect(problems).toHaveLength(1);
+    expect(r.stderr).toContain(problems[0]);
+    expect(w.calls().filter((c) => c.args[0] === 'run')).toEqual([]);
+    expect(w.containers()).toEqual({});
+  });
+
+  it('a create that fails on its own removes its node container', async () => {
+    w.faults({ kubeadmFails: 'timed out waiting for the condition' });
+    const r = await w.tool('kind', ['create', 'cluster', '--name', 'rt', '--config', '-'], { input: kindConfigYaml({ name: 'rt', portMappings: [] }) });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('failed to init node with kubeadm');
+    expect(w.calls().filter((c) => c.args[0] === 'run')).toHaveLength(1);
+    expect(w.containers()).toEqual({});
   });
 });
