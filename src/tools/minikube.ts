@@ -14,18 +14,24 @@ export interface MinikubeNodeStatus {
   Worker?: boolean;
 }
 
-/** Exit 85 means no such profile; other exits are a bitmask of what is down, so read stdout. */
+/**
+ * Exit 85 means no such profile; other exits are a bitmask of what is down, so read stdout.
+ * minikube v1.36.0 prints `null` and exits 0 when the profile exists but its node container is
+ * gone or Docker is down: that is broken (`minikube start -p NAME` repairs it), never running.
+ * Output without any status object proves nothing either, so it counts as broken too.
+ */
 export function parseMinikubeStatus(stdout: string, exitCode: number): MinikubeState {
   if (exitCode === 85) return 'absent';
   const line = stdout.split('\n').find((l) => l.trim().startsWith('{') || l.trim().startsWith('['));
-  if (!line) return exitCode === 0 ? 'running' : 'broken';
+  if (!line) return 'broken';
   let parsed: MinikubeNodeStatus | MinikubeNodeStatus[];
   try {
     parsed = JSON.parse(line) as MinikubeNodeStatus | MinikubeNodeStatus[];
   } catch {
     return 'broken';
   }
-  const nodes = Array.isArray(parsed) ? parsed : [parsed];
+  const nodes = (Array.isArray(parsed) ? parsed : [parsed]).filter((n): n is MinikubeNodeStatus => !!n && typeof n === 'object');
+  if (!nodes.length) return 'broken';
   if (nodes.some((n) => n.Host === 'Nonexistent')) return 'absent';
   if (nodes.some((n) => n.APIServer === 'Paused')) return 'paused';
   if (nodes.every((n) => n.Host === 'Running' && n.APIServer === 'Running' && n.Kubelet === 'Running')) return 'running';

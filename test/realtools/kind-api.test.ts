@@ -1,0 +1,66 @@
+// The whole of `meshup up` on a cluster the real kind v0.33.0 created: the Docker stand-in
+// forwards the node's published API port to a real API server (a kwok cluster on 127.0.0.1,
+// test/realtools/api.ts), kind exports the kubeconfig that reaches it, and the real istioctl
+// installs Istio from a release served on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { parseKindPortBindings } from '../../src/tools/kind.js';
+import { simBinDir } from '../helpers/sim-env.mjs';
+import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
+import { apiBehindNode, type Api } from './api.js';
+import { publishFlags, world, type World } from './standin.js';
+
+let w: World;
+let api: Api;
+let server: ReleaseServer;
+
+beforeAll(async () => {
+  w = world();
+  api = await apiBehindNode(w, 'rt');
+  const release = await buildRelease(join(w.dir, 'releases'), '1.31.1', { istioctl: join(simBinDir(), 'istioctl') });
+  server = await serveReleases({ '1.31.1': release });
+  w.env.MESHUP_ISTIO_MIRROR = server.url;
+}, 240_000);
+
+afterAll(async () => {
+  await server?.close();
+  await api?.stop();
+  w?.cleanup();
+});
+
+describe('meshup up on a cluster the real kind created', () => {
+  it('completes: kind creates the node, meshup reads it through the kubeconfig kind wrote, istioctl installs', async () => {
+    const r = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--profile', 'demo', '--addons', '', '--yes', '--timeout', '3m']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stderr).toContain('Cluster (created kind cluster rt)');
+    expect(r.stdout).toContain('Mesh ready on kind cluster "rt" (context kind-rt)');
+    // The URL meshup prints is what the node container really publishes.
+    expect(r.stdout).toMatch(/gateway {4}http:\/\/127\.0\.0\.1:8080/);
+    const bindings = await w.tool('docker', ['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'rt-control-plane']);
+    expect(parseKindPortBindings(bindings.stdout)).toEqual([
+      { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30443, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
+    ]);
+    expect(publishFlags(w.calls())).toHaveLength(3);
+    const nodes = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'nodes', '-o', 'name']);
+    expect(nodes.stdout).toBe('node/rt-control-plane');
+    const svc = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'service', 'istio-ingressgateway', '-n', 'istio-system', '-o', 'jsonpath={.spec.ports[?(@.name=="http2")].nodePort}']);
+    expect(svc.stdout).toBe('30080');
+  });
+
+  it('a second up reuses the cluster and changes nothing', async () => {
+    const r = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--profile', 'demo', '--addons', '', '--yes', '--timeout', '3m', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; commands: unknown[] };
+    expect(doc.ok).toBe(true);
+    expect(doc.commands).toEqual([]);
+    expect(w.calls().filter((c) => c.args[0] === 'run')).toHaveLength(1);
+  });
+
+  it('down deletes the cluster it created', async () => {
+    const r = await w.meshup(['down', '--provider', 'kind', '--name', 'rt', '--yes']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(w.containers()).toEqual({});
+    expect((await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name'])).stdout).not.toContain('kind-rt');
+  });
+});

@@ -1,0 +1,84 @@
+// meshup with the real kind v0.33.0 against the Docker stand-in: what kind does with the config
+// and ports meshup gives it, seen as the docker calls kind makes. No API server answers at the
+// published 6443 port here, so `up` stops at the node wait; every test bounds it with --timeout.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kindConfigYaml, kindPortMappingProblems } from '../../src/tools/kind.js';
+import { publishFlags, world, type World } from './standin.js';
+
+let w: World;
+beforeEach(() => {
+  w = world();
+});
+afterEach(() => w.cleanup());
+
+const up = (extra: string[] = []) => w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '2s', ...extra]);
+
+describe('meshup up with the real kind', () => {
+  it('kind accepts the generated config and publishes the gateway nodePorts on loopback', async () => {
+    const r = await up();
+    const create = w.calls().filter((c) => c.args[0] === 'run');
+    expect(create, `${r.stdout}\n${r.stderr}`).toHaveLength(1);
+    expect(publishFlags(w.calls())).toEqual([
+      '--publish=127.0.0.1:8080:30080/TCP',
+      '--publish=127.0.0.1:8443:30443/TCP',
+      expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/),
+    ]);
+    // kind ran its whole create (kubeadm, CNI, storage, kubeconfig) and wrote the context.
+    expect(w.calls().some((c) => c.args.includes('kubeadm'))).toBe(true);
+    const ctx = await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name']);
+    expect(ctx.stdout.split('\n')).toContain('kind-rt');
+    expect(w.calls().filter((c) => c.unexpected)).toEqual([]);
+    expect(Object.values(w.containers()).map((c) => [c.name, c.state, c.labels['io.x-k8s.kind.cluster']])).toEqual([['rt-control-plane', 'running', 'rt']]);
+  });
+
+  it('host ports from meshup.yaml flow through to docker', async () => {
+    writeFileSync(join(w.dir, 'work', 'meshup.yaml'), 'gateway: { hostHttpPort: 9080, hostHttpsPort: 9443 }\n');
+    await up();
+    expect(publishFlags(w.calls()).slice(0, 2)).toEqual(['--publish=127.0.0.1:9080:30080/TCP', '--publish=127.0.0.1:9443:30443/TCP']);
+  });
+
+  it('a profile without an ingress gateway publishes only the API server port', async () => {
+    await up(['--profile', 'minimal']);
+    expect(publishFlags(w.calls())).toEqual([expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/)]);
+  });
+
+  it('down deletes the cluster meshup created: container, context and all', async () => {
+    await up();
+    expect(Object.keys(w.containers())).toEqual(['rt-control-plane']);
+    const r = await w.meshup(['down', '--provider', 'kind', '--name', 'rt', '--yes']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain('Deleted kind cluster "rt"');
+    expect(w.containers()).toEqual({});
+    expect(w.calls().some((c) => c.args[0] === 'rm' && c.args.includes('rt-control-plane'))).toBe(true);
+    const ctx = await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name']);
+    expect(ctx.stdout).not.toContain('kind-rt');
+    expect((await w.tool('kind', ['get', 'clusters'])).stderr).toContain('No kind clusters found.');
+  });
+});
+
+describe('the real kind on its own', () => {
+  it('rejects equal host ports before any container exists, naming the clash kindPortMappingProblems finds', async () => {
+    const mappings = [
+      { containerPort: 30080, hostPort: 8080 },
+      { containerPort: 30443, hostPort: 8080 },
+    ];
+    const r = await w.tool('kind', ['create', 'cluster', '--name', 'rt', '--config', '-'], { input: kindConfigYaml({ name: 'rt', portMappings: mappings }) });
+    expect(r.exitCode).toBe(1);
+    const problems = kindPortMappingProblems(mappings);
+    expect(problems).toHaveLength(1);
+    expect(r.stderr).toContain(problems[0]);
+    expect(w.calls().filter((c) => c.args[0] === 'run')).toEqual([]);
+    expect(w.containers()).toEqual({});
+  });
+
+  it('a create that fails on its own removes its node container', async () => {
+    w.faults({ kubeadmFails: 'timed out waiting for the condition' });
+    const r = await w.tool('kind', ['create', 'cluster', '--name', 'rt', '--config', '-'], { input: kindConfigYaml({ name: 'rt', portMappings: [] }) });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('failed to init node with kubeadm');
+    expect(w.calls().filter((c) => c.args[0] === 'run')).toHaveLength(1);
+    expect(w.containers()).toEqual({});
+  });
+});
