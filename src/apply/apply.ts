@@ -22,7 +22,7 @@ import type { Action, Plan } from '../plan/plan.js';
 import { readinessSeconds } from '../plan/plan.js';
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
-import { rememberCreated, writeAppliedSpec } from '../state/record.js';
+import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
 import { istioctlInstall } from '../tools/istioctl.js';
 import { apply, deleteObjects, listObjects, type KubeObject } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
@@ -70,10 +70,20 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     title: cluster ? capital(cluster.title) : `Reuse ${provider.name} cluster ${spec.clusterName}`,
     run: async () => {
       if (cluster?.op.type === 'cluster' && cluster.op.how === 'create') {
-        await provider.create(runner, spec);
+        // Remembered first: a create that is interrupted still leaves a cluster `down` may delete.
         await rememberCreated(runner.env, provider.name, spec.clusterName);
+        try {
+          await provider.create(runner, spec);
+        } catch (e) {
+          // Forgotten again when nothing of it is left (the provider cleaned up after itself).
+          const left = await provider.status(runner.forCleanup(), spec).catch(() => undefined);
+          if (left?.state === 'absent') await forgetCreated(runner.env, provider.name, spec.clusterName);
+          throw e;
+        }
       } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'start') {
         await provider.start(runner, spec);
+      } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'restore-context') {
+        await provider.restoreContext!(runner, spec);
       }
       runner.pinContext(input.context);
       if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {

@@ -27,6 +27,8 @@ export interface Prepared {
   observed: Observed;
   plan: Plan;
   findings: Finding[];
+  /** The layers the spec was resolved from (answers included), for preparing again. */
+  layers: SpecLayers;
 }
 
 export interface PrepareOptions {
@@ -77,7 +79,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     });
     findings.push(...pre.findings);
   }
-  return { target: { ...target, spec }, spec, observed, plan: p, findings };
+  return { target: { ...target, spec }, spec, observed, plan: p, findings, layers };
 }
 
 /** Stops before the first change when the machine cannot do it, or the release cannot be had. */

@@ -45,7 +45,7 @@ export async function status(app: App): Promise<void> {
   const injected = observed.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']).map((n) => n.metadata.name);
   const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
   const gateway = observed.istio.objects.some((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
-    ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects }).catch(() => undefined)
+    ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects, hostPorts: observed.hostPorts }).catch(() => undefined)
     : undefined;
   // Drift: what `meshup up` would change to get back to what was recorded.
   const drift = recorded

@@ -11,7 +11,14 @@ import { runSteps, type StepResult } from '../ui/tasks.js';
 import { checkPreconditions, confirmRisky, prepare, type Prepared } from './converge.js';
 
 export async function up(app: App): Promise<void> {
-  const prepared = await prepare(app, { ask: true, preflight: true });
+  let prepared = await prepare(app, { ask: true, preflight: true });
+  const { restoreContext } = prepared.target.provider;
+  if (prepared.observed.cluster.contextMissing && restoreContext && !prepared.spec.dryRun) {
+    // Writing the context back changes no cluster, and nothing can be read without it.
+    app.out.log(`The kube context of ${prepared.target.provider.name} cluster ${prepared.spec.clusterName} is missing; restoring it`);
+    await restoreContext(prepared.target.runner, prepared.spec);
+    prepared = await prepare(app, { layers: prepared.layers, preflight: true });
+  }
   const { spec, plan, target } = prepared;
   const { out } = app;
   const header = `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`;
@@ -85,6 +92,6 @@ export async function up(app: App): Promise<void> {
 async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResult | undefined> {
   if (!p.spec.gateway.ingress) return undefined;
   const { runner, provider, context } = p.target;
-  const known = istioChanged || !p.observed.reachable ? {} : { nodes: p.observed.nodes, istio: p.observed.istio.objects };
+  const known = istioChanged || !p.observed.reachable ? {} : { nodes: p.observed.nodes, istio: p.observed.istio.objects, hostPorts: p.observed.hostPorts };
   return lookupIngress(runner, p.spec, provider, context, known).catch(() => undefined);
 }

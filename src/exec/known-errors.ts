@@ -23,9 +23,10 @@ export const KNOWN_ERRORS: KnownError[] = [
   },
   {
     tools: ['kubectl', 'istioctl'],
-    pattern: /context "[^"]*" does not exist|no context exists with the name/i,
+    // kubectl get says "context was not found for specified context"; config use-context says "does not exist".
+    pattern: /context "[^"]*" does not exist|no context exists with the name|context was not found for specified context/i,
     message: 'The kube context does not exist',
-    fix: 'List contexts with: kubectl config get-contexts',
+    fix: 'meshup up restores the context of a kind cluster it finds; otherwise list contexts with: kubectl config get-contexts',
   },
   {
     tools: ['kubectl', 'istioctl'],
@@ -50,6 +51,12 @@ export const KNOWN_ERRORS: KnownError[] = [
     pattern: /RSRC_INSUFFICIENT_\w*(MEMORY|CORES)|Requested memory allocation .* is less than|Docker Desktop has only/i,
     message: 'minikube was given more CPU or memory than Docker has',
     fix: "Raise Docker Desktop's CPUs and memory (Settings > Resources) or choose a smaller profile: --profile minimal",
+  },
+  {
+    tools: ['minikube'],
+    pattern: /DRV_AS_ROOT|should not be used with root privileges/i,
+    message: "minikube refuses to run its docker driver as root",
+    fix: 'Run meshup as a regular user in the docker group, or use --provider kind',
   },
   {
     pattern: /too many open files/i,

@@ -88,6 +88,14 @@ export class Runner {
     return this.context;
   }
 
+  /** A runner for clean-up after an interrupt: same settings, but Ctrl-C no longer stops it. */
+  forCleanup(): Runner {
+    const r = new Runner({ ...this.opts, signal: undefined, defaultTimeoutMs: 120_000 });
+    for (const [tool, path] of Object.entries(this.binaries)) r.useBinary(tool as ToolName, path);
+    if (this.context) r.pinContext(this.context);
+    return r;
+  }
+
   useBinary(tool: ToolName, path: string): void {
     this.binaries[tool] = path;
   }

@@ -3,7 +3,7 @@
 import type { Spec } from '../config/spec.js';
 import type { Runner } from '../exec/runner.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import type { Provider } from '../providers/types.js';
+import type { PortMapping, Provider } from '../providers/types.js';
 import { getNodes, getObject, listObjects, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
 import { resolveIngress, type IngressResult } from './resolve.js';
 
@@ -11,6 +11,7 @@ export interface Known {
   nodes?: NodeInfo[];
   /** istio-system objects already read (Services and Pods among them). */
   istio?: KubeObject[];
+  hostPorts?: PortMapping[];
 }
 
 /** A Kubernetes Gateway API gateway, by name: istiod deploys it as the Service NAME-istio. */
@@ -28,7 +29,7 @@ export async function lookupIngress(runner: Runner, spec: Spec, provider: Provid
   const lbReady = !!((service?.status ?? {}) as { loadBalancer?: { ingress?: unknown[] } }).loadBalancer?.ingress?.length;
   const needNode = !!service && !lbReady && provider.ingress !== 'host-port-mapping' && provider.ingress !== 'machine-address';
   const podSelector = gateway ? `gateway.networking.k8s.io/gateway-name=${gateway.name}` : 'istio=ingressgateway';
-  const [pods, nodes, machine] = await Promise.all([
+  const [pods, nodes, machine, hostPorts] = await Promise.all([
     !needNode
       ? Promise.resolve([] as KubeObject[])
       : known.istio && !gateway
@@ -36,6 +37,7 @@ export async function lookupIngress(runner: Runner, spec: Spec, provider: Provid
         : listObjects(runner, 'pods', { namespace: gateway?.namespace ?? ISTIO_NAMESPACE, selector: podSelector }),
     needNode && !known.nodes ? getNodes(runner) : Promise.resolve(known.nodes ?? []),
     service && !lbReady && provider.machineAddress ? provider.machineAddress(runner, spec) : Promise.resolve(undefined),
+    known.hostPorts ? Promise.resolve(known.hostPorts) : service && !lbReady && provider.hostPortMappings ? provider.hostPortMappings(runner, spec).catch(() => undefined) : Promise.resolve(undefined),
   ]);
   return resolveIngress({
     reach: provider.ingress,
@@ -50,5 +52,6 @@ export async function lookupIngress(runner: Runner, spec: Spec, provider: Provid
     machineIp: machine?.ip,
     machineDriver: machine?.driver,
     gatewayName: gateway ? `${gateway.namespace}/${gateway.name}` : undefined,
+    hostPorts,
   });
 }

@@ -4,7 +4,7 @@
 // pending LoadBalancer.
 import { MeshupError } from '../errors.js';
 import type { Profile } from '../config/schema.js';
-import type { IngressReach } from '../providers/types.js';
+import type { IngressReach, PortMapping } from '../providers/types.js';
 import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 
 export interface IngressInput {
@@ -22,6 +22,8 @@ export interface IngressInput {
   machineDriver?: string;
   /** "namespace/name" of a Kubernetes Gateway API gateway, instead of Istio's ingress gateway. */
   gatewayName?: string;
+  /** The host ports the cluster really maps (kind), read from it; the config says only what was asked. */
+  hostPorts?: PortMapping[];
 }
 
 export interface IngressResult {
@@ -68,9 +70,19 @@ export function resolveIngress(i: IngressInput): IngressResult {
 
   // 2. kind: host ports mapped at creation onto the pinned nodePorts.
   if (i.reach === 'host-port-mapping') {
-    if (http?.nodePort && http.nodePort === i.gateway.httpNodePort && !i.gatewayName) {
-      return done('127.0.0.1', i.gateway.hostHttpPort, https?.nodePort === i.gateway.httpsNodePort ? i.gateway.hostHttpsPort : undefined, 'kind port mapping');
-    }
+    // What the cluster maps when that was read; else what the config asked for at creation.
+    const mapped = (nodePort?: number) =>
+      nodePort === undefined
+        ? undefined
+        : i.hostPorts
+          ? i.hostPorts.find((m) => m.containerPort === nodePort)?.hostPort
+          : !i.gatewayName && nodePort === i.gateway.httpNodePort
+            ? i.gateway.hostHttpPort
+            : !i.gatewayName && nodePort === i.gateway.httpsNodePort
+              ? i.gateway.hostHttpsPort
+              : undefined;
+    const hostHttp = mapped(http?.nodePort);
+    if (hostHttp) return done('127.0.0.1', hostHttp, mapped(https?.nodePort), 'kind port mapping');
     if (i.platform === 'linux') return viaNode('node address + nodePort (no kind port mapping for this nodePort)');
     return unreachable('kind node addresses are unreachable from this OS and the cluster has no port mapping for the gateway', `Recreate the cluster with meshup (it maps ports at creation), or: ${portForward}`);
   }

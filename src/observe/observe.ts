@@ -7,7 +7,7 @@ import type { Addon } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
-import type { ClusterStatus, Provider } from '../providers/types.js';
+import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { readAppliedSpec, type AppliedSpec } from '../state/record.js';
 import { getJson, parseNodes, type KubeList, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
 import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
@@ -48,6 +48,8 @@ export interface Observed {
     objects: KubeObject[];
   };
   addons: Record<string, AddonObserved>;
+  /** The host ports the cluster maps (kind), read from the cluster, not from the config. */
+  hostPorts?: PortMapping[];
   /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
   telemetry?: { hash?: string };
   peerAuthentication?: { mode?: string; managed: boolean };
@@ -94,6 +96,8 @@ export interface ClusterRead {
   recorded?: AppliedSpec;
   /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
   kinds: ReadonlySet<string>;
+  /** The host ports the cluster really maps, for providers that map them. */
+  hostPorts?: PortMapping[];
 }
 
 export const emptyObserved = (cluster: ClusterStatus): Observed => ({
@@ -119,12 +123,13 @@ const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 export async function readCluster(runner: Runner, spec: Spec, provider: Provider, extraKinds: readonly string[] = []): Promise<ClusterRead> {
   const kinds = new Set([...OWNED_KINDS, ...extraKinds]);
   const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
-  const [status, main, custom, recorded] = await Promise.all([
+  const [status, main, custom, recorded, hostPorts] = await Promise.all([
     settle(provider.status(runner, spec)),
     settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
     // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
     settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
     settle(readAppliedSpec(runner)),
+    settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined)),
   ]);
   if (!status.ok) throw status.e;
   let cluster: ClusterStatus = status.v;
@@ -133,8 +138,14 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   if (!main.ok) {
     const e = main.e;
     if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
-    // The provider says it runs, but its API server does not answer: that is a broken cluster.
-    if (cluster.state === 'running') cluster = { state: 'broken', detail: e.message };
+    const said = [e.message, ...e.details].join('\n');
+    // It runs, but its context is gone (deleted by hand): a provider that can write it back will.
+    if (cluster.state === 'running' && /kube context does not exist|context was not found|context "[^"]*" does not exist/i.test(said)) {
+      cluster = { state: 'running', contextMissing: true, detail: 'its kube context is missing from the kubeconfig' };
+    } else if (cluster.state === 'running') {
+      // The provider says it runs, but its API server does not answer: that is a broken cluster.
+      cluster = { state: 'broken', detail: e.message };
+    }
     return { cluster, ...none };
   }
   return {
@@ -143,12 +154,13 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     customs: custom.ok ? (custom.v?.items ?? []) : [],
     recorded: recorded.ok ? recorded.v : undefined,
     kinds,
+    hostPorts: hostPorts.ok ? hostPorts.v : undefined,
   };
 }
 
 /** Compares what was read with what is expected. Pure. */
 export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expected: Expected): Observed {
-  if (!read.items.length) return { ...emptyObserved(read.cluster), recorded: read.recorded };
+  if (!read.items.length) return { ...emptyObserved(read.cluster), recorded: read.recorded, hostPorts: read.hostPorts };
   const { items, customs, cluster } = read;
   const checkable = (r: ObjectRef) => read.kinds.has(resourceOf(r));
   const byKey = new Map(items.map((o) => [refKey({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }), o]));
@@ -196,6 +208,7 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     nodes,
     namespaces,
     recorded: read.recorded,
+    hostPorts: read.hostPorts,
     istio,
     addons,
     telemetry: telemetry ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION] } : undefined,

@@ -22,7 +22,7 @@ import { removeAddonArgs } from '../addons/apply.js';
 export type Symbol = '+' | '~' | '-' | '=';
 
 export type Op =
-  | { type: 'cluster'; how: 'create' | 'start' | 'reuse' }
+  | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }
   | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string; missing?: ObjectRef[] }
   | { type: 'mtls'; mode?: 'strict' | 'permissive' }
   | { type: 'injection'; enable: string[]; disable: string[] }
@@ -52,6 +52,8 @@ export interface Plan {
   overlay: { path: string; yaml: string; hash: string };
   /** Things the plan cannot change, said once (e.g. a cluster that exists but does not answer). */
   blockers: string[];
+  /** What a person should know that no action changes (e.g. host ports fixed at creation). */
+  notes: string[];
 }
 
 export interface PlanInput {
@@ -82,9 +84,27 @@ export function plan(input: PlanInput): Plan {
   const overlay = { path: input.overlayPath, yaml, hash };
   const actions: Action[] = [];
   const blockers: string[] = [];
+  const notes: string[] = [];
   const state = observed.cluster.state;
   const fresh = state === 'absent';
   const recorded = observed.recorded;
+
+  // A cluster whose context was deleted: write it back first; nothing else can be read till then.
+  if (observed.cluster.contextMissing) {
+    if (provider.restoreContext) {
+      actions.push({
+        id: 'cluster',
+        symbol: '~',
+        title: `restore the kube context ${context} of ${provider.name} cluster ${spec.clusterName}`,
+        reasons: ['the cluster runs, but its context is missing from the kubeconfig'],
+        changes: true,
+        commands: [provider.restoreContextCommand!(spec)],
+        op: { type: 'cluster', how: 'restore-context' },
+      });
+      notes.push('the rest is planned once the context is back: meshup up restores it first, then reads the cluster');
+    } else blockers.push(`The kube context ${context} is missing. Fix: create it again (kubectl config set-context), then run meshup again`);
+    return { actions, overlay, blockers, notes };
+  }
 
   // The cluster.
   if (want('cluster')) {
@@ -120,6 +140,17 @@ export function plan(input: PlanInput): Plan {
   }
   // What the cluster cannot tell yet (it does not run) is planned as if empty.
   const seen = observed.reachable;
+
+  // Host ports are fixed when a kind cluster is made: say when they differ from what is asked.
+  if (provider.mapsHostPorts && !fresh && observed.hostPorts && spec.gateway.ingress) {
+    const missing = provider.portMappings(spec).filter((m) => !observed.hostPorts!.some((h) => h.containerPort === m.containerPort && h.hostPort === m.hostPort));
+    if (missing.length) {
+      const have = observed.hostPorts.map((h) => `${h.hostPort}→${h.containerPort}`).join(', ') || 'none';
+      notes.push(
+        `the ${provider.name} cluster maps host ports ${have}, not ${missing.map((m) => `${m.hostPort}→${m.containerPort}`).join(', ')} as asked; they are fixed when a cluster is made, so to change them: meshup down, then meshup up (meanwhile meshup ingress gives a port-forward)`,
+      );
+    }
+  }
 
   // The control plane.
   const installCmd = formatCommand('istioctl', ['--context', context, ...installArgs(overlay.path, readinessSeconds(spec))]);
@@ -329,7 +360,7 @@ export function plan(input: PlanInput): Plan {
   if (!sameRecord(recorded, next) && (!input.only || recorded)) {
     actions.push({ id: 'record', symbol: '~', title: 'record the applied spec in kube-public/meshup', reasons: [], changes: true, commands: [kube(applyArgs(), appliedSpecManifest(next, '<meshup version>'))], op: { type: 'record', spec: next } });
   }
-  return { actions, overlay, blockers };
+  return { actions, overlay, blockers, notes };
 }
 
 export const pendingChanges = (p: Plan) => p.actions.filter((a) => a.changes);

@@ -10,6 +10,7 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
     for (const r of a.reasons) lines.push(c.dim(`      ${r}`));
   }
   for (const b of p.blockers) lines.push(c.red(`  ! ${b}`));
+  for (const n of p.notes) lines.push(c.yellow(`  note: ${n}`));
   const changing = p.actions.filter((a) => a.changes);
   const same = p.actions.length - changing.length;
   lines.push('', changing.length ? `${changing.length} to change, ${same} unchanged.` : `Nothing to change (${same} checked).`);
@@ -25,6 +26,7 @@ export function planJson(p: Plan) {
   return {
     changes: p.actions.some((a) => a.changes),
     blockers: p.blockers,
+    notes: p.notes,
     actions: p.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title, reasons: a.reasons, changes: a.changes, needsYes: !!a.needsYes, commands: a.commands })),
     overlay: { path: p.overlay.path, hash: p.overlay.hash },
   };

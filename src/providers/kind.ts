@@ -1,7 +1,21 @@
 // kind: clusters as Docker containers. Host ports are mapped onto the gateway's pinned nodePorts
 // when the cluster is created, because kind cannot add mappings later (kind#2720).
+import { CommandFailedError, InterruptedError } from '../errors.js';
 import { formatCommand } from '../exec/quote.js';
-import { kindClusters, kindConfigYaml, kindContext, kindCreate, kindCreateArgs, kindDelete, type KindClusterConfig } from '../tools/kind.js';
+import {
+  kindClusters,
+  kindConfigYaml,
+  kindContext,
+  kindCreate,
+  kindCreateArgs,
+  kindDelete,
+  kindExportKubeconfig,
+  kindNodeStart,
+  kindNodeStartArgs,
+  kindNodeState,
+  kindPortMappings,
+  type KindClusterConfig,
+} from '../tools/kind.js';
 import type { Spec } from '../config/spec.js';
 import type { Provider } from './types.js';
 
@@ -19,19 +33,41 @@ export const kindProvider: Provider = {
   usesDocker: true,
   creates: true,
   mapsHostPorts: true,
-  // kind clusters restart with Docker; there is nothing of kind's own to start.
-  startRepairs: [],
+  // kind has no start command: a stopped or paused node container is started with docker.
+  startRepairs: ['stopped', 'paused'],
   needsInotify: true,
   ingress: 'host-port-mapping',
   simulated: false,
   context: (spec) => kindContext(spec.clusterName),
   async status(runner, spec) {
-    return { state: (await kindClusters(runner)).includes(spec.clusterName) ? 'running' : 'absent' };
+    // kind lists a cluster while its node container exists; whether that runs is Docker's to say.
+    const [listed, node] = await Promise.all([kindClusters(runner), kindNodeState(runner, spec.clusterName).catch(() => 'other' as const)]);
+    if (!listed.includes(spec.clusterName)) return { state: 'absent' };
+    if (node === 'stopped' || node === 'paused') return { state: node, detail: `its node container ${spec.clusterName}-control-plane is ${node}` };
+    if (node === 'absent') return { state: 'broken', detail: `kind lists it, but its node container ${spec.clusterName}-control-plane is gone` };
+    return { state: 'running' };
   },
   createCommands: (spec) => [formatCommand('kind', kindCreateArgs(clusterConfig(spec)), kindConfigYaml(clusterConfig(spec)))],
-  create: (runner, spec) => kindCreate(runner, clusterConfig(spec)),
-  startCommands: () => [],
-  async start() {},
+  async create(runner, spec) {
+    try {
+      // The limit is the user's --timeout, so the one an error names is real.
+      await kindCreate(runner, clusterConfig(spec), 180, spec.timeoutMs);
+    } catch (e) {
+      // Killed mid-create (Ctrl-C, or the limit above), kind leaves its node container behind;
+      // failing on its own, it cleans up. Remove what it left, with a runner Ctrl-C does not stop.
+      if (e instanceof InterruptedError || (e instanceof CommandFailedError && e.commandExitCode === undefined)) {
+        await kindDelete(runner.forCleanup(), spec.clusterName).catch(() => undefined);
+      }
+      throw e;
+    }
+  },
+  startCommands: (spec) => [formatCommand('docker', kindNodeStartArgs(spec.clusterName))],
+  start: (runner, spec) => kindNodeStart(runner, spec.clusterName),
+  restoreContext: (runner, spec) => kindExportKubeconfig(runner, spec.clusterName),
+  restoreContextCommand: (spec) => `kind export kubeconfig --name ${spec.clusterName}`,
+  async hostPortMappings(runner, spec) {
+    return (await kindPortMappings(runner, spec.clusterName)).map((m) => ({ containerPort: m.containerPort, hostPort: m.hostPort }));
+  },
   delete: (runner, spec) => kindDelete(runner, spec.clusterName),
   deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
   brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,

@@ -10,6 +10,8 @@ export type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken
 export interface ClusterStatus {
   state: ClusterState;
   detail?: string;
+  /** It runs, but the kube context meshup reaches it by is gone from the kubeconfig. */
+  contextMissing?: boolean;
 }
 
 /** How a person on this machine reaches the ingress gateway of such a cluster. */
@@ -63,4 +65,9 @@ export interface Provider {
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */
   machineAddress?(runner: Runner, spec: Spec): Promise<{ ip?: string; driver?: string }>;
+  /** The host ports an existing cluster really maps (they were fixed when it was made). */
+  hostPortMappings?(runner: Runner, spec: Spec): Promise<PortMapping[]>;
+  /** Writes a missing kube context back (the cluster runs, its context was deleted). */
+  restoreContext?(runner: Runner, spec: Spec): Promise<void>;
+  restoreContextCommand?(spec: Spec): string;
 }

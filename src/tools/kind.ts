@@ -129,6 +129,13 @@ export function parseKindPortBindings(stdout: string): KindPortMapping[] {
   return out.sort((a, b) => a.containerPort - b.containerPort || a.hostPort - b.hostPort);
 }
 
+export const kindNodeStartArgs = (name: string) => ['start', kindNodeContainer(name)];
+
+/** Starts a stopped node container: kind has no start command; its node comes back with it. */
+export async function kindNodeStart(runner: Runner, name: string): Promise<void> {
+  await runner.run({ tool: 'docker', args: kindNodeStartArgs(name), step: `Starting kind node ${kindNodeContainer(name)}`, timeoutMs: 120_000 });
+}
+
 /** The host ports an existing kind cluster publishes (not what meshup.yaml asks for now). */
 export async function kindPortMappings(runner: Runner, name: string): Promise<KindPortMapping[]> {
   const r = await runner.run({ readOnly: true, tool: 'docker', args: ['inspect', '--format', '{{json .HostConfig.PortBindings}}', kindNodeContainer(name)], step: `Reading the port mappings of kind node ${kindNodeContainer(name)}`, timeoutMs: 20_000 });

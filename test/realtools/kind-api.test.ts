@@ -32,7 +32,7 @@ describe('meshup up on a cluster the real kind created', () => {
   it('completes: kind creates the node, meshup reads it through the kubeconfig kind wrote, istioctl installs', async () => {
     const r = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--profile', 'demo', '--addons', '', '--yes', '--timeout', '3m']);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stderr).toContain('Cluster (created kind cluster rt)');
+    expect(r.stderr).toContain('Create kind cluster rt');
     expect(r.stdout).toContain('Mesh ready on kind cluster "rt" (context kind-rt)');
     // The URL meshup prints is what the node container really publishes.
     expect(r.stdout).toMatch(/gateway {4}http:\/\/127\.0\.0\.1:8080/);
@@ -55,6 +55,33 @@ describe('meshup up on a cluster the real kind created', () => {
     expect(doc.ok).toBe(true);
     expect(doc.commands).toEqual([]);
     expect(w.calls().filter((c) => c.args[0] === 'run')).toHaveLength(1);
+  });
+
+  it('a deleted kube context is written back by up (kind export kubeconfig), and the mesh is verified', async () => {
+    await w.tool('kubectl', ['config', 'delete-context', 'kind-rt']);
+    const plan = await w.meshup(['plan', '--provider', 'kind', '--name', 'rt']);
+    expect(plan.stdout).toContain('~ restore the kube context kind-rt of kind cluster rt');
+    expect(plan.stdout).toContain('$ kind export kubeconfig --name rt');
+    const r = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--yes', '--timeout', '1m']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain('The kube context of kind cluster rt is missing; restoring it');
+    expect((await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name'])).stdout.split('\n')).toContain('kind-rt');
+    expect((await w.meshup(['plan', '--provider', 'kind', '--name', 'rt'])).exitCode).toBe(0);
+  });
+
+  it('the gateway URL is what the node publishes, and the plan says host ports cannot change on this cluster', async () => {
+    const { writeFileSync, rmSync } = await import('node:fs');
+    const cfg = join(w.dir, 'work', 'meshup.yaml');
+    writeFileSync(cfg, 'gateway: { hostHttpPort: 9080, hostHttpsPort: 9443 }\n');
+    try {
+      const plan = await w.meshup(['plan', '--provider', 'kind', '--name', 'rt']);
+      expect(plan.stdout).toContain('the kind cluster maps host ports 8080→30080, 8443→30443, not 9080→30080, 9443→30443 as asked');
+      const ing = await w.meshup(['ingress', '--provider', 'kind', '--name', 'rt']);
+      expect(ing.exitCode, ing.stderr).toBe(0);
+      expect(ing.stdout).toContain('http://127.0.0.1:8080');
+    } finally {
+      rmSync(cfg, { force: true });
+    }
   });
 
   it('down deletes the cluster it created', async () => {

@@ -13,7 +13,8 @@ beforeEach(() => {
 });
 afterEach(() => w.cleanup());
 
-const up = (extra: string[] = []) => w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '2s', ...extra]);
+// --timeout bounds kind's create too: long enough for it, short for the node wait that follows.
+const up = (extra: string[] = []) => w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s', ...extra]);
 
 describe('meshup up with the real kind', () => {
   it('kind accepts the generated config and publishes the gateway nodePorts on loopback', async () => {

@@ -2,6 +2,7 @@
 // the Docker stand-in as `docker`, the real kubectl, and node on PATH; a temporary HOME,
 // KUBECONFIG, MINIKUBE_HOME and XDG dirs; every proxy pointed at a closed loopback port so
 // minikube's release check and any image pull fail at once instead of reaching the network.
+import { simBinDir } from '../helpers/sim-env.mjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,9 @@ function build(dir: string, real: string, fakes: boolean): World {
     symlinkSync(STANDIN, join(bin, 'docker'));
     symlinkSync(fakes ? join(FAKES, 'kubectl') : '/usr/bin/kubectl', join(bin, 'kubectl'));
     for (const t of ['kind', 'minikube']) symlinkSync(fakes ? join(FAKES, t) : join(real, t), join(bin, t));
+    // An istioctl of the default version at hand: meshup checks it can get Istio before it
+    // creates anything, and these tests are about what happens to the cluster.
+    symlinkSync(fakes ? join(FAKES, 'istioctl') : join(simBinDir(), 'istioctl'), join(bin, 'istioctl'));
   }
   const closed = 'http://127.0.0.1:9';
   const env: Record<string, string> = {
