@@ -10,9 +10,12 @@
 // Each side runs with only its own cluster alive, so neither pays for the other's idle control
 // plane. Every address is 127.0.0.1; every step has a time limit; clusters are always deleted.
 // Env: BENCH_MIRROR_RATE (bytes/s, default 20e6), BENCH_WARM_RUNS (default 3),
+//      BENCH_COLD_RUNS (a1 pairs, alternating which side goes first, default 1),
 //      BENCH_DEADLINE_MIN (whole run, default 25), BENCH_SKIP_DISK=1 (leave out a1).
+// The load average is printed before and after: on a busy machine the figures are noise.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, run } from './lib.mjs';
@@ -26,6 +29,7 @@ const { kwokBinaries } = await import(join(root, 'dist', 'providers', 'kwok.js')
 const VERSION = '1.31.1';
 const RATE = Number(process.env.BENCH_MIRROR_RATE ?? 20e6);
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 1);
 const STEP_LIMIT_MS = 5 * 60_000;
 const deadline = Date.now() + Number(process.env.BENCH_DEADLINE_MIN ?? 25) * 60_000;
 
@@ -109,7 +113,6 @@ function ok(what, r) {
   if (r.code !== 0) throw new Error(`${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}):\n${(r.out + r.err).slice(-3000)}`);
   return r;
 }
-const lastLine = (s) => s.trim().split('\n').filter(Boolean).pop() ?? '';
 
 /** One side of scenarios a2, b and c on its own cluster, which it deletes at the end. */
 async function side(label, cold, again, ctx) {
@@ -127,14 +130,25 @@ console.log(`cluster benchmark: meshup ${rev}, kwok simulated cluster on 127.0.0
 console.log(`  release: Istio ${VERSION} layout, bin/istioctl = the test istioctl, samples/addons + samples/bookinfo from istio.io/istio@${mod.version}; ${release.file} ${tarMiB.toFixed(1)} MiB`);
 console.log(`  mirror: ${mirror.url}, archive paced to ${(RATE / 1e6).toFixed(0)} MB/s (${((tarMiB * 1024 * 1024) / RATE).toFixed(1)} s for the archive)`);
 
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const loadBefore = load();
 const res = {};
 try {
   if (process.env.BENCH_SKIP_DISK !== '1') {
-    const p = ok('plain cold (release on disk)', await plain('bench-plain-disk', releaseRoot));
-    await deleteCluster('bench-plain-disk');
-    const m = ok('meshup cold (release on disk)', await meshup('bench-meshup-disk', { istioDir: release.dir }));
-    await deleteCluster('bench-meshup-disk');
-    res.disk = { plain: p.ms, meshup: m.ms };
+    res.disk = { plain: [], meshup: [], peakMiB: 0 };
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const plainCold = async () => {
+        res.disk.plain.push(ok('plain cold (release on disk)', await plain('bench-plain-disk', releaseRoot)).ms);
+        await deleteCluster('bench-plain-disk');
+      };
+      const meshupCold = async () => {
+        const m = ok('meshup cold (release on disk)', await meshup('bench-meshup-disk', { istioDir: release.dir }));
+        res.disk.meshup.push(m.ms);
+        res.disk.peakMiB = Math.max(res.disk.peakMiB, m.peakMiB);
+        await deleteCluster('bench-meshup-disk');
+      };
+      for (const f of i % 2 ? [meshupCold, plainCold] : [plainCold, meshupCold]) await f();
+    }
   }
 
   const plainWork = join(dir, 'plain-download');
@@ -153,14 +167,18 @@ try {
 
 // Figures.
 const pad = (s, n) => String(s).padEnd(n);
-const row = (name, p, m, ratio) => console.log(`  ${pad(name, 34)}${pad(p, 16)}${pad(m, 16)}${ratio}`);
+const row = (name, p, m, ratio) => console.log(`  ${pad(name, 44)}${pad(p, 16)}${pad(m, 16)}${ratio}`);
 const verdict = (met) => (met ? 'met' : 'NOT met');
 const { plain: P, meshup: M } = res;
+const cores = availableParallelism();
+console.log(`  load average (1, 5, 15 min) on ${cores} cores: ${loadBefore} before, ${load()} after${Number(loadBefore.split(' ')[0]) > cores ? '; the machine was busy, so take the figures as rough' : ''}`);
 console.log('');
 row('scenario', 'plain script', 'meshup', 'ratio');
 if (res.disk) {
-  const q = res.disk.meshup / res.disk.plain;
-  row('(a1) cold, release on disk', fmt(res.disk.plain), fmt(res.disk.meshup), `meshup/plain ${q.toFixed(2)} (target <= 0.80: ${verdict(q <= 0.8)})`);
+  const [dp, dm] = [median(res.disk.plain), median(res.disk.meshup)];
+  const q = dm / dp;
+  row(`(a1) cold, release on disk${COLD_RUNS > 1 ? `, median of ${COLD_RUNS}` : ''}`, fmt(dp), fmt(dm), `meshup/plain ${q.toFixed(2)} (target <= 0.80: ${verdict(q <= 0.8)})`);
+  if (COLD_RUNS > 1) row('       each run', res.disk.plain.map((x) => (x / 1000).toFixed(1)).join(' '), res.disk.meshup.map((x) => (x / 1000).toFixed(1)).join(' '), '');
 }
 const qa = M.cold.ms / P.cold.ms;
 row(`(a2) cold, mirror ${(RATE / 1e6).toFixed(0)} MB/s`, fmt(P.cold.ms), fmt(M.cold.ms), `meshup/plain ${qa.toFixed(2)} (target <= 0.80: ${verdict(qa <= 0.8)})`);
@@ -176,11 +194,16 @@ const driftRatio =
   mRestored === n && pRestored === n && M.drift.code === 0 && P.drift.code === 0
     ? `meshup/plain ${(M.drift.ms / P.drift.ms).toFixed(2)}`
     : `no ratio: ${[mRestored < n || M.drift.code ? `meshup restored ${mRestored} of ${n}${M.drift.code ? `, exit ${M.drift.code}` : ''}` : '', pRestored < n || P.drift.code ? `the script restored ${pRestored} of ${n}${P.drift.code ? `, exit ${P.drift.code}` : ''}` : ''].filter(Boolean).join('; ')} (not a repair)`;
-row('(c)  drifted re-run (time, restored)', driftCell(P), driftCell(M), driftRatio);
+row('(c)  drifted re-run: time, restored', driftCell(P), driftCell(M), driftRatio);
 const warmPeak = Math.max(...M.warm.map((r) => r.peakMiB));
-console.log(`  (d)  meshup peak RSS: cold (a2) ${M.cold.peakMiB.toFixed(1)} MiB, warm ${warmPeak.toFixed(1)} MiB, drifted ${M.drift.peakMiB.toFixed(1)} MiB (the node process; kubectl/istioctl children not counted)`);
+console.log(
+  `  (d)  meshup peak RSS: ${res.disk ? `cold from disk (a1) ${res.disk.peakMiB.toFixed(1)} MiB, ` : ''}cold with download (a2) ${M.cold.peakMiB.toFixed(1)} MiB, warm ${warmPeak.toFixed(1)} MiB, drifted ${M.drift.peakMiB.toFixed(1)} MiB (the node process; kubectl/istioctl children not counted)`,
+);
 console.log('');
 console.log('  (c) which of the five deleted objects each re-run restored:');
-console.log(`    ${pad('object', 42)}${pad('plain script', 14)}meshup`);
-for (const o of DRIFT_OBJECTS) console.log(`    ${pad(`${o.what} (${o.name})`, 42)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
-console.log(`  meshup's last line on the drifted re-run: ${lastLine(M.drift.out) || lastLine(M.drift.err)}`);
+const objName = (o) => `${o.resource}/${o.name}`;
+const w = Math.max(...DRIFT_OBJECTS.map((o) => objName(o).length)) + 2;
+console.log(`    ${pad('object', w)}${pad('plain script', 14)}meshup`);
+for (const o of DRIFT_OBJECTS) console.log(`    ${pad(objName(o), w)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
+console.log(`  meshup's output on the drifted re-run (exit ${M.drift.code}; stderr, then stdout):`);
+for (const line of `${M.drift.err.trim()}\n${M.drift.out.trim()}`.trim().split('\n').slice(0, 40)) console.log(`    | ${line}`);
