@@ -1,48 +1,209 @@
-// meshup against the plain script (bench/plain-up.sh) on simulated clusters, in one run:
-//   (a) cold `meshup up --profile demo` with all four addons, cluster creation included;
-//   (b) a warm re-run on the converged cluster (target: at most 3 s and at least 5x faster);
-//   (c) meshup's peak resident memory during (a).
-// Needs the binaries of test/cluster/build. Everything listens on 127.0.0.1 only.
-import { rmSync, writeFileSync } from 'node:fs';
+// meshup against the plain script (bench/plain-up.sh, the steps of Istio's docs) on simulated
+// clusters, with a release assembled at run time from the real Istio module (its samples/addons,
+// the test istioctl built from it; see test/helpers/real-release.mjs):
+//   (a1) cold, release on disk: cluster + demo profile + the 4 real addons, from an unpacked release;
+//   (a2) cold, release from a 127.0.0.1 mirror paced to 20 MB/s: both sides download it;
+//   (b)  warm re-run on the converged cluster, against re-running the script;
+//   (c)  drifted re-run: five owned objects deleted, then each side re-run and checked for which
+//        of them came back (a re-run that restored fewer than all is not a repair and gets no ratio);
+//   (d)  meshup's peak resident memory.
+// Each side runs with only its own cluster alive, so neither pays for the other's idle control
+// plane. Every address is 127.0.0.1; every step has a time limit; clusters are always deleted.
+// Env: BENCH_MIRROR_RATE (bytes/s, default 20e6), BENCH_WARM_RUNS (default 3),
+//      BENCH_COLD_RUNS (a1 pairs, alternating which side goes first, default 1),
+//      BENCH_DEADLINE_MIN (whole run, default 25), BENCH_SKIP_DISK=1 (leave out a1).
+// The load average is printed before and after: on a busy machine the figures are noise.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, run } from './lib.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { simEnv } = await import(join(root, 'test', 'helpers', 'sim-env.mjs'));
-const { dir, bin, env } = simEnv('meshup-bench-');
-
-// The same release for both: the real istioctl and small addon manifests written for tests.
-const { buildRelease } = await import(join(root, 'test', 'helpers', 'release-build.mjs'));
-const release = await buildRelease(join(dir, 'releases'), '1.31.1', { istioctl: join(bin, 'istioctl') });
-
+const { serveRealRelease, istioModule, DRIFT_OBJECTS, driftRef, REAL_ADDONS } = await import(join(root, 'test', 'helpers', 'real-release.mjs'));
 const { kwokctlConfigYaml, kwokNodeYaml } = await import(join(root, 'dist', 'tools', 'kwokctl.js'));
 const { kwokBinaries } = await import(join(root, 'dist', 'providers', 'kwok.js'));
+
+const VERSION = '1.31.1';
+const RATE = Number(process.env.BENCH_MIRROR_RATE ?? 20e6);
+const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 3);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 1);
+const STEP_LIMIT_MS = 5 * 60_000;
+const deadline = Date.now() + Number(process.env.BENCH_DEADLINE_MIN ?? 25) * 60_000;
+
+const { dir, bin, env } = simEnv('meshup-bench-');
+const clusters = new Set();
+let mirror;
+let cleaned = false;
+
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const n of clusters) await run('kwokctl', ['delete', 'cluster', '--name', n], { env, allowFail: true, timeoutMs: 120_000 });
+  await mirror?.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: deleting the benchmark's clusters`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+/** A step's time limit: its own, cut to what is left of the whole run. */
+function limit() {
+  const left = deadline - Date.now();
+  if (left <= 0) throw new Error('benchmark deadline reached (BENCH_DEADLINE_MIN)');
+  return Math.min(STEP_LIMIT_MS, left);
+}
+
+const kubectl = (ctx, args) => run('kubectl', ['--context', ctx, ...args], { env, timeoutMs: limit() });
+
+/** Which of the five drift objects exist now. */
+async function present(ctx) {
+  const out = {};
+  for (const o of DRIFT_OBJECTS) out[o.what] = (await kubectl(ctx, ['get', ...driftRef(o), '-o', 'name', '--ignore-not-found'])).out.trim() !== '';
+  return out;
+}
+
+async function deleteDriftObjects(ctx) {
+  const before = await present(ctx);
+  const missing = Object.entries(before).filter(([, p]) => !p).map(([w]) => w);
+  if (missing.length) throw new Error(`${ctx}: converged cluster lacks ${missing.join(', ')}; the drift scenario would measure nothing`);
+  for (const o of DRIFT_OBJECTS) await kubectl(ctx, ['delete', ...driftRef(o), '--wait=true', '--timeout=120s']);
+  const after = await present(ctx);
+  const left = Object.entries(after).filter(([, p]) => p).map(([w]) => w);
+  if (left.length) throw new Error(`${ctx}: still present after delete: ${left.join(', ')}`);
+}
+
+// The release: bin/istioctl is the test istioctl, samples/ come from the pinned Istio module.
+const mod = istioModule();
+const releaseRoot = join(dir, 'release');
+const served = await serveRealRelease(releaseRoot, { version: VERSION, istioctl: join(bin, 'istioctl'), rateBytesPerSec: RATE });
+mirror = served.mirror;
+const release = served.release;
+const tarMiB = statSync(release.tarball).size / 1024 / 1024;
+
 const config = join(dir, 'kwokctl.yaml');
 const nodeFile = join(dir, 'node.yaml');
 writeFileSync(config, kwokctlConfigYaml(kwokBinaries(env)));
 writeFileSync(nodeFile, kwokNodeYaml('bench-plain-node-0', 16, 65536));
 
-const meshup = (args, memory = false) =>
-  run(process.execPath, [join(root, 'bin', 'meshup'), 'up', '--provider', 'kwok', '--name', 'bench-meshup', '--profile', 'demo', '--addons', 'prometheus,grafana,kiali,jaeger', '--istio-dir', release.dir, '--yes', ...args], { env, memory });
-const plain = () => run('bash', [join(root, 'bench', 'plain-up.sh'), 'bench-plain', release.dir, config, nodeFile], { env });
-
-try {
-  const plainCold = await plain();
-  const meshCold = await meshup([], true);
-  const plainWarm = [];
-  const meshWarm = [];
-  for (let i = 0; i < 3; i++) {
-    plainWarm.push((await plain()).ms);
-    meshWarm.push((await meshup([])).ms);
-  }
-  const pw = median(plainWarm);
-  const mw = median(meshWarm);
-  console.log('cluster benchmark (kwok, profile demo, 4 addons, one run each side, warm = median of 3):');
-  console.log(`  (a) cold  plain script ${fmt(plainCold.ms)}   meshup ${fmt(meshCold.ms)}   meshup/plain ${(meshCold.ms / plainCold.ms).toFixed(2)}  (target <= 1.00)`);
-  console.log(`  (b) warm  plain script ${fmt(pw)}   meshup ${fmt(mw)}   plain/meshup ${(pw / mw).toFixed(1)}x faster  (target: <= 3 s and >= 5x: ${mw <= 3000 && pw / mw >= 5 ? 'met' : 'NOT met'})`);
-  console.log(`  (c) meshup peak RSS during (a): ${meshCold.peakMiB.toFixed(1)} MiB (node process; kubectl/istioctl children not counted)`);
-} finally {
-  for (const n of ['bench-plain', 'bench-meshup']) await run('kwokctl', ['delete', 'cluster', '--name', n], { env, allowFail: true });
-  rmSync(dir, { recursive: true, force: true });
+const ADDONS = REAL_ADDONS.join(',');
+/** meshup up; istioDir set: from that unpacked release, else from the mirror into cacheHome. */
+function meshup(name, { istioDir, cacheHome }) {
+  clusters.add(name);
+  const e = { ...env, XDG_CACHE_HOME: cacheHome ?? env.XDG_CACHE_HOME, MESHUP_ISTIO_MIRROR: mirror.url };
+  const args = [join(root, 'bin', 'meshup'), 'up', '--provider', 'kwok', '--name', name, '--profile', 'demo', '--addons', ADDONS, '--yes', ...(istioDir ? ['--istio-dir', istioDir] : [])];
+  return run(process.execPath, args, { env: e, memory: true, allowFail: true, timeoutMs: limit() });
 }
+/** The script; workDir holding istio-<version>/ means a release already unpacked there. */
+function plain(name, workDir) {
+  clusters.add(name);
+  return run('bash', [join(root, 'bench', 'plain-up.sh'), name, mirror.url, VERSION, workDir, config, nodeFile], { env, allowFail: true, timeoutMs: limit() });
+}
+async function deleteCluster(name) {
+  await run('kwokctl', ['delete', 'cluster', '--name', name], { env, allowFail: true, timeoutMs: 120_000 });
+  clusters.delete(name);
+}
+/** A run that must succeed for the figures after it to mean anything. */
+function ok(what, r) {
+  if (r.code !== 0) throw new Error(`${what} failed (${r.timedOut ? 'timed out' : `exit ${r.code}`}):\n${(r.out + r.err).slice(-3000)}`);
+  return r;
+}
+
+/** One side of scenarios a2, b and c on its own cluster, which it deletes at the end. */
+async function side(label, cold, again, ctx) {
+  const r = { cold: ok(`${label} cold`, await cold()) };
+  r.warm = [];
+  for (let i = 0; i < WARM_RUNS; i++) r.warm.push(ok(`${label} warm run ${i + 1}`, await again()));
+  await deleteDriftObjects(ctx);
+  r.drift = await again();
+  r.restored = await present(ctx);
+  return r;
+}
+
+const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+console.log(`cluster benchmark: meshup ${rev}, kwok simulated cluster on 127.0.0.1, profile demo, addons ${ADDONS}`);
+console.log(`  release: Istio ${VERSION} layout, bin/istioctl = the test istioctl, samples/addons + samples/bookinfo from istio.io/istio@${mod.version}; ${release.file} ${tarMiB.toFixed(1)} MiB`);
+console.log(`  mirror: ${mirror.url}, archive paced to ${(RATE / 1e6).toFixed(0)} MB/s (${((tarMiB * 1024 * 1024) / RATE).toFixed(1)} s for the archive)`);
+
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const loadBefore = load();
+const res = {};
+try {
+  if (process.env.BENCH_SKIP_DISK !== '1') {
+    res.disk = { plain: [], meshup: [], peakMiB: 0 };
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const plainCold = async () => {
+        res.disk.plain.push(ok('plain cold (release on disk)', await plain('bench-plain-disk', releaseRoot)).ms);
+        await deleteCluster('bench-plain-disk');
+      };
+      const meshupCold = async () => {
+        const m = ok('meshup cold (release on disk)', await meshup('bench-meshup-disk', { istioDir: release.dir }));
+        res.disk.meshup.push(m.ms);
+        res.disk.peakMiB = Math.max(res.disk.peakMiB, m.peakMiB);
+        await deleteCluster('bench-meshup-disk');
+      };
+      for (const f of i % 2 ? [meshupCold, plainCold] : [plainCold, meshupCold]) await f();
+    }
+  }
+
+  const plainWork = join(dir, 'plain-download');
+  mkdirSync(plainWork);
+  const requestsBefore = mirror.requests.length;
+  res.plain = await side('plain script', () => plain('bench-plain', plainWork), () => plain('bench-plain', plainWork), 'kwok-bench-plain');
+  await deleteCluster('bench-plain');
+  const cacheHome = join(dir, 'cache-mirror');
+  res.meshup = await side('meshup', () => meshup('bench-meshup', { cacheHome }), () => meshup('bench-meshup', { cacheHome }), 'kwok-bench-meshup');
+  await deleteCluster('bench-meshup');
+  const archives = mirror.requests.slice(requestsBefore).filter((u) => u.endsWith('.tar.gz')).length;
+  if (archives !== 2) throw new Error(`expected one archive download per side from the mirror, saw ${archives}`);
+} finally {
+  await cleanup();
+}
+
+// Figures.
+const pad = (s, n) => String(s).padEnd(n);
+const row = (name, p, m, ratio) => console.log(`  ${pad(name, 44)}${pad(p, 16)}${pad(m, 16)}${ratio}`);
+const verdict = (met) => (met ? 'met' : 'NOT met');
+const { plain: P, meshup: M } = res;
+const cores = availableParallelism();
+console.log(`  load average (1, 5, 15 min) on ${cores} cores: ${loadBefore} before, ${load()} after${Number(loadBefore.split(' ')[0]) > cores ? '; the machine was busy, so take the figures as rough' : ''}`);
+console.log('');
+row('scenario', 'plain script', 'meshup', 'ratio');
+if (res.disk) {
+  const [dp, dm] = [median(res.disk.plain), median(res.disk.meshup)];
+  const q = dm / dp;
+  row(`(a1) cold, release on disk${COLD_RUNS > 1 ? `, median of ${COLD_RUNS}` : ''}`, fmt(dp), fmt(dm), `meshup/plain ${q.toFixed(2)} (target <= 0.80: ${verdict(q <= 0.8)})`);
+  if (COLD_RUNS > 1) row('       each run', res.disk.plain.map((x) => (x / 1000).toFixed(1)).join(' '), res.disk.meshup.map((x) => (x / 1000).toFixed(1)).join(' '), '');
+}
+const qa = M.cold.ms / P.cold.ms;
+row(`(a2) cold, mirror ${(RATE / 1e6).toFixed(0)} MB/s`, fmt(P.cold.ms), fmt(M.cold.ms), `meshup/plain ${qa.toFixed(2)} (target <= 0.80: ${verdict(qa <= 0.8)})`);
+const pw = median(P.warm.map((r) => r.ms));
+const mw = median(M.warm.map((r) => r.ms));
+const n = Object.keys(M.restored).length;
+const restoredBy = (side) => Object.values(side.restored).filter(Boolean).length;
+const mRestored = restoredBy(M);
+const pRestored = restoredBy(P);
+row(`(b)  warm re-run, median of ${WARM_RUNS}`, fmt(pw), fmt(mw), `plain/meshup ${(pw / mw).toFixed(1)}x (target <= 1.5 s and >= 4x${mRestored === n ? '' : ', of a re-run that verifies every owned object'}: ${verdict(mw <= 1500 && pw / mw >= 4 && mRestored === n)})`);
+const driftCell = (side) => `${fmt(side.drift.ms)} ${restoredBy(side)}/${n}${side.drift.code === 0 ? '' : ` exit ${side.drift.code}`}`;
+const driftRatio =
+  mRestored === n && pRestored === n && M.drift.code === 0 && P.drift.code === 0
+    ? `meshup/plain ${(M.drift.ms / P.drift.ms).toFixed(2)}`
+    : `no ratio: ${[mRestored < n || M.drift.code ? `meshup restored ${mRestored} of ${n}${M.drift.code ? `, exit ${M.drift.code}` : ''}` : '', pRestored < n || P.drift.code ? `the script restored ${pRestored} of ${n}${P.drift.code ? `, exit ${P.drift.code}` : ''}` : ''].filter(Boolean).join('; ')} (not a repair)`;
+row('(c)  drifted re-run: time, restored', driftCell(P), driftCell(M), driftRatio);
+const warmPeak = Math.max(...M.warm.map((r) => r.peakMiB));
+console.log(
+  `  (d)  meshup peak RSS: ${res.disk ? `cold from disk (a1) ${res.disk.peakMiB.toFixed(1)} MiB, ` : ''}cold with download (a2) ${M.cold.peakMiB.toFixed(1)} MiB, warm ${warmPeak.toFixed(1)} MiB, drifted ${M.drift.peakMiB.toFixed(1)} MiB (the node process; kubectl/istioctl children not counted)`,
+);
+console.log('');
+console.log('  (c) which of the five deleted objects each re-run restored:');
+const objName = (o) => `${o.resource}/${o.name}`;
+const w = Math.max(...DRIFT_OBJECTS.map((o) => objName(o).length)) + 2;
+console.log(`    ${pad('object', w)}${pad('plain script', 14)}meshup`);
+for (const o of DRIFT_OBJECTS) console.log(`    ${pad(objName(o), w)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
+console.log(`  meshup's output on the drifted re-run (exit ${M.drift.code}; stderr, then stdout):`);
+for (const line of `${M.drift.err.trim()}\n${M.drift.out.trim()}`.trim().split('\n').slice(0, 40)) console.log(`    | ${line}`);

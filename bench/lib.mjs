@@ -1,5 +1,6 @@
 // Small timing helpers shared by the benchmarks: wall time of whole commands, medians, and the
-// peak resident memory of a process read from /proc while it runs.
+// peak resident memory of a process read from /proc while it runs. A command given timeoutMs is
+// stopped (SIGTERM, then SIGKILL) when it runs longer, so a benchmark stays bounded in time.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -22,12 +23,22 @@ export function run(cmd, args, opts = {}) {
           }
         }, 20)
       : undefined;
+    let timedOut = false;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+        }, opts.timeoutMs)
+      : undefined;
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (poll) clearInterval(poll);
+      if (timer) clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0 && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${err.slice(-2000)}`));
-      else resolve({ ms, code, out, err, peakMiB: peakKiB / 1024 });
+      if (timedOut) err += `\n(stopped after ${opts.timeoutMs} ms)`;
+      if ((code !== 0 || timedOut) && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} ${timedOut ? `timed out after ${opts.timeoutMs} ms` : `exited ${code ?? signal}`}\n${err.slice(-2000)}`));
+      else resolve({ ms, code: code ?? -1, timedOut, out, err, peakMiB: peakKiB / 1024 });
     });
   });
 }

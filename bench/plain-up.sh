@@ -1,25 +1,50 @@
 #!/usr/bin/env bash
-# The plain alternative meshup is measured against: the steps of Istio's getting-started docs,
-# one after another, on a kwok cluster. Args: NAME RELEASE_DIR KWOKCTL_CONFIG NODE_YAML
+# The plain alternative meshup is measured against: the steps of Istio's docs, one after another,
+# on a kwok cluster. Download and unpack the release (curl, then tar, as Istio's downloadIstio
+# script does; it checks no checksum), create the cluster, `istioctl install` the demo profile with
+# Jaeger as tracing provider, label the namespace, `kubectl apply` the four addons of
+# samples/addons meshup installs, select the provider with a Telemetry (the docs' tracing task),
+# wait for the addons' rollouts. A re-run, as a user would do it, reuses the unpacked release and
+# the cluster and runs the rest again.
+# Args: NAME MIRROR_URL ISTIO_VERSION WORKDIR KWOKCTL_CONFIG NODE_YAML
 set -euo pipefail
-name=$1 release=$2 config=$3 node=$4
+name=$1 mirror=$2 version=$3 work=$4 config=$5 node=$6
 ctx=kwok-$name
+release=$work/istio-$version
+
+if [ ! -x "$release/bin/istioctl" ]; then
+  case $(uname -s) in Darwin) os=osx ;; *) os=linux ;; esac
+  case $(uname -m) in aarch64 | arm64) arch=arm64 ;; *) arch=amd64 ;; esac
+  file=istio-$version-$os-$arch.tar.gz
+  mkdir -p "$work"
+  curl -fsSL -o "$work/$file" "$mirror/$version/$file"
+  tar -xzf "$work/$file" -C "$work"
+fi
+
 if ! kwokctl get clusters | grep -qx "$name"; then
   kwokctl create cluster --name "$name" --config "$config" --runtime binary --wait 2m
   kubectl --context "$ctx" apply -f "$node"
 fi
-"$release/bin/istioctl" install --context "$ctx" --set profile=demo -y
+
+"$release/bin/istioctl" install --context "$ctx" -y --set profile=demo \
+  --set meshConfig.enableTracing=true \
+  --set 'meshConfig.extensionProviders[0].name=jaeger' \
+  --set 'meshConfig.extensionProviders[0].zipkin.service=zipkin.istio-system.svc.cluster.local' \
+  --set 'meshConfig.extensionProviders[0].zipkin.port=9411'
 kubectl --context "$ctx" label namespace default istio-injection=enabled --overwrite
-# Applying a CRD and its resources at once races ("no matches for kind", istio/istio#27417);
-# Istio's docs say to run the apply again, so the script does, at most 10 times.
-for a in prometheus grafana kiali jaeger; do
-  for try in 1 2 3 4 5 6 7 8 9 10; do
-    kubectl --context "$ctx" apply -f "$release/samples/addons/$a.yaml" && break
-    [ "$try" = 10 ] && exit 1
-    echo "retrying $a ($try)" >&2
-    sleep 1
-  done
-done
-for a in prometheus grafana kiali jaeger; do
+addons=(prometheus grafana kiali jaeger)
+files=()
+for a in "${addons[@]}"; do files+=(-f "$release/samples/addons/$a.yaml"); done
+kubectl --context "$ctx" apply "${files[@]}"
+kubectl --context "$ctx" apply -f - <<'YAML'
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: { name: mesh-default, namespace: istio-system }
+spec:
+  tracing:
+    - providers: [{ name: jaeger }]
+      randomSamplingPercentage: 100
+YAML
+for a in "${addons[@]}"; do
   kubectl --context "$ctx" rollout status "deployment/$a" -n istio-system --timeout=5m
 done

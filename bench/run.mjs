@@ -1,5 +1,6 @@
 // All benchmarks, one after another: start-up, then the cluster benchmark when the simulated
-// cluster's binaries are built (bash test/cluster/build).
+// cluster's binaries are built and the Istio module is in the Go module cache (both come from
+// bash test/cluster/build).
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -8,9 +9,19 @@ import { fileURLToPath } from 'node:url';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 await import('./startup.mjs');
 const bin = execFileSync('bash', [join(root, 'test/cluster/build'), '--print-bin'], { encoding: 'utf8' }).trim();
-if (existsSync(join(bin, 'kwokctl')) && existsSync(join(bin, 'istioctl'))) {
+// The cluster benchmark's release comes from the Istio module in the Go module cache.
+const { istioModule } = await import(join(root, 'test/helpers/real-release.mjs'));
+let noModule = '';
+try {
+  istioModule();
+} catch (e) {
+  noModule = e.message;
+}
+if (!existsSync(join(bin, 'kwokctl')) || !existsSync(join(bin, 'istioctl'))) {
+  console.log(`\ncluster benchmark skipped: no binaries in ${bin} (run: bash test/cluster/build)`);
+} else if (noModule) {
+  console.log(`\ncluster benchmark skipped: ${noModule}`);
+} else {
   console.log('');
   await import('./cluster.mjs');
-} else {
-  console.log(`\ncluster benchmark skipped: no binaries in ${bin} (run: bash test/cluster/build)`);
 }

@@ -92,12 +92,23 @@ export async function buildRelease(root, version, opts = {}) {
   else writeFileSync(bin, `#!/bin/sh\nFAKE_ISTIOCTL_VERSION=${version} exec "${join(FAKES, 'istioctl')}" "$@"\n`);
   chmodSync(bin, 0o755);
   for (const [name, text] of Object.entries(opts.addons ?? TEST_ADDONS)) writeFileSync(join(dir, 'samples', 'addons', `${name}.yaml`), text);
+  return packRelease(root, version);
+}
+
+/**
+ * Packs root/istio-<version>/ as Istio publishes a release: istio-<version>-<os>-<arch>.tar.gz
+ * beside it, with one top-level directory, and a .sha256 holding "<hex>  <file>".
+ * @param {string} root @param {string} version
+ * @returns {Promise<{ dir: string, tarball: string, sha256: string, file: string }>}
+ */
+export async function packRelease(root, version) {
+  const top = `istio-${version}`;
   const arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
   const file = `istio-${version}-${process.platform === 'darwin' ? 'osx' : 'linux'}-${arch}.tar.gz`;
   const tarball = join(root, file);
   await tarCreate({ gzip: true, file: tarball, cwd: root, portable: true }, [top]);
   const sha256 = createHash('sha256').update(readFileSync(tarball)).digest('hex');
   writeFileSync(`${tarball}.sha256`, `${sha256}  ${file}\n`);
-  return { dir, tarball, sha256, file };
+  return { dir: join(root, top), tarball, sha256, file };
 }
 
