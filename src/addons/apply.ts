@@ -14,7 +14,7 @@ export interface ApplyOptions {
   timeoutMs: number;
 }
 
-export async function applyAddons(runner: Runner, manifests: AddonManifest[], o: ApplyOptions): Promise<void> {
+export async function applyAddons(runner: Runner, manifests: AddonManifest[]): Promise<void> {
   const crds = manifests.flatMap((m) => m.crds);
   if (crds.length) {
     await apply(runner, toYamlStream(crds), `Applying CRDs of ${manifests.filter((m) => m.crds.length).map((m) => m.addon.name).join(', ')}`);
@@ -67,7 +67,7 @@ export async function removeAddon(runner: Runner, addon: Addon, kinds: readonly 
   await runner.run({ tool: 'kubectl', args: removeAddonArgs(addon, kinds), step: `Removing addon ${addon.name}`, timeoutMs: 120_000 });
 }
 
-export function workloadReady(o: KubeObject): boolean {
+function workloadReady(o: KubeObject): boolean {
   const spec = (o.spec ?? {}) as { replicas?: number };
   const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
   if (o.kind === 'DaemonSet') return (st.numberReady ?? 0) >= (st.desiredNumberScheduled ?? 1);
@@ -81,7 +81,7 @@ export async function addonWorkloads(runner: Runner, namespace = ISTIO_NAMESPACE
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
-export function workloadMap(all: KubeObject[]): Map<string, { addon: string; ready: boolean; object: KubeObject }> {
+function workloadMap(all: KubeObject[]): Map<string, { addon: string; ready: boolean; object: KubeObject }> {
   const objs = all.filter((o) => WORKLOAD_KINDS.has(o.kind ?? 'Deployment') && o.metadata.labels?.[ADDON_LABEL]);
   return new Map(
     objs.map((d) => [`${(d.kind ?? 'Deployment').toLowerCase()}/${d.metadata.name}`, { addon: d.metadata.labels?.[ADDON_LABEL] ?? '', ready: workloadReady(d), object: d }]),

@@ -21,13 +21,13 @@ export interface AddonManifest {
 
 type Obj = { kind?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
 
-export function splitManifest(addon: Addon, text: string, source: string): AddonManifest {
+function splitManifest(addon: Addon, text: string, source: string): AddonManifest {
   const crds: Record<string, unknown>[] = [];
   const objects: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { fix: 'Delete the cached release so meshup downloads it again' });
     const o = doc.toJS() as (Obj & Record<string, unknown>) | null;
-    if (!o || !o.kind) continue;
+    if (!o?.kind) continue;
     if (o.kind === 'List' && Array.isArray(o.items)) {
       for (const item of o.items as (Obj & Record<string, unknown>)[]) (item.kind === 'CustomResourceDefinition' ? crds : objects).push(label(item, addon.name));
       continue;
@@ -45,7 +45,7 @@ function label(o: Obj & Record<string, unknown>, name: string): Record<string, u
 }
 
 /** Adds the content hash annotation (computed without it). */
-export function stamp<T extends Record<string, unknown>>(o: T): T {
+function stamp<T extends Record<string, unknown>>(o: T): T {
   const md = (o.metadata ?? {}) as { annotations?: Record<string, string> };
   const { [HASH_ANNOTATION]: _old, ...annotations } = md.annotations ?? {};
   const bare = { ...o, metadata: { ...md, annotations: Object.keys(annotations).length ? annotations : undefined } };
@@ -57,7 +57,7 @@ export function stamp<T extends Record<string, unknown>>(o: T): T {
 export function addonRefs(m: AddonManifest): ObjectRef[] {
   return [...m.crds, ...m.objects].map((o) => ({
     ...refOf(o, m.addon.namespace, isClusterScoped),
-    hash: ((o.metadata as { annotations?: Record<string, string> }).annotations ?? {})[HASH_ANNOTATION],
+    hash: (o.metadata as { annotations?: Record<string, string> }).annotations?.[HASH_ANNOTATION],
   }));
 }
 

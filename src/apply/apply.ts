@@ -163,7 +163,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         }
         const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion)));
         task.output = `applying ${toApply.join(', ')}`;
-        await applyAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
+        await applyAddons(runner, manifests);
         task.output = `waiting for ${toApply.join(', ')}`;
         await waitForAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
         return 'ready';

@@ -61,7 +61,7 @@ export function formatError(e: unknown, paint: Painter, verbose: boolean, usageF
 }
 
 /** The command words of argv that name a (sub)command, e.g. "meshup profiles show". */
-export function commandPath(program: Command | undefined, argv: string[]): string {
+function commandPath(program: Command | undefined, argv: string[]): string {
   const words = ['meshup'];
   let cmd = program;
   for (const a of argv) {

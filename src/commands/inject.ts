@@ -122,7 +122,7 @@ export async function inject(app: App): Promise<void> {
     });
   }
   const tmp = await mkdtemp(join(app.io.env.TMPDIR || tmpdir(), 'meshup-inject-'));
-  let r;
+  let r: Awaited<ReturnType<typeof runner.run>>;
   try {
     await Promise.all([
       writeFile(join(tmp, 'inject.yaml'), injector.data.config),

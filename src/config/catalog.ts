@@ -9,19 +9,19 @@ import { loadYamlFile } from './load.js';
 import { addonSchema, profileSchema, type Addon, type Profile } from './schema.js';
 
 /** The package root: dist/config/ (or src/config/ under tests) is two levels below it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const PROFILES_DIR = join(PACKAGE_ROOT, 'profiles');
-export const ADDONS_DIR = join(PACKAGE_ROOT, 'addons');
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROFILES_DIR = join(PACKAGE_ROOT, 'profiles');
+const ADDONS_DIR = join(PACKAGE_ROOT, 'addons');
 
 async function yamlNames(dir: string): Promise<string[]> {
   const files = await readdir(dir).catch(() => [] as string[]);
   return files.filter((f) => f.endsWith('.yaml')).map((f) => basename(f, '.yaml')).sort();
 }
 
-export const listProfileNames = () => yamlNames(PROFILES_DIR);
-export const listAddonNames = () => yamlNames(ADDONS_DIR);
+const listProfileNames = () => yamlNames(PROFILES_DIR);
+const listAddonNames = () => yamlNames(ADDONS_DIR);
 
-export function isPathLike(ref: string): boolean {
+function isPathLike(ref: string): boolean {
   return ref.includes('/') || ref.includes('\\') || /\.ya?ml$/.test(ref);
 }
 

@@ -9,14 +9,9 @@ import { ConfigError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
 
-export interface Located {
-  file: string;
-  line: number;
-  col: number;
-}
 
 /** meshup's own files are a few KiB; anything above this is not one. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Where a user learns the format of each kind of file. */
 const FORMAT_HELP: Record<string, string> = {
@@ -25,7 +20,7 @@ const FORMAT_HELP: Record<string, string> = {
   addon: '`meshup schema addon` prints the format; the README explains it under "Profiles and addons"',
 };
 
-export function formatHelp(what: string): string[] {
+function formatHelp(what: string): string[] {
   const h = FORMAT_HELP[what];
   return h ? [h] : [];
 }
@@ -41,7 +36,7 @@ function size(bytes: number): string {
 export async function readTextFile(file: string, what: string, limit = MAX_FILE_BYTES): Promise<string> {
   const shown = excerptPath(file);
   const refuse = (problem: string, fix: string[]) => new ConfigError(`Cannot read ${what} ${shown}: ${problem}`, { fix });
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'r');
   } catch (e) {
@@ -57,7 +52,7 @@ export async function readTextFile(file: string, what: string, limit = MAX_FILE_
     const buf = Buffer.alloc(limit + 1);
     let n = 0;
     for (;;) {
-      let r;
+      let r: { bytesRead: number };
       try {
         r = await handle.read(buf, n, buf.length - n, null);
       } catch (e) {

@@ -12,12 +12,12 @@ const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000).max(32767).describe('A NodePort in the default range 30000-32767');
 
 export const PROVIDERS = ['minikube', 'kind', 'existing', 'kwok'] as const;
-export const providerName = z.enum(PROVIDERS);
+const providerName = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof providerName>;
 
-export const ISTIO_PROFILES = ['default', 'demo', 'minimal', 'empty', 'ambient'] as const;
+const ISTIO_PROFILES = ['default', 'demo', 'minimal', 'empty', 'ambient'] as const;
 
-export const resources = z
+const resources = z
   .object({
     cpus: z.number().int().min(1).max(1024).describe('CPUs the cluster needs').optional(),
     memory: size.describe('Memory the cluster needs').optional(),
@@ -25,7 +25,7 @@ export const resources = z
   })
   .strict();
 
-export const gateway = z
+const gateway = z
   .object({
     ingress: z.boolean().describe('Install the ingress gateway').optional(),
     egress: z.boolean().describe('Install the egress gateway').optional(),
@@ -36,7 +36,7 @@ export const gateway = z
   })
   .strict();
 
-export const mtlsMode = z.enum(['strict', 'permissive']);
+const mtlsMode = z.enum(['strict', 'permissive']);
 
 export const profileSchema = z
   .object({

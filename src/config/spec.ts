@@ -18,7 +18,7 @@ import { configSchema, PROVIDERS, type Addon, type MeshupConfig, type Profile, t
 import * as check from './validate.js';
 import { computeNeed } from '../preflight/need.js';
 
-export type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
+type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
 
 /** Flags as commander hands them over (strings; lists comma-separated). */
 export interface Flags {
@@ -59,7 +59,7 @@ export interface Resources {
   diskMiB: number;
 }
 
-export type Gateway = Required<Profile['gateway']>;
+type Gateway = Required<Profile['gateway']>;
 
 export interface Spec {
   readonly provider: ProviderName;
@@ -98,8 +98,8 @@ export interface Spec {
   readonly sources: Readonly<Record<string, Source>>;
 }
 
-export const DEFAULT_CLUSTER_NAME = 'meshup';
-export const DEFAULT_TIMEOUT = '10m';
+const DEFAULT_CLUSTER_NAME = 'meshup';
+const DEFAULT_TIMEOUT = '10m';
 
 export interface SpecInput {
   flags: Flags;
@@ -126,7 +126,7 @@ function list(s: string | undefined): string[] | undefined {
 }
 
 /** Finds and loads meshup.yaml: --config, then MESHUP_CONFIG, then ./meshup.yaml if present. */
-export async function loadConfigFile(flags: Flags, env: NodeJS.ProcessEnv, cwd: string): Promise<{ config: MeshupConfig; file?: string }> {
+async function loadConfigFile(flags: Flags, env: NodeJS.ProcessEnv, cwd: string): Promise<{ config: MeshupConfig; file?: string }> {
   const explicit = flags.config ?? env.MESHUP_CONFIG;
   const file = explicit ? (isAbsolute(explicit) ? explicit : resolve(cwd, explicit)) : resolve(cwd, 'meshup.yaml');
   if (!explicit && !existsSync(file)) return { config: {} };

@@ -36,9 +36,9 @@ export function clusterName(value: string, from: From): string {
 }
 
 /** Namespaces meshup never labels for injection: Kubernetes' own, and Istio's. */
-export const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system'] as const;
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'istio-system'] as const;
 
-export function namespace(value: string, from: From): string {
+function namespace(value: string, from: From): string {
   if (!DNS_LABEL.test(value) || value.length > 63) {
     refuse(from, `${shown(value)} is not a valid namespace name`, 'Namespace names are lowercase DNS labels: letters, digits and dashes, at most 63 characters');
   }

@@ -9,7 +9,7 @@ export interface KnownError {
   fix: string;
 }
 
-export const KNOWN_ERRORS: KnownError[] = [
+const KNOWN_ERRORS: KnownError[] = [
   {
     pattern: /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|PROVIDER_DOCKER_NOT_RUNNING|DRV_NOT_HEALTHY/i,
     message: 'Docker is not running',

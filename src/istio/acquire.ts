@@ -36,7 +36,7 @@ export function releaseCacheDir(env: NodeJS.ProcessEnv, version: string): string
   return join(cacheDir(env), 'istio', version);
 }
 
-const ELF_MACHINES: Record<number, string> = { 0x03: 'x86 (32-bit)', 0x28: 'ARM (32-bit)', 0x3e: 'x64', 0xb7: 'arm64', 0xf3: 'RISC-V', 0x08: 'MIPS', 0x15: 'PowerPC 64', 0x16: 's390x' };
+const ELF_MACHINES: Record<number, string> = { 3: 'x86 (32-bit)', 40: 'ARM (32-bit)', 62: 'x64', 183: 'arm64', 243: 'RISC-V', 8: 'MIPS', 21: 'PowerPC 64', 22: 's390x' };
 const MY_ELF = process.arch === 'x64' ? 0x3e : process.arch === 'arm64' ? 0xb7 : undefined;
 
 /** The machine a binary is built for, when it is not this one (read from its header). */

@@ -4,7 +4,7 @@ import type { Runner } from '../exec/runner.js';
 import { apply, label } from '../tools/kubectl.js';
 import { INJECTION_MARKER } from './labels.js';
 
-export function injectionLabels(revision?: string): Record<string, string> {
+function injectionLabels(revision?: string): Record<string, string> {
   return revision ? { 'istio.io/rev': revision } : { 'istio-injection': 'enabled' };
 }
 

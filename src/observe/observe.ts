@@ -13,7 +13,7 @@ import { getJson, parseNodes, type KubeList, type KubeObject, type NodeInfo } fr
 import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
 import { refKey, resourceOf, type ObjectRef } from './refs.js';
 
-export interface AddonObserved {
+interface AddonObserved {
   /** Any object carrying the addon's label exists. */
   present: boolean;
   /** Expected objects that are not there (known only when the addon's refs are at hand). */

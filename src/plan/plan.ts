@@ -19,7 +19,7 @@ import { applyArgs } from '../tools/kubectl.js';
 import { removeAddonArgs } from '../addons/apply.js';
 
 /** + create, ~ change or repair, - remove, = nothing to do. */
-export type Symbol = '+' | '~' | '-' | '=';
+type Symbol = '+' | '~' | '-' | '=';
 
 export type Op =
   | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }
@@ -363,7 +363,6 @@ export function plan(input: PlanInput): Plan {
   return { actions, overlay, blockers, notes };
 }
 
-export const pendingChanges = (p: Plan) => p.actions.filter((a) => a.changes);
 
 export function readinessSeconds(spec: Spec): number {
   return Math.max(60, Math.round(spec.timeoutMs / 1000));

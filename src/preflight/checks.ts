@@ -13,7 +13,7 @@ import { minikubeVersion } from '../tools/minikube.js';
 import type { HostFacts } from './host.js';
 import { ProbeCache } from './probe-cache.js';
 
-export type FindingStatus = 'ok' | 'warn' | 'error';
+type FindingStatus = 'ok' | 'warn' | 'error';
 
 export interface Finding {
   check: string;
@@ -22,7 +22,7 @@ export interface Finding {
   fix?: string;
 }
 
-export const KIND_MIN_INOTIFY = { maxUserWatches: 524288, maxUserInstances: 512 };
+const KIND_MIN_INOTIFY = { maxUserWatches: 524288, maxUserInstances: 512 };
 
 const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> = {
   kubectl: kubectlClientVersion,
@@ -32,7 +32,7 @@ const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> 
   kwokctl: async (r) => (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
 };
 
-export async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Promise<Finding> {
+async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Promise<Finding> {
   const cached = runner.dryRun ? undefined : cache?.get(tool, runner.binaryFor(tool));
   if (cached !== undefined) return { check: tool, status: 'ok', message: cached ? `version ${cached}` : 'found' };
   try {

@@ -36,7 +36,7 @@ export class ProbeCache {
   }
 
   private identity(tool: string, binary?: string): Omit<Entry, 'version'> | undefined {
-    const path = binary && binary.includes('/') ? binary : which(binary ?? tool, this.env);
+    const path = binary?.includes('/') ? binary : which(binary ?? tool, this.env);
     if (!path) return undefined;
     try {
       const s = statSync(path);

@@ -7,7 +7,7 @@ import { kwokProvider } from './kwok.js';
 import { minikubeProvider } from './minikube.js';
 import type { Provider } from './types.js';
 
-export const PROVIDERS: Record<ProviderName, Provider> = {
+const PROVIDERS: Record<ProviderName, Provider> = {
   minikube: minikubeProvider,
   kind: kindProvider,
   existing: existingProvider,

@@ -5,7 +5,7 @@ import type { Runner, ToolName } from '../exec/runner.js';
 import type { Spec } from '../config/spec.js';
 import type { ProviderName } from '../config/schema.js';
 
-export type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
+type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
 
 export interface ClusterStatus {
   state: ClusterState;

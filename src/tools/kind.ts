@@ -85,7 +85,7 @@ export async function kindExportKubeconfig(runner: Runner, name: string): Promis
 }
 
 /** kind names a one-node cluster's only container NAME-control-plane. */
-export const kindNodeContainer = (name: string) => `${name}-control-plane`;
+const kindNodeContainer = (name: string) => `${name}-control-plane`;
 
 export type KindNodeState = 'absent' | 'running' | 'stopped' | 'paused' | 'other';
 

@@ -2,7 +2,7 @@
 import type { Runner } from '../exec/runner.js';
 import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
 
-export const FIELD_MANAGER = 'meshup';
+const FIELD_MANAGER = 'meshup';
 
 export interface KubeContextInfo {
   name: string;
@@ -142,9 +142,6 @@ export async function deleteObjects(runner: Runner, refs: string[], step: string
   await runner.run({ tool: 'kubectl', args, step, timeoutMs: 120_000 });
 }
 
-export async function deleteManifest(runner: Runner, manifest: string, step: string): Promise<void> {
-  await runner.run({ tool: 'kubectl', args: ['delete', '--ignore-not-found', '--wait=false', '-f', '-'], input: manifest, step, timeoutMs: 120_000 });
-}
 
 /** Sets labels (value) or removes them (null) on one object. */
 export async function label(runner: Runner, kind: string, name: string, labels: Record<string, string | null>, namespace?: string): Promise<void> {

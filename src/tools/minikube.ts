@@ -5,7 +5,7 @@ export const minikubeContext = (profile: string) => profile;
 
 export type MinikubeState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
 
-export interface MinikubeNodeStatus {
+interface MinikubeNodeStatus {
   Name: string;
   Host: string;
   Kubelet: string;

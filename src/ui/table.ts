@@ -1,6 +1,7 @@
 // Aligned text tables for status, doctor, profiles and addons.
 
 // ANSI colour codes take no columns on screen.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every ANSI colour code
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 export function table(headers: string[], rows: string[][]): string {

@@ -3,9 +3,9 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import { isCI, type IO } from './io.js';
 
-export type RendererKind = 'default' | 'simple' | 'silent';
+type RendererKind = 'default' | 'simple' | 'silent';
 
-export function chooseRenderer(io: IO, json: boolean): RendererKind {
+function chooseRenderer(io: IO, json: boolean): RendererKind {
   if (json) return 'silent';
   if (!io.stderr.isTTY || isCI(io.env)) return 'simple';
   return 'default';

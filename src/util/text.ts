@@ -2,11 +2,11 @@
 // A path or a value typed (or pasted, or read from a binary file) can be any size; what meshup
 // prints about it stays one short line.
 
-export const EXCERPT_CHARS = 80;
+const EXCERPT_CHARS = 80;
 
 /** Printable form of s, at most max characters; the middle is cut and marked with "…". */
 export function excerpt(s: string, max = EXCERPT_CHARS): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
   const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : '?'));
   const chars = [...clean];
   if (chars.length <= max) return clean;

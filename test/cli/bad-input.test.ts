@@ -175,7 +175,9 @@ const sub = (s: string, work: string) => s.split('$WORK').join(work);
 
 describe('bad input: argv, env and files → exit code, message, fix; bounded, no trace, nothing changed', () => {
   const worlds: (() => void)[] = [];
-  afterAll(() => worlds.forEach((c) => c()));
+  afterAll(() => {
+    for (const c of worlds) c();
+  });
 
   it('has a row for every documented mistake', () => {
     expect(cases.length).toBeGreaterThanOrEqual(100);

@@ -59,15 +59,15 @@ export function readStdin() {
 }
 
 export function record(tool, args, stdin) {
-  appendFileSync(join(dir, 'calls.jsonl'), JSON.stringify({ tool, args, stdin }) + '\n');
+  appendFileSync(join(dir, 'calls.jsonl'), `${JSON.stringify({ tool, args, stdin })}\n`);
 }
 
 export function out(s) {
-  process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 }
 
 export function fail(msg, code = 1) {
-  process.stderr.write(msg.endsWith('\n') ? msg : msg + '\n');
+  process.stderr.write(msg.endsWith('\n') ? msg : `${msg}\n`);
   process.exit(code);
 }
 

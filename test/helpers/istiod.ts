@@ -42,13 +42,13 @@ const ISTIO_NS = 'istio-system';
 // ---- upstream content, assembled from the Go module cache at run time (never committed) ----
 
 let modcache: string | undefined;
-export function goModCache(): string {
+function goModCache(): string {
   modcache ??= execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
   return modcache;
 }
 
 /** The module directory of istio.io/istio at the version test/cluster/istio/go.mod pins. */
-export function istioModuleDir(): string {
+function istioModuleDir(): string {
   const mod = readFileSync(join(ROOT, 'test', 'cluster', 'istio', 'go.mod'), 'utf8');
   const v = /^require istio\.io\/istio (\S+)$/m.exec(mod)?.[1] ?? /^\s+istio\.io\/istio (\S+)$/m.exec(mod)?.[1];
   if (!v) throw new Error('test/cluster/istio/go.mod pins no istio.io/istio version');
@@ -56,7 +56,7 @@ export function istioModuleDir(): string {
 }
 
 /** The Gateway API version Istio's own go.mod requires. */
-export function gatewayApiVersion(): string {
+function gatewayApiVersion(): string {
   const v = /^\s+sigs\.k8s\.io\/gateway-api (\S+)/m.exec(readFileSync(join(istioModuleDir(), 'go.mod'), 'utf8'))?.[1];
   if (!v) throw new Error("Istio's go.mod requires no sigs.k8s.io/gateway-api");
   return v;
@@ -81,7 +81,7 @@ function kwokVersion(): string {
  * defaults kwokctl would use (node initialise and heartbeat, pod ready, complete, delete) are
  * read from the kwok module and passed along with ours.
  */
-export function kwokDefaultStages(): string[] {
+function kwokDefaultStages(): string[] {
   const base = join(goModCache(), 'sigs.k8s.io', `kwok@${kwokVersion()}`, 'kustomize', 'stage');
   return [
     'node/fast/node-initialize.yaml',
@@ -96,7 +96,7 @@ export function kwokDefaultStages(): string[] {
  * The istiod pod becomes Running and Ready with the node's address, 127.0.0.1. Its weight makes
  * kwok prefer it over pod-ready (weight 0) for the pods both select.
  */
-export const ISTIOD_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+const ISTIOD_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
   name: istiod-on-loopback
@@ -157,7 +157,7 @@ interface KubeCreds {
   key: Buffer;
 }
 
-export class Kube {
+class Kube {
   constructor(private readonly creds: KubeCreds) {}
 
   static async forContext(context: string, env: Record<string, string>): Promise<Kube> {
@@ -218,7 +218,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export interface IstiodPorts {
+interface IstiodPorts {
   http: number;
   webhook: number;
   grpc: number;
@@ -261,12 +261,12 @@ done
 wait "$child"
 `;
 
-export interface IstiodEvent {
+interface IstiodEvent {
   at: number;
   what: string;
 }
 
-export class LocalIstiod {
+class LocalIstiod {
   ports?: IstiodPorts;
   /** pid of pilot-discovery itself (not of its watchdog) while it runs. */
   pid?: number;

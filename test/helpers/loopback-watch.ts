@@ -3,7 +3,7 @@
 // loopback; a socket to a pod, Service or node address of the simulated cluster is a violation.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-export interface Socket {
+interface Socket {
   local: string;
   localPort: number;
   remote: string;
@@ -53,7 +53,7 @@ function tcpTable(): Map<string, Socket> {
 }
 
 /** The TCP sockets a process holds open (empty once it has exited). */
-export function socketsOf(pid: number, table = tcpTable()): Socket[] {
+function socketsOf(pid: number, table = tcpTable()): Socket[] {
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
@@ -75,10 +75,10 @@ export function socketsOf(pid: number, table = tcpTable()): Socket[] {
   return out;
 }
 
-export const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
+const isLoopback = (a: string) => a.startsWith('127.') || a === '::1';
 const isUnspecified = (a: string) => a === '0.0.0.0' || a === '::';
 
-export interface Observation {
+interface Observation {
   process: string;
   socket: Socket;
 }

@@ -11,10 +11,10 @@ import { packRelease } from './release-build.mjs';
 import { serveReleases } from './release-server.mjs';
 
 /** The Go module that builds the test istioctl; its go.mod pins istio.io/istio. */
-export const ISTIO_TOOLS_MODULE = resolve(import.meta.dirname, '..', 'cluster', 'istio');
+const ISTIO_TOOLS_MODULE = resolve(import.meta.dirname, '..', 'cluster', 'istio');
 
 /** The parts of samples/ a release built here carries by default. */
-export const REAL_SAMPLES = ['addons', 'bookinfo'];
+const REAL_SAMPLES = ['addons', 'bookinfo'];
 
 /** The addons meshup knows, each a samples/addons/<name>.yaml of the real release. */
 export const REAL_ADDONS = ['prometheus', 'grafana', 'kiali', 'jaeger'];
@@ -42,7 +42,7 @@ export const driftRef = (o) => [...(o.namespace ? ['-n', o.namespace] : []), o.r
  * @param {{ env?: NodeJS.ProcessEnv }} [opts]
  * @returns {{ dir: string, version: string }}
  */
-export function istioModule(opts = {}) {
+function istioModule(opts = {}) {
   let info;
   try {
     info = JSON.parse(execFileSync('go', ['list', '-m', '-json', 'istio.io/istio'], { cwd: ISTIO_TOOLS_MODULE, env: opts.env ?? process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));

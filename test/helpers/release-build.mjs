@@ -13,12 +13,12 @@ export const TEST_ADDONS = {
   prometheus: addonManifest('prometheus', 9090, 'prometheuses.monitoring.test.meshup.dev', 'Prometheus'),
   grafana: addonManifest('grafana', 3000),
   kiali: addonManifest('kiali', 20001, 'monitoringdashboards.monitoring.test.meshup.dev', 'MonitoringDashboard'),
-  jaeger: addonManifest('jaeger', 16686).replace(/name: jaeger\n  namespace: istio-system\nspec:\n  selector: \{ app: jaeger \}/, 'name: tracing\n  namespace: istio-system\nspec:\n  selector: { app: jaeger }'),
+  jaeger: addonManifest('jaeger', 16686).replace(/name: jaeger\n {2}namespace: istio-system\nspec:\n {2}selector: \{ app: jaeger \}/, 'name: tracing\n  namespace: istio-system\nspec:\n  selector: { app: jaeger }'),
 };
 
 /** A Deployment and Service, and optionally a CRD with one resource of it (to test ordering). */
 /** @param {string} name @param {number} port @param {string} [crd] @param {string} [kind] */
-export function addonManifest(name, port, crd, kind) {
+function addonManifest(name, port, crd, kind) {
   const docs = [];
   if (crd && kind) {
     const [plural, ...group] = crd.split('.');

@@ -75,7 +75,10 @@ export async function serveReleases(releases, opts = {}) {
       return;
     }
     let body = bodies.get(rel.tarball);
-    if (!body) bodies.set(rel.tarball, (body = readFileSync(rel.tarball)));
+    if (!body) {
+      body = readFileSync(rel.tarball);
+      bodies.set(rel.tarball, body);
+    }
     res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(body.length) });
     if (state.fault === 'truncate') {
       res.write(body.subarray(0, Math.floor(body.length / 2)));

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { buildRelease, TEST_ADDONS, addonManifest } from './release-build.mjs';
+import { buildRelease, TEST_ADDONS } from './release-build.mjs';
 import { serveReleases as serveMirror } from './release-server.mjs';
 import { buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS, serveRealRelease } from './real-release.mjs';
 
-export { buildRelease, TEST_ADDONS, addonManifest, buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS };
+export { buildRelease, TEST_ADDONS, buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS };
 export type BuiltRelease = Awaited<ReturnType<typeof buildRelease>>;
 
-export type Fault = 'none' | 'bad-checksum' | 'truncate' | 'missing' | 'stall';
+type Fault = 'none' | 'bad-checksum' | 'truncate' | 'missing' | 'stall';
 
 export interface ReleaseServer {
   url: string;

@@ -10,13 +10,13 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { FAKES, MESHUP, ROOT } from '../helpers/sealed.js';
 
-export const STANDIN = resolve(import.meta.dirname, 'docker');
+const STANDIN = resolve(import.meta.dirname, 'docker');
 
 /** minikube v1.36.0's node image (pkg/drivers/kic/types.go): listed as present, so it never pulls. */
-export const KICBASE = 'gcr.io/k8s-minikube/kicbase:v0.0.47@sha256:6ed579c9292b4370177b7ef3c42cc4b4a6dcd0735a1814916cbc22c8bf38412b';
+const KICBASE = 'gcr.io/k8s-minikube/kicbase:v0.0.47@sha256:6ed579c9292b4370177b7ef3c42cc4b4a6dcd0735a1814916cbc22c8bf38412b';
 
 /** Where test/cluster/build links kind and minikube. */
-export function realtoolsBinDir(): string {
+function realtoolsBinDir(): string {
   return execFileSync('bash', [join(ROOT, 'test', 'cluster', 'build'), '--print-realtools-bin'], { encoding: 'utf8' }).trim();
 }
 
@@ -27,7 +27,7 @@ export interface DockerCall {
   unexpected?: boolean;
 }
 
-export interface Faults {
+interface Faults {
   daemonDown?: boolean;
   slowRunMs?: number;
   slowKubeadmMs?: number;
