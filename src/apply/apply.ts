@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { peerAuthentication } from '../istio/mtls.js';
 import type { Observed } from '../observe/observe.js';
 import type { Action, Plan } from '../plan/plan.js';
-import { readinessSeconds } from '../plan/plan.js';
+import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js';
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
@@ -48,9 +48,6 @@ interface Shared {
 
 type Task = StepTask<unknown>;
 
-/** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */
-export const needsWholeRelease = (plan: Plan) => plan.actions.some((a) => a.changes && a.op.type === 'addon' && a.op.how !== 'remove');
-export const needsIstio = (plan: Plan) => needsWholeRelease(plan) || plan.actions.some((a) => a.changes && a.op.type === 'istio' && !a.op.missing);
 
 function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => void): Promise<IstioRelease> {
   const { spec, runner, plan } = input;
@@ -123,15 +120,17 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
         shared.istioChanged = true;
         const watch = watchPods(runner, (line) => (task.output = line));
+        // The next run verifies the control plane object by object: its objects are listed (offline)
+        // while istioctl installs, off the critical path.
+        const listing = controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml).catch(() => undefined);
         try {
           await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec));
         } catch (e) {
           throw await explainInstallFailure(runner, e);
         } finally {
           watch.stop();
+          await listing;
         }
-        // The next run verifies the control plane object by object: list its objects now.
-        await controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml).catch(() => undefined);
         return `overlay in ${plan.overlay.path}`;
       },
     });
@@ -201,7 +200,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const group = (title: string, children: Task[]): Task[] =>
     children.length === 0 ? [] : children.length === 1 ? children : [{ title, run: async () => undefined, children: () => children, concurrent: true }];
   return {
-    tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second), ...third],
+    tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second), ...group('Finishing', third)],
     shared,
   };
 }

@@ -2,7 +2,6 @@
 // spec (answers asked first) → preconditions → one round of reads → plan → apply. A converged
 // cluster is verified object by object and nothing is changed; drift becomes planned repairs.
 import type { App } from '../cli/app.js';
-import { applyTasks } from '../apply/apply.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
@@ -39,13 +38,9 @@ export async function up(app: App): Promise<void> {
     }
     const changes = plan.actions.filter((a) => a.changes);
     if (changes.length) {
+      const { applyTasks } = await import('../apply/apply.js');
       const { tasks, shared } = applyTasks({ ...target, spec, plan, observed: prepared.observed, meshupVersion: app.version });
-      try {
-        steps = await runSteps(app.io, spec.json, tasks, {});
-      } finally {
-        // A download running beside a task that failed (or Ctrl-C) cleans up before meshup exits.
-        await shared.release?.catch(() => undefined);
-      }
+      steps = await runSteps(app.io, spec.json, tasks, {});
       ingress = await gateway(prepared, shared.istioChanged);
     } else {
       out.log(`Verified ${plan.actions.length} parts of the mesh: nothing to change.`);

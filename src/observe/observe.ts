@@ -80,13 +80,24 @@ const OWNED_KINDS = [
   'rolebindings.rbac.authorization.k8s.io',
   'clusterroles.rbac.authorization.k8s.io',
   'clusterrolebindings.rbac.authorization.k8s.io',
-  'customresourcedefinitions.apiextensions.k8s.io',
   'mutatingwebhookconfigurations.admissionregistration.k8s.io',
   'validatingwebhookconfigurations.admissionregistration.k8s.io',
   'poddisruptionbudgets.policy',
   'horizontalpodautoscalers.autoscaling',
 ];
 const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.istio.io'];
+/** CRDs are read by name only: their schemas are most of a full read's bytes, and a missing CRD is
+ * what matters. */
+const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+
+async function crdNames(runner: Runner): Promise<KubeObject[]> {
+  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['get', CRDS, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'], step: 'Reading CRDs', timeoutMs: 30_000 });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }));
+}
 
 /** What one round of reads brought back, before it is compared with anything. */
 export interface ClusterRead {
@@ -119,13 +130,15 @@ function workloadReady(o: KubeObject): boolean {
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /** Reads everything in one round. The provider is asked at the same time: on a cluster that is
- * absent the reads fail and are dropped. `extraKinds` adds kinds a cached ref list names. */
-export async function readCluster(runner: Runner, spec: Spec, provider: Provider, extraKinds: readonly string[] = []): Promise<ClusterRead> {
-  const kinds = new Set([...OWNED_KINDS, ...extraKinds]);
+ * absent the reads fail and are dropped. */
+export async function readCluster(runner: Runner, spec: Spec, provider: Provider): Promise<ClusterRead> {
+  const kinds = new Set(OWNED_KINDS);
+  const readable = new Set([...kinds, CRDS]);
   const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
-  const [status, main, custom, recorded, hostPorts] = await Promise.all([
+  const [status, main, crds, custom, recorded, hostPorts] = await Promise.all([
     settle(provider.status(runner, spec)),
     settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
+    settle(crdNames(runner)),
     // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
     settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
     settle(readAppliedSpec(runner)),
@@ -133,7 +146,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   ]);
   if (!status.ok) throw status.e;
   let cluster: ClusterStatus = status.v;
-  const none = { items: [], customs: [], kinds };
+  const none = { items: [], customs: [], kinds: readable };
   if (cluster.state === 'absent') return { cluster, ...none };
   if (!main.ok) {
     const e = main.e;
@@ -150,10 +163,10 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   }
   return {
     cluster,
-    items: main.v?.items ?? [],
+    items: [...(main.v?.items ?? []), ...(crds.ok ? crds.v : [])],
     customs: custom.ok ? (custom.v?.items ?? []) : [],
     recorded: recorded.ok ? recorded.v : undefined,
-    kinds,
+    kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
   };
 }
@@ -189,7 +202,8 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
       if (!checkable(r)) continue;
       const o = byKey.get(refKey(r));
       if (!o) missing.push(r);
-      else if (r.hash && o.metadata.annotations?.[HASH_ANNOTATION] !== r.hash) changed.push(r);
+      // CRDs are read by name only (see CRDS): present is all that is known of them.
+      else if (r.hash && r.kind !== 'CustomResourceDefinition' && o.metadata.annotations?.[HASH_ANNOTATION] !== r.hash) changed.push(r);
     }
     const notReady = a.workloads.filter((w) => {
       const [kind, name] = w.split('/');

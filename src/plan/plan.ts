@@ -364,6 +364,11 @@ export function plan(input: PlanInput): Plan {
 }
 
 
+/** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */
+export const needsWholeRelease = (plan: Plan) => plan.actions.some((a) => a.changes && a.op.type === 'addon' && a.op.how !== 'remove');
+/** A repair from the rendered manifest needs no istioctl. */
+export const needsIstio = (plan: Plan) => needsWholeRelease(plan) || plan.actions.some((a) => a.changes && a.op.type === 'istio' && !a.op.missing);
+
 export function readinessSeconds(spec: Spec): number {
   return Math.max(60, Math.round(spec.timeoutMs / 1000));
 }

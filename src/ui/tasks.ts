@@ -1,6 +1,6 @@
 // The task list runner. The renderer is chosen once: the live tree in a terminal, plain lines
 // when not a TTY or under CI, nothing under --json. Tasks are plain data built by factories.
-import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import type { ListrTask } from 'listr2';
 import { isCI, type IO } from './io.js';
 
 type RendererKind = 'default' | 'simple' | 'silent';
@@ -28,7 +28,7 @@ export interface StepResult {
   ms: number;
 }
 
-function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[]): ListrTask<Ctx>[] {
+function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[], running: Set<Promise<unknown>>): ListrTask<Ctx>[] {
   return steps.map((s) => ({
     title: s.title,
     skip: s.skip ? (ctx: Ctx) => s.skip!(ctx) : undefined,
@@ -37,14 +37,16 @@ function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[]): ListrTask<
       const result: StepResult = { title: s.title, status: 'done', ms: 0 };
       results.push(result);
       try {
-        const note = await s.run(ctx, task);
+        const work = s.run(ctx, task);
+        running.add(work);
+        const note = await work;
         if (note) {
           task.title = `${s.title} (${note})`;
           result.note = note;
         }
         if (s.children) {
           const kids = s.children(ctx);
-          if (kids.length) return task.newListr(toListr(kids, results), { concurrent: s.concurrent ?? false, exitOnError: true });
+          if (kids.length) return task.newListr(toListr(kids, results, running), { concurrent: s.concurrent ?? false, exitOnError: true });
         }
       } catch (e) {
         result.status = 'failed';
@@ -58,12 +60,15 @@ function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[]): ListrTask<
 }
 
 export async function runSteps<Ctx extends object>(io: IO, json: boolean, steps: StepTask<Ctx>[], ctx: Ctx): Promise<StepResult[]> {
+  // listr2 loads only when there is work to show: a converged re-run never pays for it.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const results: StepResult[] = [];
   const renderer = chooseRenderer(io, json);
   // Progress belongs on stderr, leaving stdout for the result.
   const output = new ProcessOutput(io.stderr as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream);
   const logger = new ListrLogger({ useIcons: true, processOutput: output });
-  const list = new Listr<Ctx, 'default' | 'simple' | 'silent', 'simple'>(toListr(steps, results), {
+  const running = new Set<Promise<unknown>>();
+  const list = new Listr<Ctx, 'default' | 'simple' | 'silent', 'simple'>(toListr(steps, results, running), {
     renderer,
     fallbackRenderer: 'simple',
     exitOnError: true,
@@ -72,6 +77,12 @@ export async function runSteps<Ctx extends object>(io: IO, json: boolean, steps:
     rendererOptions: { collapseErrors: false, showErrorMessage: false, processOutput: output, logger },
     fallbackRendererOptions: { processOutput: output, logger },
   } as never);
-  await list.run(ctx);
+  try {
+    await list.run(ctx);
+  } finally {
+    // When one task fails, listr2 stops waiting for its siblings; meshup does not return (nor exit)
+    // until each has finished, so a sibling's clean-up (a removed node, a deleted download) is done.
+    await Promise.allSettled(running);
+  }
   return results;
 }
