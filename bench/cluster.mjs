@@ -70,11 +70,15 @@ async function present(ctx) {
 
 async function deleteDriftObjects(ctx) {
   const before = await present(ctx);
-  const missing = Object.entries(before).filter(([, p]) => !p).map(([w]) => w);
+  const missing = Object.entries(before)
+    .filter(([, p]) => !p)
+    .map(([w]) => w);
   if (missing.length) throw new Error(`${ctx}: converged cluster lacks ${missing.join(', ')}; the drift scenario would measure nothing`);
   for (const o of DRIFT_OBJECTS) await kubectl(ctx, ['delete', ...driftRef(o), '--wait=true', '--timeout=120s']);
   const after = await present(ctx);
-  const left = Object.entries(after).filter(([, p]) => p).map(([w]) => w);
+  const left = Object.entries(after)
+    .filter(([, p]) => p)
+    .map(([w]) => w);
   if (left.length) throw new Error(`${ctx}: still present after delete: ${left.join(', ')}`);
 }
 
@@ -96,7 +100,20 @@ const ADDONS = REAL_ADDONS.join(',');
 function meshup(name, { istioDir, cacheHome }) {
   clusters.add(name);
   const e = { ...env, XDG_CACHE_HOME: cacheHome ?? env.XDG_CACHE_HOME, MESHUP_ISTIO_MIRROR: mirror.url };
-  const args = [join(root, 'bin', 'meshup'), 'up', '--provider', 'kwok', '--name', name, '--profile', 'demo', '--addons', ADDONS, '--yes', ...(istioDir ? ['--istio-dir', istioDir] : [])];
+  const args = [
+    join(root, 'bin', 'meshup'),
+    'up',
+    '--provider',
+    'kwok',
+    '--name',
+    name,
+    '--profile',
+    'demo',
+    '--addons',
+    ADDONS,
+    '--yes',
+    ...(istioDir ? ['--istio-dir', istioDir] : []),
+  ];
   return run(process.execPath, args, { env: e, memory: true, allowFail: true, timeoutMs: limit() });
 }
 /** The script; workDir holding istio-<version>/ means a release already unpacked there. */
@@ -127,10 +144,15 @@ async function side(label, cold, again, ctx) {
 
 const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
 console.log(`cluster benchmark: meshup ${rev}, kwok simulated cluster on 127.0.0.1, profile demo, addons ${ADDONS}`);
-console.log(`  release: Istio ${VERSION} layout, bin/istioctl = the test istioctl, samples/addons + samples/bookinfo from istio.io/istio@${mod.version}; ${release.file} ${tarMiB.toFixed(1)} MiB`);
+console.log(
+  `  release: Istio ${VERSION} layout, bin/istioctl = the test istioctl, samples/addons + samples/bookinfo from istio.io/istio@${mod.version}; ${release.file} ${tarMiB.toFixed(1)} MiB`,
+);
 console.log(`  mirror: ${mirror.url}, archive paced to ${(RATE / 1e6).toFixed(0)} MB/s (${((tarMiB * 1024 * 1024) / RATE).toFixed(1)} s for the archive)`);
 
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const loadBefore = load();
 const res = {};
 try {
@@ -154,10 +176,20 @@ try {
   const plainWork = join(dir, 'plain-download');
   mkdirSync(plainWork);
   const requestsBefore = mirror.requests.length;
-  res.plain = await side('plain script', () => plain('bench-plain', plainWork), () => plain('bench-plain', plainWork), 'kwok-bench-plain');
+  res.plain = await side(
+    'plain script',
+    () => plain('bench-plain', plainWork),
+    () => plain('bench-plain', plainWork),
+    'kwok-bench-plain',
+  );
   await deleteCluster('bench-plain');
   const cacheHome = join(dir, 'cache-mirror');
-  res.meshup = await side('meshup', () => meshup('bench-meshup', { cacheHome }), () => meshup('bench-meshup', { cacheHome }), 'kwok-bench-meshup');
+  res.meshup = await side(
+    'meshup',
+    () => meshup('bench-meshup', { cacheHome }),
+    () => meshup('bench-meshup', { cacheHome }),
+    'kwok-bench-meshup',
+  );
   await deleteCluster('bench-meshup');
   const archives = mirror.requests.slice(requestsBefore).filter((u) => u.endsWith('.tar.gz')).length;
   if (archives !== 2) throw new Error(`expected one archive download per side from the mirror, saw ${archives}`);
@@ -171,24 +203,42 @@ const row = (name, p, m, ratio) => console.log(`  ${pad(name, 44)}${pad(p, 16)}$
 const verdict = (met) => (met ? 'met' : 'NOT met');
 const { plain: P, meshup: M } = res;
 const cores = availableParallelism();
-console.log(`  load average (1, 5, 15 min) on ${cores} cores: ${loadBefore} before, ${load()} after${Number(loadBefore.split(' ')[0]) > cores ? '; the machine was busy, so take the figures as rough' : ''}`);
+console.log(
+  `  load average (1, 5, 15 min) on ${cores} cores: ${loadBefore} before, ${load()} after${Number(loadBefore.split(' ')[0]) > cores ? '; the machine was busy, so take the figures as rough' : ''}`,
+);
 console.log('');
 row('scenario', 'plain script', 'meshup', 'ratio');
 if (res.disk) {
   const [dp, dm] = [median(res.disk.plain), median(res.disk.meshup)];
   const q = dm / dp;
-  row(`(a1) cold, release on disk${COLD_RUNS > 1 ? `, median of ${COLD_RUNS}` : ''}`, fmt(dp), fmt(dm), `meshup/plain ${q.toFixed(2)} (target <= 0.80: ${verdict(q <= 0.8)})`);
-  if (COLD_RUNS > 1) row('       each run', res.disk.plain.map((x) => (x / 1000).toFixed(1)).join(' '), res.disk.meshup.map((x) => (x / 1000).toFixed(1)).join(' '), '');
+  row(
+    `(a1) cold, release on disk${COLD_RUNS > 1 ? `, median of ${COLD_RUNS}` : ''}`,
+    fmt(dp),
+    fmt(dm),
+    `meshup/plain ${q.toFixed(2)} (target <= 0.80: ${verdict(q <= 0.8)})`,
+  );
+  if (COLD_RUNS > 1)
+    row('       each run', res.disk.plain.map((x) => (x / 1000).toFixed(1)).join(' '), res.disk.meshup.map((x) => (x / 1000).toFixed(1)).join(' '), '');
 }
 const qa = M.cold.ms / P.cold.ms;
-row(`(a2) cold, mirror ${(RATE / 1e6).toFixed(0)} MB/s`, fmt(P.cold.ms), fmt(M.cold.ms), `meshup/plain ${qa.toFixed(2)} (target <= 0.80: ${verdict(qa <= 0.8)})`);
+row(
+  `(a2) cold, mirror ${(RATE / 1e6).toFixed(0)} MB/s`,
+  fmt(P.cold.ms),
+  fmt(M.cold.ms),
+  `meshup/plain ${qa.toFixed(2)} (target <= 0.80: ${verdict(qa <= 0.8)})`,
+);
 const pw = median(P.warm.map((r) => r.ms));
 const mw = median(M.warm.map((r) => r.ms));
 const n = Object.keys(M.restored).length;
 const restoredBy = (side) => Object.values(side.restored).filter(Boolean).length;
 const mRestored = restoredBy(M);
 const pRestored = restoredBy(P);
-row(`(b)  warm re-run, median of ${WARM_RUNS}`, fmt(pw), fmt(mw), `plain/meshup ${(pw / mw).toFixed(1)}x (target <= 1.5 s and >= 4x${mRestored === n ? '' : ', of a re-run that verifies every owned object'}: ${verdict(mw <= 1500 && pw / mw >= 4 && mRestored === n)})`);
+row(
+  `(b)  warm re-run, median of ${WARM_RUNS}`,
+  fmt(pw),
+  fmt(mw),
+  `plain/meshup ${(pw / mw).toFixed(1)}x (target <= 1.5 s and >= 4x${mRestored === n ? '' : ', of a re-run that verifies every owned object'}: ${verdict(mw <= 1500 && pw / mw >= 4 && mRestored === n)})`,
+);
 const driftCell = (side) => `${fmt(side.drift.ms)} ${restoredBy(side)}/${n}${side.drift.code === 0 ? '' : ` exit ${side.drift.code}`}`;
 const driftRatio =
   mRestored === n && pRestored === n && M.drift.code === 0 && P.drift.code === 0
@@ -204,6 +254,7 @@ console.log('  (c) which of the five deleted objects each re-run restored:');
 const objName = (o) => `${o.resource}/${o.name}`;
 const w = Math.max(...DRIFT_OBJECTS.map((o) => objName(o).length)) + 2;
 console.log(`    ${pad('object', w)}${pad('plain script', 14)}meshup`);
-for (const o of DRIFT_OBJECTS) console.log(`    ${pad(objName(o), w)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
+for (const o of DRIFT_OBJECTS)
+  console.log(`    ${pad(objName(o), w)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
 console.log(`  meshup's output on the drifted re-run (exit ${M.drift.code}; stderr, then stdout):`);
 for (const line of `${M.drift.err.trim()}\n${M.drift.out.trim()}`.trim().split('\n').slice(0, 40)) console.log(`    | ${line}`);

@@ -37,7 +37,8 @@ export function run(cmd, args, opts = {}) {
       if (timer) clearTimeout(timer);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       if (timedOut) err += `\n(stopped after ${opts.timeoutMs} ms)`;
-      if ((code !== 0 || timedOut) && !opts.allowFail) reject(new Error(`${cmd} ${args.join(' ')} ${timedOut ? `timed out after ${opts.timeoutMs} ms` : `exited ${code ?? signal}`}\n${err.slice(-2000)}`));
+      if ((code !== 0 || timedOut) && !opts.allowFail)
+        reject(new Error(`${cmd} ${args.join(' ')} ${timedOut ? `timed out after ${opts.timeoutMs} ms` : `exited ${code ?? signal}`}\n${err.slice(-2000)}`));
       else resolve({ ms, code: code ?? -1, timedOut, out, err, peakMiB: peakKiB / 1024 });
     });
   });

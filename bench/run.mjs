@@ -1,8 +1,9 @@
 // All benchmarks, one after another: start-up, then the cluster benchmark when the simulated
 // cluster's binaries are built and the Istio module is in the Go module cache (both come from
 // bash test/cluster/build).
-import { existsSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,14 +1,15 @@
 // Applying and removing addons. CRDs of every addon first, then a wait until they are
 // Established (applying everything at once races: "no matches for kind", istio/istio#27417),
 // then each addon's objects in parallel, then a wait for its workloads with a diagnosis.
+
+import type { Addon } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
-import { apply, listObjects, type KubeObject } from '../tools/kubectl.js';
-import type { Addon } from '../config/schema.js';
+import { apply, type KubeObject, listObjects } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
-import { toYamlStream, type AddonManifest } from './manifest.js';
+import { type AddonManifest, toYamlStream } from './manifest.js';
 
 export interface ApplyOptions {
   timeoutMs: number;
@@ -17,18 +18,27 @@ export interface ApplyOptions {
 export async function applyAddons(runner: Runner, manifests: AddonManifest[]): Promise<void> {
   const crds = manifests.flatMap((m) => m.crds);
   if (crds.length) {
-    await apply(runner, toYamlStream(crds), `Applying CRDs of ${manifests.filter((m) => m.crds.length).map((m) => m.addon.name).join(', ')}`);
+    await apply(
+      runner,
+      toYamlStream(crds),
+      `Applying CRDs of ${manifests
+        .filter((m) => m.crds.length)
+        .map((m) => m.addon.name)
+        .join(', ')}`,
+    );
     const names = crds.map((c) => `crd/${(c.metadata as { name: string }).name}`);
-    await runner.run({
-    readOnly: true,
-      tool: 'kubectl',
-      args: ['wait', '--for=condition=Established', ...names, '--timeout=60s'],
-      step: 'Waiting for addon CRDs to be Established',
-      timeoutMs: 90_000,
-    }).catch((e: unknown) => {
-      if (runner.dryRun) return;
-      throw e;
-    });
+    await runner
+      .run({
+        readOnly: true,
+        tool: 'kubectl',
+        args: ['wait', '--for=condition=Established', ...names, '--timeout=60s'],
+        step: 'Waiting for addon CRDs to be Established',
+        timeoutMs: 90_000,
+      })
+      .catch((e: unknown) => {
+        if (runner.dryRun) return;
+        throw e;
+      });
   }
   await Promise.all(manifests.map((m) => apply(runner, toYamlStream(m.objects), `Applying addon ${m.addon.name}`)));
 }
@@ -84,7 +94,10 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 function workloadMap(all: KubeObject[]): Map<string, { addon: string; ready: boolean; object: KubeObject }> {
   const objs = all.filter((o) => WORKLOAD_KINDS.has(o.kind ?? 'Deployment') && o.metadata.labels?.[ADDON_LABEL]);
   return new Map(
-    objs.map((d) => [`${(d.kind ?? 'Deployment').toLowerCase()}/${d.metadata.name}`, { addon: d.metadata.labels?.[ADDON_LABEL] ?? '', ready: workloadReady(d), object: d }]),
+    objs.map((d) => [
+      `${(d.kind ?? 'Deployment').toLowerCase()}/${d.metadata.name}`,
+      { addon: d.metadata.labels?.[ADDON_LABEL] ?? '', ready: workloadReady(d), object: d },
+    ]),
   );
 }
 
@@ -100,10 +113,13 @@ export async function waitForAddons(runner: Runner, manifests: AddonManifest[], 
       const pods = await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE });
       const names = notReady.map((w) => w.workload.split('/')[1]!);
       const why = diagnosePods(pods.filter((p) => names.some((n) => p.metadata.name.startsWith(`${n}-`))));
-      throw new MeshupError(`Addon${notReady.length > 1 ? 's' : ''} not ready after ${Math.round(o.timeoutMs / 1000)}s: ${notReady.map((w) => `${w.addon} (${w.workload})`).join(', ')}`, {
-        details: why.length ? why : ['no pod reports a reason yet; the image may still be pulling'],
-        fix: 'Fix what is listed, then run the same command again; it applies only what is missing',
-      });
+      throw new MeshupError(
+        `Addon${notReady.length > 1 ? 's' : ''} not ready after ${Math.round(o.timeoutMs / 1000)}s: ${notReady.map((w) => `${w.addon} (${w.workload})`).join(', ')}`,
+        {
+          details: why.length ? why : ['no pod reports a reason yet; the image may still be pulling'],
+          fix: 'Fix what is listed, then run the same command again; it applies only what is missing',
+        },
+      );
     }
     await sleep(1000, runner.signal);
   }

@@ -3,10 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { MeshupError } from '../errors.js';
 import type { Addon } from '../config/schema.js';
+import { MeshupError } from '../errors.js';
 import { ADDON_LABEL } from '../istio/labels.js';
-import { hashObject, isClusterScoped, refOf, type ObjectRef } from '../observe/refs.js';
+import { hashObject, isClusterScoped, type ObjectRef, refOf } from '../observe/refs.js';
 
 /** On every object meshup applies for an addon: the hash of the object as meshup applies it, so a
  * later run can tell an object someone changed (or an older release's) from the current one. */
@@ -25,11 +25,15 @@ function splitManifest(addon: Addon, text: string, source: string): AddonManifes
   const crds: Record<string, unknown>[] = [];
   const objects: Record<string, unknown>[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, { fix: 'Delete the cached release so meshup downloads it again' });
+    if (doc.errors.length)
+      throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {
+        fix: 'Delete the cached release so meshup downloads it again',
+      });
     const o = doc.toJS() as (Obj & Record<string, unknown>) | null;
     if (!o?.kind) continue;
     if (o.kind === 'List' && Array.isArray(o.items)) {
-      for (const item of o.items as (Obj & Record<string, unknown>)[]) (item.kind === 'CustomResourceDefinition' ? crds : objects).push(label(item, addon.name));
+      for (const item of o.items as (Obj & Record<string, unknown>)[])
+        (item.kind === 'CustomResourceDefinition' ? crds : objects).push(label(item, addon.name));
       continue;
     }
     (o.kind === 'CustomResourceDefinition' ? crds : objects).push(label(o, addon.name));

@@ -4,27 +4,28 @@
 //      Istio resource, so they roll out while istioctl waits for istiod);
 //   3. what needs Istio's CRDs (mTLS, the tracing Telemetry), then the record.
 // Nothing here decides what to change: that was the plan's job.
-import { CommandFailedError } from '../errors.js';
-import type { Spec } from '../config/spec.js';
-import type { Addon } from '../config/schema.js';
-import type { Runner } from '../exec/runner.js';
+
+import { readFile } from 'node:fs/promises';
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
 import { readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
+import type { Addon } from '../config/schema.js';
+import type { Spec } from '../config/spec.js';
+import { CommandFailedError } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
 import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { disableInjection, enableInjection } from '../istio/injection.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import { controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, objectsOf, refKey, refOf, type ObjectRef } from '../observe/refs.js';
-import { readFile } from 'node:fs/promises';
 import { peerAuthentication } from '../istio/mtls.js';
 import type { Observed } from '../observe/observe.js';
+import { controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
 import type { Action, Plan } from '../plan/plan.js';
 import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js';
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
 import { istioctlInstall } from '../tools/istioctl.js';
-import { apply, deleteObjects, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -48,10 +49,15 @@ interface Shared {
 
 type Task = StepTask<unknown>;
 
-
 function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => void): Promise<IstioRelease> {
   const { spec, runner, plan } = input;
-  shared.release ??= acquireIstio(runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(plan), progress });
+  shared.release ??= acquireIstio(runner, {
+    version: spec.istioVersion,
+    istioDir: spec.istioDir,
+    mirror: spec.istioMirror,
+    needRelease: needsWholeRelease(plan),
+    progress,
+  });
   return shared.release;
 }
 
@@ -182,7 +188,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           if (a.op.mode) await apply(runner, JSON.stringify(peerAuthentication(a.op.mode)), 'Setting mesh-wide mTLS');
           else await deleteObjects(runner, ['peerauthentication/default'], 'Removing the mesh-wide PeerAuthentication', ISTIO_NAMESPACE);
         } else if (a.op.type === 'telemetry') {
-          if (a.op.how === 'apply') await apply(runner, toYamlStream([tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)]), 'Applying the tracing Telemetry');
+          if (a.op.how === 'apply')
+            await apply(runner, toYamlStream([tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)]), 'Applying the tracing Telemetry');
           else await deleteObjects(runner, ['telemetry/mesh-default'], 'Removing the tracing Telemetry', ISTIO_NAMESPACE);
         }
       },
@@ -231,15 +238,17 @@ async function reapplyControlPlane(runner: Runner, spec: Spec, hash: string, mis
   const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => `deployment/${(o.metadata as { name: string }).name}`);
   if (deployments.length) {
     progress(`waiting for ${deployments.join(', ')}`);
-    await runner.run({
-      tool: 'kubectl',
-      args: ['rollout', 'status', ...deployments, '-n', ISTIO_NAMESPACE, `--timeout=${Math.round(spec.timeoutMs / 1000)}s`],
-      readOnly: true,
-      step: 'Waiting for the restored Istio workloads',
-      timeoutMs: spec.timeoutMs + 30_000,
-    }).catch(async (e: unknown) => {
-      throw await explainInstallFailure(runner, e);
-    });
+    await runner
+      .run({
+        tool: 'kubectl',
+        args: ['rollout', 'status', ...deployments, '-n', ISTIO_NAMESPACE, `--timeout=${Math.round(spec.timeoutMs / 1000)}s`],
+        readOnly: true,
+        step: 'Waiting for the restored Istio workloads',
+        timeoutMs: spec.timeoutMs + 30_000,
+      })
+      .catch(async (e: unknown) => {
+        throw await explainInstallFailure(runner, e);
+      });
   }
 }
 

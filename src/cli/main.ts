@@ -2,13 +2,13 @@
 // code only when it runs (so --version and --help stay fast), and is the one error boundary.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { Runner } from '../exec/runner.js';
 import type { Flags } from '../config/spec.js';
-import { createApp, type App } from './app.js';
 import { ExitCode, InterruptedError } from '../errors.js';
-import { commanderError, errorDocument, formatError, helpFix } from './report.js';
+import type { Runner } from '../exec/runner.js';
+import { colorEnabled, type IO, processIO } from '../ui/io.js';
 import { closest } from '../util/suggest.js';
-import { colorEnabled, processIO, type IO } from '../ui/io.js';
+import { type App, createApp } from './app.js';
+import { commanderError, errorDocument, formatError, helpFix } from './report.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -65,7 +65,10 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
       const cmd = args[args.length - 1] as Command;
       const word = cmd.args[0];
       if (word !== undefined) {
-        const near = closest(word, cmd.commands.map((c) => c.name()));
+        const near = closest(
+          word,
+          cmd.commands.map((c) => c.name()),
+        );
         cmd.error(`error: unknown command '${word}'${near ? `\n(Did you mean ${near}?)` : ''}`, { code: 'commander.unknownCommand', exitCode: 2 });
       }
       await action(load)(...args);
@@ -89,12 +92,18 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => {} })
     .addHelpText(
       'after',
-      examples('meshup up', 'meshup up --provider kind --profile demo --yes', 'meshup up --provider kwok --profile demo --addons prometheus,kiali', 'meshup status', 'meshup down'),
+      examples(
+        'meshup up',
+        'meshup up --provider kind --profile demo --yes',
+        'meshup up --provider kwok --profile demo --addons prometheus,kiali',
+        'meshup status',
+        'meshup down',
+      ),
     );
 
   meshOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh')))
     .option('--kubernetes-version <v>', 'Kubernetes version for a new cluster')
-    .option('--cpus <n>', 'CPUs for a new cluster (default: the profile\'s, plus addons)')
+    .option('--cpus <n>', "CPUs for a new cluster (default: the profile's, plus addons)")
     .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
     .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
     .option('--force', 'go on even when the preflight finds too few resources')
@@ -169,7 +178,15 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('--path <prefix>', 'path prefix to route', '/')
     .option('-o, --output <format>', 'print the objects (yaml) instead of applying them')
     .option('--delete', 'remove what meshup expose created for the Service')
-    .addHelpText('after', examples('meshup expose productpage -n bookinfo --port 9080', 'meshup expose web --host web.local --path /api', 'meshup expose web -o yaml', 'meshup expose --delete web'))
+    .addHelpText(
+      'after',
+      examples(
+        'meshup expose productpage -n bookinfo --port 9080',
+        'meshup expose web --host web.local --path /api',
+        'meshup expose web -o yaml',
+        'meshup expose --delete web',
+      ),
+    )
     .action(action(async () => (await import('../commands/expose.js')).expose));
 
   clusterOptions(program.command('inject').description("add sidecars to a manifest with the cluster's injector settings (istioctl kube-inject)"))
@@ -179,7 +196,15 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .action(action(async () => (await import('../commands/inject.js')).inject));
 
   const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
-    .addHelpText('after', examples('meshup addons                # same as meshup addons list', 'meshup addons enable kiali grafana', 'meshup addons disable kiali', 'meshup addons enable   # checkbox in a terminal'))
+    .addHelpText(
+      'after',
+      examples(
+        'meshup addons                # same as meshup addons list',
+        'meshup addons enable kiali grafana',
+        'meshup addons disable kiali',
+        'meshup addons enable   # checkbox in a terminal',
+      ),
+    )
     .action(groupDefault(async () => (await import('../commands/addons.js')).list));
   clusterOptions(addons.command('list').description('addons with their state'))
     .addHelpText('after', examples('meshup addons list', 'meshup addons list --json'))
@@ -194,7 +219,10 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .action(action(async () => (await import('../commands/addons.js')).disable));
 
   const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
-    .addHelpText('after', examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'))
+    .addHelpText(
+      'after',
+      examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'),
+    )
     .action(groupDefault(async () => (await import('../commands/injection.js')).list));
   clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))
     .option('--restart', 'restart workloads whose running pods have no sidecar')

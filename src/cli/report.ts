@@ -35,7 +35,12 @@ function clip(lines: string[]): string[] {
 export function errorDocument(e: unknown, verbose = false, usageFix?: string): ErrorDocument {
   if (isMeshupError(e)) {
     const fix = e.fix.length || e.exitCode !== ExitCode.usage || !usageFix ? e.fix : [usageFix];
-    return { message: excerpt(e.message.split('\n')[0]!, MAX_LINE), details: clip([...e.message.split('\n').slice(1), ...e.details]), fix: clip(fix), exitCode: e.exitCode };
+    return {
+      message: excerpt(e.message.split('\n')[0]!, MAX_LINE),
+      details: clip([...e.message.split('\n').slice(1), ...e.details]),
+      fix: clip(fix),
+      exitCode: e.exitCode,
+    };
   }
   const err = e instanceof Error ? e : new Error(String(e));
   return {

@@ -1,10 +1,11 @@
 // meshup addons list|enable|disable: edits of the desired addons, planned and applied by the
 // same planner as `up` (only the addons' part of it, and the record).
+
+import { applyTasks } from '../apply/apply.js';
 import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../errors.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import type { Spec } from '../config/spec.js';
-import { applyTasks } from '../apply/apply.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { readCluster } from '../observe/observe.js';
 import type { Op } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
@@ -27,7 +28,12 @@ export async function list(app: App): Promise<void> {
       const labelled = (n: string) => read.items.filter((o) => o.metadata.labels?.['meshup.dev/addon'] === n);
       state = {
         enabled: new Set(read.recorded?.addons ?? [...catalog.keys()].filter((n) => labelled(n).length)),
-        ready: new Map([...catalog.values()].map((a) => [a.name, a.workloads.every((w) => labelled(a.name).some((o) => `${o.kind?.toLowerCase()}/${o.metadata.name}` === w && ready(o)))])),
+        ready: new Map(
+          [...catalog.values()].map((a) => [
+            a.name,
+            a.workloads.every((w) => labelled(a.name).some((o) => `${o.kind?.toLowerCase()}/${o.metadata.name}` === w && ready(o))),
+          ]),
+        ),
         version: read.recorded?.istioVersion,
         cluster: `${t.provider.name} cluster ${t.spec.clusterName}`,
       };
@@ -46,11 +52,21 @@ export async function list(app: App): Promise<void> {
   app.out.result(rows);
   const c = app.out.c;
   if (!state) {
-    app.out.print(table(['NAME', 'DESCRIPTION'], rows.map((r) => [r.name, r.description])));
+    app.out.print(
+      table(
+        ['NAME', 'DESCRIPTION'],
+        rows.map((r) => [r.name, r.description]),
+      ),
+    );
     app.out.print('\nNo cluster to show their state for; meshup up creates one (meshup up --addons kiali,prometheus).');
     return;
   }
-  app.out.print(table(['NAME', 'ENABLED', 'READY', 'VERSION', 'DESCRIPTION'], rows.map((r) => [r.name, r.enabled ? c.green('yes') : 'no', r.enabled ? (r.ready ? c.green('yes') : c.red('no')) : '-', r.version ?? '-', r.description])));
+  app.out.print(
+    table(
+      ['NAME', 'ENABLED', 'READY', 'VERSION', 'DESCRIPTION'],
+      rows.map((r) => [r.name, r.enabled ? c.green('yes') : 'no', r.enabled ? (r.ready ? c.green('yes') : c.red('no')) : '-', r.version ?? '-', r.description]),
+    ),
+  );
 }
 
 function ready(o: { kind?: string; spec?: unknown; status?: unknown }): boolean {
@@ -98,7 +114,8 @@ export async function enable(app: App, names: string[]): Promise<void> {
   }
   // No names: a checkbox of every addon, ticked as the cluster has them; the ticks are the set.
   const { spec } = await specOf(app);
-  if (!canPrompt(app.io) || spec.yes) throw new UsageError('Name the addons to enable', { fix: `e.g. meshup addons enable kiali (known: ${[...catalog.keys()].join(', ')})` });
+  if (!canPrompt(app.io) || spec.yes)
+    throw new UsageError('Name the addons to enable', { fix: `e.g. meshup addons enable kiali (known: ${[...catalog.keys()].join(', ')})` });
   const t = await openTarget(app);
   const read = await readCluster(t.runner, t.spec, t.provider);
   const current = new Set(read.recorded?.addons ?? []);

@@ -1,23 +1,24 @@
 // What `up`, `plan`, `addons enable|disable` and `injection enable|disable` share: the spec
 // (answers asked first, in a terminal), the preconditions, one round of reads, and the plan.
 // Nothing in here changes anything; apply/apply.ts does, afterwards.
+
+import { join } from 'node:path';
 import type { App } from '../cli/app.js';
-import { PreflightError, UsageError } from '../errors.js';
-import { loadAllProfiles, loadAddonCatalog } from '../config/catalog.js';
+import { loadAddonCatalog, loadAllProfiles } from '../config/catalog.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
+import { PreflightError, UsageError } from '../errors.js';
 import { checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
 import type { Observed } from '../observe/observe.js';
-import { needsIstio, needsWholeRelease, plan, type Op, type Plan } from '../plan/plan.js';
-import { errorsOf, runPreflight, type Finding } from '../preflight/checks.js';
+import { needsIstio, needsWholeRelease, type Op, type Plan, plan } from '../plan/plan.js';
+import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
-import { stateDir, home } from '../state/paths.js';
+import { home, stateDir } from '../state/paths.js';
 import { dockerInfo } from '../tools/docker.js';
 import { canPrompt } from '../ui/io.js';
-import { observeTarget, openTarget, specOf, type SpecLayers, type Target } from './target.js';
-import { join } from 'node:path';
+import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
 export interface Prepared {
   target: Target;
@@ -55,7 +56,16 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
   const target = await openTarget(app, layers);
   const { spec, observed } = await observeTarget(app, target, layers, opts.edit);
   const { provider, context, runner, catalog } = target;
-  const p = plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env, only: opts.only });
+  const p = plan({
+    spec,
+    observed,
+    provider,
+    catalog,
+    context,
+    overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
+    env: runner.env,
+    only: opts.only,
+  });
 
   const findings: Finding[] = [];
   if (opts.preflight) {
@@ -63,7 +73,13 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     const profiles = creating && provider.usesDocker ? await loadAllProfiles() : [];
     const mine = parseMiB(spec.profile.cluster.memory) ?? 0;
     const smaller = profiles
-      .filter((x) => x.name !== spec.profile.name && (parseMiB(x.cluster.memory) ?? 0) <= mine && x.cluster.cpus <= spec.profile.cluster.cpus && ((parseMiB(x.cluster.memory) ?? 0) < mine || x.cluster.cpus < spec.profile.cluster.cpus))
+      .filter(
+        (x) =>
+          x.name !== spec.profile.name &&
+          (parseMiB(x.cluster.memory) ?? 0) <= mine &&
+          x.cluster.cpus <= spec.profile.cluster.cpus &&
+          ((parseMiB(x.cluster.memory) ?? 0) < mine || x.cluster.cpus < spec.profile.cluster.cpus),
+      )
       .sort((a, b) => (parseMiB(b.cluster.memory) ?? 0) - (parseMiB(a.cluster.memory) ?? 0))
       .map((x) => x.name);
     const pre = await runPreflight({
@@ -97,11 +113,15 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
       ],
     });
   }
-  for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && spec.force))) notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
+  for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && spec.force)))
+    notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
   const k8s = kubernetesTooOld(prepared);
   if (k8s) throw k8s;
   if (p.blockers.length) {
-    throw new PreflightError(p.blockers[0]!.replace(/ Fix: .*$/, ''), { details: p.blockers.slice(1), fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above' });
+    throw new PreflightError(p.blockers[0]!.replace(/ Fix: .*$/, ''), {
+      details: p.blockers.slice(1),
+      fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above',
+    });
   }
   if (needsIstio(p)) {
     await checkObtainable(target.runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(p) });
@@ -119,7 +139,10 @@ function kubernetesTooOld({ spec, observed }: Prepared): UsageError | undefined 
   const v = asked && kubeMinor(asked)! < min ? asked : running;
   if (!v) return undefined;
   return new UsageError(`Istio ${spec.istioVersion} needs Kubernetes 1.${min} or newer; ${asked === v ? 'you asked for' : 'the cluster runs'} ${v}`, {
-    fix: asked === v ? `Ask for a newer one: --kubernetes-version v1.${min}.0 (or leave it out for the provider's default)` : `Use an Istio version that supports ${v}, or a newer cluster`,
+    fix:
+      asked === v
+        ? `Ask for a newer one: --kubernetes-version v1.${min}.0 (or leave it out for the provider's default)`
+        : `Use an Istio version that supports ${v}, or a newer cluster`,
   });
 }
 
@@ -136,7 +159,13 @@ export async function confirmRisky(app: App, prepared: Prepared): Promise<void> 
   if (!canPrompt(app.io) || prepared.spec.json) {
     const up = risky.find((a) => a.op.type === 'istio' && a.op.from);
     throw new UsageError(`This would ${what}, which needs confirmation`, {
-      fix: up?.op.type === 'istio' ? [`Confirm it: meshup up --istio-version ${prepared.spec.istioVersion} --yes`, `or keep Istio ${up.op.from}: meshup up --istio-version ${up.op.from}`] : 'Confirm it with --yes',
+      fix:
+        up?.op.type === 'istio'
+          ? [
+              `Confirm it: meshup up --istio-version ${prepared.spec.istioVersion} --yes`,
+              `or keep Istio ${up.op.from}: meshup up --istio-version ${up.op.from}`,
+            ]
+          : 'Confirm it with --yes',
     });
   }
   const { confirm } = await import('@inquirer/prompts');

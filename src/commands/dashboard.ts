@@ -1,12 +1,13 @@
 // meshup dashboard NAME: a port-forward to the addon's Service on 127.0.0.1 only, the URL, a
 // browser, and a clean stop on Ctrl-C.
-import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../errors.js';
+
 import { addonWorkloads } from '../addons/apply.js';
+import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
+import { MeshupError, UsageError } from '../errors.js';
+import { tail } from '../exec/runner.js';
 import { portFree } from '../preflight/checks.js';
 import { freePort } from '../util/ports.js';
-import { tail } from '../exec/runner.js';
 import { openTarget } from './target.js';
 
 interface DashboardFlags {
@@ -19,12 +20,19 @@ export async function dashboard(app: App, name: string): Promise<void> {
   const catalog = await loadAddonCatalog();
   checkAddonNames([name], catalog, 'the command line');
   const addon = catalog.get(name)!;
-  if (!addon.dashboard) throw new UsageError(`${name} has no dashboard`, { fix: `Addons with one: ${[...catalog.values()].filter((a) => a.dashboard).map((a) => a.name).join(', ')}` });
+  if (!addon.dashboard)
+    throw new UsageError(`${name} has no dashboard`, {
+      fix: `Addons with one: ${[...catalog.values()]
+        .filter((a) => a.dashboard)
+        .map((a) => a.name)
+        .join(', ')}`,
+    });
   let port: number | undefined;
   if (flags.port !== undefined) {
     port = Number(flags.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
-    if (!(await portFree(port))) throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
+    if (!(await portFree(port)))
+      throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
   }
 
   const { runner, spec: o, context } = await openTarget(app);
@@ -32,11 +40,16 @@ export async function dashboard(app: App, name: string): Promise<void> {
   const present = addon.workloads.filter((w) => have.has(w));
   if (!present.length) throw new MeshupError(`${name} is not enabled`, { fix: `Enable it with: meshup addons enable ${name}` });
   const unready = addon.workloads.filter((w) => !have.get(w)?.ready);
-  if (unready.length) throw new MeshupError(`${name} is not ready yet (${unready.join(', ')})`, { fix: 'Wait a moment and try again; meshup addons list shows its state' });
+  if (unready.length)
+    throw new MeshupError(`${name} is not ready yet (${unready.join(', ')})`, { fix: 'Wait a moment and try again; meshup addons list shows its state' });
 
   port ??= await freePort();
   const d = addon.dashboard;
-  const child = runner.start({ readOnly: true, tool: 'kubectl', args: ['port-forward', '-n', addon.namespace, `svc/${d.service}`, `${port}:${d.port}`, '--address', '127.0.0.1'] });
+  const child = runner.start({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['port-forward', '-n', addon.namespace, `svc/${d.service}`, `${port}:${d.port}`, '--address', '127.0.0.1'],
+  });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   const ready = await new Promise<boolean>((resolve) => {
@@ -46,7 +59,10 @@ export async function dashboard(app: App, name: string): Promise<void> {
     void child.then(() => resolve(false));
   });
   if (!ready) {
-    throw new MeshupError(`The port-forward to ${name} stopped`, { details: tail(stderr), fix: `Try it yourself: kubectl --context ${context} port-forward -n ${addon.namespace} svc/${d.service} ${port}:${d.port}` });
+    throw new MeshupError(`The port-forward to ${name} stopped`, {
+      details: tail(stderr),
+      fix: `Try it yourself: kubectl --context ${context} port-forward -n ${addon.namespace} svc/${d.service} ${port}:${d.port}`,
+    });
   }
   const url = `http://127.0.0.1:${port}${d.path === '/' ? '/' : d.path}`;
   app.out.result({ addon: name, url, port });
@@ -62,5 +78,9 @@ export async function dashboard(app: App, name: string): Promise<void> {
     void child.then(() => resolve());
   });
   await runner.stopAll();
-  if (!app.signal.aborted) throw new MeshupError(`The port-forward to ${name} ended`, { details: tail(stderr), fix: 'Check the addon is still running (meshup addons list), then run the command again' });
+  if (!app.signal.aborted)
+    throw new MeshupError(`The port-forward to ${name} ended`, {
+      details: tail(stderr),
+      fix: 'Check the addon is still running (meshup addons list), then run the command again',
+    });
 }

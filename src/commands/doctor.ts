@@ -1,5 +1,6 @@
 // meshup doctor: the preflight as a table, for the setup flags and config describe.
 import type { App } from '../cli/app.js';
+import { formatMiB } from '../config/quantity.js';
 import { PreflightError } from '../errors.js';
 import { errorsOf, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
@@ -7,7 +8,6 @@ import { providerFor } from '../providers/index.js';
 import { home } from '../state/paths.js';
 import { table } from '../ui/table.js';
 import { specOf } from './target.js';
-import { formatMiB } from '../config/quantity.js';
 
 export async function doctor(app: App): Promise<void> {
   const { spec: o } = await specOf(app);
@@ -31,8 +31,15 @@ export async function doctor(app: App): Promise<void> {
   const errors = errorsOf(findings);
   app.out.result({ provider: o.provider, profile: o.profile.name, addons: o.addons, need: o.need, clusterExists: exists, findings, ok: errors.length === 0 });
   const mark = (s: string) => (s === 'ok' ? app.out.c.green('ok') : s === 'warn' ? app.out.c.yellow('warn') : app.out.c.red('error'));
-  app.out.print(`Checking for ${o.provider}, profile ${o.profile.name}${o.addons.length ? ` with ${o.addons.join(', ')}` : ''}: needs ${o.need.cpus} CPUs, ${formatMiB(o.need.memoryMiB)}${exists ? ` (cluster ${o.clusterName} exists)` : ''}`);
-  app.out.print(table(['CHECK', 'STATUS', 'DETAIL', 'FIX'], findings.map((f) => [f.check, mark(f.status), f.message, f.fix ?? ''])));
+  app.out.print(
+    `Checking for ${o.provider}, profile ${o.profile.name}${o.addons.length ? ` with ${o.addons.join(', ')}` : ''}: needs ${o.need.cpus} CPUs, ${formatMiB(o.need.memoryMiB)}${exists ? ` (cluster ${o.clusterName} exists)` : ''}`,
+  );
+  app.out.print(
+    table(
+      ['CHECK', 'STATUS', 'DETAIL', 'FIX'],
+      findings.map((f) => [f.check, mark(f.status), f.message, f.fix ?? '']),
+    ),
+  );
   if (errors.length) {
     throw new PreflightError(`${errors.length} check${errors.length > 1 ? 's' : ''} failed`, { fix: 'See the FIX column above' });
   }

@@ -2,12 +2,12 @@
 // remove only the mesh. A cluster meshup did not create is never deleted.
 import type { App } from '../cli/app.js';
 import { MeshupError } from '../errors.js';
-import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { acquireIstio } from '../istio/acquire.js';
+import { uninstallMesh } from '../istio/uninstall.js';
+import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
+import { forgetLastTarget } from '../state/target.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
 import { openTarget } from './target.js';
-import { forgetLastTarget } from '../state/target.js';
-import { uninstallMesh } from '../istio/uninstall.js';
 
 interface DownFlags {
   keepCluster?: boolean;
@@ -28,13 +28,18 @@ export async function down(app: App): Promise<void> {
     }
     const status = await p.status(runner, o);
     if (status.state !== 'running') {
-      throw new MeshupError(`The ${p.name} cluster "${o.clusterName}" is ${status.state}; there is no mesh to remove`, { fix: 'Start it first (meshup up), or delete it: meshup down' });
+      throw new MeshupError(`The ${p.name} cluster "${o.clusterName}" is ${status.state}; there is no mesh to remove`, {
+        fix: 'Start it first (meshup up), or delete it: meshup down',
+      });
     }
     if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove Istio${flags.purgeCrds ? ' and its CRDs' : ''} from context ${target.context}?`))) return;
     // istioctl's own uninstall first when one of the installed version is at hand; meshup's
     // clean-up below covers the rest either way.
     const applied = await readAppliedSpec(runner);
-    const istioctl = await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, offline: true }).then((r) => r.istioctl, () => undefined);
+    const istioctl = await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, offline: true }).then(
+      (r) => r.istioctl,
+      () => undefined,
+    );
     const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l), istioctl });
     app.out.result({ context: target.context, removed, dryRun: o.dryRun, commands: runner.history.filter((c) => c.mutates).map((c) => c.command) });
     app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { App } from '../cli/app.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { lookupIngress } from '../ingress/lookup.js';
-import { apply, deleteObjects, getObject, listObjects, type KubeObject } from '../tools/kubectl.js';
+import { apply, deleteObjects, getObject, type KubeObject, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
 import { openTarget } from './target.js';
 
@@ -51,13 +51,21 @@ export async function expose(app: App, service: string): Promise<void> {
 
   if (f.delete) {
     const name = `meshup-${service}`;
-    const [gw, vs] = await Promise.all([getObject(runner, 'gateways.networking.istio.io', name, ns), getObject(runner, 'virtualservices.networking.istio.io', name, ns)]);
+    const [gw, vs] = await Promise.all([
+      getObject(runner, 'gateways.networking.istio.io', name, ns),
+      getObject(runner, 'virtualservices.networking.istio.io', name, ns),
+    ]);
     if (!gw && !vs) {
       app.out.result({ service, namespace: ns, deleted: false });
       app.out.print(`${service} in ${ns} is not exposed by meshup; nothing to delete.`);
       return;
     }
-    await deleteObjects(runner, [`gateways.networking.istio.io/${name}`, `virtualservices.networking.istio.io/${name}`], `Removing the route to ${service}`, ns);
+    await deleteObjects(
+      runner,
+      [`gateways.networking.istio.io/${name}`, `virtualservices.networking.istio.io/${name}`],
+      `Removing the route to ${service}`,
+      ns,
+    );
     app.out.result({ service, namespace: ns, deleted: !o.dryRun });
     app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the route to ${service} in ${ns}.`);
     return;
@@ -82,7 +90,9 @@ export async function expose(app: App, service: string): Promise<void> {
   } else if (ports.length === 1) {
     port = ports[0]!.port;
   } else {
-    throw new UsageError(`Service ${service} has ${ports.length ? 'several ports' : 'no ports'}; say which with --port`, { fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}` });
+    throw new UsageError(`Service ${service} has ${ports.length ? 'several ports' : 'no ports'}; say which with --port`, {
+      fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}`,
+    });
   }
 
   const objects = exposeObjects(service, ns, port, host, path);

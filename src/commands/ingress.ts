@@ -1,8 +1,8 @@
 // meshup ingress: the gateway's host and port, as text, shell exports (--env) or JSON.
 import type { App } from '../cli/app.js';
 import { MeshupError } from '../errors.js';
-import { envLines } from '../ingress/resolve.js';
 import { lookupIngress } from '../ingress/lookup.js';
+import { envLines } from '../ingress/resolve.js';
 import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {

@@ -3,17 +3,17 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { getObject, type KubeObject } from '../tools/kubectl.js';
-import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import type { App } from '../cli/app.js';
-import { ConfigError, MeshupError, UsageError } from '../errors.js';
-import { decodeText, readTextFile } from '../config/load.js';
-import { describeValue, excerpt, excerptPath } from '../util/text.js';
-import { acquireIstio } from '../istio/acquire.js';
-import { readAppliedSpec } from '../state/record.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { openTarget } from './target.js';
 import { LineCounter, parseAllDocuments } from 'yaml';
+import type { App } from '../cli/app.js';
+import { decodeText, readTextFile } from '../config/load.js';
+import { ConfigError, MeshupError, UsageError } from '../errors.js';
+import { acquireIstio } from '../istio/acquire.js';
+import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { readAppliedSpec } from '../state/record.js';
+import { getObject, type KubeObject } from '../tools/kubectl.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { describeValue, excerpt, excerptPath } from '../util/text.js';
+import { openTarget } from './target.js';
 
 interface InjectFlags {
   filename?: string;
@@ -71,7 +71,10 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<string> {
   for await (const c of stream) {
     const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
     n += b.length;
-    if (n > MAX_MANIFEST_BYTES) throw new ConfigError(`Cannot read manifest <stdin>: it is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`, { fix: 'Split the manifest and inject the parts' });
+    if (n > MAX_MANIFEST_BYTES)
+      throw new ConfigError(`Cannot read manifest <stdin>: it is larger than ${MAX_MANIFEST_BYTES / 1024 / 1024} MiB`, {
+        fix: 'Split the manifest and inject the parts',
+      });
     chunks.push(b);
   }
   return decodeText(Buffer.concat(chunks), '<stdin>', 'manifest');
@@ -93,7 +96,14 @@ async function checkOutput(out: string): Promise<void> {
     await writeFile(probe, '', { flag: 'wx' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw bad(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : `files cannot be created there (${code ?? 'error'})`, 'Pick a path in a directory you can write to');
+    throw bad(
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'read-only file system'
+          : `files cannot be created there (${code ?? 'error'})`,
+      'Pick a path in a directory you can write to',
+    );
   }
   await rm(probe, { force: true });
 }
@@ -109,7 +119,12 @@ export async function inject(app: App): Promise<void> {
 
   const { runner, spec: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
-  await acquireIstio(runner, { version: applied?.istioVersion ?? o.istioVersion, istioDir: o.istioDir, mirror: o.istioMirror, progress: (t) => app.out.log(t) });
+  await acquireIstio(runner, {
+    version: applied?.istioVersion ?? o.istioVersion,
+    istioDir: o.istioDir,
+    mirror: o.istioMirror,
+    progress: (t) => app.out.log(t),
+  });
   // The injector's settings come from the cluster's ConfigMaps and go to istioctl as files, so
   // it never has to reach istiod's webhook (a dead istiod would otherwise fail this, #21147).
   const [injector, mesh] = await Promise.all([
@@ -130,12 +145,24 @@ export async function inject(app: App): Promise<void> {
       writeFile(join(tmp, 'mesh.yaml'), mesh.data.mesh),
     ]);
     r = await runner.run({
-    readOnly: true,
+      readOnly: true,
       tool: 'istioctl',
       // --revision default: the ConfigMaps above are the default revision's. Without it istioctl
       // (1.31) first watches the cluster's webhooks for a default revision tag and waits for that
       // watch to sync, forever when the API server cannot be reached, even with all three files.
-      args: ['kube-inject', '-f', '-', '--revision', 'default', '--injectConfigFile', join(tmp, 'inject.yaml'), '--valuesFile', join(tmp, 'values.json'), '--meshConfigFile', join(tmp, 'mesh.yaml')],
+      args: [
+        'kube-inject',
+        '-f',
+        '-',
+        '--revision',
+        'default',
+        '--injectConfigFile',
+        join(tmp, 'inject.yaml'),
+        '--valuesFile',
+        join(tmp, 'values.json'),
+        '--meshConfigFile',
+        join(tmp, 'mesh.yaml'),
+      ],
       input: source,
       step: 'Injecting sidecars',
       timeoutMs: 60_000,

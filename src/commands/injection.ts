@@ -1,20 +1,21 @@
 // meshup injection enable|disable|list: edits of the desired injection namespaces, planned and
 // applied by the same planner as `up` (only the labels, and the record).
-import type { App } from '../cli/app.js';
-import { MeshupError, UsageError } from '../errors.js';
-import * as check from '../config/validate.js';
+
 import { applyTasks } from '../apply/apply.js';
+import type { App } from '../cli/app.js';
+import * as check from '../config/validate.js';
+import { MeshupError, UsageError } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
 import { INJECTION_MARKER } from '../istio/labels.js';
 import { podsWithoutSidecar } from '../istio/sidecars.js';
 import type { Op } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
+import type { Provider } from '../providers/types.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import { runSteps } from '../ui/tasks.js';
-import type { Runner } from '../exec/runner.js';
 import { checkPreconditions, prepare } from './converge.js';
 import { openTarget } from './target.js';
-import type { Provider } from '../providers/types.js';
 
 const INJECTION_PARTS: ReadonlySet<Op['type']> = new Set(['injection', 'record']);
 
@@ -61,7 +62,9 @@ async function change(app: App, names: string[], on: boolean): Promise<void> {
     const { tasks } = applyTasks({ ...target, spec, plan, observed, meshupVersion: app.version });
     await runSteps(app.io, spec.json, tasks, {});
   }
-  const changed = plan.actions.filter((a) => a.changes && a.op.type === 'injection').flatMap((a) => (a.op.type === 'injection' ? [...a.op.enable, ...a.op.disable] : []));
+  const changed = plan.actions
+    .filter((a) => a.changes && a.op.type === 'injection')
+    .flatMap((a) => (a.op.type === 'injection' ? [...a.op.enable, ...a.op.disable] : []));
   if (on) {
     const restart = (app.flags as { restart?: boolean }).restart;
     const restarted = restart ? await restartMissing(app, target.runner, target.provider, names) : [];
@@ -75,7 +78,8 @@ async function change(app: App, names: string[], on: boolean): Promise<void> {
   const byHand = names.filter((n) => !labelled(n)[INJECTION_MARKER] && labelled(n)['istio-injection']);
   app.out.result({ disabled: changed, leftByHand: byHand });
   if (changed.length) app.out.print(`Sidecar injection disabled in ${changed.join(', ')} (running pods keep their sidecars until restarted)`);
-  for (const n of byHand) app.out.warn(`${n}: its istio-injection label was set by hand, so meshup leaves it; remove it with: kubectl label namespace ${n} istio-injection-`);
+  for (const n of byHand)
+    app.out.warn(`${n}: its istio-injection label was set by hand, so meshup leaves it; remove it with: kubectl label namespace ${n} istio-injection-`);
 }
 
 export const enable = (app: App, names: string[]) => change(app, checkNames(names), true);
@@ -100,7 +104,18 @@ export async function list(app: App): Promise<void> {
     app.out.print('No namespace has sidecar injection. Enable it with: meshup injection enable NAMESPACE');
     return;
   }
-  app.out.print(table(['NAMESPACE', 'LABEL', 'SET BY', 'PODS WITHOUT SIDECAR'], rows.map((r) => [r.namespace, r.label, r.setBy, r.podsWithoutSidecar.length ? r.podsWithoutSidecar.join(', ') : '-'])));
-  if (provider.simulated) app.out.print(`\nThe ${provider.name} cluster is simulated: its pods run nothing and get no sidecars; the labels above are what a real cluster would act on.`);
-  else if (missing.length) app.out.print(`\n${missing.length} running pod(s) predate injection; restart them with: meshup injection enable ${[...new Set(missing.map((m) => m.namespace))].join(' ')} --restart`);
+  app.out.print(
+    table(
+      ['NAMESPACE', 'LABEL', 'SET BY', 'PODS WITHOUT SIDECAR'],
+      rows.map((r) => [r.namespace, r.label, r.setBy, r.podsWithoutSidecar.length ? r.podsWithoutSidecar.join(', ') : '-']),
+    ),
+  );
+  if (provider.simulated)
+    app.out.print(
+      `\nThe ${provider.name} cluster is simulated: its pods run nothing and get no sidecars; the labels above are what a real cluster would act on.`,
+    );
+  else if (missing.length)
+    app.out.print(
+      `\n${missing.length} running pod(s) predate injection; restart them with: meshup injection enable ${[...new Set(missing.map((m) => m.namespace))].join(' ')} --restart`,
+    );
 }

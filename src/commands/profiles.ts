@@ -1,8 +1,8 @@
+import { stringify } from 'yaml';
 import type { App } from '../cli/app.js';
 import { loadAllProfiles, loadProfile } from '../config/catalog.js';
 import { formatMiB, parseMiB } from '../config/quantity.js';
 import { table } from '../ui/table.js';
-import { stringify } from 'yaml';
 
 export async function listProfiles(app: App): Promise<void> {
   const profiles = await loadAllProfiles();
@@ -10,7 +10,14 @@ export async function listProfiles(app: App): Promise<void> {
   app.out.print(
     table(
       ['NAME', 'ISTIO', 'CPUS', 'MEMORY', 'ADDONS', 'DESCRIPTION'],
-      profiles.map((p) => [p.name, p.istio.profile, String(p.cluster.cpus), formatMiB(parseMiB(p.cluster.memory) ?? 0), p.addons.join(',') || '-', p.description]),
+      profiles.map((p) => [
+        p.name,
+        p.istio.profile,
+        String(p.cluster.cpus),
+        formatMiB(parseMiB(p.cluster.memory) ?? 0),
+        p.addons.join(',') || '-',
+        p.description,
+      ]),
     ),
   );
 }

@@ -1,9 +1,9 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
-import type { KubeObject } from '../tools/kubectl.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { plan } from '../plan/plan.js';
+import type { KubeObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import { overlayPath } from './converge.js';
 import { observeTarget, openTarget } from './target.js';
@@ -29,9 +29,13 @@ export async function status(app: App): Promise<void> {
   const { out } = app;
   const state = observed.cluster.state;
   const report: Record<string, unknown> = { provider: spec.provider, cluster: spec.clusterName, context, state };
-  out.print(`Cluster   ${spec.clusterName} (${spec.provider}, context ${context}): ${state}${observed.cluster.detail ? ` (${observed.cluster.detail.split('\n')[0]})` : ''}`);
+  out.print(
+    `Cluster   ${spec.clusterName} (${spec.provider}, context ${context}): ${state}${observed.cluster.detail ? ` (${observed.cluster.detail.split('\n')[0]})` : ''}`,
+  );
   if (state === 'absent') {
-    out.print(`No ${provider.name} cluster "${spec.clusterName}" exists. Create it with: meshup up${spec.sources.provider === 'flag' ? ` --provider ${spec.provider}` : ''}`);
+    out.print(
+      `No ${provider.name} cluster "${spec.clusterName}" exists. Create it with: meshup up${spec.sources.provider === 'flag' ? ` --provider ${spec.provider}` : ''}`,
+    );
     out.result(report);
     return;
   }
@@ -42,15 +46,26 @@ export async function status(app: App): Promise<void> {
   }
   const recorded = observed.recorded;
   const deployments = observed.istio.objects.filter((o) => o.kind === 'Deployment');
-  const injected = observed.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev']).map((n) => n.metadata.name);
+  const injected = observed.namespaces
+    .filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev'])
+    .map((n) => n.metadata.name);
   const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
   const gateway = observed.istio.objects.some((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
-    ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects, hostPorts: observed.hostPorts }).catch(() => undefined)
+    ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects, hostPorts: observed.hostPorts }).catch(
+        () => undefined,
+      )
     : undefined;
   // Drift: what `meshup up` would change to get back to what was recorded.
   const drift = recorded
-    ? plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env })
-        .actions.filter((a) => a.changes && a.op.type !== 'record')
+    ? plan({
+        spec,
+        observed,
+        provider,
+        catalog,
+        context,
+        overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
+        env: runner.env,
+      }).actions.filter((a) => a.changes && a.op.type !== 'record')
     : [];
   report.nodes = observed.nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
   report.applied = recorded ?? null;
@@ -60,7 +75,11 @@ export async function status(app: App): Promise<void> {
   report.ingress = gateway ?? null;
   report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
-  out.print(recorded ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}` : 'Mesh      not installed by meshup (run: meshup up)');
+  out.print(
+    recorded
+      ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}`
+      : 'Mesh      not installed by meshup (run: meshup up)',
+  );
   out.print(`Injection ${injected.join(', ') || 'none'}`);
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
   if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
@@ -74,7 +93,12 @@ export async function status(app: App): Promise<void> {
   }
   if (deployments.length) {
     out.print('');
-    out.print(table(['DEPLOYMENT (istio-system)', 'READY'], deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)])));
+    out.print(
+      table(
+        ['DEPLOYMENT (istio-system)', 'READY'],
+        deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)]),
+      ),
+    );
   }
   out.result(report);
 }

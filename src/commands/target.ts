@@ -1,25 +1,26 @@
 // The start of every command that acts on a cluster: the desired spec (every input checked), the
 // provider, and a checked, pinned kube context. Then, for commands that plan: one round of reads,
 // the spec again with what the cluster recorded as a layer, and the observed state.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { addonRefs, readAddonManifest } from '../addons/manifest.js';
 import type { App } from '../cli/app.js';
-import { UsageError } from '../errors.js';
 import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
-import { resolveSpec, type Answers, type Spec } from '../config/spec.js';
+import { type Answers, resolveSpec, type Spec } from '../config/spec.js';
 import { assertContextAllowed } from '../context/safety.js';
+import { UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
-import { readAddonManifest, addonRefs } from '../addons/manifest.js';
-import { evaluate, readCluster, type ClusterRead, type Expected, type Observed } from '../observe/observe.js';
+import { type ClusterRead, type Expected, evaluate, type Observed, readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { readLastTarget } from '../state/target.js';
 import { kubeconfigView } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { which } from '../util/which.js';
 
 export interface Target {
@@ -38,7 +39,15 @@ export interface SpecLayers {
 /** The spec from every source but the cluster: flags, env, config file, profile, last target. */
 export async function specOf(app: App, layers: SpecLayers & { recorded?: Observed['recorded'] } = {}): Promise<{ spec: Spec; catalog: Map<string, Addon> }> {
   const [catalog, lastTarget] = await Promise.all([loadAddonCatalog(), readLastTarget(app.io.env)]);
-  const spec = await resolveSpec({ flags: app.flags, env: app.io.env, cwd: app.io.cwd, catalog, installedProviders: installedProviders(app.io.env), lastTarget, ...layers });
+  const spec = await resolveSpec({
+    flags: app.flags,
+    env: app.io.env,
+    cwd: app.io.cwd,
+    catalog,
+    installedProviders: installedProviders(app.io.env),
+    lastTarget,
+    ...layers,
+  });
   return { spec, catalog };
 }
 
@@ -71,7 +80,10 @@ async function contextFor(runner: Runner, spec: Spec, provider: Provider): Promi
   }
   const info = view.contexts.find((c) => c.name === name);
   if (!info) {
-    const near = closest(name, view.contexts.map((c) => c.name));
+    const near = closest(
+      name,
+      view.contexts.map((c) => c.name),
+    );
     throw new UsageError(`Kube context "${name}" does not exist`, {
       details: [`contexts: ${view.contexts.map((c) => c.name).join(', ') || 'none'}`],
       fix: near ? `Did you mean --context ${near}?` : 'Create a cluster with meshup up, or list contexts with: kubectl config get-contexts',
@@ -91,13 +103,15 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   const [cp, ...addons] = await Promise.all([
     istioPresent ? controlPlaneRefsIfPossible(runner, spec, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
     // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
-    ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])].filter((n) => target.catalog.has(n)).map(async (name) => {
-      const a = target.catalog.get(name)!;
-      const onDiskManifest = existsSync(join(dir, a.manifest));
-      const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion)) : undefined;
-      const refs = await addonRefsCached(runner.env, spec.istioVersion, name, make).catch(() => undefined);
-      return [name, refs] as const;
-    }),
+    ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])]
+      .filter((n) => target.catalog.has(n))
+      .map(async (name) => {
+        const a = target.catalog.get(name)!;
+        const onDiskManifest = existsSync(join(dir, a.manifest));
+        const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion)) : undefined;
+        const refs = await addonRefsCached(runner.env, spec.istioVersion, name, make).catch(() => undefined);
+        return [name, refs] as const;
+      }),
   ]);
   expected.controlPlane = cp;
   expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec))));

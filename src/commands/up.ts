@@ -7,7 +7,7 @@ import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { writeLastTarget } from '../state/target.js';
 import { runSteps, type StepResult } from '../ui/tasks.js';
-import { checkPreconditions, confirmRisky, prepare, type Prepared } from './converge.js';
+import { checkPreconditions, confirmRisky, type Prepared, prepare } from './converge.js';
 
 export async function up(app: App): Promise<void> {
   let prepared = await prepare(app, { ask: true, preflight: true });

@@ -1,12 +1,12 @@
 // Where meshup's bundled data lives and how a profile or addon is found by name or path.
 import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { basename, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { excerpt } from '../util/text.js';
 import { loadYamlFile } from './load.js';
-import { addonSchema, profileSchema, type Addon, type Profile } from './schema.js';
+import { type Addon, addonSchema, type Profile, profileSchema } from './schema.js';
 
 /** The package root: dist/config/ (or src/config/ under tests) is two levels below it. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,7 +15,10 @@ const ADDONS_DIR = join(PACKAGE_ROOT, 'addons');
 
 async function yamlNames(dir: string): Promise<string[]> {
   const files = await readdir(dir).catch(() => [] as string[]);
-  return files.filter((f) => f.endsWith('.yaml')).map((f) => basename(f, '.yaml')).sort();
+  return files
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => basename(f, '.yaml'))
+    .sort();
 }
 
 const listProfileNames = () => yamlNames(PROFILES_DIR);

@@ -3,12 +3,11 @@
 // jump straight to it. Files are read bounded: something that is not text, or far too large to
 // be a config file, is refused before it is parsed, and no message quotes more than an excerpt.
 import { open } from 'node:fs/promises';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
-
 
 /** meshup's own files are a few KiB; anything above this is not one. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -41,14 +40,19 @@ export async function readTextFile(file: string, what: string, limit = MAX_FILE_
     handle = await open(file, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : excerpt((e as Error).message);
+    const problem =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : excerpt((e as Error).message);
     throw refuse(problem, [code === 'ENOENT' ? 'Check the path, or create the file' : 'Check the path and its permissions', ...formatHelp(what)]);
   }
   let bytes: Buffer;
   try {
     const st = await handle.stat();
     if (st.isDirectory()) throw refuse('it is a directory', [`Name a ${what} file, not a directory`]);
-    if (st.isFile() && st.size > limit) throw refuse(`it is ${size(st.size)}, larger than any ${what} (at most ${size(limit)})`, [`Check that this is the ${what} you meant`, ...formatHelp(what)]);
+    if (st.isFile() && st.size > limit)
+      throw refuse(`it is ${size(st.size)}, larger than any ${what} (at most ${size(limit)})`, [
+        `Check that this is the ${what} you meant`,
+        ...formatHelp(what),
+      ]);
     const buf = Buffer.alloc(limit + 1);
     let n = 0;
     for (;;) {
@@ -150,7 +154,8 @@ function explain(issue: z.core.$ZodIssue, value: unknown, topLevel?: string): st
   switch (issue.code) {
     case 'invalid_type': {
       if (value === undefined) return 'is required';
-      const expected = topLevel && issue.expected === 'object' ? `a map of ${topLevel} settings (key: value lines)` : (EXPECTED[issue.expected] ?? issue.expected);
+      const expected =
+        topLevel && issue.expected === 'object' ? `a map of ${topLevel} settings (key: value lines)` : (EXPECTED[issue.expected] ?? issue.expected);
       if (typeof value === 'number' && !Number.isFinite(value)) return `expected ${expected}, found a number too large to use`;
       const hint = issue.expected === 'array' && (typeof value === 'string' || typeof value === 'number') ? ` (write [${excerpt(String(value), 40)}])` : '';
       return `expected ${expected}, found ${found}${hint}`;
@@ -163,7 +168,10 @@ function explain(issue: z.core.$ZodIssue, value: unknown, topLevel?: string): st
         const unit = i.origin === 'array' ? 'item(s)' : 'character(s)';
         return `expected ${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)} ${unit}, found ${found}`;
       }
-      const limit = typeof bound === 'number' && bound >= Number.MAX_SAFE_INTEGER ? 'a usable size' : `${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)}`;
+      const limit =
+        typeof bound === 'number' && bound >= Number.MAX_SAFE_INTEGER
+          ? 'a usable size'
+          : `${issue.code === 'too_small' ? 'at least' : 'at most'} ${String(bound)}`;
       return `expected a number ${limit}${i.inclusive === false ? ' (exclusive)' : ''}, found ${found}`;
     }
     case 'invalid_value': {
@@ -175,7 +183,13 @@ function explain(issue: z.core.$ZodIssue, value: unknown, topLevel?: string): st
       return `${issue.message.startsWith('must') ? issue.message : `expected a valid ${(issue as { format?: string }).format ?? 'value'}`}, found ${found}`;
     case 'invalid_union': {
       const branches = ((issue as { errors?: z.core.$ZodIssue[][] }).errors ?? []).flat();
-      const types = [...new Set(branches.filter((b) => b.code === 'invalid_type' && b.path.length === 0).map((b) => EXPECTED[(b as { expected: string }).expected] ?? (b as { expected: string }).expected))];
+      const types = [
+        ...new Set(
+          branches
+            .filter((b) => b.code === 'invalid_type' && b.path.length === 0)
+            .map((b) => EXPECTED[(b as { expected: string }).expected] ?? (b as { expected: string }).expected),
+        ),
+      ];
       if (typeof value === 'number' && !Number.isFinite(value)) return `expected ${types.join(' or ') || 'a usable value'}, found a number too large to use`;
       return `expected ${types.join(' or ') || 'another value'}, found ${found}`;
     }

@@ -1,9 +1,19 @@
 // Memory and disk sizes as users write them ("8g", "8192m", "8Gi", "4096"), in MiB.
 
 const UNITS: Record<string, number> = {
-  '': 1, m: 1, mb: 1, mi: 1, mib: 1,
-  g: 1024, gb: 1024, gi: 1024, gib: 1024,
-  t: 1024 * 1024, tb: 1024 * 1024, ti: 1024 * 1024, tib: 1024 * 1024,
+  '': 1,
+  m: 1,
+  mb: 1,
+  mi: 1,
+  mib: 1,
+  g: 1024,
+  gb: 1024,
+  gi: 1024,
+  gib: 1024,
+  t: 1024 * 1024,
+  tb: 1024 * 1024,
+  ti: 1024 * 1024,
+  tib: 1024 * 1024,
 };
 
 export const QUANTITY_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*([mMgGtT][iI]?[bB]?)?$';
@@ -35,8 +45,16 @@ export function parseKubeMemoryMiB(q: string): number {
   if (!m) return NaN;
   const n = Number(m[1]);
   const f: Record<string, number> = {
-    Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 ** 2, Pi: 1024 ** 3,
-    k: 1000 / 1024 ** 2, K: 1000 / 1024 ** 2, M: 1e6 / 1024 ** 2, G: 1e9 / 1024 ** 2, T: 1e12 / 1024 ** 2,
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 ** 2,
+    Pi: 1024 ** 3,
+    k: 1000 / 1024 ** 2,
+    K: 1000 / 1024 ** 2,
+    M: 1e6 / 1024 ** 2,
+    G: 1e9 / 1024 ** 2,
+    T: 1e12 / 1024 ** 2,
   };
   return Math.floor(n * (m[2] ? (f[m[2]] ?? NaN) : 1 / 1024 ** 2));
 }

@@ -48,11 +48,7 @@ export const profileSchema = z
         profile: z.enum(ISTIO_PROFILES).describe('The built-in istioctl profile this one starts from'),
         accessLogs: z.boolean().describe('Envoy access logs to stdout').optional(),
         tracingSampling: z.number().min(0).max(100).describe('Percent of requests traced').optional(),
-        pilotResources: z
-          .object({ cpu: z.string(), memory: z.string() })
-          .strict()
-          .describe('istiod resource requests')
-          .optional(),
+        pilotResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('istiod resource requests').optional(),
         proxyResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('Sidecar resource requests').optional(),
       })
       .strict(),
@@ -72,9 +68,7 @@ export const addonSchema = z
     description: z.string(),
     manifest: z.string().describe('Path of the manifest inside the Istio release, e.g. samples/addons/kiali.yaml'),
     namespace: name,
-    workloads: z
-      .array(z.string().regex(/^(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must be kind/name, e.g. deployment/kiali'))
-      .min(1),
+    workloads: z.array(z.string().regex(/^(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must be kind/name, e.g. deployment/kiali')).min(1),
     dashboard: z
       .object({ service: name, port, path: z.string().default('/') })
       .strict()

@@ -8,15 +8,15 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { DEFAULT_ISTIO_VERSION } from '../istio/version.js';
+import { computeNeed } from '../preflight/need.js';
 import type { AppliedSpec } from '../state/record.js';
 import type { LastTarget } from '../state/target.js';
 import { closest } from '../util/suggest.js';
 import { checkAddonNames, loadProfile, withDependencies } from './catalog.js';
 import { loadYamlFile } from './load.js';
 import { parseMiB } from './quantity.js';
-import { configSchema, PROVIDERS, type Addon, type MeshupConfig, type Profile, type ProviderName } from './schema.js';
+import { type Addon, configSchema, type MeshupConfig, PROVIDERS, type Profile, type ProviderName } from './schema.js';
 import * as check from './validate.js';
-import { computeNeed } from '../preflight/need.js';
 
 type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
 

@@ -30,7 +30,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function clusterName(value: string, from: From): string {
   if (!DNS_LABEL.test(value) || value.length > 63) {
-    refuse(from, `${shown(value)} is not a valid cluster name`, 'Use a lowercase DNS label: letters, digits and dashes, at most 63 characters, e.g. meshup or shop-dev');
+    refuse(
+      from,
+      `${shown(value)} is not a valid cluster name`,
+      'Use a lowercase DNS label: letters, digits and dashes, at most 63 characters, e.g. meshup or shop-dev',
+    );
   }
   return value;
 }
@@ -40,7 +44,11 @@ const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'ist
 
 function namespace(value: string, from: From): string {
   if (!DNS_LABEL.test(value) || value.length > 63) {
-    refuse(from, `${shown(value)} is not a valid namespace name`, 'Namespace names are lowercase DNS labels: letters, digits and dashes, at most 63 characters');
+    refuse(
+      from,
+      `${shown(value)} is not a valid namespace name`,
+      'Namespace names are lowercase DNS labels: letters, digits and dashes, at most 63 characters',
+    );
   }
   if ((SYSTEM_NAMESPACES as readonly string[]).includes(value)) {
     refuse(from, `Sidecars are never injected in ${value}`, 'Choose application namespaces, e.g. default or shop');
@@ -98,7 +106,11 @@ export function istioDir(value: string, from: From): string {
   try {
     statSync(bin);
   } catch {
-    refuse(from, `${shown(value)} is not an extracted Istio release: it has no bin/istioctl`, 'Point --istio-dir at the directory that holds bin/istioctl and samples/');
+    refuse(
+      from,
+      `${shown(value)} is not an extracted Istio release: it has no bin/istioctl`,
+      'Point --istio-dir at the directory that holds bin/istioctl and samples/',
+    );
   }
   try {
     accessSync(bin, constants.X_OK);
@@ -115,13 +127,15 @@ export function duration(value: string, from: From): number {
   const m = /^(\d{1,9})(ms|s|m|h)?$/.exec(value.trim());
   if (!m) refuse(from, `${shown(value)} is not a duration`, 'Use a number with a unit: 90s, 10m, 1h');
   const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS) refuse(from, `${shown(value)} is outside the range meshup accepts (1s to 24h)`, 'Use a duration between 1s and 24h, e.g. 10m');
+  if (ms < MIN_TIMEOUT_MS || ms > MAX_TIMEOUT_MS)
+    refuse(from, `${shown(value)} is outside the range meshup accepts (1s to 24h)`, 'Use a duration between 1s and 24h, e.g. 10m');
   return ms;
 }
 
 export function positiveInt(value: string, from: From, max = 1024): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) refuse(from, `${shown(value)} is not a whole number from 1 to ${max}`, 'Give a whole number, e.g. 4');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max)
+    refuse(from, `${shown(value)} is not a whole number from 1 to ${max}`, 'Give a whole number, e.g. 4');
   return n;
 }
 
@@ -136,12 +150,21 @@ export interface PortSettings {
 export function ports(p: PortSettings, from: From): void {
   for (const [k, v] of Object.entries(p)) {
     const range = k.includes('Node') ? [30000, 32767] : [1, 65535];
-    if (!Number.isInteger(v) || v < range[0]! || v > range[1]!) refuse(from, `gateway.${k} ${v} is outside ${range[0]}-${range[1]}`, `Choose a port from ${range[0]} to ${range[1]}`);
+    if (!Number.isInteger(v) || v < range[0]! || v > range[1]!)
+      refuse(from, `gateway.${k} ${v} is outside ${range[0]}-${range[1]}`, `Choose a port from ${range[0]} to ${range[1]}`);
   }
   if (p.hostHttpPort === p.hostHttpsPort) {
-    refuse(from, `gateway.hostHttpPort and gateway.hostHttpsPort are both ${p.hostHttpPort}`, 'Give the http and https host ports different values, e.g. 8080 and 8443');
+    refuse(
+      from,
+      `gateway.hostHttpPort and gateway.hostHttpsPort are both ${p.hostHttpPort}`,
+      'Give the http and https host ports different values, e.g. 8080 and 8443',
+    );
   }
   if (p.httpNodePort === p.httpsNodePort) {
-    refuse(from, `gateway.httpNodePort and gateway.httpsNodePort are both ${p.httpNodePort}`, 'Give the http and https nodePorts different values, e.g. 30080 and 30443');
+    refuse(
+      from,
+      `gateway.httpNodePort and gateway.httpsNodePort are both ${p.httpNodePort}`,
+      'Give the http and https nodePorts different values, e.g. 30080 and 30443',
+    );
   }
 }

@@ -55,7 +55,7 @@ const KNOWN_ERRORS: KnownError[] = [
   {
     tools: ['minikube'],
     pattern: /DRV_AS_ROOT|should not be used with root privileges/i,
-    message: "minikube refuses to run its docker driver as root",
+    message: 'minikube refuses to run its docker driver as root',
     fix: 'Run meshup as a regular user in the docker group, or use --provider kind',
   },
   {

@@ -161,7 +161,10 @@ export class Runner {
     if (code === 'ENOENT') throw new ToolMissingError(file, installHint(spec.tool));
     if (r.exitCode === undefined && (code === 'ENOEXEC' || code === 'EACCES')) {
       throw new CommandFailedError(`${spec.step ? `${spec.step}: ` : ''}${file} cannot be executed (${code})`, shown, [], undefined, {
-        fix: code === 'ENOEXEC' ? `It is built for another CPU architecture or OS (this is ${process.platform}/${process.arch})` : `Make it executable: chmod +x ${file}`,
+        fix:
+          code === 'ENOEXEC'
+            ? `It is built for another CPU architecture or OS (this is ${process.platform}/${process.arch})`
+            : `Make it executable: chmod +x ${file}`,
       });
     }
     const exitCode = r.exitCode ?? -1;

@@ -4,8 +4,8 @@ import type { Spec } from '../config/spec.js';
 import type { Runner } from '../exec/runner.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { PortMapping, Provider } from '../providers/types.js';
-import { getNodes, getObject, listObjects, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
-import { resolveIngress, type IngressResult } from './resolve.js';
+import { getNodes, getObject, type KubeObject, listObjects, type NodeInfo } from '../tools/kubectl.js';
+import { type IngressResult, resolveIngress } from './resolve.js';
 
 export interface Known {
   nodes?: NodeInfo[];
@@ -20,9 +20,17 @@ export interface GatewayRef {
   namespace: string;
 }
 
-export async function lookupIngress(runner: Runner, spec: Spec, provider: Provider, context: string, known: Known = {}, gateway?: GatewayRef): Promise<IngressResult> {
+export async function lookupIngress(
+  runner: Runner,
+  spec: Spec,
+  provider: Provider,
+  context: string,
+  known: Known = {},
+  gateway?: GatewayRef,
+): Promise<IngressResult> {
   const service = gateway
-    ? ((await getObject(runner, 'service', `${gateway.name}-istio`, gateway.namespace)) ?? (await getObject(runner, 'service', gateway.name, gateway.namespace)))
+    ? ((await getObject(runner, 'service', `${gateway.name}-istio`, gateway.namespace)) ??
+      (await getObject(runner, 'service', gateway.name, gateway.namespace)))
     : known.istio
       ? known.istio.find((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
       : await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
@@ -37,7 +45,11 @@ export async function lookupIngress(runner: Runner, spec: Spec, provider: Provid
         : listObjects(runner, 'pods', { namespace: gateway?.namespace ?? ISTIO_NAMESPACE, selector: podSelector }),
     needNode && !known.nodes ? getNodes(runner) : Promise.resolve(known.nodes ?? []),
     service && !lbReady && provider.machineAddress ? provider.machineAddress(runner, spec) : Promise.resolve(undefined),
-    known.hostPorts ? Promise.resolve(known.hostPorts) : service && !lbReady && provider.hostPortMappings ? provider.hostPortMappings(runner, spec).catch(() => undefined) : Promise.resolve(undefined),
+    known.hostPorts
+      ? Promise.resolve(known.hostPorts)
+      : service && !lbReady && provider.hostPortMappings
+        ? provider.hostPortMappings(runner, spec).catch(() => undefined)
+        : Promise.resolve(undefined),
   ]);
   return resolveIngress({
     reach: provider.ingress,

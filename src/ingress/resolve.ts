@@ -2,8 +2,9 @@
 // order that works (field notes: istio#27788, minikube#11193, kind#2720). Pure: it reads objects
 // already fetched, so every topology is testable from recorded objects. Never waits on a
 // pending LoadBalancer.
-import { MeshupError } from '../errors.js';
+
 import type { Profile } from '../config/schema.js';
+import { MeshupError } from '../errors.js';
 import type { IngressReach, PortMapping } from '../providers/types.js';
 import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 
@@ -49,7 +50,10 @@ const DESKTOPS = /^(docker-desktop|docker-for-desktop|rancher-desktop|orbstack)/
 export function resolveIngress(i: IngressInput): IngressResult {
   if (!i.service && i.gatewayName) {
     throw new MeshupError(`No Service for the gateway ${i.gatewayName} (istiod names it ${i.gatewayName.split('/').pop()}-istio)`, {
-      fix: ['Check the Gateway exists and is of class istio: kubectl get gateways.gateway.networking.k8s.io -A', 'istiod creates its Deployment and Service once the Gateway is accepted'],
+      fix: [
+        'Check the Gateway exists and is of class istio: kubectl get gateways.gateway.networking.k8s.io -A',
+        'istiod creates its Deployment and Service once the Gateway is accepted',
+      ],
     });
   }
   if (!i.service) {
@@ -84,7 +88,10 @@ export function resolveIngress(i: IngressInput): IngressResult {
     const hostHttp = mapped(http?.nodePort);
     if (hostHttp) return done('127.0.0.1', hostHttp, mapped(https?.nodePort), 'kind port mapping');
     if (i.platform === 'linux') return viaNode('node address + nodePort (no kind port mapping for this nodePort)');
-    return unreachable('kind node addresses are unreachable from this OS and the cluster has no port mapping for the gateway', `Recreate the cluster with meshup (it maps ports at creation), or: ${portForward}`);
+    return unreachable(
+      'kind node addresses are unreachable from this OS and the cluster has no port mapping for the gateway',
+      `Recreate the cluster with meshup (it maps ports at creation), or: ${portForward}`,
+    );
   }
 
   // 3. minikube: its IP and the nodePort, except where the docker driver hides the node.

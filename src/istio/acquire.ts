@@ -36,7 +36,16 @@ export function releaseCacheDir(env: NodeJS.ProcessEnv, version: string): string
   return join(cacheDir(env), 'istio', version);
 }
 
-const ELF_MACHINES: Record<number, string> = { 3: 'x86 (32-bit)', 40: 'ARM (32-bit)', 62: 'x64', 183: 'arm64', 243: 'RISC-V', 8: 'MIPS', 21: 'PowerPC 64', 22: 's390x' };
+const ELF_MACHINES: Record<number, string> = {
+  3: 'x86 (32-bit)',
+  40: 'ARM (32-bit)',
+  62: 'x64',
+  183: 'arm64',
+  243: 'RISC-V',
+  8: 'MIPS',
+  21: 'PowerPC 64',
+  22: 's390x',
+};
 const MY_ELF = process.arch === 'x64' ? 0x3e : process.arch === 'arm64' ? 0xb7 : undefined;
 
 /** The machine a binary is built for, when it is not this one (read from its header). */
@@ -69,12 +78,15 @@ async function checkVersion(runner: Runner, bin: string, want: string, where: st
     v = await istioctlClientVersion(runner);
   } catch (e) {
     const foreign = foreignArch(bin);
-    throw new UsageError(`The istioctl in ${where} does not run here${foreign ? `: it is built for ${foreign}, this machine is ${process.platform}/${process.arch}` : `: ${(e as Error).message}`}`, {
-      details: e instanceof MeshupError ? e.details : [],
-      fix: foreign
-        ? `Use a release built for this machine (another CPU architecture or OS will not run), or leave out --istio-dir so meshup downloads the right one`
-        : `Run it yourself to see why (${bin} version), or leave out --istio-dir so meshup downloads Istio ${want}`,
-    });
+    throw new UsageError(
+      `The istioctl in ${where} does not run here${foreign ? `: it is built for ${foreign}, this machine is ${process.platform}/${process.arch}` : `: ${(e as Error).message}`}`,
+      {
+        details: e instanceof MeshupError ? e.details : [],
+        fix: foreign
+          ? `Use a release built for this machine (another CPU architecture or OS will not run), or leave out --istio-dir so meshup downloads the right one`
+          : `Run it yourself to see why (${bin} version), or leave out --istio-dir so meshup downloads Istio ${want}`,
+      },
+    );
   }
   if (v !== want) {
     throw new UsageError(`The istioctl in ${where} is Istio ${v || 'of unknown version'}, not ${want}`, {
@@ -109,7 +121,10 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
   const { version } = o;
   if (o.istioDir) {
     const bin = join(o.istioDir, 'bin', 'istioctl');
-    if (!existsSync(bin)) throw new MeshupError(`${o.istioDir} is not an extracted Istio release: no bin/istioctl`, { fix: 'Point --istio-dir at the directory that holds bin/ and samples/' });
+    if (!existsSync(bin))
+      throw new MeshupError(`${o.istioDir} is not an extracted Istio release: no bin/istioctl`, {
+        fix: 'Point --istio-dir at the directory that holds bin/ and samples/',
+      });
     await checkVersion(runner, bin, version, o.istioDir);
     return { version, istioctl: bin, dir: o.istioDir, source: 'istio-dir' };
   }

@@ -7,8 +7,8 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, MeshupError, PreflightError, UsageError } from '../errors.js';
 import { formatMiB } from '../config/quantity.js';
+import { InterruptedError, MeshupError, PreflightError, UsageError } from '../errors.js';
 
 export const DEFAULT_ISTIO_MIRROR = 'https://github.com/istio/istio/releases/download';
 
@@ -47,7 +47,10 @@ async function get(url: string, o: DownloadOptions, what: string): Promise<Respo
     if (o.signal?.aborted) throw new InterruptedError();
     throw new MeshupError(`Could not download ${what}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, {
       details: [`url: ${url}`],
-      fix: ['Run the command again; if it keeps failing, check your network or proxy (HTTPS_PROXY), or point meshup at a mirror: --istio-mirror URL / MESHUP_ISTIO_MIRROR', 'or use a release on disk: --istio-dir DIR'],
+      fix: [
+        'Run the command again; if it keeps failing, check your network or proxy (HTTPS_PROXY), or point meshup at a mirror: --istio-mirror URL / MESHUP_ISTIO_MIRROR',
+        'or use a release on disk: --istio-dir DIR',
+      ],
     });
   }
   if (res.status === 404) {
@@ -56,7 +59,10 @@ async function get(url: string, o: DownloadOptions, what: string): Promise<Respo
     });
   }
   if (!res.ok || !res.body) {
-    throw new MeshupError(`Could not download ${what}: HTTP ${res.status}`, { details: [`url: ${url}`], fix: 'Try again later, or use --istio-mirror / --istio-dir' });
+    throw new MeshupError(`Could not download ${what}: HTTP ${res.status}`, {
+      details: [`url: ${url}`],
+      fix: 'Try again later, or use --istio-mirror / --istio-dir',
+    });
   }
   return res;
 }
@@ -75,7 +81,10 @@ export async function probeRelease(o: Pick<DownloadOptions, 'version' | 'mirror'
     const why = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message;
     throw new PreflightError(`The Istio ${o.version} release cannot be downloaded: ${why}`, {
       details: [`url: ${url}`],
-      fix: ['Check your network or proxy (HTTPS_PROXY), or point meshup at a reachable mirror: --istio-mirror URL', 'or use a release on disk: --istio-dir DIR'],
+      fix: [
+        'Check your network or proxy (HTTPS_PROXY), or point meshup at a reachable mirror: --istio-mirror URL',
+        'or use a release on disk: --istio-dir DIR',
+      ],
     });
   }
   if (res.ok) {
@@ -89,7 +98,10 @@ export async function probeRelease(o: Pick<DownloadOptions, 'version' | 'mirror'
       fix: ['Check the version: https://github.com/istio/istio/releases', 'or pass --istio-dir with an extracted release'],
     });
   }
-  throw new PreflightError(`The mirror answered HTTP ${res.status} for the Istio ${o.version} release`, { details: [`url: ${url}`], fix: 'Try again later, or use --istio-mirror / --istio-dir' });
+  throw new PreflightError(`The mirror answered HTTP ${res.status} for the Istio ${o.version} release`, {
+    details: [`url: ${url}`],
+    fix: 'Try again later, or use --istio-mirror / --istio-dir',
+  });
 }
 
 /** Downloads, verifies and extracts; returns the cache directory. */

@@ -11,7 +11,9 @@ function injectionLabels(revision?: string): Record<string, string> {
 /** The namespaces, labelled and marked, as one manifest: applying it creates missing ones. */
 export function injectionManifest(namespaces: readonly string[], revision?: string): string {
   return namespaces
-    .map((name) => JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...injectionLabels(revision), [INJECTION_MARKER]: 'true' } } }))
+    .map((name) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...injectionLabels(revision), [INJECTION_MARKER]: 'true' } } }),
+    )
     .join('\n---\n');
 }
 

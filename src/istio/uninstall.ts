@@ -3,9 +3,9 @@
 // it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
 // resource users wrote. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
-import { deleteObjects, getObject, label, listObjects, type KubeObject } from '../tools/kubectl.js';
-import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
+import { deleteObjects, getObject, type KubeObject, label, listObjects } from '../tools/kubectl.js';
+import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
 
 export interface UninstallOptions {
   purgeCrds: boolean;
@@ -43,7 +43,9 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   ];
   const rbac = [
     ...roles.filter((r) => ISTIO_CLUSTER_OBJECT.test(r.metadata.name) || r.metadata.labels?.[ADDON_LABEL]).map((r) => `clusterrole/${r.metadata.name}`),
-    ...bindings.filter((r) => ISTIO_CLUSTER_OBJECT.test(r.metadata.name) || r.metadata.labels?.[ADDON_LABEL]).map((r) => `clusterrolebinding/${r.metadata.name}`),
+    ...bindings
+      .filter((r) => ISTIO_CLUSTER_OBJECT.test(r.metadata.name) || r.metadata.labels?.[ADDON_LABEL])
+      .map((r) => `clusterrolebinding/${r.metadata.name}`),
   ];
   if (webhooks.length) {
     await deleteObjects(runner, webhooks, 'Removing Istio webhook configurations');
@@ -79,7 +81,11 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
 
   const istioCrds = crds.filter((c) => /\.istio\.io$/.test(c.metadata.name));
   if (istioCrds.length) {
-    await deleteObjects(runner, istioCrds.map((c) => `customresourcedefinition/${c.metadata.name}`), 'Deleting Istio CRDs');
+    await deleteObjects(
+      runner,
+      istioCrds.map((c) => `customresourcedefinition/${c.metadata.name}`),
+      'Deleting Istio CRDs',
+    );
     removed.push(`${istioCrds.length} Istio CRD(s)`);
   }
   return removed;

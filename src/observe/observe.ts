@@ -2,16 +2,17 @@
 // object meshup owns in istio-system and cluster-wide, Istio's custom resources meshup set, and
 // the recorded spec. What is expected comes from refs.ts; what is missing, changed or not ready
 // is decided here, so the planner only compares. A cluster that does not exist observes as empty.
-import type { Spec } from '../config/spec.js';
+
+import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
+import type { Spec } from '../config/spec.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
-import { readAppliedSpec, type AppliedSpec } from '../state/record.js';
-import { getJson, parseNodes, type KubeList, type KubeObject, type NodeInfo } from '../tools/kubectl.js';
-import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
-import { refKey, resourceOf, type ObjectRef } from './refs.js';
+import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
+import { getJson, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../tools/kubectl.js';
+import { type ObjectRef, refKey, resourceOf } from './refs.js';
 
 interface AddonObserved {
   /** Any object carrying the addon's label exists. */
@@ -91,7 +92,13 @@ const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.
 const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
 
 async function crdNames(runner: Runner): Promise<KubeObject[]> {
-  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['get', CRDS, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'], step: 'Reading CRDs', timeoutMs: 30_000 });
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['get', CRDS, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'],
+    step: 'Reading CRDs',
+    timeoutMs: 30_000,
+  });
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
@@ -134,7 +141,11 @@ const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 export async function readCluster(runner: Runner, spec: Spec, provider: Provider): Promise<ClusterRead> {
   const kinds = new Set(OWNED_KINDS);
   const readable = new Set([...kinds, CRDS]);
-  const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
+  const settle = <T>(p: Promise<T>) =>
+    p.then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
   const [status, main, crds, custom, recorded, hostPorts] = await Promise.all([
     settle(provider.status(runner, spec)),
     settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
@@ -227,7 +238,10 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     addons,
     telemetry: telemetry ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION] } : undefined,
     peerAuthentication: pa
-      ? { mode: ((pa.spec ?? {}) as { mtls?: { mode?: string } }).mtls?.mode?.toLowerCase(), managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup' }
+      ? {
+          mode: ((pa.spec ?? {}) as { mtls?: { mode?: string } }).mtls?.mode?.toLowerCase(),
+          managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
+        }
       : undefined,
   };
 }

@@ -84,7 +84,8 @@ async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
 }
 
 /** Where the rendered control plane of a version and overlay is kept. */
-export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) => join(refsDir(env), `istio-${version}-${overlayHash}.yaml`);
+export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
+  join(refsDir(env), `istio-${version}-${overlayHash}.yaml`);
 
 /** What `istioctl install -f overlay` creates, by name; rendered once per version and overlay.
  * The rendered manifest is kept too: a repair applies just the missing objects from it. */
@@ -110,7 +111,12 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
 
 /** An addon's refs, cached by Istio version and addon: a release's manifests never change, so
  * a later run (or `status`, without the release at hand) verifies the addon from the list alone. */
-export async function addonRefsCached(env: NodeJS.ProcessEnv, version: string, addon: string, make: (() => Promise<ObjectRef[]>) | undefined): Promise<ObjectRef[] | undefined> {
+export async function addonRefsCached(
+  env: NodeJS.ProcessEnv,
+  version: string,
+  addon: string,
+  make: (() => Promise<ObjectRef[]>) | undefined,
+): Promise<ObjectRef[] | undefined> {
   const file = join(refsDir(env), `addon-${version}-${addon}.json`);
   try {
     return JSON.parse(await readFile(file, 'utf8')) as ObjectRef[];

@@ -2,21 +2,22 @@
 // will make is decided here, before the first one is made, with a future-tense title, whether it
 // changes anything, and the exact commands. `meshup plan`, `up --dry-run` and `up` itself all
 // print or run this same list. No I/O.
-import type { Spec } from '../config/spec.js';
-import type { Addon } from '../config/schema.js';
-import { formatCommand } from '../exec/quote.js';
-import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
-import { overlayHash, overlayYaml } from '../istio/overlay.js';
-import { installArgs } from '../tools/istioctl.js';
-import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
-import type { Observed } from '../observe/observe.js';
-import { refLabel, type ObjectRef } from '../observe/refs.js';
-import type { Provider } from '../providers/types.js';
-import { appliedSpecManifest, type AppliedSpec } from '../state/record.js';
-import { injectionManifest } from '../istio/injection.js';
-import { peerAuthentication } from '../istio/mtls.js';
-import { applyArgs } from '../tools/kubectl.js';
+
 import { removeAddonArgs } from '../addons/apply.js';
+import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
+import type { Addon } from '../config/schema.js';
+import type { Spec } from '../config/spec.js';
+import { formatCommand } from '../exec/quote.js';
+import { injectionManifest } from '../istio/injection.js';
+import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { peerAuthentication } from '../istio/mtls.js';
+import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import type { Observed } from '../observe/observe.js';
+import { type ObjectRef, refLabel } from '../observe/refs.js';
+import type { Provider } from '../providers/types.js';
+import { type AppliedSpec, appliedSpecManifest } from '../state/record.js';
+import { installArgs } from '../tools/istioctl.js';
+import { applyArgs } from '../tools/kubectl.js';
 
 /** + create, ~ change or repair, - remove, = nothing to do. */
 type Symbol = '+' | '~' | '-' | '=';
@@ -71,7 +72,11 @@ export interface PlanInput {
 const MAX_REASONS = 6;
 
 function reasonsOf(missing: ObjectRef[], changed: ObjectRef[] = [], notReady: string[] = []): string[] {
-  const all = [...missing.map((r) => `${refLabel(r)} is missing`), ...changed.map((r) => `${refLabel(r)} was changed`), ...notReady.map((w) => `${w} is not ready`)];
+  const all = [
+    ...missing.map((r) => `${refLabel(r)} is missing`),
+    ...changed.map((r) => `${refLabel(r)} was changed`),
+    ...notReady.map((w) => `${w} is not ready`),
+  ];
   return all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS - 1), `and ${all.length - MAX_REASONS + 1} more`] : all;
 }
 
@@ -132,10 +137,20 @@ export function plan(input: PlanInput): Plan {
           op: { type: 'cluster', how: 'start' },
         });
       } else {
-        blockers.push(`The ${provider.name} cluster "${spec.clusterName}" exists but ${state === 'broken' ? 'its API server does not answer' : `is ${state}`}${observed.cluster.detail ? ` (${firstLine(observed.cluster.detail)})` : ''}. Fix: ${provider.brokenFix(spec)}`);
+        blockers.push(
+          `The ${provider.name} cluster "${spec.clusterName}" exists but ${state === 'broken' ? 'its API server does not answer' : `is ${state}`}${observed.cluster.detail ? ` (${firstLine(observed.cluster.detail)})` : ''}. Fix: ${provider.brokenFix(spec)}`,
+        );
       }
     } else {
-      actions.push({ id: 'cluster', symbol: '=', title: `reuse ${provider.name} cluster ${spec.clusterName}`, reasons: [], changes: false, commands: [], op: { type: 'cluster', how: 'reuse' } });
+      actions.push({
+        id: 'cluster',
+        symbol: '=',
+        title: `reuse ${provider.name} cluster ${spec.clusterName}`,
+        reasons: [],
+        changes: false,
+        commands: [],
+        op: { type: 'cluster', how: 'reuse' },
+      });
     }
   }
   // What the cluster cannot tell yet (it does not run) is planned as if empty.
@@ -143,7 +158,9 @@ export function plan(input: PlanInput): Plan {
 
   // Host ports are fixed when a kind cluster is made: say when they differ from what is asked.
   if (provider.mapsHostPorts && !fresh && observed.hostPorts && spec.gateway.ingress) {
-    const missing = provider.portMappings(spec).filter((m) => !observed.hostPorts!.some((h) => h.containerPort === m.containerPort && h.hostPort === m.hostPort));
+    const missing = provider
+      .portMappings(spec)
+      .filter((m) => !observed.hostPorts!.some((h) => h.containerPort === m.containerPort && h.hostPort === m.hostPort));
     if (missing.length) {
       const have = observed.hostPorts.map((h) => `${h.hostPort}→${h.containerPort}`).join(', ') || 'none';
       notes.push(
@@ -159,7 +176,15 @@ export function plan(input: PlanInput): Plan {
     const sameOverlay = recorded?.overlayHash === hash;
     let a: Action;
     if (!seen || !observed.istio.present) {
-      a = { id: 'istio', symbol: '+', title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`, reasons: [], changes: true, commands: [installCmd], op: { type: 'istio', how: 'install' } };
+      a = {
+        id: 'istio',
+        symbol: '+',
+        title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`,
+        reasons: [],
+        changes: true,
+        commands: [installCmd],
+        op: { type: 'istio', how: 'install' },
+      };
     } else if (installed && installed !== spec.istioVersion) {
       a = {
         id: 'istio',
@@ -192,7 +217,9 @@ export function plan(input: PlanInput): Plan {
         title: `repair Istio ${spec.istioVersion}: ${[missing.length ? `${count(missing.length, 'object')} missing` : '', notReady.length ? `${count(notReady.length, 'workload')} not ready` : ''].filter(Boolean).join(', ')}`,
         reasons: reasonsOf(missing, [], notReady),
         changes: true,
-        commands: reapply ? [kube(applyArgs(), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)] : [installCmd],
+        commands: reapply
+          ? [kube(applyArgs(), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
+          : [installCmd],
         op: { type: 'istio', how: 'repair', ...(reapply ? { missing } : {}) },
       };
     } else {
@@ -216,7 +243,15 @@ export function plan(input: PlanInput): Plan {
       const ok = have?.mode === spec.mtls;
       actions.push(
         ok
-          ? { id: 'mtls', symbol: '=', title: `mesh-wide mTLS ${spec.mtls} unchanged`, reasons: [], changes: false, commands: [], op: { type: 'mtls', mode: spec.mtls } }
+          ? {
+              id: 'mtls',
+              symbol: '=',
+              title: `mesh-wide mTLS ${spec.mtls} unchanged`,
+              reasons: [],
+              changes: false,
+              commands: [],
+              op: { type: 'mtls', mode: spec.mtls },
+            }
           : {
               id: 'mtls',
               symbol: have ? '~' : '+',
@@ -249,7 +284,9 @@ export function plan(input: PlanInput): Plan {
       const labels = byName.get(ns)?.metadata.labels ?? {};
       (labels['istio-injection'] === 'enabled' ? keep : enable).push(ns);
     }
-    const disable = [...byName.values()].filter((n) => n.metadata.labels?.[INJECTION_MARKER] && !spec.namespaces.includes(n.metadata.name)).map((n) => n.metadata.name);
+    const disable = [...byName.values()]
+      .filter((n) => n.metadata.labels?.[INJECTION_MARKER] && !spec.namespaces.includes(n.metadata.name))
+      .map((n) => n.metadata.name);
     for (const ns of enable) {
       actions.push({
         id: `injection:${ns}`,
@@ -274,7 +311,15 @@ export function plan(input: PlanInput): Plan {
     }
     for (const ns of keep) {
       const byHand = !byName.get(ns)?.metadata.labels?.[INJECTION_MARKER];
-      actions.push({ id: `injection:${ns}`, symbol: '=', title: `sidecar injection in ${ns} unchanged${byHand ? ' (labelled by hand)' : ''}`, reasons: [], changes: false, commands: [], op: { type: 'injection', enable: [], disable: [] } });
+      actions.push({
+        id: `injection:${ns}`,
+        symbol: '=',
+        title: `sidecar injection in ${ns} unchanged${byHand ? ' (labelled by hand)' : ''}`,
+        reasons: [],
+        changes: false,
+        commands: [],
+        op: { type: 'injection', enable: [], disable: [] },
+      });
     }
   }
 
@@ -288,7 +333,15 @@ export function plan(input: PlanInput): Plan {
       const o = seen ? observed.addons[name] : undefined;
       const applyCmd = kube(applyArgs(), `(the objects of ${releaseSamples.replace(/\/samples\/addons$/, '')}/${a.manifest})`);
       if (!o?.present) {
-        actions.push({ id: `addon:${name}`, symbol: '+', title: `apply addon ${name}${spec.addedDependencies.includes(name) ? ' (needed by another addon)' : ''}`, reasons: [], changes: true, commands: [applyCmd], op: { type: 'addon', name, how: 'apply' } });
+        actions.push({
+          id: `addon:${name}`,
+          symbol: '+',
+          title: `apply addon ${name}${spec.addedDependencies.includes(name) ? ' (needed by another addon)' : ''}`,
+          reasons: [],
+          changes: true,
+          commands: [applyCmd],
+          op: { type: 'addon', name, how: 'apply' },
+        });
       } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || !recordedAddons.has(name)) {
         const reasons = sameIstio ? reasonsOf(o.missing, o.changed, o.notReady) : [`it comes from Istio ${recorded?.istioVersion}'s release`];
         actions.push({
@@ -301,7 +354,15 @@ export function plan(input: PlanInput): Plan {
           op: { type: 'addon', name, how: 'repair' },
         });
       } else {
-        actions.push({ id: `addon:${name}`, symbol: '=', title: `addon ${name} ready${o.verified ? '' : ' (objects not listed: the release is not at hand)'}`, reasons: [], changes: false, commands: [], op: { type: 'addon', name, how: 'keep' } });
+        actions.push({
+          id: `addon:${name}`,
+          symbol: '=',
+          title: `addon ${name} ready${o.verified ? '' : ' (objects not listed: the release is not at hand)'}`,
+          reasons: [],
+          changes: false,
+          commands: [],
+          op: { type: 'addon', name, how: 'keep' },
+        });
       }
     }
     // Addons meshup applied that are no longer wanted: exactly their labelled objects.
@@ -325,7 +386,15 @@ export function plan(input: PlanInput): Plan {
       const ok = t && t.hash === telemetryHash(spec);
       actions.push(
         ok
-          ? { id: 'telemetry', symbol: '=', title: 'tracing Telemetry unchanged', reasons: [], changes: false, commands: [], op: { type: 'telemetry', how: 'keep' } }
+          ? {
+              id: 'telemetry',
+              symbol: '=',
+              title: 'tracing Telemetry unchanged',
+              reasons: [],
+              changes: false,
+              commands: [],
+              op: { type: 'telemetry', how: 'keep' },
+            }
           : {
               id: 'telemetry',
               symbol: t ? '~' : '+',
@@ -337,7 +406,15 @@ export function plan(input: PlanInput): Plan {
             },
       );
     } else if (t) {
-      actions.push({ id: 'telemetry', symbol: '-', title: 'remove the tracing Telemetry', reasons: [], changes: true, commands: [kube(['delete', 'telemetry/mesh-default', '--ignore-not-found', '-n', ISTIO_NAMESPACE])], op: { type: 'telemetry', how: 'remove' } });
+      actions.push({
+        id: 'telemetry',
+        symbol: '-',
+        title: 'remove the tracing Telemetry',
+        reasons: [],
+        changes: true,
+        commands: [kube(['delete', 'telemetry/mesh-default', '--ignore-not-found', '-n', ISTIO_NAMESPACE])],
+        op: { type: 'telemetry', how: 'remove' },
+      });
     }
   }
 
@@ -355,14 +432,25 @@ export function plan(input: PlanInput): Plan {
   };
   if (input.only) {
     // A partial plan records only what it changes, over the cluster's own record.
-    Object.assign(next, { ...recorded, ...(want('addon') ? { addons: [...spec.addons] } : {}), ...(want('injection') ? { namespaces: [...spec.namespaces] } : {}) });
+    Object.assign(next, {
+      ...recorded,
+      ...(want('addon') ? { addons: [...spec.addons] } : {}),
+      ...(want('injection') ? { namespaces: [...spec.namespaces] } : {}),
+    });
   }
   if (!sameRecord(recorded, next) && (!input.only || recorded)) {
-    actions.push({ id: 'record', symbol: '~', title: 'record the applied spec in kube-public/meshup', reasons: [], changes: true, commands: [kube(applyArgs(), appliedSpecManifest(next, '<meshup version>'))], op: { type: 'record', spec: next } });
+    actions.push({
+      id: 'record',
+      symbol: '~',
+      title: 'record the applied spec in kube-public/meshup',
+      reasons: [],
+      changes: true,
+      commands: [kube(applyArgs(), appliedSpecManifest(next, '<meshup version>'))],
+      op: { type: 'record', spec: next },
+    });
   }
   return { actions, overlay, blockers, notes };
 }
-
 
 /** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */
 export const needsWholeRelease = (plan: Plan) => plan.actions.some((a) => a.changes && a.op.type === 'addon' && a.op.how !== 'remove');
@@ -380,7 +468,14 @@ function telemetryHash(spec: Spec): string | undefined {
 
 function sameRecord(a: AppliedSpec | undefined, b: AppliedSpec): boolean {
   if (!a) return false;
-  const norm = (s: AppliedSpec) => JSON.stringify(Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined).sort(([x], [y]) => x.localeCompare(y))));
+  const norm = (s: AppliedSpec) =>
+    JSON.stringify(
+      Object.fromEntries(
+        Object.entries(s)
+          .filter(([, v]) => v !== undefined)
+          .sort(([x], [y]) => x.localeCompare(y)),
+      ),
+    );
   return norm(a) === norm(b);
 }
 

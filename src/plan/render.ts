@@ -16,7 +16,14 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
   lines.push('', changing.length ? `${changing.length} to change, ${same} unchanged.` : `Nothing to change (${same} checked).`);
   if (opts.commands && changing.length) {
     lines.push('', "Commands, in order (an addon's objects are named, not listed):");
-    if (changing.some((a) => a.op.type === 'istio')) lines.push(c.dim(`  # ${p.overlay.path}, written by meshup before the install:`), ...p.overlay.yaml.trimEnd().split('\n').map((l) => c.dim(`  #   ${l}`)));
+    if (changing.some((a) => a.op.type === 'istio'))
+      lines.push(
+        c.dim(`  # ${p.overlay.path}, written by meshup before the install:`),
+        ...p.overlay.yaml
+          .trimEnd()
+          .split('\n')
+          .map((l) => c.dim(`  #   ${l}`)),
+      );
     for (const a of changing) for (const cmd of a.commands) lines.push(...cmd.split('\n').map((l, i) => (i === 0 ? `  $ ${l}` : `    ${l}`)));
   }
   return lines.join('\n');
@@ -27,7 +34,15 @@ export function planJson(p: Plan) {
     changes: p.actions.some((a) => a.changes),
     blockers: p.blockers,
     notes: p.notes,
-    actions: p.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title, reasons: a.reasons, changes: a.changes, needsYes: !!a.needsYes, commands: a.commands })),
+    actions: p.actions.map((a) => ({
+      id: a.id,
+      symbol: a.symbol,
+      title: a.title,
+      reasons: a.reasons,
+      changes: a.changes,
+      needsYes: !!a.needsYes,
+      commands: a.commands,
+    })),
     overlay: { path: p.overlay.path, hash: p.overlay.hash },
   };
 }

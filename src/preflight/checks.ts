@@ -1,12 +1,12 @@
 // The checks `up` runs first and `doctor` prints. Each yields a finding with the numbers and a
 // fix; errors stop `up` before anything is created (unless --force).
 import { createServer } from 'node:net';
-import { MeshupError, ToolMissingError } from '../errors.js';
-import type { Runner, ToolName } from '../exec/runner.js';
 import { formatMiB } from '../config/quantity.js';
 import type { Resources, Spec } from '../config/spec.js';
+import { MeshupError, ToolMissingError } from '../errors.js';
+import type { Runner, ToolName } from '../exec/runner.js';
 import type { Provider } from '../providers/types.js';
-import { dockerInfo, dockerVersion, type DockerInfo } from '../tools/docker.js';
+import { type DockerInfo, dockerInfo, dockerVersion } from '../tools/docker.js';
 import { kindVersion } from '../tools/kind.js';
 import { kubectlClientVersion } from '../tools/kubectl.js';
 import { minikubeVersion } from '../tools/minikube.js';
@@ -29,7 +29,8 @@ const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> 
   docker: dockerVersion,
   kind: kindVersion,
   minikube: minikubeVersion,
-  kwokctl: async (r) => (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
+  kwokctl: async (r) =>
+    (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
 };
 
 async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Promise<Finding> {
@@ -80,14 +81,24 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
   const cache = await ProbeCache.open(runner.env);
   const [toolFindings, dockerResult, clusterExists] = await Promise.all([
     Promise.all(tools.map((t) => probeTool(runner, t, cache))),
-    provider.usesDocker ? dockerInfo(runner).then((d) => ({ d }), (e: unknown) => ({ e })) : Promise.resolve(undefined),
+    provider.usesDocker
+      ? dockerInfo(runner).then(
+          (d) => ({ d }),
+          (e: unknown) => ({ e }),
+        )
+      : Promise.resolve(undefined),
     input.clusterExists,
   ]);
   findings.push(...toolFindings);
   await cache.save();
 
   if (host.arch !== 'x64' && host.arch !== 'arm64') {
-    findings.push({ check: 'cpu architecture', status: 'error', message: `${host.arch}: Istio ships only amd64 and arm64 builds`, fix: 'Use an amd64 or arm64 machine' });
+    findings.push({
+      check: 'cpu architecture',
+      status: 'error',
+      message: `${host.arch}: Istio ships only amd64 and arm64 builds`,
+      fix: 'Use an amd64 or arm64 machine',
+    });
   } else {
     findings.push({ check: 'cpu architecture', status: 'ok', message: host.arch === 'x64' ? 'amd64' : 'arm64' });
   }
@@ -98,18 +109,33 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
       host.cpus >= need.cpus
         ? { check: 'host cpus', status: 'ok', message: `${host.cpus} (need ${need.cpus})` }
         : // CPUs can be overcommitted; Docker's own count (below) is the hard limit.
-          { check: 'host cpus', status: 'warn', message: `${host.cpus}, but the cluster asks for ${need.cpus}: expect it to be slow`, fix: 'Use --profile minimal or demo, or fewer addons' },
+          {
+            check: 'host cpus',
+            status: 'warn',
+            message: `${host.cpus}, but the cluster asks for ${need.cpus}: expect it to be slow`,
+            fix: 'Use --profile minimal or demo, or fewer addons',
+          },
     );
     findings.push(
       host.memoryMiB >= need.memoryMiB
         ? { check: 'host memory', status: 'ok', message: `${formatMiB(host.memoryMiB)} (need ${formatMiB(need.memoryMiB)})` }
-        : { check: 'host memory', status: 'error', message: `${formatMiB(host.memoryMiB)}, but the cluster needs ${formatMiB(need.memoryMiB)}`, fix: 'Ask for less memory (--memory), a smaller profile, or fewer addons' },
+        : {
+            check: 'host memory',
+            status: 'error',
+            message: `${formatMiB(host.memoryMiB)}, but the cluster needs ${formatMiB(need.memoryMiB)}`,
+            fix: 'Ask for less memory (--memory), a smaller profile, or fewer addons',
+          },
     );
     if (host.freeDiskMiB !== undefined) {
       findings.push(
         host.freeDiskMiB >= need.diskMiB
           ? { check: 'free disk', status: 'ok', message: `${formatMiB(host.freeDiskMiB)} (need ${formatMiB(need.diskMiB)})` }
-          : { check: 'free disk', status: 'error', message: `${formatMiB(host.freeDiskMiB)} free, but the cluster needs ${formatMiB(need.diskMiB)}`, fix: 'Free some disk (docker system prune removes unused images)' },
+          : {
+              check: 'free disk',
+              status: 'error',
+              message: `${formatMiB(host.freeDiskMiB)} free, but the cluster needs ${formatMiB(need.diskMiB)}`,
+              fix: 'Free some disk (docker system prune removes unused images)',
+            },
       );
     }
   }
@@ -147,7 +173,12 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     findings.push(
       free
         ? { check: `host port ${port}`, status: 'ok', message: 'free' }
-        : { check: `host port ${port}`, status: 'error', message: 'in use: kind maps the ingress gateway to it', fix: `Stop what listens on ${port}, or set other ports in meshup.yaml (gateway.hostHttpPort / hostHttpsPort)` },
+        : {
+            check: `host port ${port}`,
+            status: 'error',
+            message: 'in use: kind maps the ingress gateway to it',
+            fix: `Stop what listens on ${port}, or set other ports in meshup.yaml (gateway.hostHttpPort / hostHttpsPort)`,
+          },
     );
   }
   return { findings, docker };
@@ -163,7 +194,11 @@ function dockerFindings(d: DockerInfo, need: Resources, o: Spec, provider: Provi
   const smaller = (key: 'cpus' | 'memory') => {
     const byHand = o.sources[key] !== 'profile';
     const ways = [
-      byHand ? `ask for less (${key === 'cpus' ? '--cpus' : '--memory'})` : smallerProfiles.length ? `use ${smallerProfiles.map((p) => `--profile ${p}`).join(' or ')}` : '',
+      byHand
+        ? `ask for less (${key === 'cpus' ? '--cpus' : '--memory'})`
+        : smallerProfiles.length
+          ? `use ${smallerProfiles.map((p) => `--profile ${p}`).join(' or ')}`
+          : '',
       o.addons.length ? 'choose fewer addons' : '',
     ].filter(Boolean);
     return ways.length ? `, or ${ways.join(', or ')}` : '';
@@ -171,7 +206,12 @@ function dockerFindings(d: DockerInfo, need: Resources, o: Spec, provider: Provi
   out.push(
     d.cpus >= need.cpus
       ? { check: 'docker cpus', status: 'ok', message: `${where} has ${d.cpus} (need ${need.cpus})` }
-      : { check: 'docker cpus', status: 'error', message: `${where} has ${d.cpus} CPUs, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${need.cpus}`, fix: `${raise('CPUs')} to at least ${need.cpus} CPUs${smaller('cpus')}` },
+      : {
+          check: 'docker cpus',
+          status: 'error',
+          message: `${where} has ${d.cpus} CPUs, but profile ${o.profile.name} with ${o.addons.length ? o.addons.join(',') : 'no addons'} needs ${need.cpus}`,
+          fix: `${raise('CPUs')} to at least ${need.cpus} CPUs${smaller('cpus')}`,
+        },
   );
   out.push(
     dockerMiB >= need.memoryMiB
@@ -184,7 +224,12 @@ function dockerFindings(d: DockerInfo, need: Resources, o: Spec, provider: Provi
         },
   );
   if (provider.minMemoryMiB && need.memoryMiB < provider.minMemoryMiB) {
-    out.push({ check: `${provider.name} memory`, status: 'error', message: `${formatMiB(need.memoryMiB)} is below ${provider.name}'s floor of ${provider.minMemoryMiB} MiB`, fix: `Use --memory ${Math.ceil(provider.minMemoryMiB / 1024)}g or more` });
+    out.push({
+      check: `${provider.name} memory`,
+      status: 'error',
+      message: `${formatMiB(need.memoryMiB)} is below ${provider.name}'s floor of ${provider.minMemoryMiB} MiB`,
+      fix: `Use --memory ${Math.ceil(provider.minMemoryMiB / 1024)}g or more`,
+    });
   }
   return out;
 }

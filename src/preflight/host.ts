@@ -1,6 +1,7 @@
 // Facts about the machine meshup runs on. Read once; an input to the checks so tests can vary it.
+
+import { readFile, statfs } from 'node:fs/promises';
 import { cpus, freemem, totalmem } from 'node:os';
-import { statfs, readFile } from 'node:fs/promises';
 
 export interface HostFacts {
   platform: NodeJS.Platform;

@@ -1,7 +1,8 @@
 // What a cluster must have: the profile's size plus each chosen addon's footprint.
-import type { Resources } from '../config/spec.js';
+
 import { parseMiB } from '../config/quantity.js';
 import type { Addon } from '../config/schema.js';
+import type { Resources } from '../config/spec.js';
 
 export function computeNeed(base: Resources, addons: readonly Addon[]): Resources {
   const cpuMillis = addons.reduce((s, a) => s + a.footprint.cpuMillis, 0);
@@ -13,4 +14,3 @@ export function computeNeed(base: Resources, addons: readonly Addon[]): Resource
     diskMiB: base.diskMiB,
   };
 }
-

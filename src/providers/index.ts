@@ -1,6 +1,7 @@
 // Every provider, by name: the one place a name becomes a capability record.
-import { which } from '../util/which.js';
+
 import type { ProviderName } from '../config/schema.js';
+import { which } from '../util/which.js';
 import { existingProvider } from './existing.js';
 import { kindProvider } from './kind.js';
 import { kwokProvider } from './kwok.js';

@@ -1,8 +1,11 @@
 // kind: clusters as Docker containers. Host ports are mapped onto the gateway's pinned nodePorts
 // when the cluster is created, because kind cannot add mappings later (kind#2720).
+
+import type { Spec } from '../config/spec.js';
 import { CommandFailedError, InterruptedError } from '../errors.js';
 import { formatCommand } from '../exec/quote.js';
 import {
+  type KindClusterConfig,
   kindClusters,
   kindConfigYaml,
   kindContext,
@@ -14,9 +17,7 @@ import {
   kindNodeStartArgs,
   kindNodeState,
   kindPortMappings,
-  type KindClusterConfig,
 } from '../tools/kind.js';
-import type { Spec } from '../config/spec.js';
 import type { Provider } from './types.js';
 
 function clusterConfig(spec: Spec): KindClusterConfig {

@@ -2,12 +2,23 @@
 // configuration and for meshup's own end-to-end tests; nothing runs in its pods.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatCommand } from '../exec/quote.js';
-import { apply, applyArgs } from '../tools/kubectl.js';
-import { kwokClusters, kwokContext, kwokCreate, kwokCreateArgs, kwokctlConfigYaml, kwokDelete, kwokNodeYaml, kwokStart, kwokStartArgs, type KwokBinaries } from '../tools/kwokctl.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { stateDir } from '../state/paths.js';
 import type { Spec } from '../config/spec.js';
+import { formatCommand } from '../exec/quote.js';
+import { stateDir } from '../state/paths.js';
+import { apply, applyArgs } from '../tools/kubectl.js';
+import {
+  type KwokBinaries,
+  kwokClusters,
+  kwokContext,
+  kwokCreate,
+  kwokCreateArgs,
+  kwokctlConfigYaml,
+  kwokDelete,
+  kwokNodeYaml,
+  kwokStart,
+  kwokStartArgs,
+} from '../tools/kwokctl.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { Provider } from './types.js';
 
 const BINARIES: [keyof KwokBinaries, string, string][] = [

@@ -1,8 +1,20 @@
 // minikube: one profile is one cluster. A stopped or half-running profile is started, never
 // recreated: it may hold the user's work (ctlptl#211), and `minikube start` repairs it.
-import { formatCommand } from '../exec/quote.js';
-import { minikubeContext, minikubeDelete, minikubeIp, minikubeProfiles, minikubeResume, minikubeResumeArgs, minikubeStart, minikubeStartArgs, minikubeStatus, type MinikubeStartSpec } from '../tools/minikube.js';
+
 import type { Spec } from '../config/spec.js';
+import { formatCommand } from '../exec/quote.js';
+import {
+  type MinikubeStartSpec,
+  minikubeContext,
+  minikubeDelete,
+  minikubeIp,
+  minikubeProfiles,
+  minikubeResume,
+  minikubeResumeArgs,
+  minikubeStart,
+  minikubeStartArgs,
+  minikubeStatus,
+} from '../tools/minikube.js';
 import type { Provider } from './types.js';
 
 /** minikube's own floor: it refuses to start below this (and warns below 1900). */

@@ -1,9 +1,10 @@
 // What a cluster provider can do, as data the rest of meshup reads instead of comparing names:
 // whether it creates clusters, maps host ports, which states it reports and what repairs them,
 // how its ingress is reached, and the commands behind each of its actions.
-import type { Runner, ToolName } from '../exec/runner.js';
-import type { Spec } from '../config/spec.js';
+
 import type { ProviderName } from '../config/schema.js';
+import type { Spec } from '../config/spec.js';
+import type { Runner, ToolName } from '../exec/runner.js';
 
 type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
 

@@ -15,7 +15,12 @@ export async function waitForReadyNodes(runner: Runner, timeoutMs: number, pollM
       const nodes = await getNodes(runner, 15_000);
       answered = true;
       if (nodes.length && nodes.every((n) => n.ready)) return nodes;
-      last = nodes.length ? `not Ready: ${nodes.filter((n) => !n.ready).map((n) => n.name).join(', ')}` : 'no nodes registered yet';
+      last = nodes.length
+        ? `not Ready: ${nodes
+            .filter((n) => !n.ready)
+            .map((n) => n.name)
+            .join(', ')}`
+        : 'no nodes registered yet';
     } catch (e) {
       if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
       last = e.message;

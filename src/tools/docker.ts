@@ -1,6 +1,7 @@
 // docker: only read. meshup asks the daemon what the VM that minikube and kind run in really has.
-import type { Runner } from '../exec/runner.js';
+
 import { CommandFailedError, PreflightError } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
 
 export interface DockerInfo {
   cpus: number;
@@ -35,7 +36,13 @@ export function parseDockerInfo(stdout: string): DockerInfo {
 
 export async function dockerInfo(runner: Runner): Promise<DockerInfo> {
   try {
-    const r = await runner.run({ readOnly: true, tool: 'docker', args: ['system', 'info', '--format', '{{json .}}'], step: 'Asking Docker for its resources', timeoutMs: 20_000 });
+    const r = await runner.run({
+      readOnly: true,
+      tool: 'docker',
+      args: ['system', 'info', '--format', '{{json .}}'],
+      step: 'Asking Docker for its resources',
+      timeoutMs: 20_000,
+    });
     return parseDockerInfo(r.stdout);
   } catch (e) {
     if (e instanceof CommandFailedError) {

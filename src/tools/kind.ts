@@ -24,13 +24,7 @@ export interface KindClusterConfig {
 
 /** The cluster config kind reads from stdin. Port mappings must exist at creation (kind#2720). */
 export function kindConfigYaml(c: KindClusterConfig): string {
-  const lines = [
-    'kind: Cluster',
-    'apiVersion: kind.x-k8s.io/v1alpha4',
-    `name: ${c.name}`,
-    'nodes:',
-    '  - role: control-plane',
-  ];
+  const lines = ['kind: Cluster', 'apiVersion: kind.x-k8s.io/v1alpha4', `name: ${c.name}`, 'nodes:', '  - role: control-plane'];
   if (c.nodeImage) lines.push(`    image: ${c.nodeImage}`);
   if (c.portMappings.length) {
     lines.push('    extraPortMappings:');
@@ -51,7 +45,10 @@ export function kindPortMappingProblems(mappings: KindClusterConfig['portMapping
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const m of mappings) {
-    for (const [what, port] of [['hostPort', m.hostPort], ['containerPort', m.containerPort]] as const) {
+    for (const [what, port] of [
+      ['hostPort', m.hostPort],
+      ['containerPort', m.containerPort],
+    ] as const) {
       if (!Number.isInteger(port) || port < -1 || port > 65535) problems.push(`invalid ${what}: invalid port number: ${port}`);
     }
     if (m.hostPort === 0 || m.hostPort === -1) continue; // random ports never clash
@@ -81,7 +78,12 @@ export async function kindCreate(runner: Runner, c: KindClusterConfig, waitSecon
  * the repair for a cluster whose context was deleted; it also makes it the current context.
  */
 export async function kindExportKubeconfig(runner: Runner, name: string): Promise<void> {
-  await runner.run({ tool: 'kind', args: ['export', 'kubeconfig', '--name', name], step: `Restoring the kube context of kind cluster ${name}`, timeoutMs: 60_000 });
+  await runner.run({
+    tool: 'kind',
+    args: ['export', 'kubeconfig', '--name', name],
+    step: `Restoring the kube context of kind cluster ${name}`,
+    timeoutMs: 60_000,
+  });
 }
 
 /** kind names a one-node cluster's only container NAME-control-plane. */
@@ -101,7 +103,14 @@ export function parseKindNodeState(stdout: string, exitCode: number): KindNodeSt
 
 /** Whether the node container runs; a listed cluster may have a stopped or missing one. */
 export async function kindNodeState(runner: Runner, name: string): Promise<KindNodeState> {
-  const r = await runner.run({ readOnly: true, tool: 'docker', args: ['inspect', '--format', '{{.State.Status}}', kindNodeContainer(name)], okExitCodes: [1], step: `Asking Docker about kind node ${kindNodeContainer(name)}`, timeoutMs: 20_000 });
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'docker',
+    args: ['inspect', '--format', '{{.State.Status}}', kindNodeContainer(name)],
+    okExitCodes: [1],
+    step: `Asking Docker about kind node ${kindNodeContainer(name)}`,
+    timeoutMs: 20_000,
+  });
   return parseKindNodeState(r.stdout, r.exitCode);
 }
 
@@ -138,7 +147,13 @@ export async function kindNodeStart(runner: Runner, name: string): Promise<void>
 
 /** The host ports an existing kind cluster publishes (not what meshup.yaml asks for now). */
 export async function kindPortMappings(runner: Runner, name: string): Promise<KindPortMapping[]> {
-  const r = await runner.run({ readOnly: true, tool: 'docker', args: ['inspect', '--format', '{{json .HostConfig.PortBindings}}', kindNodeContainer(name)], step: `Reading the port mappings of kind node ${kindNodeContainer(name)}`, timeoutMs: 20_000 });
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'docker',
+    args: ['inspect', '--format', '{{json .HostConfig.PortBindings}}', kindNodeContainer(name)],
+    step: `Reading the port mappings of kind node ${kindNodeContainer(name)}`,
+    timeoutMs: 20_000,
+  });
   return parseKindPortBindings(r.stdout);
 }
 

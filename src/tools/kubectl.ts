@@ -1,6 +1,7 @@
 // kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
-import type { Runner } from '../exec/runner.js';
+
 import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
+import type { Runner } from '../exec/runner.js';
 
 const FIELD_MANAGER = 'meshup';
 
@@ -55,7 +56,14 @@ export interface KubeList<T> {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; uid?: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    creationTimestamp?: string;
+  };
   [k: string]: unknown;
 }
 
@@ -100,7 +108,13 @@ export async function getNodes(runner: Runner, timeoutMs = 30_000): Promise<Node
 }
 
 export async function serverVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['version', '-o', 'json'], step: 'Asking the API server for its version', timeoutMs: 20_000 });
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['version', '-o', 'json'],
+    step: 'Asking the API server for its version',
+    timeoutMs: 20_000,
+  });
   const v = JSON.parse(r.stdout) as { serverVersion?: { gitVersion?: string } };
   return v.serverVersion?.gitVersion ?? '';
 }
@@ -112,7 +126,11 @@ export async function getObject<T extends KubeObject>(runner: Runner, kind: stri
   return getJson<T>(runner, args, `Reading ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
 }
 
-export async function listObjects<T extends KubeObject>(runner: Runner, kind: string, opts: { namespace?: string; allNamespaces?: boolean; selector?: string } = {}): Promise<T[]> {
+export async function listObjects<T extends KubeObject>(
+  runner: Runner,
+  kind: string,
+  opts: { namespace?: string; allNamespaces?: boolean; selector?: string } = {},
+): Promise<T[]> {
   const args = ['get', kind];
   if (opts.namespace) args.push('-n', opts.namespace);
   if (opts.allNamespaces) args.push('--all-namespaces');
@@ -142,7 +160,6 @@ export async function deleteObjects(runner: Runner, refs: string[], step: string
   await runner.run({ tool: 'kubectl', args, step, timeoutMs: 120_000 });
 }
 
-
 /** Sets labels (value) or removes them (null) on one object. */
 export async function label(runner: Runner, kind: string, name: string, labels: Record<string, string | null>, namespace?: string): Promise<void> {
   const args = ['label', kind, name, '--overwrite'];
@@ -153,5 +170,10 @@ export async function label(runner: Runner, kind: string, name: string, labels: 
 
 export async function rolloutRestart(runner: Runner, namespace: string, refs: string[]): Promise<void> {
   if (!refs.length) return;
-  await runner.run({ tool: 'kubectl', args: ['rollout', 'restart', ...refs, '-n', namespace], step: `Restarting workloads in ${namespace}`, timeoutMs: 60_000 });
+  await runner.run({
+    tool: 'kubectl',
+    args: ['rollout', 'restart', ...refs, '-n', namespace],
+    step: `Restarting workloads in ${namespace}`,
+    timeoutMs: 60_000,
+  });
 }

@@ -38,10 +38,7 @@ export function kwokctlConfigYaml(bin: KwokBinaries, options: KwokctlConfigOptio
         '      - key: enable-aggregator-routing',
         "        value: 'true'",
       ]
-    : [
-        '      - key: disable-admission-plugins',
-        '        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
-      ];
+    : ['      - key: disable-admission-plugins', '        value: MutatingAdmissionWebhook,ValidatingAdmissionWebhook'];
   const config = [
     'apiVersion: config.kwok.x-k8s.io/v1alpha1',
     'kind: KwokctlConfiguration',
@@ -75,7 +72,18 @@ export async function kwokClusters(runner: Runner): Promise<string[]> {
     .filter(Boolean);
 }
 
-export const kwokCreateArgs = (name: string, configFile: string) => ['create', 'cluster', '--name', name, '--config', configFile, '--runtime', 'binary', '--wait', '2m'];
+export const kwokCreateArgs = (name: string, configFile: string) => [
+  'create',
+  'cluster',
+  '--name',
+  name,
+  '--config',
+  configFile,
+  '--runtime',
+  'binary',
+  '--wait',
+  '2m',
+];
 export const kwokStartArgs = (name: string) => ['start', 'cluster', '--name', name];
 
 export async function kwokCreate(runner: Runner, name: string, configFile: string, configYaml: string): Promise<void> {

@@ -24,7 +24,7 @@ export function canPrompt(io: IO): boolean {
 }
 
 export function colorEnabled(io: IO, flag: boolean | undefined): boolean {
-  if (flag === false || io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (flag === false || (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '')) return false;
   if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
   return !!io.stderr.isTTY;
 }

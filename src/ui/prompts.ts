@@ -1,9 +1,10 @@
 // The questions `up` asks in a terminal. All of them happen before any task starts, and only
 // for what flags, env and the config file left open.
-import type { IO } from './io.js';
+
+import { formatMiB, parseMiB } from '../config/quantity.js';
 import type { Addon, Profile, ProviderName } from '../config/schema.js';
 import type { DockerInfo } from '../tools/docker.js';
-import { formatMiB, parseMiB } from '../config/quantity.js';
+import type { IO } from './io.js';
 
 export interface Asked {
   provider?: ProviderName;

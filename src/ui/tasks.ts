@@ -1,7 +1,7 @@
 // The task list runner. The renderer is chosen once: the live tree in a terminal, plain lines
 // when not a TTY or under CI, nothing under --json. Tasks are plain data built by factories.
 import type { ListrTask } from 'listr2';
-import { isCI, type IO } from './io.js';
+import { type IO, isCI } from './io.js';
 
 type RendererKind = 'default' | 'simple' | 'silent';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mutatingCalls, sealed, type Call, type Sealed } from '../helpers/sealed.js';
 import { releaseServerFor, TEST_ADDONS } from '../helpers/release.js';
+import { type Call, mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 const { jaeger: _omit, ...noJaeger } = TEST_ADDONS;
@@ -27,7 +27,13 @@ describe('addons', () => {
     expect(firstCrd).toBeGreaterThan(-1);
     expect(waitIdx).toBeGreaterThan(firstCrd);
     expect(kialiApply).toBeGreaterThan(waitIdx);
-    expect(kube(all[waitIdx]!)).toEqual(['wait', '--for=condition=Established', 'crd/prometheuses.monitoring.test.meshup.dev', 'crd/monitoringdashboards.monitoring.test.meshup.dev', '--timeout=60s']);
+    expect(kube(all[waitIdx]!)).toEqual([
+      'wait',
+      '--for=condition=Established',
+      'crd/prometheuses.monitoring.test.meshup.dev',
+      'crd/monitoringdashboards.monitoring.test.meshup.dev',
+      '--timeout=60s',
+    ]);
     const dep = w.readState().clusters['kind-meshup'].objects['deployment/istio-system/kiali'];
     expect(dep.metadata.labels['meshup.dev/addon']).toBe('kiali');
     expect(r.stdout).toContain('addons     prometheus, kiali');
@@ -83,7 +89,9 @@ describe('addons', () => {
     const before = w.calls().length;
     const again = await up('prometheus,kiali');
     expect(again.exitCode, again.stderr).toBe(0);
-    const applied = mutatingCalls(w.calls().slice(before)).filter((c) => kube(c)[0] === 'apply').map((c) => c.stdin ?? '');
+    const applied = mutatingCalls(w.calls().slice(before))
+      .filter((c) => kube(c)[0] === 'apply')
+      .map((c) => c.stdin ?? '');
     // The failed run recorded nothing, so both are applied again (server-side apply: no-ops for
     // what is unchanged) and the run completes.
     expect(applied.some((s) => s.includes('"name":"kiali"'))).toBe(true);

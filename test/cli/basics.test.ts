@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 beforeEach(() => {

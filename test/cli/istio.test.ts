@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { MESHUP, mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
-import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
+import { MESHUP, mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 const VERSION = '1.31.1';
 let releases: string;
@@ -39,7 +39,12 @@ describe('getting Istio', () => {
     expect(server.requests).toEqual([`/${VERSION}/${releaseFile()}.sha256`, `/${VERSION}/${releaseFile()}`]);
     expect(existsSync(join(cacheRoot(), VERSION, '.complete'))).toBe(true);
     expect(readdirSync(cacheRoot())).toEqual([VERSION]);
-    expect(w.calls().filter((c) => c.tool === 'istioctl').map((c) => c.args.slice(2, 3)[0])).toContain('install');
+    expect(
+      w
+        .calls()
+        .filter((c) => c.tool === 'istioctl')
+        .map((c) => c.args.slice(2, 3)[0]),
+    ).toContain('install');
 
     // Second run on a converged cluster: nothing downloaded, nothing installed.
     server.requests.length = 0;
@@ -143,8 +148,13 @@ describe('installing', () => {
       const objects = s.clusters['kind-meshup'].objects;
       delete objects['deployment/istio-system/istiod'];
       objects['pod/istio-system/istiod-abc'] = {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-abc', namespace: 'istio-system' },
-        status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }] },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'istiod-abc', namespace: 'istio-system' },
+        status: {
+          phase: 'Pending',
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' }],
+        },
       };
       w2.state({ clusters: s.clusters, istioctl: { failInstall: true } });
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
@@ -234,7 +244,12 @@ describe('waiting for the install', () => {
         clusters: {
           'kind-meshup': {
             objects: {
-              'pod/istio-system/istiod-x': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-x', namespace: 'istio-system' }, status: { conditions: [{ type: 'PodScheduled', status: 'False', message: '0/1 nodes are available: 1 Insufficient memory.' }] } },
+              'pod/istio-system/istiod-x': {
+                apiVersion: 'v1',
+                kind: 'Pod',
+                metadata: { name: 'istiod-x', namespace: 'istio-system' },
+                status: { conditions: [{ type: 'PodScheduled', status: 'False', message: '0/1 nodes are available: 1 Insufficient memory.' }] },
+              },
             },
           },
         },

@@ -1,10 +1,11 @@
 // meshup plan, and what deciding before acting changes for up, status and later commands:
 // regression tests for the defects of the plan/apply issue, on the fake tools.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatingCalls, sealed, type Call, type Sealed } from '../helpers/sealed.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { releaseServerFor } from '../helpers/release.js';
+import { type Call, mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 const server = releaseServerFor({ '1.31.1': {} });
@@ -50,7 +51,12 @@ describe('meshup plan', () => {
 describe('a re-run verifies the cluster, not its own record', () => {
   it('deleted control-plane and addon objects are named by status and plan, and restored by up without a reinstall', async () => {
     expect((await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', 'prometheus,jaeger', '--yes'])).exitCode).toBe(0);
-    drop('deployment/istio-system/istio-ingressgateway', 'mutatingwebhookconfiguration//istio-sidecar-injector', 'telemetry/istio-system/mesh-default', 'deployment/istio-system/prometheus');
+    drop(
+      'deployment/istio-system/istio-ingressgateway',
+      'mutatingwebhookconfiguration//istio-sidecar-injector',
+      'telemetry/istio-system/mesh-default',
+      'deployment/istio-system/prometheus',
+    );
 
     const status = await w.run(['status']);
     expect(status.exitCode, status.stderr).toBe(0);
@@ -69,7 +75,12 @@ describe('a re-run verifies the cluster, not its own record', () => {
     expect(up.exitCode, up.stderr).toBe(0);
     const changed = mutatingCalls(w.calls().slice(before));
     expect(changed.filter((c) => c.tool === 'istioctl')).toEqual([]);
-    for (const k of ['deployment/istio-system/istio-ingressgateway', 'mutatingwebhookconfiguration//istio-sidecar-injector', 'telemetry/istio-system/mesh-default', 'deployment/istio-system/prometheus']) {
+    for (const k of [
+      'deployment/istio-system/istio-ingressgateway',
+      'mutatingwebhookconfiguration//istio-sidecar-injector',
+      'telemetry/istio-system/mesh-default',
+      'deployment/istio-system/prometheus',
+    ]) {
       expect(objects()[k], k).toBeDefined();
     }
     expect((await w.run(['plan'])).exitCode).toBe(0);

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { releaseServerFor } from '../helpers/release.js';
+import { mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 const server = releaseServerFor({ '1.31.1': {} });
@@ -78,7 +78,10 @@ describe('meshup up: the cluster', () => {
   });
 
   it('starts a stopped minikube profile instead of recreating it', async () => {
-    w.state({ minikube: { profiles: { meshup: { status: 'Stopped', cpus: 4, memory: 8192 } } }, kubeconfig: { current: 'meshup', contexts: [{ name: 'meshup', cluster: 'meshup', server: 'https://192.168.49.2:8443', reachable: true }] } });
+    w.state({
+      minikube: { profiles: { meshup: { status: 'Stopped', cpus: 4, memory: 8192 } } },
+      kubeconfig: { current: 'meshup', contexts: [{ name: 'meshup', cluster: 'meshup', server: 'https://192.168.49.2:8443', reachable: true }] },
+    });
     const r = await w.run(['up', '--provider', 'minikube', '--profile', 'minimal', '--yes']);
     expect(r.exitCode, r.stderr).toBe(0);
     const mk = mutatingCalls(w.calls()).filter((c) => c.tool === 'minikube');
@@ -90,11 +93,25 @@ describe('meshup up: the cluster', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain('also enabling prometheus');
     const start = w.calls().find((c) => c.tool === 'minikube' && c.args[0] === 'start')!;
-    expect(start.args).toEqual(['start', '-p', 'meshup', '--cpus', '3', '--memory', '4864mb', '--disk-size', '20480mb', '--wait', 'apiserver,system_pods,default_sa']);
+    expect(start.args).toEqual([
+      'start',
+      '-p',
+      'meshup',
+      '--cpus',
+      '3',
+      '--memory',
+      '4864mb',
+      '--disk-size',
+      '20480mb',
+      '--wait',
+      'apiserver,system_pods,default_sa',
+    ]);
   });
 
   it('refuses a non-local context and leaves it untouched', async () => {
-    w.state({ kubeconfig: { current: 'prod', contexts: [{ name: 'prod', cluster: 'gke_acme_europe-west1_prod', server: 'https://34.1.2.3', reachable: true }] } });
+    w.state({
+      kubeconfig: { current: 'prod', contexts: [{ name: 'prod', cluster: 'gke_acme_europe-west1_prod', server: 'https://34.1.2.3', reachable: true }] },
+    });
     const r = await w.run(['up', '--provider', 'existing', '--context', 'prod', '--yes']);
     expect(r.exitCode).toBe(4);
     expect(r.stderr).toContain('Refusing to change context "prod"');
@@ -112,11 +129,21 @@ describe('meshup up: the cluster', () => {
   it('prints one JSON document under --json', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { ok: boolean; provider: string; steps: { title: string; status: string }[]; plan: { changes: boolean; actions: { id: string; symbol: string }[] } };
+    const doc = JSON.parse(r.stdout) as {
+      ok: boolean;
+      provider: string;
+      steps: { title: string; status: string }[];
+      plan: { changes: boolean; actions: { id: string; symbol: string }[] };
+    };
     expect(doc.ok).toBe(true);
     expect(doc.provider).toBe('kind');
     expect(doc.plan.changes).toBe(true);
-    expect(doc.plan.actions.map((a) => [a.id, a.symbol])).toEqual([['cluster', '+'], ['istio', '+'], ['injection:default', '+'], ['record', '~']]);
+    expect(doc.plan.actions.map((a) => [a.id, a.symbol])).toEqual([
+      ['cluster', '+'],
+      ['istio', '+'],
+      ['injection:default', '+'],
+      ['record', '~'],
+    ]);
     expect(doc.steps.every((s) => s.status === 'done')).toBe(true);
   });
 });
@@ -137,7 +164,10 @@ describe('meshup down', () => {
   });
 
   it('never deletes a cluster meshup did not create', async () => {
-    w.state({ kind: { clusters: { meshup: { config: '' } } }, kubeconfig: { current: 'kind-meshup', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] } });
+    w.state({
+      kind: { clusters: { meshup: { config: '' } } },
+      kubeconfig: { current: 'kind-meshup', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] },
+    });
     const r = await w.run(['down', '--provider', 'kind', '--yes']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('meshup did not create the kind cluster "meshup"');
@@ -152,7 +182,12 @@ describe('meshup ingress', () => {
     expect(r.stdout).toContain('gateway    http://127.0.0.1:8080');
     const env = await w.run(['ingress', '--env', '--provider', 'kind']);
     expect(env.exitCode, env.stderr).toBe(0);
-    expect(env.stdout.trim().split('\n')).toEqual(['export INGRESS_HOST=127.0.0.1', 'export INGRESS_PORT=8080', 'export SECURE_INGRESS_PORT=8443', 'export GATEWAY_URL=127.0.0.1:8080']);
+    expect(env.stdout.trim().split('\n')).toEqual([
+      'export INGRESS_HOST=127.0.0.1',
+      'export INGRESS_PORT=8080',
+      'export SECURE_INGRESS_PORT=8443',
+      'export GATEWAY_URL=127.0.0.1:8080',
+    ]);
     const json = JSON.parse((await w.run(['ingress', '--json', '--provider', 'kind'])).stdout) as { how: string };
     expect(json.how).toBe('kind port mapping');
   });
@@ -170,7 +205,12 @@ describe('meshup expose', () => {
   it('prints the Gateway and VirtualService with -o yaml and changes nothing', async () => {
     expect((await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes'])).exitCode).toBe(0);
     const s = w.readState();
-    s.clusters['kind-meshup'].objects['service/default/web'] = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ port: 8080 }] } };
+    s.clusters['kind-meshup'].objects['service/default/web'] = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { ports: [{ port: 8080 }] },
+    };
     w.state({ clusters: s.clusters });
     const before = w.calls().length;
     const r = await w.run(['expose', 'web', '--host', 'web.local', '-o', 'yaml', '--provider', 'kind']);
@@ -196,7 +236,10 @@ describe('meshup inject', () => {
     const kindless = await w.run(['inject', '-f', 'kindless.yaml', '--provider', 'kind']);
     expect(kindless.exitCode).toBe(2);
     expect(kindless.stderr).toMatch(/kindless\.yaml:1:1: kind: is required/);
-    writeFileSync(join(w.dir, 'work', 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  template:\n    spec:\n      containers: [{ name: web, image: web:1 }]\n');
+    writeFileSync(
+      join(w.dir, 'work', 'app.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  template:\n    spec:\n      containers: [{ name: web, image: web:1 }]\n',
+    );
     const ok = await w.run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind']);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(readFileSync(join(w.dir, 'work', 'out.yaml'), 'utf8')).toContain('name: istio-proxy');
@@ -208,7 +251,12 @@ describe('interrupts', () => {
     w.state({ kind: { clusters: {}, slowCreate: true } });
     const { execa } = await import('execa');
     const { MESHUP } = await import('../helpers/sealed.js');
-    const child = execa(process.execPath, [MESHUP, 'up', '--provider', 'kind', '--profile', 'minimal', '--yes'], { env: w.env, extendEnv: false, cwd: join(w.dir, 'work'), reject: false });
+    const child = execa(process.execPath, [MESHUP, 'up', '--provider', 'kind', '--profile', 'minimal', '--yes'], {
+      env: w.env,
+      extendEnv: false,
+      cwd: join(w.dir, 'work'),
+      reject: false,
+    });
     const pidFile = join(w.env.FAKE_STATE!, 'kind-create.pid');
     for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
     const fakePid = Number(readFileSync(pidFile, 'utf8'));

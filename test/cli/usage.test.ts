@@ -1,10 +1,11 @@
 // What a user is told, run in-process against main(): help, defaults for command groups,
 // --json documents, the environment, and inject with real-world manifest shapes.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mutatingCalls, sealed, type Sealed } from '../helpers/sealed.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/inprocess.js';
+import { mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 beforeEach(() => {
@@ -22,8 +23,18 @@ function clusterWithInjector(): void {
     clusters: {
       'kind-meshup': {
         objects: {
-          'configmap/istio-system/istio-sidecar-injector': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' }, data: { config: 'policy: enabled\n', values: '{"global":{}}' } },
-          'configmap/istio-system/istio': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' }, data: { mesh: 'defaultConfig: {}\n' } },
+          'configmap/istio-system/istio-sidecar-injector': {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'istio-sidecar-injector', namespace: 'istio-system' },
+            data: { config: 'policy: enabled\n', values: '{"global":{}}' },
+          },
+          'configmap/istio-system/istio': {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'istio', namespace: 'istio-system' },
+            data: { mesh: 'defaultConfig: {}\n' },
+          },
         },
       },
     },
@@ -31,12 +42,15 @@ function clusterWithInjector(): void {
 }
 
 describe('help', () => {
-  it.each(['up', 'down', 'status', 'doctor', 'inject', 'addons', 'addons enable', 'injection list', 'profiles show'])('meshup %s --help lists the global flags', async (cmd) => {
-    const r = await run([...cmd.split(' '), '--help']);
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('Global Options:');
-    for (const flag of ['--yes', '--dry-run', '--json', '--context', '--verbose', '--config']) expect(r.stdout, flag).toContain(flag);
-  });
+  it.each(['up', 'down', 'status', 'doctor', 'inject', 'addons', 'addons enable', 'injection list', 'profiles show'])(
+    'meshup %s --help lists the global flags',
+    async (cmd) => {
+      const r = await run([...cmd.split(' '), '--help']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain('Global Options:');
+      for (const flag of ['--yes', '--dry-run', '--json', '--context', '--verbose', '--config']) expect(r.stdout, flag).toContain(flag);
+    },
+  );
 
   it('--timeout shows its default and the variable that changes it, not a commander default', async () => {
     const r = await run(['up', '--help']);
@@ -70,7 +84,12 @@ describe('--json', () => {
     const r = await run(['--json', 'profiles', 'show', 'demoo']);
     expect(r.exitCode).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual({
-      error: { message: 'Unknown profile "demoo"', details: ['valid profiles: default, demo, minimal'], fix: ['Did you mean meshup profiles show demo?'], exitCode: 2 },
+      error: {
+        message: 'Unknown profile "demoo"',
+        details: ['valid profiles: default, demo, minimal'],
+        fix: ['Did you mean meshup profiles show demo?'],
+        exitCode: 2,
+      },
     });
     expect(r.stderr).toContain('error: Unknown profile "demoo"');
   });

@@ -9,15 +9,16 @@
 //
 // No cluster: istioctl's ConfigMaps come from `istioctl manifest generate` (offline, the charts
 // are in the binary). meshup reads them through the fake kubectl, and runs the real istioctl.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { execFileSync } from 'node:child_process';
-import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ROOT, sealed, type Sealed } from '../helpers/sealed.js';
-import { simBinDir } from '../helpers/sim-env.mjs';
 import { runInProcess } from '../helpers/inprocess.js';
+import { ROOT, type Sealed, sealed } from '../helpers/sealed.js';
+import { simBinDir } from '../helpers/sim-env.mjs';
 
 const istioctl = join(simBinDir(), 'istioctl');
 
@@ -44,7 +45,14 @@ function objects(text: string): unknown[] {
     .filter((v) => v !== null && v !== undefined);
 }
 
-type Obj = { kind?: string; spec?: { containers?: { name: string }[]; initContainers?: { name: string }[]; template?: { spec?: { containers?: { name: string }[]; initContainers?: { name: string }[] } } } };
+type Obj = {
+  kind?: string;
+  spec?: {
+    containers?: { name: string }[];
+    initContainers?: { name: string }[];
+    template?: { spec?: { containers?: { name: string }[]; initContainers?: { name: string }[] } };
+  };
+};
 function sidecars(objs: unknown[]): number {
   let n = 0;
   for (const o of objs as Obj[]) {
@@ -110,17 +118,24 @@ describe("meshup inject on Istio's own samples/", () => {
       const name = relative(samples, file);
       const source = readFileSync(file, 'utf8');
       if (parseAllDocuments(source).some((d) => d.toJS() == null)) withEmptyDocs++;
-      const docs = parseAllDocuments(source).filter((d) => d.errors.length === 0).map((d) => d.toJS() as unknown);
-      const k8s = (v: unknown) => !!v && typeof v === 'object' && typeof (v as { apiVersion?: unknown }).apiVersion === 'string' && typeof (v as { kind?: unknown }).kind === 'string';
+      const docs = parseAllDocuments(source)
+        .filter((d) => d.errors.length === 0)
+        .map((d) => d.toJS() as unknown);
+      const k8s = (v: unknown) =>
+        !!v && typeof v === 'object' && typeof (v as { apiVersion?: unknown }).apiVersion === 'string' && typeof (v as { kind?: unknown }).kind === 'string';
       const isManifest = docs.filter((v) => v != null).every(k8s);
       // --revision default on both sides: without it istioctl watches the cluster for a default
       // revision tag first, and with no cluster that watch never syncs (see inject.ts).
-      const r = await execa(istioctl, ['kube-inject', '-f', file, '--revision', 'default', '--injectConfigFile', files.inject, '--meshConfigFile', files.mesh, '--valuesFile', files.values], {
-        env: w.env,
-        extendEnv: false,
-        reject: false,
-        timeout: 60_000,
-      });
+      const r = await execa(
+        istioctl,
+        ['kube-inject', '-f', file, '--revision', 'default', '--injectConfigFile', files.inject, '--meshConfigFile', files.mesh, '--valuesFile', files.values],
+        {
+          env: w.env,
+          extendEnv: false,
+          reject: false,
+          timeout: 60_000,
+        },
+      );
       const direct = { status: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
       const ours = await runInProcess(w, ['inject', '-f', file, '--provider', 'kind']);
       if (!isManifest) {
@@ -153,9 +168,11 @@ describe("meshup inject on Istio's own samples/", () => {
 
     // Two at a time: one per core.
     const queue = [...all];
-    await Promise.all([0, 1].map(async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) await one(f);
-    }));
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let f = queue.shift(); f; f = queue.shift()) await one(f);
+      }),
+    );
 
     console.log(
       `samples: ${all.length} YAML files (${withEmptyDocs} with empty documents): ${injectedFiles} injected identically (${totalSidecars} sidecars), ${refused} refused by both, ${notManifests.length} not Kubernetes manifests (${notManifests.join(', ')})`,

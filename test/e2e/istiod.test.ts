@@ -2,15 +2,16 @@
 // simulated cluster's API server calls its webhooks (see test/helpers/istiod.ts for how, and why
 // nothing ever dials a simulated pod or Service address). meshup drives the cluster with its own
 // commands; the assertions are on what the cluster holds afterwards.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
+
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'node:tls';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createIstiodCluster, gatewayApiCrds, type IstiodCluster } from '../helpers/istiod.js';
-import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
+import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 
 let c: IstiodCluster;
 let server: ReleaseServer;
@@ -31,7 +32,9 @@ interface Pod {
 }
 
 const pods = async (ns: string, selector?: string) =>
-  ((await c.kube.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`))?.items ?? []).filter((p) => !p.metadata.deletionTimestamp);
+  (
+    (await c.kube.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`))?.items ?? []
+  ).filter((p) => !p.metadata.deletionTimestamp);
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
   const end = Date.now() + ms;
@@ -85,7 +88,9 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     expect(await c.istiod.readyz()).toBe(200);
     const port = c.istiod.ports!.webhook;
     const hooks = await c.istiod.webhooks();
-    expect(new Set(hooks.map((h) => h.config))).toEqual(new Set(['istio-sidecar-injector', 'istio-revision-tag-default', 'istio-validator-istio-system', 'istiod-default-validator']));
+    expect(new Set(hooks.map((h) => h.config))).toEqual(
+      new Set(['istio-sidecar-injector', 'istio-revision-tag-default', 'istio-validator-istio-system', 'istiod-default-validator']),
+    );
     for (const h of hooks) {
       expect(h.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}/(inject|validate)`));
       expect(h.service).toBeUndefined();
@@ -94,7 +99,9 @@ describe('meshup with the real istiod on a simulated cluster', () => {
       if (h.kind === 'validatingwebhookconfigurations') expect(h.failurePolicy).toBe('Fail');
     }
     // The API server can verify what it dials: the certificate names 127.0.0.1 and chains to the bundle.
-    const injector = await c.kube.get<{ webhooks: { clientConfig: { caBundle: string } }[] }>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector');
+    const injector = await c.kube.get<{ webhooks: { clientConfig: { caBundle: string } }[] }>(
+      '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector',
+    );
     const ca = Buffer.from(injector!.webhooks[0]!.clientConfig.caBundle, 'base64');
     const authorized = await new Promise<boolean>((resolve, reject) => {
       const s = connect({ host: '127.0.0.1', port, ca }, () => {
@@ -116,10 +123,17 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     const en = await c.meshup(['injection', 'enable', 'apps']);
     expect(en.exitCode, en.stderr).toBe(0);
     const manifest = join(c.dir, 'app.yaml');
-    writeFileSync(manifest, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: apps }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n');
+    writeFileSync(
+      manifest,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: apps }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n',
+    );
     const inj = await c.meshup(['inject', '-f', manifest]);
     expect(inj.exitCode, inj.stderr).toBe(0);
-    const offline = (parseAllDocuments(inj.stdout).map((d) => d.toJS()).find((d) => d?.kind === 'Deployment') as { spec: { template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } } }).spec.template;
+    const offline = (
+      parseAllDocuments(inj.stdout)
+        .map((d) => d.toJS())
+        .find((d) => d?.kind === 'Deployment') as { spec: { template: { metadata: { annotations: Record<string, string> }; spec: PodSpec } } }
+    ).spec.template;
 
     await c.kubectl(['apply', '-f', manifest]);
     const pod = await until('the app pod', async () => (await pods('apps', 'app=app'))[0]);
@@ -131,7 +145,10 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     expect(image(pod.spec)).toMatch(/proxyv2/);
     expect(image(pod.spec)).toBe(image(offline.spec));
     const status = (a: Record<string, string> | undefined) => JSON.parse(a?.['sidecar.istio.io/status'] ?? '{}') as Record<string, unknown>;
-    expect(status(pod.metadata.annotations)).toMatchObject({ containers: status(offline.metadata.annotations).containers, initContainers: status(offline.metadata.annotations).initContainers });
+    expect(status(pod.metadata.annotations)).toMatchObject({
+      containers: status(offline.metadata.annotations).containers,
+      initContainers: status(offline.metadata.annotations).initContainers,
+    });
     expect(status(pod.metadata.annotations).containers).toContain('istio-proxy');
   });
 
@@ -185,18 +202,39 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     const crds = gatewayApiCrds();
     expect(crds.files).toContain('gateway.networking.k8s.io_gateways.yaml');
     await c.kubectl(['apply', '--server-side', '-f', '-'], { input: crds.yaml });
-    await c.kubectl(['wait', '--for=condition=Established', 'crd/gateways.gateway.networking.k8s.io', 'crd/gatewayclasses.gateway.networking.k8s.io', '--timeout=60s']);
+    await c.kubectl([
+      'wait',
+      '--for=condition=Established',
+      'crd/gateways.gateway.networking.k8s.io',
+      'crd/gatewayclasses.gateway.networking.k8s.io',
+      '--timeout=60s',
+    ]);
     // istiod notices the CRDs while running and publishes its GatewayClass.
     await until('GatewayClass istio', () => c.kube.get('/apis/gateway.networking.k8s.io/v1/gatewayclasses/istio'));
     await c.kubectl(['apply', '-f', '-'], {
-      input: JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'apps' }, spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } }),
+      input: JSON.stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'edge', namespace: 'apps' },
+        spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+      }),
     });
-    const dep = await until('the Deployment istiod creates', () => c.kube.get<{ metadata: { labels: Record<string, string> } }>('/apis/apps/v1/namespaces/apps/deployments/edge-istio'));
+    const dep = await until('the Deployment istiod creates', () =>
+      c.kube.get<{ metadata: { labels: Record<string, string> } }>('/apis/apps/v1/namespaces/apps/deployments/edge-istio'),
+    );
     expect(dep.metadata.labels['gateway.networking.k8s.io/gateway-name']).toBe('edge');
-    const svc = await until('the Service istiod creates', () => c.kube.get<{ spec: { type: string; ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'));
+    const svc = await until('the Service istiod creates', () =>
+      c.kube.get<{ spec: { type: string; ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'),
+    );
     expect(svc.spec.ports.map((p) => p.port)).toContain(80);
     // meshup finds it by the Gateway's name, and says honestly that nothing listens on simulated nodes.
-    const nodePort = await until('its nodePort', async () => (await c.kube.get<{ spec: { ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'))?.spec.ports.find((p) => p.port === 80)?.nodePort);
+    const nodePort = await until(
+      'its nodePort',
+      async () =>
+        (await c.kube.get<{ spec: { ports: { port: number; nodePort?: number }[] } }>('/api/v1/namespaces/apps/services/edge-istio'))?.spec.ports.find(
+          (p) => p.port === 80,
+        )?.nodePort,
+    );
     const ing = await c.meshup(['ingress', '--gateway', 'edge', '-n', 'apps', '--json']);
     expect(ing.exitCode, ing.stderr).toBe(0);
     const found = JSON.parse(ing.stdout) as { reachable: boolean; message?: string };
@@ -207,7 +245,9 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     const proxy = gwPod.spec.containers.find((x) => x.name === 'istio-proxy');
     expect(proxy?.image).toMatch(/proxyv2/);
     const accepted = await until('Gateway edge Accepted', async () => {
-      const gw = await c.kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>('/apis/gateway.networking.k8s.io/v1/namespaces/apps/gateways/edge');
+      const gw = await c.kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        '/apis/gateway.networking.k8s.io/v1/namespaces/apps/gateways/edge',
+      );
       return gw?.status?.conditions?.find((x) => x.type === 'Accepted' && x.status === 'True');
     });
     expect(accepted.status).toBe('True');
@@ -217,8 +257,12 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     const r = await c.meshup(['down', '--keep-cluster', '--yes']);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
-      const list = await c.kube.get<{ items: { metadata: { name: string }; webhooks?: { name: string; clientConfig: { url?: string } }[] }[] }>(`/apis/admissionregistration.k8s.io/v1/${kind}`);
-      const istio = (list?.items ?? []).filter((x) => /istio/.test(x.metadata.name) || (x.webhooks ?? []).some((w) => w.clientConfig.url?.includes('127.0.0.1') || /istio\.io$/.test(w.name)));
+      const list = await c.kube.get<{ items: { metadata: { name: string }; webhooks?: { name: string; clientConfig: { url?: string } }[] }[] }>(
+        `/apis/admissionregistration.k8s.io/v1/${kind}`,
+      );
+      const istio = (list?.items ?? []).filter(
+        (x) => /istio/.test(x.metadata.name) || (x.webhooks ?? []).some((w) => w.clientConfig.url?.includes('127.0.0.1') || /istio\.io$/.test(w.name)),
+      );
       expect(istio.map((x) => x.metadata.name)).toEqual([]);
     }
     await until('pilot-discovery to stop', async () => !c.istiod.running && !c.istiod.pilotAlive(), 60_000);

@@ -1,22 +1,24 @@
 // End to end on a simulated cluster: real etcd, kube-apiserver, controller-manager and scheduler
 // (kwokctl's binary runtime, loopback only) and a real istioctl. Binaries come from
 // test/cluster/build. Every address contacted is 127.0.0.1; the cluster is always deleted.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
+
+import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
 import { simEnv } from '../helpers/sim-env.mjs';
-import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
 
 const { dir, bin, env } = simEnv('meshup-e2e-');
 const name = `e2e${process.pid}`;
 const context = `kwok-${name}`;
 
-const meshup = (args: string[]) => execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
+const meshup = (args: string[]) =>
+  execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
 const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;
 const getJson = async <T>(args: string[]) => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
 
@@ -64,7 +66,9 @@ describe('meshup on a simulated cluster', () => {
     expect(Object.fromEntries(deps.items.map((d) => [d.metadata.name, d.status.readyReplicas ?? 0]))).toEqual({ prometheus: 1, kiali: 1 });
     expect(await kubectl(['get', 'crd', 'monitoringdashboards.monitoring.test.meshup.dev', '-o', 'name'])).toContain('monitoringdashboards');
     // Honest on a simulated cluster: nothing listens, whatever the nodePort.
-    expect(r.stdout).toContain('gateway    the kwok cluster is simulated: its gateway pod runs nothing, so no address answers (a real cluster would answer on nodePort 30080)');
+    expect(r.stdout).toContain(
+      'gateway    the kwok cluster is simulated: its gateway pod runs nothing, so no address answers (a real cluster would answer on nodePort 30080)',
+    );
   });
 
   it('a second up makes no changing call', async () => {
@@ -127,9 +131,19 @@ describe('meshup on a simulated cluster', () => {
     await execa('kubectl', ['--context', context, 'apply', '-f', '-'], {
       env,
       extendEnv: false,
-      input: JSON.stringify({ apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'ClusterPortForward', metadata: { name: 'to-test-server' }, spec: { selector: { matchNamespaces: ['istio-system'] }, forwards: [{ ports: [9090], target: { port: target, address: '127.0.0.1' } }] } }),
+      input: JSON.stringify({
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        kind: 'ClusterPortForward',
+        metadata: { name: 'to-test-server' },
+        spec: { selector: { matchNamespaces: ['istio-system'] }, forwards: [{ ports: [9090], target: { port: target, address: '127.0.0.1' } }] },
+      }),
     });
-    const child = execa(process.execPath, [MESHUP, 'dashboard', 'prometheus', '--no-browser', '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
+    const child = execa(process.execPath, [MESHUP, 'dashboard', 'prometheus', '--no-browser', '--provider', 'kwok', '--name', name], {
+      env,
+      extendEnv: false,
+      reject: false,
+      cwd: dir,
+    });
     let out = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout!.on('data', (b: Buffer) => {
@@ -197,7 +211,13 @@ describe('meshup on a simulated cluster', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('web.shop:8080 is exposed through the ingress gateway');
     expect(r.stdout).toContain('is simulated');
-    const vs = await getJson<{ spec: { http: { route: { destination: { host: string; port: { number: number } } }[] }[] } }>(['get', 'virtualservices.networking.istio.io', 'meshup-web', '-n', 'shop']);
+    const vs = await getJson<{ spec: { http: { route: { destination: { host: string; port: { number: number } } }[] }[] } }>([
+      'get',
+      'virtualservices.networking.istio.io',
+      'meshup-web',
+      '-n',
+      'shop',
+    ]);
     expect(vs.spec.http[0]!.route[0]!.destination).toEqual({ host: 'web.shop.svc.cluster.local', port: { number: 8080 } });
     const del = await meshup(['expose', '--delete', 'web', '-n', 'shop']);
     expect(del.exitCode, del.stderr).toBe(0);
@@ -205,7 +225,10 @@ describe('meshup on a simulated cluster', () => {
   });
 
   it("inject adds sidecars with the real istioctl and the cluster's injector settings", async () => {
-    writeFileSync(join(dir, 'app.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: shop }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n');
+    writeFileSync(
+      join(dir, 'app.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app, namespace: shop }\nspec:\n  selector: { matchLabels: { app: app } }\n  template:\n    metadata: { labels: { app: app } }\n    spec:\n      containers: [{ name: app, image: example.invalid/app:1 }]\n',
+    );
     const r = await meshup(['inject', '-f', join(dir, 'app.yaml')]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('name: istio-proxy');

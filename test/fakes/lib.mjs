@@ -1,7 +1,7 @@
 // Shared plumbing of the fake tools: a JSON state file and a call log under $FAKE_STATE.
 // A fake that meets a call it does not know exits 99 with "fake <tool>: unexpected call", so a
 // test can never fall through to a real program by accident.
-import { appendFileSync, readFileSync, writeFileSync, existsSync, mkdirSync, rmdirSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.env.FAKE_STATE;

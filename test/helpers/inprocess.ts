@@ -2,8 +2,9 @@
 // and KUBECONFIG): argv, env, cwd and stdin go in through the io object; stdout, stderr and the
 // exit code come back. About a hundred times cheaper than spawning bin/meshup, so tables of
 // cases can run here. The fake tools are still separate processes the runner spawns.
-import { Readable, Writable } from 'node:stream';
+
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { IO } from '../../src/ui/io.js';
 import type { Sealed } from './sealed.js';

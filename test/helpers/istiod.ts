@@ -24,18 +24,19 @@
 // Lifetime: pilot-discovery runs under a small shell watchdog that stops it when the test
 // process or the cluster's kube-apiserver is gone; the watcher stops it when istio-system goes
 // away (like the pod it plays); delete() stops it, waits for it to exit, then deletes the cluster.
-import { execa } from 'execa';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kwokctlConfigYaml, kwokNodeYaml } from '../../src/tools/kwokctl.js';
+import { execa } from 'execa';
 import { kwokBinaries } from '../../src/providers/kwok.js';
+import { kwokctlConfigYaml, kwokNodeYaml } from '../../src/tools/kwokctl.js';
+import { LoopbackWatch } from './loopback-watch.js';
 import { MESHUP } from './sealed.js';
 import { ROOT, simEnv } from './sim-env.mjs';
-import { LoopbackWatch } from './loopback-watch.js';
 
 const ISTIO_NS = 'istio-system';
 
@@ -66,7 +67,9 @@ function gatewayApiVersion(): string {
 export function gatewayApiCrds(): { version: string; yaml: string; files: string[] } {
   const version = gatewayApiVersion();
   const dir = join(goModCache(), 'sigs.k8s.io', `gateway-api@${version}`, 'config', 'crd', 'standard');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   return { version, files, yaml: files.map((f) => readFileSync(join(dir, f), 'utf8')).join('\n---\n') };
 }
 
@@ -161,7 +164,8 @@ class Kube {
   constructor(private readonly creds: KubeCreds) {}
 
   static async forContext(context: string, env: Record<string, string>): Promise<Kube> {
-    const raw = (await execa('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', context, '-o', 'json'], { env, extendEnv: false })).stdout;
+    const raw = (await execa('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', context, '-o', 'json'], { env, extendEnv: false }))
+      .stdout;
     const cfg = JSON.parse(raw) as {
       clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
       users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
@@ -169,7 +173,12 @@ class Kube {
     const b = (s: string) => Buffer.from(s, 'base64');
     const server = cfg.clusters[0]!.cluster.server;
     if (!/^https:\/\/127\.0\.0\.1:\d+$/.test(server)) throw new Error(`the simulated API server is not on 127.0.0.1: ${server}`);
-    return new Kube({ server, ca: b(cfg.clusters[0]!.cluster['certificate-authority-data']), cert: b(cfg.users[0]!.user['client-certificate-data']), key: b(cfg.users[0]!.user['client-key-data']) });
+    return new Kube({
+      server,
+      ca: b(cfg.clusters[0]!.cluster['certificate-authority-data']),
+      cert: b(cfg.users[0]!.user['client-certificate-data']),
+      key: b(cfg.users[0]!.user['client-key-data']),
+    });
   }
 
   request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
@@ -178,7 +187,14 @@ class Kube {
     return new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method, ca: this.creds.ca, cert: this.creds.cert, key: this.creds.key, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}, timeout: 15_000 },
+        {
+          method,
+          ca: this.creds.ca,
+          cert: this.creds.cert,
+          key: this.creds.key,
+          headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {},
+          timeout: 15_000,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -229,7 +245,11 @@ interface IstiodPorts {
 
 interface WebhookConfig {
   metadata: { name: string; resourceVersion: string };
-  webhooks?: { name: string; failurePolicy?: string; clientConfig: { url?: string; caBundle?: string; service?: { name: string; namespace: string; path?: string } } }[];
+  webhooks?: {
+    name: string;
+    failurePolicy?: string;
+    clientConfig: { url?: string; caBundle?: string; service?: { name: string; namespace: string; path?: string } };
+  }[];
 }
 
 const WEBHOOK_KINDS = ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'] as const;
@@ -366,7 +386,12 @@ class LocalIstiod {
           ];
         });
         if (!ops.length) continue;
-        const r = await this.kube.request('PATCH', `${webhookPath(kind)}/${cfg.metadata.name}`, [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata.resourceVersion }, ...ops], 'application/json-patch+json');
+        const r = await this.kube.request(
+          'PATCH',
+          `${webhookPath(kind)}/${cfg.metadata.name}`,
+          [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata.resourceVersion }, ...ops],
+          'application/json-patch+json',
+        );
         if (r.status < 300) this.note(`routed ${kind}/${cfg.metadata.name} to 127.0.0.1:${port}`);
         else if (r.status !== 409 && r.status !== 422) throw new Error(`patching ${cfg.metadata.name}: ${r.status} ${JSON.stringify(r.json)}`);
       }
@@ -375,7 +400,14 @@ class LocalIstiod {
 
   async start(): Promise<void> {
     // Chosen once: a restarted istiod serves where the webhooks already point.
-    const ports: IstiodPorts = this.ports ?? { http: await freePort(), webhook: await freePort(), grpc: await freePort(), secureGrpc: await freePort(), monitoring: await freePort(), ctrlz: await freePort() };
+    const ports: IstiodPorts = this.ports ?? {
+      http: await freePort(),
+      webhook: await freePort(),
+      grpc: await freePort(),
+      secureGrpc: await freePort(),
+      monitoring: await freePort(),
+      ctrlz: await freePort(),
+    };
     this.starts++;
     const home = join(this.dir, 'istiod');
     // A fresh working directory each start: pilot-discovery looks for mesh config, injection
@@ -384,7 +416,8 @@ class LocalIstiod {
     const cwd = join(home, `run-${this.starts}`);
     mkdirSync(join(cwd, 'var', 'run', 'secrets', 'istio-dns'), { recursive: true });
     const kubeconfig = join(home, 'kubeconfig');
-    const raw = (await execa('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', this.context], { env: this.env, extendEnv: false })).stdout;
+    const raw = (await execa('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', this.context], { env: this.env, extendEnv: false }))
+      .stdout;
     writeFileSync(kubeconfig, raw, { mode: 0o600 });
     const pidFile = join(home, 'pilot.pid');
     rmSync(pidFile, { force: true });
@@ -486,7 +519,15 @@ class LocalIstiod {
       for (const cfg of list?.items ?? []) {
         for (const w of cfg.webhooks ?? []) {
           if (!/istio\.io$/.test(w.name)) continue;
-          out.push({ kind, config: cfg.metadata.name, name: w.name, url: w.clientConfig.url, service: w.clientConfig.service, caBundle: !!w.clientConfig.caBundle, failurePolicy: w.failurePolicy });
+          out.push({
+            kind,
+            config: cfg.metadata.name,
+            name: w.name,
+            url: w.clientConfig.url,
+            service: w.clientConfig.service,
+            caBundle: !!w.clientConfig.caBundle,
+            failurePolicy: w.failurePolicy,
+          });
         }
       }
     }
@@ -507,7 +548,12 @@ class LocalIstiod {
       else {
         const hooks = await this.webhooks();
         const port = this.ports!.webhook;
-        const bad = hooks.filter((h) => h.url?.startsWith(`https://127.0.0.1:${port}/`) !== true || !h.caBundle || (h.kind === 'validatingwebhookconfigurations' && h.failurePolicy !== 'Fail'));
+        const bad = hooks.filter(
+          (h) =>
+            h.url?.startsWith(`https://127.0.0.1:${port}/`) !== true ||
+            !h.caBundle ||
+            (h.kind === 'validatingwebhookconfigurations' && h.failurePolicy !== 'Fail'),
+        );
         if (hooks.length && !bad.length) return;
         why = hooks.length ? `webhooks not ready yet: ${JSON.stringify(bad)}` : 'no istiod webhooks yet';
       }
@@ -569,7 +615,12 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
   try {
     // kwokctl picks its components' ports itself; clusters created at the same moment on one
     // machine can race for one ("bind: address already in use"), so a failed create gets one retry.
-    const create = () => execa('kwokctl', ['create', 'cluster', '--name', name, '--config', config, '--runtime', 'binary', '--wait', '2m'], { env, extendEnv: false, reject: false });
+    const create = () =>
+      execa('kwokctl', ['create', 'cluster', '--name', name, '--config', config, '--runtime', 'binary', '--wait', '2m'], {
+        env,
+        extendEnv: false,
+        reject: false,
+      });
     let made = await create();
     if (made.exitCode !== 0) {
       await deleteCluster();
@@ -590,7 +641,14 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
       istiod: it,
       kubectl,
       async meshup(args, o = {}) {
-        const r = await execa(process.execPath, [MESHUP, ...args, '--provider', 'existing', '--context', context], { env, extendEnv: false, reject: false, cwd: dir, input: o.input ?? '', timeout: 590_000 });
+        const r = await execa(process.execPath, [MESHUP, ...args, '--provider', 'existing', '--context', context], {
+          env,
+          extendEnv: false,
+          reject: false,
+          cwd: dir,
+          input: o.input ?? '',
+          timeout: 590_000,
+        });
         return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
       },
       async delete() {

@@ -45,7 +45,14 @@ export const driftRef = (o) => [...(o.namespace ? ['-n', o.namespace] : []), o.r
 function istioModule(opts = {}) {
   let info;
   try {
-    info = JSON.parse(execFileSync('go', ['list', '-m', '-json', 'istio.io/istio'], { cwd: ISTIO_TOOLS_MODULE, env: opts.env ?? process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    info = JSON.parse(
+      execFileSync('go', ['list', '-m', '-json', 'istio.io/istio'], {
+        cwd: ISTIO_TOOLS_MODULE,
+        env: opts.env ?? process.env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
   } catch (e) {
     throw new Error(`cannot ask Go where istio.io/istio is (go list -m in ${ISTIO_TOOLS_MODULE}): ${/** @type {Error} */ (e).message}`);
   }

@@ -13,7 +13,10 @@ export const TEST_ADDONS = {
   prometheus: addonManifest('prometheus', 9090, 'prometheuses.monitoring.test.meshup.dev', 'Prometheus'),
   grafana: addonManifest('grafana', 3000),
   kiali: addonManifest('kiali', 20001, 'monitoringdashboards.monitoring.test.meshup.dev', 'MonitoringDashboard'),
-  jaeger: addonManifest('jaeger', 16686).replace(/name: jaeger\n {2}namespace: istio-system\nspec:\n {2}selector: \{ app: jaeger \}/, 'name: tracing\n  namespace: istio-system\nspec:\n  selector: { app: jaeger }'),
+  jaeger: addonManifest('jaeger', 16686).replace(
+    /name: jaeger\n {2}namespace: istio-system\nspec:\n {2}selector: \{ app: jaeger \}/,
+    'name: tracing\n  namespace: istio-system\nspec:\n  selector: { app: jaeger }',
+  ),
 };
 
 /** A Deployment and Service, and optionally a CRD with one resource of it (to test ordering). */
@@ -111,4 +114,3 @@ export async function packRelease(root, version) {
   writeFileSync(`${tarball}.sha256`, `${sha256}  ${file}\n`);
   return { dir: join(root, top), tarball, sha256, file };
 }
-

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS, serveRealRelease } from './real-release.mjs';
 import { buildRelease, TEST_ADDONS } from './release-build.mjs';
 import { serveReleases as serveMirror } from './release-server.mjs';
-import { buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS, serveRealRelease } from './real-release.mjs';
 
-export { buildRelease, TEST_ADDONS, buildRealRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS };
+export { buildRealRelease, buildRelease, DRIFT_OBJECTS, driftRef, REAL_ADDONS, TEST_ADDONS };
 export type BuiltRelease = Awaited<ReturnType<typeof buildRelease>>;
 
 type Fault = 'none' | 'bad-checksum' | 'truncate' | 'missing' | 'stall';
@@ -52,7 +52,10 @@ export function releaseServerFor(versions: Record<string, { addons?: Record<stri
  * join(simBinDir(), 'istioctl')) and serves it on 127.0.0.1; set MESHUP_ISTIO_MIRROR to its url.
  * Returns a getter, as the server exists only once beforeAll has run.
  */
-export function realReleaseServerFor(version: string, opts: { istioctl: string; rateBytesPerSec?: number }): () => { server: ReleaseServer; release: BuiltRelease } {
+export function realReleaseServerFor(
+  version: string,
+  opts: { istioctl: string; rateBytesPerSec?: number },
+): () => { server: ReleaseServer; release: BuiltRelease } {
   let served: { server: ReleaseServer; release: BuiltRelease } | undefined;
   let root: string;
   beforeAll(async () => {

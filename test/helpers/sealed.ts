@@ -2,7 +2,7 @@
 // KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
 // run() calls the CLI's main() in this process (see inprocess.ts); spawn() starts bin/meshup,
 // for the few tests about the process itself (signals, the entry script).
-import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -66,7 +66,13 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
     readState,
     calls() {
       const f = join(state, 'calls.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call) : [];
+      return existsSync(f)
+        ? readFileSync(f, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Call)
+        : [];
     },
     async run(args, o = {}) {
       const { runInProcess } = await import('./inprocess.js');

@@ -37,7 +37,10 @@ try {
   const files = packed[0].files.map((f) => f.path);
   const tarball = join(tmp, packed[0].filename);
   check('the tarball ships dist/cli/main.js and bin/meshup', files.includes('dist/cli/main.js') && files.includes('bin/meshup'), files.join('\n'));
-  check('the tarball ships profiles/, addons/ and schema/', ['profiles/demo.yaml', 'addons/kiali.yaml', 'schema/config.schema.json'].every((f) => files.includes(f)));
+  check(
+    'the tarball ships profiles/, addons/ and schema/',
+    ['profiles/demo.yaml', 'addons/kiali.yaml', 'schema/config.schema.json'].every((f) => files.includes(f)),
+  );
   check('the tarball ships no tests or sources', !files.some((f) => f.startsWith('test/') || f.startsWith('src/')));
 
   // 3. Global install into a temporary prefix (dependencies from the npm registry or its cache).
@@ -72,13 +75,29 @@ try {
   const v = meshup('--version');
   check(`meshup --version prints ${pkg.version}`, v.status === 0 && v.stdout.trim() === pkg.version, v.stdout + v.stderr);
   const p = meshup('profiles');
-  check('meshup profiles lists the bundled profiles', p.status === 0 && /^default\s+default\s/m.test(p.stdout) && /^demo\s/m.test(p.stdout), p.stdout + p.stderr);
+  check(
+    'meshup profiles lists the bundled profiles',
+    p.status === 0 && /^default\s+default\s/m.test(p.stdout) && /^demo\s/m.test(p.stdout),
+    p.stdout + p.stderr,
+  );
   const u = meshup('up', '--provider', 'kind', '--yes', '--dry-run');
   check('meshup up --provider kind --yes --dry-run succeeds', u.status === 0 && u.stdout.includes('Dry run'), `exit ${u.status}\n${u.stdout}${u.stderr}`);
   check('the dry run prints the kind command', u.stderr.includes('[dry-run] kind create cluster --name meshup'), u.stderr);
   const callsFile = join(state, 'calls.jsonl');
-  const calls = existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  const changing = calls.filter((c) => (c.tool === 'kind' && /^(create|delete)$/.test(c.args[0])) || (c.tool === 'minikube' && ['start', 'delete', 'stop'].includes(c.args[0])) || (c.tool === 'kubectl' && c.args.some((a) => ['apply', 'delete', 'label', 'create', 'patch'].includes(a))) || (c.tool === 'istioctl' && ['install', 'apply', 'uninstall'].includes(c.args[0])));
+  const calls = existsSync(callsFile)
+    ? readFileSync(callsFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
+  const changing = calls.filter(
+    (c) =>
+      (c.tool === 'kind' && /^(create|delete)$/.test(c.args[0])) ||
+      (c.tool === 'minikube' && ['start', 'delete', 'stop'].includes(c.args[0])) ||
+      (c.tool === 'kubectl' && c.args.some((a) => ['apply', 'delete', 'label', 'create', 'patch'].includes(a))) ||
+      (c.tool === 'istioctl' && ['install', 'apply', 'uninstall'].includes(c.args[0])),
+  );
   check('the dry run made no changing call', changing.length === 0, JSON.stringify(changing));
   const bad = meshup('schema', 'toString');
   check('a usage error from the installed package is exit 2 without a stack trace', bad.status === 2 && !/\n\s+at .+:\d+:\d+/.test(bad.stderr), bad.stderr);

@@ -2,11 +2,12 @@
 // 127.0.0.1) whose kubeconfig the node's kubeadm "writes" as admin.conf and whose port the
 // node's published 6443 forwards to. kind then exports a kubeconfig that reaches it, and meshup
 // can read nodes and install Istio as on a cluster kind really made.
-import { execa } from 'execa';
-import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simBinDir } from '../helpers/sim-env.mjs';
+import { execa } from 'execa';
 import { kwokctlConfigYaml, kwokNodeYaml } from '../../src/tools/kwokctl.js';
+import { simBinDir } from '../helpers/sim-env.mjs';
 import type { World } from './standin.js';
 
 export interface Api {

@@ -1,11 +1,12 @@
 // Regression tests, on the real kind v0.33.0 and the Docker stand-in, for what kind really does
 // that meshup once got wrong: an interrupted or timed-out create, a node whose API server never
 // answers, and advice that cannot work. Nothing answers at the node's API port in this world.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
+
 import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MESHUP } from '../helpers/sealed.js';
-import { world, type World } from './standin.js';
+import { type World, world } from './standin.js';
 
 let w: World;
 beforeEach(() => {

@@ -1,15 +1,16 @@
 // The fakes of test/fakes/bin against the real binaries they stand for: for every output meshup
 // parses, both are run in the same situation and meshup's parser must read the same thing from
 // each (and the exit codes must match). A fake that drifts from the real tool fails here.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { execa } from 'execa';
 import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseKindClusters } from '../../src/tools/kind.js';
 import { parseKubeconfigView } from '../../src/tools/kubectl.js';
 import { parseMinikubeStatus, parseProfileList } from '../../src/tools/minikube.js';
 import { FAKES } from '../helpers/sealed.js';
-import { world, type Run, type World } from './standin.js';
+import { type Run, type World, world } from './standin.js';
 
 let real: World;
 let fake: World;
@@ -25,7 +26,10 @@ const fakeFile = () => join(fake.env.FAKE_STATE!, 'state.json');
 const fakeRead = (): Record<string, any> => (existsSync(fakeFile()) ? (JSON.parse(readFileSync(fakeFile(), 'utf8')) as Record<string, unknown>) : {});
 const fakeWrite = (s: Record<string, unknown>) => writeFileSync(fakeFile(), JSON.stringify(s));
 
-const both = async (file: string, args: string[], input?: string): Promise<[Run, Run]> => [await real.tool(file, args, { input }), await fake.tool(file, args, { input })];
+const both = async (file: string, args: string[], input?: string): Promise<[Run, Run]> => [
+  await real.tool(file, args, { input }),
+  await fake.tool(file, args, { input }),
+];
 const versionOf = (s: string) => /v(\d+\.\d+\.\d+\S*)/.exec(s)?.[1];
 
 const KIND_CONFIG = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: rt\nnodes:\n  - role: control-plane\n';

@@ -305,7 +305,13 @@ function run(node, dot) {
     } else if (c.ctl) {
       const v = evalPipeline(c.pipe, dot, c.raw);
       if (c.ctl === 'range') {
-        const items = isMissing(v) ? [] : Array.isArray(v) ? v : Object.keys(v).sort().map((k) => v[k]);
+        const items = isMissing(v)
+          ? []
+          : Array.isArray(v)
+            ? v
+            : Object.keys(v)
+                .sort()
+                .map((k) => v[k]);
         if (items.length) for (const it of items) s += run(c, it);
         else s += run({ children: c.elseChildren }, dot);
       } else if (truthy(v)) s += run(c, c.ctl === 'with' ? v : dot);

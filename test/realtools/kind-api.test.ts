@@ -2,13 +2,14 @@
 // forwards the node's published API port to a real API server (a kwok cluster on 127.0.0.1,
 // test/realtools/api.ts), kind exports the kubeconfig that reaches it, and the real istioctl
 // installs Istio from a release served on 127.0.0.1.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKindPortBindings } from '../../src/tools/kind.js';
+import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 import { simBinDir } from '../helpers/sim-env.mjs';
-import { buildRelease, serveReleases, type ReleaseServer } from '../helpers/release.js';
-import { apiBehindNode, type Api } from './api.js';
-import { publishFlags, world, type World } from './standin.js';
+import { type Api, apiBehindNode } from './api.js';
+import { publishFlags, type World, world } from './standin.js';
 
 let w: World;
 let api: Api;
@@ -44,7 +45,17 @@ describe('meshup up on a cluster the real kind created', () => {
     expect(publishFlags(w.calls())).toHaveLength(3);
     const nodes = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'nodes', '-o', 'name']);
     expect(nodes.stdout).toBe('node/rt-control-plane');
-    const svc = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'service', 'istio-ingressgateway', '-n', 'istio-system', '-o', 'jsonpath={.spec.ports[?(@.name=="http2")].nodePort}']);
+    const svc = await w.tool('kubectl', [
+      '--context',
+      'kind-rt',
+      'get',
+      'service',
+      'istio-ingressgateway',
+      '-n',
+      'istio-system',
+      '-o',
+      'jsonpath={.spec.ports[?(@.name=="http2")].nodePort}',
+    ]);
     expect(svc.stdout).toBe('30080');
   });
 

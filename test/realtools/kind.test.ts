@@ -1,11 +1,12 @@
 // meshup with the real kind v0.33.0 against the Docker stand-in: what kind does with the config
 // and ports meshup gives it, seen as the docker calls kind makes. No API server answers at the
 // published 6443 port here, so `up` stops at the node wait; every test bounds it with --timeout.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindConfigYaml, kindPortMappingProblems } from '../../src/tools/kind.js';
-import { publishFlags, world, type World } from './standin.js';
+import { publishFlags, type World, world } from './standin.js';
 
 let w: World;
 beforeEach(() => {

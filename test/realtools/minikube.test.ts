@@ -1,10 +1,11 @@
 // meshup with the real minikube v1.36.0 against the Docker stand-in. minikube gets as far as
 // creating its node container, then waits for SSH on it (no stand-in serves one): the profile
 // exists from then on, and what minikube reports about it is real.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execa } from 'execa';
+
 import { join } from 'node:path';
-import { world, type World } from './standin.js';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type World, world } from './standin.js';
 
 let w: World;
 beforeEach(() => {
@@ -14,7 +15,12 @@ afterEach(() => w.cleanup());
 
 /** A profile whose start died after its node container was created. */
 async function profile(name: string) {
-  const child = execa(join(w.env.PATH!, 'minikube'), ['start', '-p', name, '--cpus', '2', '--memory', '2048mb', '--driver', 'docker', '--force'], { env: w.env, extendEnv: false, reject: false, cwd: join(w.dir, 'work') });
+  const child = execa(join(w.env.PATH!, 'minikube'), ['start', '-p', name, '--cpus', '2', '--memory', '2048mb', '--driver', 'docker', '--force'], {
+    env: w.env,
+    extendEnv: false,
+    reject: false,
+    cwd: join(w.dir, 'work'),
+  });
   const deadline = Date.now() + 90_000;
   while (w.containers()[name]?.state !== 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   child.kill('SIGKILL');

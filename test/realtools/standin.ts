@@ -2,13 +2,14 @@
 // the Docker stand-in as `docker`, the real kubectl, and node on PATH; a temporary HOME,
 // KUBECONFIG, MINIKUBE_HOME and XDG dirs; every proxy pointed at a closed loopback port so
 // minikube's release check and any image pull fail at once instead of reaching the network.
-import { simBinDir } from '../helpers/sim-env.mjs';
+
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { FAKES, MESHUP, ROOT } from '../helpers/sealed.js';
+import { simBinDir } from '../helpers/sim-env.mjs';
 
 const STANDIN = resolve(import.meta.dirname, 'docker');
 
@@ -52,7 +53,10 @@ export interface World {
   faults(f: Faults): void;
   /** Every docker call so far, in order. */
   calls(): DockerCall[];
-  containers(): Record<string, { name: string; state: string; labels: Record<string, string>; publish: { hostIp: string; hostPort: number; containerPort: number; proto: string }[] }>;
+  containers(): Record<
+    string,
+    { name: string; state: string; labels: Record<string, string>; publish: { hostIp: string; hostPort: number; containerPort: number; proto: string }[] }
+  >;
   /** The same dirs with the fakes of test/fakes/bin as kind, minikube and kubectl. */
   withFakes(): World;
   cleanup(): void;
@@ -109,7 +113,15 @@ function build(dir: string, real: string, fakes: boolean): World {
   const readState = () => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, any>) : {});
   const tool = async (file: string, args: string[], o: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<Run> => {
     const started = Date.now();
-    const r = await execa(file, args, { env, extendEnv: false, reject: false, input: o.input ?? '', timeout: o.timeoutMs ?? 120_000, cwd: o.cwd ?? join(dir, 'work'), forceKillAfterDelay: 2000 });
+    const r = await execa(file, args, {
+      env,
+      extendEnv: false,
+      reject: false,
+      input: o.input ?? '',
+      timeout: o.timeoutMs ?? 120_000,
+      cwd: o.cwd ?? join(dir, 'work'),
+      forceKillAfterDelay: 2000,
+    });
     return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1, ms: Date.now() - started };
   };
   const w: World = {
@@ -124,7 +136,13 @@ function build(dir: string, real: string, fakes: boolean): World {
     },
     calls() {
       const f = join(standin, 'calls.jsonl');
-      return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as DockerCall) : [];
+      return existsSync(f)
+        ? readFileSync(f, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as DockerCall)
+        : [];
     },
     containers: () => readState().containers ?? {},
     withFakes: () => build(dir, real, true),

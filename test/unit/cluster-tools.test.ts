@@ -55,7 +55,8 @@ describe('kind wrappers', () => {
   });
 
   it('reads the host ports a cluster really publishes, without the API server port', async () => {
-    const bindings = '{"30080/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}],"30443/tcp":[{"HostIp":"127.0.0.1","HostPort":"8443"}],"6443/tcp":[{"HostIp":"127.0.0.1","HostPort":"41234"}]}';
+    const bindings =
+      '{"30080/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}],"30443/tcp":[{"HostIp":"127.0.0.1","HostPort":"8443"}],"6443/tcp":[{"HostIp":"127.0.0.1","HostPort":"41234"}]}';
     const { r, specs } = scripted([{ stdout: bindings }]);
     expect(await kindPortMappings(r, 'meshup')).toEqual([
       { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
@@ -67,12 +68,25 @@ describe('kind wrappers', () => {
   });
 
   it("finds the port clashes kind's own validation rejects", () => {
-    expect(kindPortMappingProblems([{ containerPort: 30080, hostPort: 8080 }, { containerPort: 30443, hostPort: 8443 }])).toEqual([]);
-    expect(kindPortMappingProblems([{ containerPort: 30080, hostPort: 8080 }, { containerPort: 30443, hostPort: 8080 }])).toEqual([
-      'port mapping with same listen address, port and protocol already configured: 127.0.0.1:8080/TCP',
-    ]);
+    expect(
+      kindPortMappingProblems([
+        { containerPort: 30080, hostPort: 8080 },
+        { containerPort: 30443, hostPort: 8443 },
+      ]),
+    ).toEqual([]);
+    expect(
+      kindPortMappingProblems([
+        { containerPort: 30080, hostPort: 8080 },
+        { containerPort: 30443, hostPort: 8080 },
+      ]),
+    ).toEqual(['port mapping with same listen address, port and protocol already configured: 127.0.0.1:8080/TCP']);
     expect(kindPortMappingProblems([{ containerPort: 30080, hostPort: 70000 }])).toEqual(['invalid hostPort: invalid port number: 70000']);
-    expect(kindPortMappingProblems([{ containerPort: 30080, hostPort: 0 }, { containerPort: 30443, hostPort: 0 }])).toEqual([]);
+    expect(
+      kindPortMappingProblems([
+        { containerPort: 30080, hostPort: 0 },
+        { containerPort: 30443, hostPort: 0 },
+      ]),
+    ).toEqual([]);
   });
 });
 

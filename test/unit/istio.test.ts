@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { diagnosePods } from '../../src/istio/diagnose.js';
-import { istioOverlay, overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { archiveName, releaseUrl } from '../../src/istio/download.js';
+import { istioOverlay, overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { parseIstioVersion } from '../../src/istio/version.js';
-import { specFor } from '../helpers/spec.js';
 import type { KubeObject } from '../../src/tools/kubectl.js';
+import { specFor } from '../helpers/spec.js';
 
 const pod = (name: string, status: unknown): KubeObject => ({ metadata: { name, namespace: 'istio-system' }, status });
 
@@ -12,8 +12,12 @@ describe('readiness diagnosis', () => {
   it('names scheduling, image, crash and proxy problems with a fix', () => {
     const why = diagnosePods([
       pod('istiod-1', { conditions: [{ type: 'PodScheduled', status: 'False', message: '0/1 nodes are available: 1 Insufficient memory.' }] }),
-      pod('gw-1', { containerStatuses: [{ name: 'istio-proxy', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }] }),
-      pod('kiali-1', { containerStatuses: [{ name: 'kiali', ready: false, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2 } } }] }),
+      pod('gw-1', {
+        containerStatuses: [{ name: 'istio-proxy', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }],
+      }),
+      pod('kiali-1', {
+        containerStatuses: [{ name: 'kiali', ready: false, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2 } } }],
+      }),
       pod('app-1', { containerStatuses: [{ name: 'istio-proxy', ready: false, state: {} }] }),
       pod('ok-1', { containerStatuses: [{ name: 'x', ready: true, state: {} }] }),
     ]);
@@ -28,10 +32,23 @@ describe('readiness diagnosis', () => {
 describe('overlay', () => {
   it('pins the gateway nodePorts and follows the profile', async () => {
     const o = await specFor({ profile: 'demo' });
-    const ov = istioOverlay(o) as { spec: { profile: string; meshConfig: { accessLogFile?: string }; components: { ingressGateways: { enabled: boolean; k8s: { service: { ports: { name: string; nodePort?: number }[] } } }[]; egressGateways: { enabled: boolean }[] } } };
+    const ov = istioOverlay(o) as {
+      spec: {
+        profile: string;
+        meshConfig: { accessLogFile?: string };
+        components: {
+          ingressGateways: { enabled: boolean; k8s: { service: { ports: { name: string; nodePort?: number }[] } } }[];
+          egressGateways: { enabled: boolean }[];
+        };
+      };
+    };
     expect(ov.spec.profile).toBe('demo');
     expect(ov.spec.meshConfig.accessLogFile).toBe('/dev/stdout');
-    expect(ov.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([['status-port', undefined], ['http2', 30080], ['https', 30443]]);
+    expect(ov.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([
+      ['status-port', undefined],
+      ['http2', 30080],
+      ['https', 30443],
+    ]);
     expect(ov.spec.components.egressGateways[0]!.enabled).toBe(true);
     const minimal = await specFor({ profile: 'minimal' });
     expect(overlayHash(overlayYaml(minimal))).not.toBe(overlayHash(overlayYaml(o)));
@@ -58,4 +75,3 @@ describe('release names', () => {
     expect(parseIstioVersion('1.31')).toBeUndefined();
   });
 });
-

@@ -43,7 +43,11 @@ describe('kwokctl configuration', () => {
   it('appends stages as separate documents after the kwokctl configuration', () => {
     const stage = 'apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata:\n  name: a\n';
     const docs = parseAllDocuments(kwokctlConfigYaml({}, { webhooks: true, stages: [stage, `${stage.replace('name: a', 'name: b')}\n\n`] }));
-    expect(docs.map((d) => (d.toJS() as { kind: string; metadata?: { name: string } }).metadata?.name ?? d.toJS().kind)).toEqual(['KwokctlConfiguration', 'a', 'b']);
+    expect(docs.map((d) => (d.toJS() as { kind: string; metadata?: { name: string } }).metadata?.name ?? d.toJS().kind)).toEqual([
+      'KwokctlConfiguration',
+      'a',
+      'b',
+    ]);
     expect(docs.every((d) => d.errors.length === 0)).toBe(true);
   });
 });

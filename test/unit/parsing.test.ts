@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { formatCommand, quoteArg } from '../../src/exec/quote.js';
-import { closest } from '../../src/util/suggest.js';
-import { formatMiB, parseKubeMemoryMiB, parseMiB } from '../../src/config/quantity.js';
-import { parseMinikubeStatus, parseProfileList, minikubeStartArgs } from '../../src/tools/minikube.js';
-import { parseKindClusters, kindConfigYaml } from '../../src/tools/kind.js';
-import { parseDockerInfo } from '../../src/tools/docker.js';
-import { parseKubeconfigView } from '../../src/tools/kubectl.js';
-import { isLocalContext, looksLocal } from '../../src/context/safety.js';
 import { withDependencies } from '../../src/config/catalog.js';
-import { computeNeed } from '../../src/preflight/need.js';
-import { PreflightError } from '../../src/errors.js';
+import { formatMiB, parseKubeMemoryMiB, parseMiB } from '../../src/config/quantity.js';
 import type { Addon } from '../../src/config/schema.js';
+import { isLocalContext, looksLocal } from '../../src/context/safety.js';
+import { PreflightError } from '../../src/errors.js';
+import { formatCommand, quoteArg } from '../../src/exec/quote.js';
+import { computeNeed } from '../../src/preflight/need.js';
+import { parseDockerInfo } from '../../src/tools/docker.js';
+import { kindConfigYaml, parseKindClusters } from '../../src/tools/kind.js';
+import { parseKubeconfigView } from '../../src/tools/kubectl.js';
+import { minikubeStartArgs, parseMinikubeStatus, parseProfileList } from '../../src/tools/minikube.js';
+import { closest } from '../../src/util/suggest.js';
 
 describe('quoting', () => {
   it('quotes only what a shell would split or expand', () => {
@@ -51,16 +51,35 @@ describe('minikube output', () => {
     expect(parseMinikubeStatus('🤷  Profile "x" not found.', 85)).toBe('absent');
     expect(parseMinikubeStatus('{"Name":"m","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured"}', 0)).toBe('running');
     expect(parseMinikubeStatus('{"Name":"m","Host":"Stopped","Kubelet":"Stopped","APIServer":"Stopped","Kubeconfig":"Stopped"}', 7)).toBe('stopped');
-    expect(parseMinikubeStatus('E1 stray log line\n[{"Name":"m","Host":"Running","Kubelet":"Running","APIServer":"Running"},{"Name":"m2","Host":"Running","Kubelet":"Stopped","APIServer":"Irrelevant"}]', 2)).toBe('broken');
+    expect(
+      parseMinikubeStatus(
+        'E1 stray log line\n[{"Name":"m","Host":"Running","Kubelet":"Running","APIServer":"Running"},{"Name":"m2","Host":"Running","Kubelet":"Stopped","APIServer":"Irrelevant"}]',
+        2,
+      ),
+    ).toBe('broken');
     expect(parseMinikubeStatus('{"Name":"m","Host":"Running","Kubelet":"Running","APIServer":"Paused"}', 2)).toBe('paused');
   });
   it('reads profile list', () => {
-    const p = parseProfileList('{"invalid":[],"valid":[{"Name":"meshup","Status":"Running","Config":{"CPUs":4,"Memory":8192,"Driver":"docker","KubernetesConfig":{"KubernetesVersion":"v1.33.1"}}}]}');
+    const p = parseProfileList(
+      '{"invalid":[],"valid":[{"Name":"meshup","Status":"Running","Config":{"CPUs":4,"Memory":8192,"Driver":"docker","KubernetesConfig":{"KubernetesVersion":"v1.33.1"}}}]}',
+    );
     expect(p).toEqual([{ name: 'meshup', status: 'Running', cpus: 4, memoryMiB: 8192, driver: 'docker', kubernetesVersion: 'v1.33.1' }]);
   });
   it('builds start arguments', () => {
     expect(minikubeStartArgs({ profile: 'p', cpus: 4, memoryMiB: 8192, driver: 'docker', kubernetesVersion: 'v1.33.1' })).toEqual([
-      'start', '-p', 'p', '--cpus', '4', '--memory', '8192mb', '--driver', 'docker', '--kubernetes-version', 'v1.33.1', '--wait', 'apiserver,system_pods,default_sa',
+      'start',
+      '-p',
+      'p',
+      '--cpus',
+      '4',
+      '--memory',
+      '8192mb',
+      '--driver',
+      'docker',
+      '--kubernetes-version',
+      'v1.33.1',
+      '--wait',
+      'apiserver,system_pods,default_sa',
     ]);
   });
 });
@@ -89,7 +108,11 @@ describe('docker info', () => {
 describe('contexts', () => {
   it('maps kubeconfig contexts to their cluster and server', () => {
     const v = parseKubeconfigView(
-      JSON.stringify({ 'current-context': 'kind-a', contexts: [{ name: 'kind-a', context: { cluster: 'kind-a' } }], clusters: [{ name: 'kind-a', cluster: { server: 'https://127.0.0.1:1' } }] }),
+      JSON.stringify({
+        'current-context': 'kind-a',
+        contexts: [{ name: 'kind-a', context: { cluster: 'kind-a' } }],
+        clusters: [{ name: 'kind-a', cluster: { server: 'https://127.0.0.1:1' } }],
+      }),
     );
     expect(v).toEqual({ current: 'kind-a', contexts: [{ name: 'kind-a', cluster: 'kind-a', server: 'https://127.0.0.1:1' }] });
   });
@@ -102,7 +125,13 @@ describe('contexts', () => {
 
 describe('addon dependencies and footprint', () => {
   const a = (name: string, dependsOn: string[] = [], cpuMillis = 100, memory = '256m'): Addon => ({
-    name, description: '', manifest: '', namespace: 'istio-system', workloads: [`deployment/${name}`], dependsOn, footprint: { cpuMillis, memory },
+    name,
+    description: '',
+    manifest: '',
+    namespace: 'istio-system',
+    workloads: [`deployment/${name}`],
+    dependsOn,
+    footprint: { cpuMillis, memory },
   });
   const catalog = new Map([a('prometheus'), a('kiali', ['prometheus']), a('grafana', ['prometheus'])].map((x) => [x.name, x]));
   it('puts dependencies first and says which it added', () => {

@@ -1,16 +1,17 @@
 // The planner, in-process: (spec, observed) → actions, for the situations a user meets. No
 // process is started; every observed state is built here the way observe/evaluate builds it.
+
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js';
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
-import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js';
 import { overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/observe.js';
-import { plan, type Plan } from '../../src/plan/plan.js';
-import { renderPlan, planJson } from '../../src/plan/render.js';
+import { type Plan, plan } from '../../src/plan/plan.js';
+import { planJson, renderPlan } from '../../src/plan/render.js';
 import { providerFor } from '../../src/providers/index.js';
 import type { KubeObject } from '../../src/tools/kubectl.js';
-import { Chalk } from 'chalk';
 import { specFor } from '../helpers/spec.js';
 
 const catalog = await loadAddonCatalog();
@@ -22,7 +23,9 @@ function converged(spec: Spec): Observed {
   const addons = Object.fromEntries(
     [...catalog.keys()].map((n) => [n, { present: spec.addons.includes(n), missing: [], changed: [], notReady: [], verified: true, kinds: [] }]),
   );
-  const telemetryHash = (tracingTelemetry(spec.profile.istio.tracingSampling ?? 1).metadata as { annotations: Record<string, string> }).annotations[HASH_ANNOTATION];
+  const telemetryHash = (tracingTelemetry(spec.profile.istio.tracingSampling ?? 1).metadata as { annotations: Record<string, string> }).annotations[
+    HASH_ANNOTATION
+  ];
   return {
     cluster: { state: 'running' },
     reachable: true,
@@ -47,7 +50,16 @@ function converged(spec: Spec): Observed {
 }
 
 function planFor(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Plan {
-  return plan({ spec, observed, provider: providerFor(spec.provider), catalog, context: `kind-${spec.clusterName}`, overlayPath: '/state/istio-overlay.yaml', env: {}, only });
+  return plan({
+    spec,
+    observed,
+    provider: providerFor(spec.provider),
+    catalog,
+    context: `kind-${spec.clusterName}`,
+    overlayPath: '/state/istio-overlay.yaml',
+    env: {},
+    only,
+  });
 }
 
 const summary = (p: Plan) => p.actions.map((a) => `${a.symbol} ${a.id}`);
@@ -167,7 +179,11 @@ describe('plan', () => {
     const spec = await specFor({ provider: 'kind', profile: 'demo', addons: 'prometheus' });
     const o = converged(spec);
     o.addons.prometheus!.changed = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'prometheus' }];
-    expect(planFor(spec, o).actions.find((a) => a.id === 'addon:prometheus')).toMatchObject({ symbol: '~', title: 'repair addon prometheus', reasons: ['configmap istio-system/prometheus was changed'] });
+    expect(planFor(spec, o).actions.find((a) => a.id === 'addon:prometheus')).toMatchObject({
+      symbol: '~',
+      title: 'repair addon prometheus',
+      reasons: ['configmap istio-system/prometheus was changed'],
+    });
   });
 
   it('a profile without an ingress gateway changes the overlay, and kind maps no port for it', async () => {
@@ -182,7 +198,12 @@ describe('plan', () => {
   it('a stopped minikube profile is started; a kind cluster whose API server is down is a blocker', async () => {
     const mk = await specFor({ provider: 'minikube', profile: 'minimal' });
     const p = planFor(mk, emptyObserved({ state: 'stopped' }));
-    expect(p.actions[0]).toMatchObject({ id: 'cluster', symbol: '~', title: 'start minikube cluster meshup (it is stopped)', commands: ['minikube start -p meshup'] });
+    expect(p.actions[0]).toMatchObject({
+      id: 'cluster',
+      symbol: '~',
+      title: 'start minikube cluster meshup (it is stopped)',
+      commands: ['minikube start -p meshup'],
+    });
     const kind = await specFor({ provider: 'kind', profile: 'minimal' });
     const b = planFor(kind, emptyObserved({ state: 'broken', detail: 'Unable to connect to the server' }));
     expect(b.actions.some((a) => a.id === 'cluster')).toBe(false);

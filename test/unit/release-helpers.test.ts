@@ -1,13 +1,14 @@
 // The release helpers that tests and benchmarks share: a mirror on 127.0.0.1 that can be paced,
 // and releases assembled at run time from an Istio module directory (here a small stand-in with
 // the module cache's read-only modes; the benchmark uses the real one).
-import { afterAll, describe, expect, it } from 'vitest';
+
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { x as tarExtract } from 'tar';
-import { buildRealRelease, serveReleases, type BuiltRelease } from '../helpers/release.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type BuiltRelease, buildRealRelease, serveReleases } from '../helpers/release.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshup-release-helpers-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,10 +89,27 @@ describe('release assembled from an Istio module directory', () => {
       writeFileSync(join(moduleDir, p), text);
       chmodSync(join(moduleDir, p), 0o444);
     }
-    for (const d of ['samples/addons/extras', 'samples/addons', 'samples/bookinfo/platform/kube', 'samples/bookinfo/platform', 'samples/bookinfo', 'samples/curl', 'samples']) chmodSync(join(moduleDir, d), 0o555);
+    for (const d of [
+      'samples/addons/extras',
+      'samples/addons',
+      'samples/bookinfo/platform/kube',
+      'samples/bookinfo/platform',
+      'samples/bookinfo',
+      'samples/curl',
+      'samples',
+    ])
+      chmodSync(join(moduleDir, d), 0o555);
   }
   function unlockModule(): void {
-    for (const d of ['samples', 'samples/addons', 'samples/addons/extras', 'samples/bookinfo', 'samples/bookinfo/platform', 'samples/bookinfo/platform/kube', 'samples/curl']) {
+    for (const d of [
+      'samples',
+      'samples/addons',
+      'samples/addons/extras',
+      'samples/bookinfo',
+      'samples/bookinfo/platform',
+      'samples/bookinfo/platform/kube',
+      'samples/curl',
+    ]) {
       if (existsSync(join(moduleDir, d))) chmodSync(join(moduleDir, d), 0o755);
     }
   }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { errorDocument, formatError } from '../../src/cli/report.js';
-import { MeshupError, UsageError } from '../../src/errors.js';
-import { excerpt, excerptPath, describeValue } from '../../src/util/text.js';
 import { parseYaml } from '../../src/config/load.js';
 import { configSchema, profileSchema } from '../../src/config/schema.js';
+import { MeshupError, UsageError } from '../../src/errors.js';
+import { describeValue, excerpt, excerptPath } from '../../src/util/text.js';
 
 const plain = { red: (s: string) => s, dim: (s: string) => s, bold: (s: string) => s };
 
@@ -22,7 +22,10 @@ describe('excerpts of user input', () => {
 
 describe('the error report', () => {
   it('clips every line and cuts long detail lists, in text and in JSON', () => {
-    const e = new MeshupError(`boom ${'m'.repeat(10_000)}`, { details: Array.from({ length: 500 }, (_, i) => `line ${i} ${'d'.repeat(5000)}`), fix: 'f'.repeat(5000) });
+    const e = new MeshupError(`boom ${'m'.repeat(10_000)}`, {
+      details: Array.from({ length: 500 }, (_, i) => `line ${i} ${'d'.repeat(5000)}`),
+      fix: 'f'.repeat(5000),
+    });
     const d = errorDocument(e);
     expect(d.message.length).toBeLessThanOrEqual(300);
     expect(d.details.length).toBe(40);

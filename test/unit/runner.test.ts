@@ -1,11 +1,11 @@
 // The runner and the tool modules, against a recording fake on PATH: exact argument arrays.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Runner } from '../../src/exec/runner.js';
 import { CommandFailedError, InterruptedError, ToolMissingError } from '../../src/errors.js';
-import { kindCreate, kindClusters } from '../../src/tools/kind.js';
-import { minikubeStatus } from '../../src/tools/minikube.js';
+import { Runner } from '../../src/exec/runner.js';
+import { kindClusters, kindCreate } from '../../src/tools/kind.js';
 import { apply } from '../../src/tools/kubectl.js';
-import { sealed, type Sealed } from '../helpers/sealed.js';
+import { minikubeStatus } from '../../src/tools/minikube.js';
+import { type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
 let logs: string[];
@@ -40,7 +40,10 @@ describe('Runner', () => {
     expect(await kindClusters(r)).toEqual([]);
     expect(w.calls().map((c) => c.args.slice(0, 2))).toEqual([['get', 'clusters']]);
     expect(logs[0]).toMatch(/^\[dry-run\] kind create cluster --name m --config - --wait 180s <<'MESHUP_EOF'/);
-    expect(r.history.map((h) => [h.mutates, h.skipped])).toEqual([[true, true], [false, false]]);
+    expect(r.history.map((h) => [h.mutates, h.skipped])).toEqual([
+      [true, true],
+      [false, false],
+    ]);
   });
 
   it('treats a call that does not declare itself read-only as changing under dry-run', async () => {

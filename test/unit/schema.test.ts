@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { jsonSchema } from '../../src/commands/schema.js';
 import { loadAddonCatalog, loadAllProfiles } from '../../src/config/catalog.js';
 

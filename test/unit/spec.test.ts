@@ -1,11 +1,12 @@
 // The desired spec: its layers in their order, and one check per kind of value whatever the source.
-import { describe, expect, it } from 'vitest';
+
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { MeshupError } from '../../src/errors.js';
-import { specFor } from '../helpers/spec.js';
 import type { AppliedSpec } from '../../src/state/record.js';
+import { specFor } from '../helpers/spec.js';
 
 const dirWith = (files: Record<string, string>) => {
   const dir = mkdtempSync(join(tmpdir(), 'meshup-spec-'));
@@ -55,7 +56,15 @@ describe('spec layers', () => {
   });
 
   it('keeps the recorded profile, version, addons and namespaces unless told otherwise', async () => {
-    const recorded: AppliedSpec = { provider: 'kind', clusterName: 'meshup', profile: 'minimal', profileRef: 'minimal', istioVersion: '1.30.2', addons: ['grafana'], namespaces: ['shop'] };
+    const recorded: AppliedSpec = {
+      provider: 'kind',
+      clusterName: 'meshup',
+      profile: 'minimal',
+      profileRef: 'minimal',
+      istioVersion: '1.30.2',
+      addons: ['grafana'],
+      namespaces: ['shop'],
+    };
     const o = await specFor({}, { recorded, lastTarget: { provider: 'kind', clusterName: 'meshup' } });
     expect([o.profile.name, o.istioVersion, o.addons, o.namespaces]).toEqual(['minimal', '1.30.2', ['prometheus', 'grafana'], ['shop']]);
     expect(o.sources.profile).toBe('recorded');
@@ -93,7 +102,13 @@ describe('spec layers', () => {
 describe('every source is checked the same way', () => {
   const cases: [string, Parameters<typeof specFor>[0], Record<string, string>, string | undefined, RegExp][] = [
     ['cluster name with spaces (flag)', { name: 'My Cluster' }, {}, undefined, /"My Cluster" is not a valid cluster name \(from --name\)/],
-    ['cluster name that is a path (env)', {}, { MESHUP_CLUSTER_NAME: '../../../x' }, undefined, /"\.\.\/\.\.\/\.\.\/x" is not a valid cluster name \(from MESHUP_CLUSTER_NAME\)/],
+    [
+      'cluster name that is a path (env)',
+      {},
+      { MESHUP_CLUSTER_NAME: '../../../x' },
+      undefined,
+      /"\.\.\/\.\.\/\.\.\/x" is not a valid cluster name \(from MESHUP_CLUSTER_NAME\)/,
+    ],
     ['cluster name in meshup.yaml', {}, {}, 'clusterName: Big_One\n', /clusterName: must be a lowercase DNS label/],
     ['namespace with capitals (flag)', { namespaces: 'Shop_1' }, {}, undefined, /"Shop_1" is not a valid namespace name \(from --namespaces\)/],
     ['system namespace (flag)', { namespaces: 'default,kube-system' }, {}, undefined, /Sidecars are never injected in kube-system \(from --namespaces\)/],
@@ -107,7 +122,13 @@ describe('every source is checked the same way', () => {
     ['timeout overflow', { timeout: '9999999h' }, {}, undefined, /outside the range meshup accepts \(1s to 24h\) \(from --timeout\)/],
     ['timeout words (env)', {}, { MESHUP_TIMEOUT: 'soon' }, undefined, /"soon" is not a duration \(from MESHUP_TIMEOUT\)/],
     ['Kubernetes version', { kubernetesVersion: 'banana' }, {}, undefined, /"banana" is not a Kubernetes version \(from --kubernetes-version\)/],
-    ['equal host ports (config)', {}, {}, 'gateway: { hostHttpPort: 8080, hostHttpsPort: 8080 }\n', /gateway\.hostHttpPort and gateway\.hostHttpsPort are both 8080/],
+    [
+      'equal host ports (config)',
+      {},
+      {},
+      'gateway: { hostHttpPort: 8080, hostHttpsPort: 8080 }\n',
+      /gateway\.hostHttpPort and gateway\.hostHttpsPort are both 8080/,
+    ],
     ['cpus', { cpus: 'four' }, {}, undefined, /"four" is not a whole number from 1 to 1024 \(from --cpus\)/],
     ['unknown provider', { provider: 'kinde' }, {}, undefined, /Unknown provider "kinde" \(from --provider\)/],
     ['unknown addon (env)', {}, { MESHUP_ADDONS: 'kialli' }, undefined, /Unknown addon "kialli" in MESHUP_ADDONS/],
