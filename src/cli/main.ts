@@ -249,15 +249,17 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  const runners: Runner[] = [];
   const onSignal = () => {
     interrupts++;
     controller.abort();
     if (interrupts === 1) io.stderr.write('\nStopping (press Ctrl-C again to stop waiting)...\n');
+    // The second one keeps the promise: children are killed at once, nothing is waited for.
+    else for (const r of runners) r.killAll();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const runners: Runner[] = [];
   let color = colorEnabled(io, !argv.includes('--no-color'));
   let verbose = argv.includes('--verbose') || argv.includes('-v');
   // Known before parsing, so that a usage error under --json is a JSON document too.

@@ -4,7 +4,7 @@
 import { addonWorkloads } from '../addons/apply.js';
 import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
-import { MeshupError, UsageError } from '../errors.js';
+import { InterruptedError, MeshupError, UsageError } from '../errors.js';
 import { tail } from '../exec/runner.js';
 import { portFree } from '../preflight/checks.js';
 import { freePort } from '../util/ports.js';
@@ -78,8 +78,9 @@ export async function dashboard(app: App, name: string): Promise<void> {
     void child.then(() => resolve());
   });
   await runner.stopAll();
-  if (!app.signal.aborted)
-    throw new MeshupError(`The port-forward to ${name} ended`, {
+  // Ctrl-C is how a dashboard ends: exit 130, as for any interrupted command.
+  if (app.signal.aborted) throw new InterruptedError();
+  throw new MeshupError(`The port-forward to ${name} ended`, {
       details: tail(stderr),
       fix: 'Check the addon is still running (meshup addons list), then run the command again',
     });

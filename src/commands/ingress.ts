@@ -7,6 +7,11 @@ import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {
   const { runner, spec: o, context, provider } = await openTarget(app);
+  if (provider.creates && (await provider.status(runner, o)).state === 'absent') {
+    throw new MeshupError(`No ${provider.name} cluster "${o.clusterName}" exists, so there is no gateway to reach`, {
+      fix: `Create it with: meshup up --provider ${provider.name}${o.clusterName === 'meshup' ? '' : ` --name ${o.clusterName}`}`,
+    });
+  }
   const flags = app.flags as { gateway?: string; namespace?: string };
   const r = await lookupIngress(runner, o, provider, context, {}, flags.gateway ? { name: flags.gateway, namespace: flags.namespace ?? 'default' } : undefined);
   app.out.result(r);

@@ -214,6 +214,11 @@ export class Runner {
     await Promise.allSettled(children);
   }
 
+  /** A second Ctrl-C: stop waiting for children to finish cleanly. */
+  killAll(): void {
+    for (const c of this.live) c.kill('SIGKILL');
+  }
+
   private throwIfAborted(): void {
     if (this.opts.signal?.aborted) throw new InterruptedError();
   }

@@ -1,6 +1,7 @@
 // docker: only read. meshup asks the daemon what the VM that minikube and kind run in really has.
 
 import { CommandFailedError, PreflightError } from '../errors.js';
+import { excerpt } from '../util/text.js';
 import type { Runner } from '../exec/runner.js';
 
 export interface DockerInfo {
@@ -15,7 +16,17 @@ export interface DockerInfo {
 
 export function parseDockerInfo(stdout: string): DockerInfo {
   // With a stopped daemon, older clients still print a JSON object whose ServerErrors says why.
-  const info = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  let info: Record<string, unknown>;
+  try {
+    info = JSON.parse(stdout.trim().split('\n').pop() || '{}') as Record<string, unknown>;
+  } catch {
+    // Not Docker as meshup knows it (another CLI named docker, or a wrapper printing text).
+    throw new PreflightError('`docker system info --format {{json .}}` did not answer with JSON', {
+      details: [`it printed: ${excerpt(stdout.trim().split('\n')[0] ?? '')}`],
+      fix: 'Check that the docker on PATH is the Docker CLI (docker --version), and that the daemon runs',
+    });
+  }
+  if (typeof info !== 'object' || info === null) info = {};
   const errors = info.ServerErrors as string[] | undefined;
   if (errors?.length || typeof info.NCPU !== 'number') {
     throw new PreflightError('Docker is not running', {

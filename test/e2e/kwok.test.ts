@@ -160,7 +160,7 @@ describe('meshup on a simulated cluster', () => {
       child.kill('SIGINT');
     }
     const r = await child;
-    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(130);
     await expect(fetch(url)).rejects.toThrow();
     page.close();
   });
