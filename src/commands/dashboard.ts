@@ -81,7 +81,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
   // Ctrl-C is how a dashboard ends: exit 130, as for any interrupted command.
   if (app.signal.aborted) throw new InterruptedError();
   throw new MeshupError(`The port-forward to ${name} ended`, {
-      details: tail(stderr),
-      fix: 'Check the addon is still running (meshup addons list), then run the command again',
-    });
+    details: tail(stderr),
+    fix: 'Check the addon is still running (meshup addons list), then run the command again',
+  });
 }

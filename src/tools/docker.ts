@@ -1,8 +1,8 @@
 // docker: only read. meshup asks the daemon what the VM that minikube and kind run in really has.
 
 import { CommandFailedError, PreflightError } from '../errors.js';
-import { excerpt } from '../util/text.js';
 import type { Runner } from '../exec/runner.js';
+import { excerpt } from '../util/text.js';
 
 export interface DockerInfo {
   cpus: number;

@@ -198,7 +198,9 @@ row('unknown subcommand without a near one', ['addons', 'frobnicate'], 2, "unkno
 row('misspelt flag', ['up', '--profle', 'demo'], 2, 'fix: Did you mean --profile?');
 row('misspelt global flag', ['profiles', '--jsno'], 2, 'fix: Did you mean --json?');
 row('misspelt --provider value', ['up', '--provider', 'kindd', '--yes'], 2, 'fix: Did you mean kind?');
-row('docker system info answering text, not JSON', ['up', '--provider', 'kind', '--yes'], 3, 'did not answer with JSON', { state: { docker: { infoText: 'podman-compat: unknown format' } } });
+row('docker system info answering text, not JSON', ['up', '--provider', 'kind', '--yes'], 3, 'did not answer with JSON', {
+  state: { docker: { infoText: 'podman-compat: unknown format' } },
+});
 row('ingress with no cluster says so and points at up', ['ingress', '--provider', 'kind'], 1, 'No kind cluster "meshup" exists');
 row('unknown --provider value lists the valid ones', ['status', '--provider', 'docker'], 2, 'Valid providers: minikube, kind, existing, kwok');
 row('--provider value on doctor', ['doctor', '--provider', 'minikub'], 2, 'fix: Did you mean minikube?');
