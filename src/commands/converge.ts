@@ -54,8 +54,18 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     if (!spec.yes && !spec.json && canPrompt(app.io)) layers = { ...layers, answers: await ask(app, spec) };
   }
   const target = await openTarget(app, layers);
-  const { spec, observed } = await observeTarget(app, target, layers, opts.edit);
   const { provider, context, runner, catalog } = target;
+  // The machine checks run while the cluster is read: only a new cluster's size and host ports
+  // depend on what the read finds, and a new cluster has no record to change the spec.
+  const observing = observeTarget(app, target, layers, opts.edit);
+  const checking = opts.preflight
+    ? preflight(
+        app,
+        target,
+        observing.then((o) => o.observed.cluster.state !== 'absent'),
+      )
+    : Promise.resolve([]);
+  const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
   const p = plan({
     spec,
     observed,
@@ -66,35 +76,34 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     env: runner.env,
     only: opts.only,
   });
-
-  const findings: Finding[] = [];
-  if (opts.preflight) {
-    const creating = observed.cluster.state === 'absent';
-    const profiles = creating && provider.usesDocker ? await loadAllProfiles() : [];
-    const mine = parseMiB(spec.profile.cluster.memory) ?? 0;
-    const smaller = profiles
-      .filter(
-        (x) =>
-          x.name !== spec.profile.name &&
-          (parseMiB(x.cluster.memory) ?? 0) <= mine &&
-          x.cluster.cpus <= spec.profile.cluster.cpus &&
-          ((parseMiB(x.cluster.memory) ?? 0) < mine || x.cluster.cpus < spec.profile.cluster.cpus),
-      )
-      .sort((a, b) => (parseMiB(b.cluster.memory) ?? 0) - (parseMiB(a.cluster.memory) ?? 0))
-      .map((x) => x.name);
-    const pre = await runPreflight({
-      runner,
-      options: spec,
-      provider,
-      need: spec.need,
-      host: await readHostFacts(home(app.io.env)),
-      clusterExists: !creating,
-      needHostPorts: creating ? provider.portMappings(spec).map((m) => m.hostPort) : [],
-      smallerProfiles: smaller,
-    });
-    findings.push(...pre.findings);
-  }
   return { target: { ...target, spec }, spec, observed, plan: p, findings, layers };
+}
+
+async function preflight(app: App, target: Target, exists: Promise<boolean>): Promise<Finding[]> {
+  const { spec, provider, runner } = target;
+  const [profiles, host] = await Promise.all([provider.usesDocker ? loadAllProfiles() : Promise.resolve([]), readHostFacts(home(app.io.env))]);
+  const size = (x: { cluster: { memory: string | number } }) => parseMiB(x.cluster.memory) ?? 0;
+  const mine = spec.profile;
+  // Bundled profiles that ask for less, largest first: what "use a smaller profile" can name.
+  const smaller = profiles
+    .filter(
+      (x) =>
+        x.name !== mine.name && size(x) <= size(mine) && x.cluster.cpus <= mine.cluster.cpus && (size(x) < size(mine) || x.cluster.cpus < mine.cluster.cpus),
+    )
+    .sort((a, b) => size(b) - size(a))
+    .map((x) => x.name);
+  // Sizes and host ports count only for a new cluster: runPreflight skips them once `exists` says so.
+  const pre = await runPreflight({
+    runner,
+    options: spec,
+    provider,
+    need: spec.need,
+    host,
+    clusterExists: exists.catch(() => true),
+    needHostPorts: provider.portMappings(spec).map((m) => m.hostPort),
+    smallerProfiles: smaller,
+  });
+  return pre.findings;
 }
 
 /** Stops before the first change when the machine cannot do it, or the release cannot be had. */

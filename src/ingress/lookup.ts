@@ -35,7 +35,8 @@ export async function lookupIngress(
       ? known.istio.find((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
       : await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
   const lbReady = !!((service?.status ?? {}) as { loadBalancer?: { ingress?: unknown[] } }).loadBalancer?.ingress?.length;
-  const needNode = !!service && !lbReady && provider.ingress !== 'host-port-mapping' && provider.ingress !== 'machine-address';
+  // Node addresses matter only where the gateway is reached through one.
+  const needNode = !!service && !lbReady && provider.ingress === 'node-address';
   const podSelector = gateway ? `gateway.networking.k8s.io/gateway-name=${gateway.name}` : 'istio=ingressgateway';
   const [pods, nodes, machine, hostPorts] = await Promise.all([
     !needNode

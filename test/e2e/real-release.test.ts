@@ -48,4 +48,28 @@ describe("meshup with Istio's real release content", () => {
   it('a converged cluster holds each object the drift scenario deletes', async () => {
     for (const o of DRIFT_OBJECTS) expect(await kubectl(['get', ...driftRef(o), '-o', 'name', '--ignore-not-found']), o.what).not.toBe('');
   });
+
+  it('the five deletions are named by status and plan, and a re-run of up restores them all', async () => {
+    expect((await meshup(['plan'])).exitCode).toBe(0);
+    for (const o of DRIFT_OBJECTS) await kubectl(['delete', ...driftRef(o), '--wait=true']);
+    const status = await meshup(['status']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    for (const line of [
+      'deployment istio-system/istio-ingressgateway is missing',
+      'mutatingwebhookconfiguration istio-sidecar-injector is missing',
+      'customresourcedefinition virtualservices.networking.istio.io is missing',
+      'configmap istio-system/istio-grafana-dashboards is missing',
+      '+ apply the tracing Telemetry',
+    ]) {
+      expect(status.stdout, line).toContain(line);
+    }
+    const plan = await meshup(['plan', '--json']);
+    expect(plan.exitCode).toBe(10);
+    const doc = JSON.parse(plan.stdout) as { actions: { id: string; symbol: string; changes: boolean }[] };
+    expect(doc.actions.filter((a) => a.changes).map((a) => `${a.symbol} ${a.id}`)).toEqual(['~ istio', '~ addon:grafana', '+ telemetry']);
+    const up = await meshup(['up', '--yes']);
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
+    for (const o of DRIFT_OBJECTS) expect(await kubectl(['get', ...driftRef(o), '-o', 'name', '--ignore-not-found']), o.what).not.toBe('');
+    expect((await meshup(['plan'])).exitCode).toBe(0);
+  });
 });

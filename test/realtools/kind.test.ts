@@ -61,6 +61,14 @@ describe('meshup up with the real kind', () => {
 });
 
 describe('the real kind on its own', () => {
+  it('meshup refuses equal host ports itself (exit 2) before kind or docker is asked anything', async () => {
+    writeFileSync(join(w.dir, 'work', 'meshup.yaml'), 'gateway: { hostHttpPort: 8080, hostHttpsPort: 8080 }\n');
+    const r = await up();
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('gateway.hostHttpPort and gateway.hostHttpsPort are both 8080');
+    expect(w.calls()).toEqual([]);
+  });
+
   it('rejects equal host ports before any container exists, naming the clash kindPortMappingProblems finds', async () => {
     const mappings = [
       { containerPort: 30080, hostPort: 8080 },

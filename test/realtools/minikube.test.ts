@@ -36,6 +36,10 @@ describe('meshup and the real minikube', () => {
     expect([raw.exitCode, raw.stdout.trim()]).toEqual([0, 'null']);
     const r = await w.meshup(['status', '--provider', 'minikube', '--name', 'rt', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({ provider: 'minikube', cluster: 'rt', state: 'broken' });
+    // up repairs it with minikube start (the profile is kept), as the plan says.
+    const plan = await w.meshup(['plan', '--provider', 'minikube', '--name', 'rt', '--addons', '']);
+    expect(plan.stdout).toContain('~ repair minikube cluster rt (it is broken)');
+    expect(plan.stdout).toContain('$ minikube start -p rt');
   });
 
   it('a stopped profile (exit 7) is stopped', async () => {
