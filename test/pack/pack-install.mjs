@@ -83,7 +83,11 @@ try {
   // No addons: they need a whole Istio release, which the dry run checks it can get (no mirror here).
   const u = meshup('up', '--provider', 'kind', '--addons', '', '--yes', '--dry-run');
   check('meshup up --provider kind --yes --dry-run succeeds', u.status === 0 && u.stdout.includes('Dry run'), `exit ${u.status}\n${u.stdout}${u.stderr}`);
-  check('the dry run prints the plan and the kind command', u.stdout.includes('+ create kind cluster meshup') && u.stdout.includes('$ kind create cluster --name meshup'), u.stdout);
+  check(
+    'the dry run prints the plan and the kind command',
+    u.stdout.includes('+ create kind cluster meshup') && u.stdout.includes('$ kind create cluster --name meshup'),
+    u.stdout,
+  );
   const callsFile = join(state, 'calls.jsonl');
   const calls = existsSync(callsFile)
     ? readFileSync(callsFile, 'utf8')
