@@ -1,18 +1,15 @@
 // meshup addons list|enable|disable: edits of the desired addons, planned and applied by the
 // same planner as `up` (only the addons' part of it, and the record).
 
-import { applyTasks } from '../apply/apply.js';
 import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { readCluster } from '../observe/observe.js';
 import type { Op } from '../plan/plan.js';
-import { renderPlan } from '../plan/render.js';
 import { canPrompt } from '../ui/io.js';
 import { table } from '../ui/table.js';
-import { runSteps } from '../ui/tasks.js';
-import { checkPreconditions, prepare } from './converge.js';
+import { applyEdit, checkPreconditions, prepare } from './converge.js';
 import { openTarget, specOf } from './target.js';
 
 const ADDON_PARTS: ReadonlySet<Op['type']> = new Set(['addon', 'telemetry', 'record']);
@@ -84,7 +81,7 @@ async function change(app: App, edit: (spec: Spec) => string[], verb: string): P
       return { addons: edit(spec) };
     },
   });
-  const { spec, plan, target, observed } = prepared;
+  const { spec, plan, observed } = prepared;
   const extra = spec.addedDependencies.filter((a) => !before.includes(a));
   if (extra.length) app.out.log(`note: also enabling ${extra.join(', ')} (another addon needs ${extra.length > 1 ? 'them' : 'it'})`);
   if (!observed.recorded?.istioVersion) {
@@ -92,15 +89,7 @@ async function change(app: App, edit: (spec: Spec) => string[], verb: string): P
   }
   await checkPreconditions(prepared);
   const changes = plan.actions.filter((a) => a.changes && a.op.type !== 'record');
-  if (spec.dryRun) {
-    app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
-    app.out.result({ dryRun: true, actions: plan.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
-    return;
-  }
-  if (plan.actions.some((a) => a.changes)) {
-    const { tasks } = applyTasks({ ...target, spec, plan, observed, meshupVersion: app.version });
-    await runSteps(app.io, spec.json, tasks, {});
-  }
+  if (!(await applyEdit(app, prepared))) return;
   const done = changes.map((a) => a.title);
   app.out.result({ addons: spec.addons, changed: done });
   app.out.print(done.length ? `${verb}: ${done.join('; ')}` : `Nothing to change: addons ${spec.addons.join(', ') || 'none'} as wanted.`);

@@ -12,12 +12,14 @@ import { checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
 import type { Observed } from '../observe/observe.js';
 import { needsIstio, needsWholeRelease, type Op, type Plan, plan } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
 import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
 import { home, stateDir } from '../state/paths.js';
 import { dockerInfo } from '../tools/docker.js';
 import { canPrompt } from '../ui/io.js';
+import { runSteps } from '../ui/tasks.js';
 import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
 export interface Prepared {
@@ -54,7 +56,6 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     if (!spec.yes && !spec.json && canPrompt(app.io)) layers = { ...layers, answers: await ask(app, spec) };
   }
   const target = await openTarget(app, layers);
-  const { provider, context, runner, catalog } = target;
   // The machine checks run while the cluster is read: only a new cluster's size and host ports
   // depend on what the read finds, and a new cluster has no record to change the spec.
   const observing = observeTarget(app, target, layers, opts.edit);
@@ -66,17 +67,29 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
       )
     : Promise.resolve([]);
   const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
-  const p = plan({
-    spec,
-    observed,
-    provider,
-    catalog,
-    context,
-    overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
-    env: runner.env,
-    only: opts.only,
-  });
-  return { target: { ...target, spec }, spec, observed, plan: p, findings, layers };
+  return { target: { ...target, spec }, spec, observed, plan: planFor(target, spec, observed, opts.only), findings, layers };
+}
+
+/** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
+export function planFor(target: Target, spec: Spec, observed: Observed, only?: ReadonlySet<Op['type']>): Plan {
+  const { provider, context, runner, catalog } = target;
+  return plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env, only });
+}
+
+/** An edit's part of the plan (`addons enable`, `injection disable`): printed under --dry-run
+ * (then false is returned), applied otherwise. */
+export async function applyEdit(app: App, { target, spec, plan: p, observed }: Prepared): Promise<boolean> {
+  if (spec.dryRun) {
+    app.out.print(renderPlan(p, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
+    app.out.result({ dryRun: true, actions: p.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
+    return false;
+  }
+  if (p.actions.some((a) => a.changes)) {
+    const { applyTasks } = await import('../apply/apply.js');
+    const { tasks } = applyTasks({ ...target, spec, plan: p, observed, meshupVersion: app.version });
+    await runSteps(app.io, spec.json, tasks, {});
+  }
+  return true;
 }
 
 async function preflight(app: App, target: Target, exists: Promise<boolean>): Promise<Finding[]> {

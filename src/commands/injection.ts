@@ -1,7 +1,6 @@
 // meshup injection enable|disable|list: edits of the desired injection namespaces, planned and
 // applied by the same planner as `up` (only the labels, and the record).
 
-import { applyTasks } from '../apply/apply.js';
 import type { App } from '../cli/app.js';
 import * as check from '../config/validate.js';
 import { MeshupError, UsageError } from '../errors.js';
@@ -9,12 +8,10 @@ import type { Runner } from '../exec/runner.js';
 import { INJECTION_MARKER } from '../istio/labels.js';
 import { podsWithoutSidecar } from '../istio/sidecars.js';
 import type { Op } from '../plan/plan.js';
-import { renderPlan } from '../plan/render.js';
 import type { Provider } from '../providers/types.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
-import { runSteps } from '../ui/tasks.js';
-import { checkPreconditions, prepare } from './converge.js';
+import { applyEdit, checkPreconditions, prepare } from './converge.js';
 import { openTarget } from './target.js';
 
 const INJECTION_PARTS: ReadonlySet<Op['type']> = new Set(['injection', 'record']);
@@ -46,22 +43,14 @@ async function change(app: App, names: string[], on: boolean): Promise<void> {
     only: INJECTION_PARTS,
     edit: (spec) => ({ namespaces: on ? [...spec.namespaces, ...names] : spec.namespaces.filter((n) => !names.includes(n)) }),
   });
-  const { spec, plan, target, observed } = prepared;
+  const { plan, target, observed } = prepared;
   await checkPreconditions(prepared);
   const labelled = (n: string) => observed.namespaces.find((x) => x.metadata.name === n)?.metadata.labels ?? {};
   if (!on) {
     const missing = names.filter((n) => !observed.namespaces.some((x) => x.metadata.name === n));
     if (missing.length) throw new MeshupError(`No namespace ${missing.join(', ')}`, { fix: 'meshup injection list shows the labelled ones' });
   }
-  if (spec.dryRun) {
-    app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
-    app.out.result({ dryRun: true, actions: plan.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
-    return;
-  }
-  if (plan.actions.some((a) => a.changes)) {
-    const { tasks } = applyTasks({ ...target, spec, plan, observed, meshupVersion: app.version });
-    await runSteps(app.io, spec.json, tasks, {});
-  }
+  if (!(await applyEdit(app, prepared))) return;
   const changed = plan.actions
     .filter((a) => a.changes && a.op.type === 'injection')
     .flatMap((a) => (a.op.type === 'injection' ? [...a.op.enable, ...a.op.disable] : []));

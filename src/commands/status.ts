@@ -2,10 +2,9 @@
 // what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
 import { lookupIngress } from '../ingress/lookup.js';
-import { plan } from '../plan/plan.js';
 import type { KubeObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
-import { overlayPath } from './converge.js';
+import { planFor } from './converge.js';
 import { observeTarget, openTarget } from './target.js';
 
 interface DeploymentStatus {
@@ -24,7 +23,7 @@ export function deploymentStatus(d: KubeObject): DeploymentStatus {
 
 export async function status(app: App): Promise<void> {
   const target = await openTarget(app);
-  const { runner, provider, context, catalog } = target;
+  const { runner, provider, context } = target;
   const { spec, observed } = await observeTarget(app, target);
   const { out } = app;
   const state = observed.cluster.state;
@@ -56,17 +55,7 @@ export async function status(app: App): Promise<void> {
       )
     : undefined;
   // Drift: what `meshup up` would change to get back to what was recorded.
-  const drift = recorded
-    ? plan({
-        spec,
-        observed,
-        provider,
-        catalog,
-        context,
-        overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
-        env: runner.env,
-      }).actions.filter((a) => a.changes && a.op.type !== 'record')
-    : [];
+  const drift = recorded ? planFor(target, spec, observed).actions.filter((a) => a.changes && a.op.type !== 'record') : [];
   report.nodes = observed.nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
   report.applied = recorded ?? null;
   report.deployments = deployments.map(deploymentStatus);
