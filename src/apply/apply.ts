@@ -144,11 +144,20 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const labels = of('injection');
   if (labels.length) {
     second.push({
-      title: labels.length === 1 ? capital(labels[0]!.title) : `Update sidecar injection labels (${labels.length} namespaces)`,
+      title:
+        labels.length === 1
+          ? capital(labels[0]!.title)
+          : `Update ${spec.dataplane === 'ambient' ? 'ambient enrolment' : 'sidecar injection'} labels (${labels.length} namespaces)`,
       run: async () => {
-        const enable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.enable : []));
-        const disable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.disable : []));
-        await enableInjection(runner, enable);
+        const ops = labels.flatMap((a) => (a.op.type === 'injection' ? [a.op] : []));
+        const enable = ops.flatMap((o) => o.enable);
+        const disable = ops.flatMap((o) => o.disable);
+        await enableInjection(
+          runner,
+          enable,
+          spec.dataplane,
+          ops.flatMap((o) => o.switching ?? []),
+        );
         await disableInjection(runner, disable);
         return [enable.length ? `enabled in ${enable.join(', ')}` : '', disable.length ? `disabled in ${disable.join(', ')}` : ''].filter(Boolean).join('; ');
       },

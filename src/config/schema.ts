@@ -27,7 +27,7 @@ const resources = z
 
 const gateway = z
   .object({
-    ingress: z.boolean().describe('Install the ingress gateway').optional(),
+    ingress: z.boolean().describe("Install Istio's classic ingress gateway (istio-ingressgateway)").optional(),
     egress: z.boolean().describe('Install the egress gateway').optional(),
     httpNodePort: nodePort.describe('Pinned nodePort of the gateway http2 port (kind maps it to the host)').optional(),
     httpsNodePort: nodePort.describe('Pinned nodePort of the gateway https port').optional(),
@@ -37,6 +37,18 @@ const gateway = z
   .strict();
 
 const mtlsMode = z.enum(['strict', 'permissive']);
+
+export const DATAPLANES = ['sidecar', 'ambient'] as const;
+const dataplane = z
+  .enum(DATAPLANES)
+  .describe('How workloads join the mesh: a sidecar proxy in each pod, or ambient mode (ztunnel on each node, waypoints for L7)');
+export type Dataplane = z.infer<typeof dataplane>;
+
+/** Istio's global.platform values (istio.io docs, platform prerequisites); kind needs none. */
+export const ISTIO_PLATFORMS = ['gke', 'k3d', 'k3s', 'microk8s', 'minikube', 'openshift'] as const;
+const platform = z
+  .enum(ISTIO_PLATFORMS)
+  .describe("Istio's global.platform for a cluster meshup did not create (it sets minikube's itself); ambient mode needs it on these platforms");
 
 export const profileSchema = z
   .object({
@@ -52,6 +64,7 @@ export const profileSchema = z
         proxyResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('Sidecar resource requests').optional(),
       })
       .strict(),
+    dataplane: dataplane.optional(),
     cluster: resources.extend({ cpus: z.number().int().min(1).max(1024), memory: size, disk: size }).strict(),
     addons: z.array(name).describe('Addons enabled by default'),
     injection: z.object({ namespaces: z.array(name) }).strict(),
@@ -90,7 +103,9 @@ export const configSchema = z
     context: z.string().describe('Kube context for the existing provider').optional(),
     profile: z.string().describe('A profile name from profiles/, or a path to a profile file').optional(),
     addons: z.array(name).optional(),
-    namespaces: z.array(name).describe('Namespaces with sidecar injection').optional(),
+    namespaces: z.array(name).describe('Namespaces in the mesh (sidecar injection, or ambient enrolment)').optional(),
+    dataplane: dataplane.optional(),
+    platform: platform.optional(),
     istioVersion: z.string().optional(),
     kubernetesVersion: z.string().optional(),
     resources: resources.optional(),

@@ -6,3 +6,5 @@ export const INJECTION_MARKER = 'meshup.dev/injection';
 /** On every object of an addon meshup applied; the value is the addon's name. */
 export const ADDON_LABEL = 'meshup.dev/addon';
 export const ISTIO_NAMESPACE = 'istio-system';
+/** On every object meshup writes itself (not an addon's, which carry ADDON_LABEL). */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;

@@ -4,8 +4,10 @@
 // resource users wrote. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
-import { deleteObjects, getObject, type KubeObject, label, listObjects } from '../tools/kubectl.js';
+import { deleteObjects, getObject, type KubeObject, listObjects } from '../tools/kubectl.js';
+import { disableInjection } from './injection.js';
 import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
+import { removeAllWaypoints } from './waypoint.js';
 
 export interface UninstallOptions {
   purgeCrds: boolean;
@@ -28,6 +30,19 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   ]);
   // A namespace already Terminating is on its way out: deleting it again would change nothing.
   const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE && (n.status as { phase?: string } | undefined)?.phase !== 'Terminating');
+
+  // What depends on the control plane goes first, while istiod still runs: the waypoints (istiod
+  // owns their Deployments) and the mesh labels meshup set, so no pod is captured or injected
+  // by a mesh that is going away.
+  removed.push(...(await removeAllWaypoints(runner)));
+  const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
+  if (marked.length) {
+    await disableInjection(
+      runner,
+      marked.map((n) => n.metadata.name),
+    );
+    removed.push(`mesh labels on ${marked.map((n) => n.metadata.name).join(', ')}`);
+  }
 
   // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
@@ -63,12 +78,6 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     await deleteObjects(runner, ['configmap/istio-ca-root-cert'], 'Removing istio-ca-root-cert', c.metadata.namespace);
   }
   if (certNamespaces.length) removed.push(`istio-ca-root-cert in ${certNamespaces.length} namespace(s)`);
-
-  const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
-  for (const n of marked) {
-    await label(runner, 'namespace', n.metadata.name, { 'istio-injection': null, 'istio.io/rev': null, [INJECTION_MARKER]: null });
-  }
-  if (marked.length) removed.push(`injection labels on ${marked.map((n) => n.metadata.name).join(', ')}`);
 
   if (hasIstioNs) {
     await deleteObjects(runner, [`namespace/${ISTIO_NAMESPACE}`], 'Deleting the istio-system namespace');

@@ -54,6 +54,8 @@ export interface Observed {
   /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
   telemetry?: { hash?: string };
   peerAuthentication?: { mode?: string; managed: boolean };
+  /** Pods of the namespaces that change dataplane mode (read only then): which need a restart. */
+  meshPods?: KubeObject[];
 }
 
 export interface Expected {

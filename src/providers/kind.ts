@@ -72,11 +72,10 @@ export const kindProvider: Provider = {
   delete: (runner, spec) => kindDelete(runner, spec.clusterName),
   deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
   brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,
-  portMappings: (spec) =>
-    spec.gateway.ingress
-      ? [
-          { containerPort: spec.gateway.httpNodePort, hostPort: spec.gateway.hostHttpPort },
-          { containerPort: spec.gateway.httpsNodePort, hostPort: spec.gateway.hostHttpsPort },
-        ]
-      : [],
+  // Mapped whether the ingress is Istio's classic gateway or a Gateway API gateway (meshup pins
+  // the nodePorts of either): the mappings cannot be added once the cluster exists.
+  portMappings: (spec) => [
+    { containerPort: spec.gateway.httpNodePort, hostPort: spec.gateway.hostHttpPort },
+    { containerPort: spec.gateway.httpsNodePort, hostPort: spec.gateway.hostHttpsPort },
+  ],
 };

@@ -143,7 +143,7 @@ row('schema: misspelt kind', ['schema', 'confg'], 2, 'fix: Did you mean: meshup 
 row('schema: unknown kind lists the valid ones', ['schema', 'kubernetes'], 2, 'valid schemas: profile, addon, config');
 row('schema: a huge kind is quoted as an excerpt', ['schema', big(50 * KiB)], 2, /Unknown schema "x+…x+"/);
 row('profiles show: misspelt name suggests the command', ['profiles', 'show', 'demoo'], 2, 'fix: Did you mean meshup profiles show demo?');
-row('profiles show: unknown name lists the valid ones', ['profiles', 'show', 'nosuch'], 2, 'valid profiles: default, demo, minimal');
+row('profiles show: unknown name lists the valid ones', ['profiles', 'show', 'nosuch'], 2, 'valid profiles: ambient, default, demo, minimal');
 row('profiles show: a huge name is quoted as an excerpt', ['profiles', 'show', big(50 * KiB)], 2, /Unknown profile "x+…x+"/);
 row('up --profile: misspelt name suggests the flag', ['up', '--yes', '--profile', 'demoo'], 2, 'fix: Did you mean --profile demo?');
 

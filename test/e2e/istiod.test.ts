@@ -181,8 +181,8 @@ describe('meshup with the real istiod on a simulated cluster', () => {
       return ps.length === 1 && ps[0]!.metadata.name !== before.metadata.name && withSidecar(ps[0]!) && ps[0]!.status?.phase === 'Running' && ps;
     });
     expect(names(after[0]!.spec.containers)).toContain('istio-proxy');
-    const list = JSON.parse((await c.meshup(['injection', 'list', '--json'])).stdout) as { namespace: string; podsWithoutSidecar: string[] }[];
-    expect(list.find((n) => n.namespace === 'legacy')).toMatchObject({ podsWithoutSidecar: [] });
+    const list = JSON.parse((await c.meshup(['injection', 'list', '--json'])).stdout) as { namespace: string; podsToRestart: string[] }[];
+    expect(list.find((n) => n.namespace === 'legacy')).toMatchObject({ podsToRestart: [] });
   });
 
   it('an invalid Istio resource is refused by the real validating webhook, and meshup shows why', async () => {

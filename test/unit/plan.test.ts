@@ -37,9 +37,10 @@ function converged(spec: Spec): Observed {
       profile: spec.profile.name,
       profileRef: spec.profileRef,
       istioVersion: spec.istioVersion,
-      overlayHash: overlayHash(overlayYaml(spec)),
+      overlayHash: overlayHash(overlayYaml(spec, providerFor(spec.provider))),
       addons: [...spec.addons],
       namespaces: [...spec.namespaces],
+      dataplane: spec.dataplane,
       ...(spec.mtls ? { mtls: spec.mtls } : {}),
     },
     istio: { present: true, missing: [], notReady: [], verified: true, manifestCached: true, objects: [] },
@@ -186,12 +187,15 @@ describe('plan', () => {
     });
   });
 
-  it('a profile without an ingress gateway changes the overlay, and kind maps no port for it', async () => {
+  it('a profile without the classic ingress gateway disables it in the overlay; kind still maps the ports a Gateway API gateway gets', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     expect(spec.gateway.ingress).toBe(false);
-    expect(providerFor('kind').portMappings(spec)).toEqual([]);
+    expect(providerFor('kind').portMappings(spec)).toEqual([
+      { containerPort: 30080, hostPort: 8080 },
+      { containerPort: 30443, hostPort: 8443 },
+    ]);
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
-    expect(p.actions[0]!.commands[0]).not.toContain('extraPortMappings');
+    expect(p.actions[0]!.commands[0]).toContain('extraPortMappings');
     expect(p.overlay.yaml).toMatch(/name: istio-ingressgateway\n\s+enabled: false/);
   });
 
@@ -220,5 +224,87 @@ describe('plan', () => {
     expect(changing(p)).toEqual(['+ addon:grafana', '~ record']);
     const rec = p.actions.find((a) => a.id === 'record')!;
     expect(rec.op).toMatchObject({ type: 'record', spec: { profile: 'demo', addons: ['prometheus', 'grafana'], namespaces: ['default'] } });
+  });
+});
+
+describe('ambient mode', () => {
+  const ambientNs = (name: string, labels: Record<string, string> = {}) => ns(name, { 'istio.io/dataplane-mode': 'ambient', ...labels });
+  const pod = (name: string, namespace: string, containers: string[], owner?: string): KubeObject =>
+    ({
+      kind: 'Pod',
+      metadata: { name, namespace, ...(owner ? { ownerReferences: [{ kind: 'ReplicaSet', name: owner }] } : {}) },
+      spec: { containers: containers.map((c) => ({ name: c })) },
+      status: { phase: 'Running' },
+    }) as KubeObject;
+
+  it('the ambient profile enrols namespaces with the dataplane-mode label, marked as meshup', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    expect(spec.dataplane).toBe('ambient');
+    const p = planFor(spec, emptyObserved({ state: 'absent' }));
+    const enrol = p.actions.find((a) => a.id === 'injection:default')!;
+    expect(enrol.title).toBe('enrol default in ambient mode');
+    expect(enrol.commands[0]).toContain('"istio.io/dataplane-mode":"ambient","meshup.dev/injection":"true"');
+    expect(enrol.commands[0]).not.toContain('istio-injection');
+    expect(p.actions.find((a) => a.id === 'record')!.op).toMatchObject({ spec: { dataplane: 'ambient' } });
+  });
+
+  it('a converged ambient mesh changes nothing', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    const o = converged(spec);
+    o.namespaces = [ns('kube-system'), ambientNs('default', { 'meshup.dev/injection': 'true' })];
+    const p = planFor(spec, o);
+    expect(changing(p)).toEqual([]);
+    expect(p.actions.find((a) => a.id === 'injection:default')!.title).toBe('default in ambient mode unchanged');
+  });
+
+  it('switching a sidecar namespace to ambient is one planned change that names the pods to restart', async () => {
+    const before = await specFor({ provider: 'kind', profile: 'minimal', namespaces: 'default,shop' });
+    const after = await specFor({ provider: 'kind', profile: 'minimal', namespaces: 'default,shop', dataplane: 'ambient' });
+    const o = converged(before);
+    o.meshPods = [pod('web-7d9c-abcde', 'shop', ['web', 'istio-proxy'], 'web-7d9c'), pod('db-0', 'shop', ['db']), pod('one-off', 'shop', ['x', 'istio-proxy'])];
+    const p = planFor(after, o);
+    expect(changing(p)).toEqual(['~ istio', '~ injection:default', '~ injection:shop', '~ record']);
+    const shop = p.actions.find((a) => a.id === 'injection:shop')!;
+    expect(shop.title).toBe('switch shop from sidecar injection to ambient mode');
+    expect(shop.reasons).toEqual([
+      '2 running pods keep their sidecars until recreated: kubectl rollout restart deployment/web -n shop',
+      'pods without a controller, to delete and recreate by hand: one-off',
+    ]);
+    expect(shop.commands[1]).toBe('kubectl --context kind-meshup label namespace shop --overwrite istio-injection- istio.io/rev-');
+    expect(shop.op).toMatchObject({ type: 'injection', enable: ['shop'], mode: 'ambient', switching: ['shop'] });
+    // The control plane gains ztunnel and istio-cni: the overlay changed.
+    expect(p.overlay.yaml).toMatch(/ztunnel:\n\s+enabled: true/);
+  });
+
+  it('a sidecar label set by hand stays, and the plan says what it means', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    const o = converged(spec);
+    o.namespaces = [ns('default', { 'istio-injection': 'enabled' })];
+    const p = planFor(spec, o);
+    const a = p.actions.find((x) => x.id === 'injection:default')!;
+    expect(a).toMatchObject({ symbol: '+', title: 'enrol default in ambient mode' });
+    expect(a.commands.join('\n')).not.toContain('istio-injection-');
+    expect(p.notes.join('\n')).toContain('default: its istio-injection label was set by hand, so meshup leaves it');
+  });
+
+  it('taking a namespace out says its pods leave the mesh at once', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient', namespaces: 'default' });
+    const o = converged(spec);
+    o.namespaces = [ambientNs('default', { 'meshup.dev/injection': 'true' }), ambientNs('shop', { 'meshup.dev/injection': 'true' })];
+    const a = planFor(spec, o).actions.find((x) => x.id === 'injection:shop')!;
+    expect(a).toMatchObject({ symbol: '-', title: 'take shop out of ambient mode (its pods leave the mesh at once)' });
+  });
+
+  it('a cluster whose nodes say k3s needs platform k3s before anything runs', async () => {
+    const spec = await specFor({ context: 'k3s-default', profile: 'ambient' });
+    const o = converged(spec);
+    o.nodes = [{ ...o.nodes[0]!, kubeletVersion: 'v1.31.4+k3s1' }];
+    const p = planFor(spec, o);
+    expect(p.blockers[0]).toContain("This cluster runs k3s: Istio's ambient mode needs global.platform=k3s");
+    expect(p.blockers[0]).toContain('MESHUP_PLATFORM=k3s');
+    const fixed = await specFor({ context: 'k3s-default', profile: 'ambient' }, { env: { MESHUP_PLATFORM: 'k3s' } });
+    const q = planFor(fixed, { ...o, recorded: undefined });
+    expect(q.blockers).toEqual([]);
+    expect(q.overlay.yaml).toMatch(/platform: k3s/);
   });
 });
