@@ -175,7 +175,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         if (!input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
           await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
         }
-        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion)));
+        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests);
         task.output = `waiting for ${toApply.join(', ')}`;

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonRefs, readAddonManifest } from '../addons/manifest.js';
+import { addonRefs, partnersOf, readAddonManifest } from '../addons/manifest.js';
 import type { App } from '../cli/app.js';
 import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
@@ -109,8 +109,9 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
       .map(async (name) => {
         const a = target.catalog.get(name)!;
         const onDiskManifest = existsSync(join(dir, a.manifest));
-        const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion)) : undefined;
-        const refs = await addonRefsCached(runner.env, spec.istioVersion, name, make).catch(() => undefined);
+        const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion, spec.addons)) : undefined;
+        const variant = [name, ...partnersOf(a, spec.addons)].join('+');
+        const refs = await addonRefsCached(runner.env, spec.istioVersion, variant, make).catch(() => undefined);
         return [name, refs] as const;
       }),
   ]);

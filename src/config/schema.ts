@@ -87,6 +87,23 @@ export const addonSchema = z
       .strict()
       .optional(),
     dependsOn: z.array(name).default([]),
+    with: z
+      .record(
+        name,
+        z
+          .object({
+            configMap: name.describe('The addon ConfigMap that holds its configuration'),
+            key: z.string().describe('The key of that ConfigMap whose value is a YAML document'),
+            set: z.record(z.string(), z.unknown()).describe('Dotted paths in that document and the values they get'),
+            restart: z
+              .string()
+              .regex(/^(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must be kind/name, e.g. deployment/kiali')
+              .describe('The workload that reads the configuration at start: its pods are rolled when it changes'),
+          })
+          .strict(),
+      )
+      .describe('Settings that apply when another addon is enabled too, keyed by that addon')
+      .optional(),
     footprint: z
       .object({ cpuMillis: z.number().int().min(0), memory: size })
       .strict()

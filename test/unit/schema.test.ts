@@ -14,6 +14,6 @@ describe('published JSON Schemas', () => {
 
   it('bundled profiles and addons validate', async () => {
     expect((await loadAllProfiles()).map((p) => p.name)).toEqual(['ambient', 'default', 'demo', 'minimal']);
-    expect([...(await loadAddonCatalog()).keys()]).toEqual(['grafana', 'jaeger', 'kiali', 'prometheus']);
+    expect([...(await loadAddonCatalog()).keys()]).toEqual(['grafana', 'jaeger', 'kiali', 'loki', 'prometheus']);
   });
 });
