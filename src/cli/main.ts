@@ -36,6 +36,8 @@ function clusterOptions(cmd: Command): Command {
     .option('--allow-context <name>', 'allow changing this non-local context (repeatable)', collect);
 }
 
+// --gateway-api and --no-gateway-api are both declared, so that neither sets a default that would
+// hide the config file's gatewayApi.
 function meshOptions(cmd: Command): Command {
   return cmd
     .option('-p, --profile <name|file>', 'meshup profile: default, demo, minimal, or a file')
@@ -43,7 +45,10 @@ function meshOptions(cmd: Command): Command {
     .option('--namespaces <list>', 'namespaces to enable sidecar injection in')
     .option('--istio-version <version>', 'Istio release to install')
     .option('--istio-dir <dir>', 'use an extracted Istio release on disk (offline)')
-    .option('--istio-mirror <url>', 'base URL to download Istio releases from');
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .option('--gateway-api', 'install the Gateway API CRDs Istio is built against (the default)')
+    .option('--no-gateway-api', 'leave the Gateway API CRDs alone (install them yourself)')
+    .option('--gateway-api-mirror <url>', 'base URL to download Gateway API releases from');
 }
 
 export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void | number>) => Promise<void>): Command {

@@ -6,3 +6,6 @@ export const INJECTION_MARKER = 'meshup.dev/injection';
 /** On every object of an addon meshup applied; the value is the addon's name. */
 export const ADDON_LABEL = 'meshup.dev/addon';
 export const ISTIO_NAMESPACE = 'istio-system';
+/** On every Gateway API object meshup installed (CRDs and the bundle's admission policy); the value
+ * is the bundle version. Only objects carrying it are ever removed by meshup. */
+export const GATEWAY_API_LABEL = 'meshup.dev/gateway-api';
