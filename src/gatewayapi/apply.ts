@@ -1,12 +1,13 @@
-// Carrying out the Gateway API action the planner chose.
+// Carrying out the Gateway API action the planner chose, and removing what meshup installed.
 // The bundle is applied server-side (its CRDs are too large for client-side apply's annotation),
 // CRDs are awaited until Established, and each object carries meshup's mark when meshup owns it.
 import { toYamlStream } from '../addons/manifest.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
-import { apply } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
 import { readCachedBundle } from './bundle.js';
+import { isGatewayApiCrd } from './observe.js';
 import { dropPolicyArgs, type GatewayApiOp } from './plan.js';
 
 type Obj = { kind?: string; metadata: { name: string; labels?: Record<string, string> } };
@@ -51,4 +52,30 @@ export async function applyGatewayApi(
     timeoutMs: 90_000,
   });
   return `${crds.length} CRDs at ${op.version}${op.mark ? '' : ' (left unmarked: meshup did not install the ones they replace)'}`;
+}
+
+/**
+ * `down --purge-crds`: the Gateway API objects that carry meshup's mark, and nothing else. `crds`
+ * is the cluster's CRD list as read for the purge. Deleting a CRD deletes every resource of it,
+ * which is why a CRD someone else installed is never touched.
+ */
+export async function purgeGatewayApi(runner: Runner, crds: readonly KubeObject[]): Promise<string[]> {
+  const mine = crds.filter((c) => isGatewayApiCrd(c.metadata.name) && c.metadata.labels?.[GATEWAY_API_LABEL]).map((c) => c.metadata.name);
+  // The admission policy and binding exist only on clusters that serve them (Kubernetes 1.30+).
+  const [policies, bindings] = await Promise.all(
+    ['validatingadmissionpolicies.admissionregistration.k8s.io', 'validatingadmissionpolicybindings.admissionregistration.k8s.io'].map((kind) =>
+      listObjects(runner, kind, { selector: GATEWAY_API_LABEL }).catch(() => [] as KubeObject[]),
+    ),
+  );
+  const refs = [
+    ...bindings!.map((b) => `validatingadmissionpolicybindings.admissionregistration.k8s.io/${b.metadata.name}`),
+    ...policies!.map((p) => `validatingadmissionpolicies.admissionregistration.k8s.io/${p.metadata.name}`),
+    ...mine.map((n) => `customresourcedefinition/${n}`),
+  ];
+  if (!refs.length) return [];
+  await deleteObjects(runner, refs, 'Deleting the Gateway API CRDs meshup installed');
+  return [
+    ...(mine.length ? [`${mine.length} Gateway API CRD(s) meshup installed`] : []),
+    ...(policies!.length || bindings!.length ? ['the Gateway API safe-upgrades policy'] : []),
+  ];
 }

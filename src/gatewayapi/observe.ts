@@ -54,7 +54,7 @@ export interface GatewayApiObserved {
   verified: boolean;
 }
 
-const isGatewayApiCrd = (name: string) => name.endsWith(`.${GATEWAY_API_GROUP}`);
+export const isGatewayApiCrd = (name: string) => name.endsWith(`.${GATEWAY_API_GROUP}`);
 
 /** Pure: the Gateway API part of what was read, compared with the wanted bundle's objects. */
 export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonly BundleObject[]): GatewayApiObserved {

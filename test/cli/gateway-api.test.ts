@@ -1,4 +1,4 @@
-// `up` and `plan` with the Gateway API CRDs, in-process with fake tools and a
+// `up`, `plan` and `down --purge-crds` with the Gateway API CRDs, in-process with fake tools and a
 // Gateway API mirror on 127.0.0.1 serving a small bundle (helpers/gateway-api.mjs). The worlds
 // here start with an empty Gateway API cache unless a test says otherwise.
 import { existsSync, readdirSync } from 'node:fs';
@@ -136,7 +136,7 @@ describe('the Gateway API CRDs on up', () => {
 });
 
 describe('Gateway API CRDs meshup did not install', () => {
-  it('of a compatible release are kept: no download, no apply, no mark', async () => {
+  it('of a compatible release are kept: no download, no apply, no mark, and down --purge-crds leaves them', async () => {
     await meshWithoutGatewayApi();
     installByHand('v1.6.1');
     const before = w.calls().length;
@@ -147,6 +147,11 @@ describe('Gateway API CRDs meshup did not install', () => {
     expect(crdsInCluster().every((o) => !o.metadata.labels)).toBe(true);
     const plan = await w.run(['plan', '--provider', 'kind', '--profile', 'minimal', '--addons', '']);
     expect(plan.stdout).toContain('  = Gateway API CRDs v1.6.1 kept (not installed by meshup; compatible with v1.6.0)');
+
+    const down = await w.run(['down', '--keep-cluster', '--purge-crds', '--yes']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(crdsInCluster().map((o) => o.metadata.name)).toEqual([...SMALL_BUNDLE_CRDS]);
+    expect(down.stdout).not.toContain('Gateway API');
   });
 
   it('of an older release are replaced only with --yes, and stay unmarked', async () => {
@@ -167,5 +172,29 @@ describe('Gateway API CRDs meshup did not install', () => {
     expect(crdsInCluster().map((o) => [o.metadata.annotations['gateway.networking.k8s.io/bundle-version'], o.metadata.labels])).toEqual(
       SMALL_BUNDLE_CRDS.map(() => ['v1.6.0', undefined]),
     );
+    // Still someone else's: a purge leaves them.
+    expect((await w.run(['down', '--keep-cluster', '--purge-crds', '--yes'])).exitCode).toBe(0);
+    expect(crdsInCluster()).toHaveLength(SMALL_BUNDLE_CRDS.length);
+  });
+});
+
+describe('down --purge-crds', () => {
+  it('removes the Gateway API CRDs and policy meshup installed, and only with --purge-crds', async () => {
+    expect((await w.run([...UP, '--yes'])).exitCode).toBe(0);
+    expect((await w.run(['down', '--keep-cluster', '--yes'])).exitCode).toBe(0);
+    expect(crdsInCluster()).toHaveLength(SMALL_BUNDLE_CRDS.length);
+    // A CRD of the group that someone else added stays.
+    const s = w.readState();
+    s.clusters['kind-meshup'].objects['customresourcedefinition//tcproutes.gateway.networking.k8s.io'] = {
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'tcproutes.gateway.networking.k8s.io', annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.6.0' } },
+    };
+    w.state({ clusters: s.clusters });
+    const r = await w.run(['down', '--keep-cluster', '--purge-crds', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('4 Gateway API CRD(s) meshup installed');
+    expect(r.stdout).toContain('the Gateway API safe-upgrades policy');
+    expect(crdsInCluster().map((o) => o.metadata.name)).toEqual(['tcproutes.gateway.networking.k8s.io']);
+    expect(Object.keys(objects()).filter((k) => k.includes('safe-upgrades'))).toEqual([]);
   });
 });
