@@ -1,6 +1,7 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
+import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import type { KubeObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
@@ -62,6 +63,7 @@ export async function status(app: App): Promise<void> {
   report.injection = injected;
   report.addons = addons.map(([name, a]) => ({ addon: name, ready: a.notReady.length === 0, missing: a.missing.length }));
   report.ingress = gateway ?? null;
+  report.gatewayApi = observed.gatewayApi?.crds ?? null;
   report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
   out.print(
@@ -71,6 +73,7 @@ export async function status(app: App): Promise<void> {
   );
   out.print(`Injection ${injected.join(', ') || 'none'}`);
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
+  out.print(`CRDs      ${describeGatewayApi(observed.gatewayApi)}`);
   if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
   if (drift.length) {
     out.print('');

@@ -71,3 +71,14 @@ export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonl
   const missing = (bundle ?? []).filter((o) => o.kind === 'CustomResourceDefinition' && !have.has(o.name)).map((o) => o.name);
   return { crds, missing, verified: !!bundle };
 }
+
+/** One line for `meshup status`: the releases, channel and owner of the group's CRDs. */
+export function describeGatewayApi(g: GatewayApiObserved | undefined): string {
+  if (!g) return 'unknown (the CRDs could not be listed)';
+  if (!g.crds.length) return 'none';
+  const versions = [...new Set(g.crds.map((c) => c.version ?? 'no release annotation'))];
+  const channels = [...new Set(g.crds.map((c) => c.channel).filter(Boolean))];
+  const marked = g.crds.filter((c) => c.meshup).length;
+  const owner = marked === g.crds.length ? 'installed by meshup' : marked ? 'partly installed by meshup' : 'not installed by meshup';
+  return `Gateway API ${versions.join(', ')} (${[channels.length ? `${channels.join(' and ')} channel` : '', `${g.crds.length} CRDs`, owner].filter(Boolean).join(', ')})`;
+}

@@ -40,8 +40,10 @@ export interface GatewayApiPlanInput {
   /** meshup manages the Gateway API CRDs (spec.gatewayApi). */
   enabled: boolean;
   istioVersion: string;
-  /** What the cluster has; undefined when it could not be read (then planned as empty). */
+  /** What the cluster has; undefined when there is no cluster to read yet (planned as empty). */
   observed?: GatewayApiObserved;
+  /** The cluster answered but its CRDs could not be listed: nothing is decided blind. */
+  unreadable?: boolean;
   /** Where the bundle is (or will be) cached, for the commands shown. */
   bundleFile: string;
   /** Renders a kubectl command with the pinned context. */
@@ -84,6 +86,18 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   const istio = input.istioVersion;
   const want = gatewayApiVersionFor(istio);
   if (!want) return { note: unknownGatewayApi({ gatewayApi: true, istioVersion: istio })!.message };
+  if (input.unreadable) {
+    return {
+      action: {
+        symbol: '=',
+        title: `Gateway API CRDs not checked: the cluster's CRDs could not be listed`,
+        reasons: [`meshup changes them only once it can see them (Istio ${istio} wants ${want})`],
+        changes: false,
+        commands: [],
+        op: { type: 'gateway-api', how: 'keep', version: want, mark: false },
+      },
+    };
+  }
   const crds = input.observed?.crds ?? [];
   const missing = input.observed?.missing ?? [];
   const owner = ownerOf(crds);

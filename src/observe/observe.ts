@@ -116,6 +116,8 @@ export interface ClusterRead {
   recorded?: AppliedSpec;
   /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
   kinds: ReadonlySet<string>;
+  /** false when the CRD read failed: then nothing is known of the Gateway API CRDs. */
+  crdsRead?: boolean;
   /** The host ports the cluster really maps, for providers that map them. */
   hostPorts?: PortMapping[];
 }
@@ -181,6 +183,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     recorded: recorded.ok ? recorded.v : undefined,
     kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
+    crdsRead: crds.ok,
   };
 }
 
@@ -245,6 +248,6 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
           managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
         }
       : undefined,
-    gatewayApi: observeGatewayApi(items, expected.gatewayApi),
+    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),
   };
 }

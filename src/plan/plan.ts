@@ -179,6 +179,7 @@ export function plan(input: PlanInput): Plan {
       enabled: spec.gatewayApi,
       istioVersion: spec.istioVersion,
       observed: seen ? observed.gatewayApi : undefined,
+      unreadable: seen && !observed.gatewayApi,
       bundleFile: bundleCacheFile(input.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
       kube,
     });

@@ -82,6 +82,8 @@ describe('the Gateway API CRDs on up', () => {
     const plan = await w.run(['plan', '--provider', 'kind', '--profile', 'minimal', '--addons', '']);
     expect(plan.exitCode, plan.stdout).toBe(0);
     expect(plan.stdout).toContain('  = Gateway API CRDs v1.6.0 unchanged');
+    const status = await w.run(['status']);
+    expect(status.stdout).toContain('CRDs      Gateway API v1.6.0 (standard channel, 4 CRDs, installed by meshup)');
   });
 
   it('a CRD of meshup’s that was deleted is planned back and restored', async () => {

@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { labelled } from '../../src/gatewayapi/apply.js';
 import { checkBundle, objectsOf } from '../../src/gatewayapi/bundle.js';
-import { CRD_COLUMNS, type GatewayApiCrd, observeGatewayApi, parseCrdRows } from '../../src/gatewayapi/observe.js';
+import { CRD_COLUMNS, describeGatewayApi, type GatewayApiCrd, observeGatewayApi, parseCrdRows } from '../../src/gatewayapi/observe.js';
 import { type GatewayApiPlanInput, planGatewayApi, unknownGatewayApi } from '../../src/gatewayapi/plan.js';
 import { compareBundle, gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
+import { evaluate } from '../../src/observe/observe.js';
 import { smallBundle } from '../helpers/gateway-api.mjs';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -151,6 +152,26 @@ describe('reading the CRDs', () => {
     });
     // Without the bundle at hand, nothing is claimed missing.
     expect(observeGatewayApi(items)).toMatchObject({ missing: [], verified: false });
+  });
+
+  it('is summed up in one line for meshup status', () => {
+    const crds = [
+      { name: `gateways.${GROUP}`, version: 'v1.6.0', channel: 'standard', meshup: true },
+      { name: `httproutes.${GROUP}`, version: 'v1.6.0', channel: 'standard', meshup: true },
+    ];
+    expect(describeGatewayApi({ crds, missing: [], verified: true })).toBe('Gateway API v1.6.0 (standard channel, 2 CRDs, installed by meshup)');
+    expect(describeGatewayApi({ crds: [crds[0]!, { name: `tcproutes.${GROUP}`, meshup: false }], missing: [], verified: false })).toBe(
+      'Gateway API v1.6.0, no release annotation (standard channel, 2 CRDs, partly installed by meshup)',
+    );
+    expect(describeGatewayApi({ crds: [], missing: [], verified: false })).toBe('none');
+    expect(describeGatewayApi(undefined)).toBe('unknown (the CRDs could not be listed)');
+  });
+
+  it('a CRD read that failed leaves the Gateway API unknown, not empty', () => {
+    const node = { kind: 'Node', metadata: { name: 'n' } };
+    const read = { cluster: { state: 'running' as const }, items: [node], customs: [], kinds: new Set<string>() };
+    expect(evaluate({ ...read, crdsRead: false }, new Map(), { addons: new Map() }).gatewayApi).toBeUndefined();
+    expect(evaluate({ ...read, crdsRead: true }, new Map(), { addons: new Map() }).gatewayApi).toEqual({ crds: [], missing: [], verified: false });
   });
 });
 
@@ -310,6 +331,15 @@ describe('what meshup decides about the Gateway API CRDs (Istio 1.31, built agai
     const { action } = decide(set('v1.5.1', false, 'experimental'));
     expect(action!.needsYes).toBe(true);
     expect(action!.reasons).toContain("they are the experimental channel: the standard channel's CRDs drop its extra fields and versions");
+  });
+
+  it('a cluster whose CRDs could not be listed: nothing installed or replaced blind', () => {
+    expect(decide(undefined, { unreadable: true }).action).toMatchObject({
+      symbol: '=',
+      title: "Gateway API CRDs not checked: the cluster's CRDs could not be listed",
+      changes: false,
+      commands: [],
+    });
   });
 
   it('turned off: no action, whatever is installed; an unknown Istio minor: a note, no action', () => {
