@@ -77,7 +77,8 @@ function setPath(doc: Record<string, unknown>, path: string[], value: unknown): 
   let at = doc;
   for (const key of path.slice(0, -1)) {
     const next = at[key];
-    at = (at[key] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    if (!next || typeof next !== 'object' || Array.isArray(next)) at[key] = {};
+    at = at[key] as Record<string, unknown>;
   }
   at[path[path.length - 1]!] = value;
 }

@@ -36,6 +36,8 @@ function clusterOptions(cmd: Command): Command {
     .option('--allow-context <name>', 'allow changing this non-local context (repeatable)', collect);
 }
 
+// --gateway-api and --no-gateway-api are both declared, so that neither sets a default that would
+// hide the config file's gatewayApi.
 function meshOptions(cmd: Command): Command {
   return cmd
     .option('-p, --profile <name|file>', 'meshup profile: ambient, default, demo, minimal, or a file')
@@ -44,7 +46,10 @@ function meshOptions(cmd: Command): Command {
     .option('--dataplane <mode>', "sidecar or ambient (default: the profile's)")
     .option('--istio-version <version>', 'Istio release to install')
     .option('--istio-dir <dir>', 'use an extracted Istio release on disk (offline)')
-    .option('--istio-mirror <url>', 'base URL to download Istio releases from');
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .option('--gateway-api', 'install the Gateway API CRDs Istio is built against (the default)')
+    .option('--no-gateway-api', 'leave the Gateway API CRDs alone (install them yourself)')
+    .option('--gateway-api-mirror <url>', 'base URL to download Gateway API releases from');
 }
 
 export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void | number>) => Promise<void>): Command {
@@ -136,7 +141,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 
   clusterOptions(program.command('down').description('remove the mesh and delete the cluster meshup created'))
     .option('--keep-cluster', 'remove only the mesh; keep the cluster')
-    .option('--purge-crds', "also delete Istio's CRDs (and so every Istio resource)")
+    .option('--purge-crds', "also delete Istio's CRDs and the Gateway API CRDs meshup installed (and so every resource of them)")
     .addHelpText('after', examples('meshup down', 'meshup down --keep-cluster', 'meshup down --keep-cluster --purge-crds --yes'))
     .action(action(async () => (await import('../commands/down.js')).down));
 

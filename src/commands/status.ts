@@ -1,6 +1,7 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
+import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { modeOf } from '../istio/injection.js';
 import type { KubeObject } from '../tools/kubectl.js';
@@ -65,6 +66,7 @@ export async function status(app: App): Promise<void> {
   report.ambient = ambient;
   report.addons = addons.map(([name, a]) => ({ addon: name, ready: a.notReady.length === 0, missing: a.missing.length }));
   report.ingress = gateway ?? null;
+  report.gatewayApi = observed.gatewayApi?.crds ?? null;
   report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
   out.print(
@@ -75,6 +77,7 @@ export async function status(app: App): Promise<void> {
   if (injected.length || !ambient.length) out.print(`Injection ${injected.join(', ') || 'none'}`);
   if (ambient.length) out.print(`Ambient   ${ambient.join(', ')}`);
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
+  out.print(`CRDs      ${describeGatewayApi(observed.gatewayApi)}`);
   if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
   if (drift.length) {
     out.print('');

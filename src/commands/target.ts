@@ -12,6 +12,8 @@ import { type Answers, resolveSpec, type Spec } from '../config/spec.js';
 import { assertContextAllowed } from '../context/safety.js';
 import { UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { cachedBundleObjects } from '../gatewayapi/bundle.js';
+import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
@@ -101,7 +103,9 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
   const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
   const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
-  const [cp, ...addons] = await Promise.all([
+  const gatewayApiVersion = spec.gatewayApi ? gatewayApiVersionFor(spec.istioVersion) : undefined;
+  const [gatewayApi, cp, ...addons] = await Promise.all([
+    gatewayApiVersion ? cachedBundleObjects(runner.env, gatewayApiVersion) : Promise.resolve(undefined),
     istioPresent ? controlPlaneRefsIfPossible(runner, spec, target.provider, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
     // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
     ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])]
@@ -116,6 +120,7 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
       }),
   ]);
   expected.controlPlane = cp;
+  expected.gatewayApi = gatewayApi;
   expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec, target.provider))));
   for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
   return expected;

@@ -131,6 +131,8 @@ export const configSchema = z
     allowContexts: z.array(z.string()).describe('Non-local contexts meshup may change').optional(),
     driver: z.string().describe('minikube driver (docker, hyperkit, kvm2, ...)').optional(),
     istioMirror: z.string().url().describe('Base URL to download Istio releases from').optional(),
+    gatewayApi: z.boolean().describe('Install the Gateway API CRDs of the release Istio is built against (default true); false leaves them to you').optional(),
+    gatewayApiMirror: z.string().url().describe('Base URL to download Gateway API releases (standard-install.yaml) from').optional(),
   })
   .strict();
 export type MeshupConfig = z.infer<typeof configSchema>;

@@ -55,6 +55,9 @@ export interface Flags {
   istioMirror?: string;
   timeout?: string;
   dataplane?: string;
+  /** --gateway-api / --no-gateway-api. */
+  gatewayApi?: boolean;
+  gatewayApiMirror?: string;
 }
 
 /** What a person chose at the prompts: the top layer. */
@@ -103,6 +106,9 @@ export interface Spec {
   readonly driver?: string;
   readonly istioDir?: string;
   readonly istioMirror?: string;
+  /** Install (or check) the Gateway API CRDs of the release Istio is built against. */
+  readonly gatewayApi: boolean;
+  readonly gatewayApiMirror?: string;
   readonly timeoutMs: number;
   readonly configFile?: string;
   readonly dryRun: boolean;
@@ -420,6 +426,20 @@ export async function resolveSpec(input: SpecInput): Promise<Spec> {
         ['flag', flag('istio-mirror'), flags.istioMirror],
         ['env', envFrom('MESHUP_ISTIO_MIRROR'), env.MESHUP_ISTIO_MIRROR],
         ['config', cfg('istioMirror'), config.istioMirror],
+      ],
+      check.mirror,
+    ),
+    gatewayApi: pick<boolean>('gatewayApi', [
+      ['flag', flag('gateway-api'), flags.gatewayApi],
+      ['config', cfg('gatewayApi'), config.gatewayApi],
+      ['default', { label: 'the default' }, true],
+    ])!,
+    gatewayApiMirror: pick<string>(
+      'gatewayApiMirror',
+      [
+        ['flag', flag('gateway-api-mirror'), flags.gatewayApiMirror],
+        ['env', envFrom('MESHUP_GATEWAY_API_MIRROR'), env.MESHUP_GATEWAY_API_MIRROR],
+        ['config', cfg('gatewayApiMirror'), config.gatewayApiMirror],
       ],
       check.mirror,
     ),

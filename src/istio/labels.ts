@@ -8,3 +8,6 @@ export const ADDON_LABEL = 'meshup.dev/addon';
 export const ISTIO_NAMESPACE = 'istio-system';
 /** On every object meshup writes itself (not an addon's, which carry ADDON_LABEL). */
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;
+/** On every Gateway API object meshup installed (CRDs and the bundle's admission policy); the value
+ * is the bundle version. Only objects carrying it are ever removed by meshup. */
+export const GATEWAY_API_LABEL = 'meshup.dev/gateway-api';

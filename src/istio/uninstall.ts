@@ -1,8 +1,10 @@
 // Removing the mesh. `istioctl uninstall --purge` leaves things behind that break a later
 // install (istio/istio#38880, #38497, #27065), so meshup removes those itself, then the labels
 // it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
-// resource users wrote. Running it twice is a no-op.
+// resource users wrote; of the Gateway API CRDs, only those meshup installed. Running it twice is
+// a no-op.
 import type { Runner } from '../exec/runner.js';
+import { purgeGatewayApi } from '../gatewayapi/apply.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
 import { deleteObjects, getObject, type KubeObject, listObjects } from '../tools/kubectl.js';
 import { disableInjection } from './injection.js';
@@ -97,5 +99,6 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     );
     removed.push(`${istioCrds.length} Istio CRD(s)`);
   }
+  if (opts.purgeCrds) removed.push(...(await purgeGatewayApi(runner, crds)));
   return removed;
 }

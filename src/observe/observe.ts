@@ -8,6 +8,8 @@ import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import type { BundleObject } from '../gatewayapi/bundle.js';
+import { CRD_COLUMNS, type GatewayApiObserved, observeGatewayApi, parseCrdRows } from '../gatewayapi/observe.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
@@ -56,6 +58,8 @@ export interface Observed {
   peerAuthentication?: { mode?: string; managed: boolean };
   /** Pods of the namespaces that change dataplane mode (read only then): which need a restart. */
   meshPods?: KubeObject[];
+  /** The Gateway API CRDs (gatewayapi/observe.ts); absent when the cluster could not be read. */
+  gatewayApi?: GatewayApiObserved;
 }
 
 export interface Expected {
@@ -65,6 +69,8 @@ export interface Expected {
   controlPlaneManifest?: boolean;
   /** Each addon's objects, when its manifest is at hand. */
   addons: Map<string, ObjectRef[]>;
+  /** The objects of the wanted Gateway API bundle, when it is cached. */
+  gatewayApi?: BundleObject[];
 }
 
 /** Every kind meshup owns objects of: the control plane's and the addons'. Read in one call, so
@@ -89,23 +95,19 @@ const OWNED_KINDS = [
   'horizontalpodautoscalers.autoscaling',
 ];
 const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.istio.io'];
-/** CRDs are read by name only: their schemas are most of a full read's bytes, and a missing CRD is
- * what matters. */
+/** CRDs are read by name only (with the Gateway API's release annotations and meshup's mark on
+ * them): their schemas are most of a full read's bytes, and a missing CRD is what matters. */
 const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
 
 async function crdNames(runner: Runner): Promise<KubeObject[]> {
   const r = await runner.run({
     readOnly: true,
     tool: 'kubectl',
-    args: ['get', CRDS, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'],
+    args: ['get', CRDS, '-o', CRD_COLUMNS, '--no-headers'],
     step: 'Reading CRDs',
     timeoutMs: 30_000,
   });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }));
+  return parseCrdRows(r.stdout);
 }
 
 /** What one round of reads brought back, before it is compared with anything. */
@@ -116,6 +118,8 @@ export interface ClusterRead {
   recorded?: AppliedSpec;
   /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
   kinds: ReadonlySet<string>;
+  /** false when the CRD read failed: then nothing is known of the Gateway API CRDs. */
+  crdsRead?: boolean;
   /** The host ports the cluster really maps, for providers that map them. */
   hostPorts?: PortMapping[];
 }
@@ -181,6 +185,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     recorded: recorded.ok ? recorded.v : undefined,
     kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
+    crdsRead: crds.ok,
   };
 }
 
@@ -245,5 +250,6 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
           managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
         }
       : undefined,
+    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),
   };
 }

@@ -8,6 +8,9 @@ import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
 import type { Addon, Dataplane } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
+import { bundleCacheFile } from '../gatewayapi/bundle.js';
+import { type GatewayApiOp, planGatewayApi } from '../gatewayapi/plan.js';
+import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { AMBIENT_LABEL, injectionManifest, modeOf, otherModeRemovals, REVISION_LABEL, SIDECAR_LABEL } from '../istio/injection.js';
 import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
@@ -31,7 +34,8 @@ export type Op =
   | { type: 'injection'; enable: string[]; disable: string[]; mode: Dataplane; switching?: string[] }
   | { type: 'addon'; name: string; how: 'apply' | 'repair' | 'remove' | 'keep'; kinds?: string[] }
   | { type: 'telemetry'; how: 'apply' | 'remove' | 'keep' }
-  | { type: 'record'; spec: AppliedSpec };
+  | { type: 'record'; spec: AppliedSpec }
+  | GatewayApiOp;
 
 export interface Action {
   /** Stable id: "cluster", "istio", "addon:kiali"... */
@@ -169,6 +173,20 @@ export function plan(input: PlanInput): Plan {
         `the ${provider.name} cluster maps host ports ${have}, not ${missing.map((m) => `${m.hostPort}→${m.containerPort}`).join(', ')} as asked; they are fixed when a cluster is made, so to change them: meshup down, then meshup up (meanwhile meshup ingress gives a port-forward)`,
       );
     }
+  }
+
+  // The Gateway API CRDs of the release Istio is built against (gatewayapi/plan.ts has the rule).
+  if (want('gateway-api')) {
+    const g = planGatewayApi({
+      enabled: spec.gatewayApi,
+      istioVersion: spec.istioVersion,
+      observed: seen ? observed.gatewayApi : undefined,
+      unreadable: seen && !observed.gatewayApi,
+      bundleFile: bundleCacheFile(input.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
+      kube,
+    });
+    if (g.note) notes.push(g.note);
+    if (g.action) actions.push({ id: 'gateway-api', ...g.action });
   }
 
   // The control plane.

@@ -14,14 +14,6 @@ type Obj = { metadata: { name: string; labels?: Record<string, string> }; spec?:
 const objects = () => w.readState().clusters['kind-meshup'].objects as Record<string, Obj>;
 const labelsOf = (ns: string) => objects()[`namespace//${ns}`]?.metadata.labels ?? {};
 const kube = (c: Call) => (c.args[0] === '--context' ? c.args.slice(2) : c.args);
-/** Gateway API CRDs as `up` will leave them (installed by the CRD step of the plan). */
-const withGatewayApiCrds = () => {
-  const s = w.readState();
-  const crd = (name: string) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
-  s.clusters['kind-meshup'].objects['customresourcedefinition//gateways.gateway.networking.k8s.io'] = crd('gateways.gateway.networking.k8s.io');
-  w.state({ clusters: s.clusters });
-};
-
 describe('ambient mode', () => {
   it('up --profile ambient installs the node agents, enrols default with the marker, and a re-run changes nothing', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'ambient', '--addons', '', '--yes']);
@@ -79,17 +71,18 @@ describe('ambient mode', () => {
   });
 
   it('waypoints: refused on a sidecar mesh; applied, listed and removed with their namespace label on an ambient one', async () => {
-    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--no-gateway-api', '--yes'])).exitCode).toBe(0);
     const refused = await w.run(['waypoint', 'apply', '-n', 'default']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('is not in ambient mode; waypoints serve ambient meshes only');
     expect(refused.stderr).toContain('meshup up --dataplane ambient');
 
-    expect((await w.run(['up', '--dataplane', 'ambient', '--yes'])).exitCode).toBe(0);
+    // Without the Gateway API CRDs (up was told not to install them), a waypoint cannot exist.
+    expect((await w.run(['up', '--dataplane', 'ambient', '--no-gateway-api', '--yes'])).exitCode).toBe(0);
     const noCrds = await w.run(['waypoint', 'apply', '-n', 'default']);
     expect(noCrds.exitCode).toBe(1);
     expect(noCrds.stderr).toContain('The Gateway API CRDs are not installed');
-    withGatewayApiCrds();
+    expect((await w.run(['up', '--dataplane', 'ambient', '--yes'])).exitCode).toBe(0);
 
     const before = w.calls().length;
     const dry = await w.run(['waypoint', 'apply', '-n', 'default', '--dry-run']);
@@ -123,7 +116,6 @@ describe('ambient mode', () => {
 
   it('down --keep-cluster removes waypoints and mesh labels before the control plane', async () => {
     expect((await w.run(['up', '--provider', 'kind', '--profile', 'ambient', '--addons', '', '--yes'])).exitCode).toBe(0);
-    withGatewayApiCrds();
     expect((await w.run(['waypoint', 'apply', '-n', 'default'])).exitCode).toBe(0);
     const before = w.calls().length;
     const down = await w.run(['down', '--keep-cluster', '--yes']);

@@ -82,6 +82,14 @@ row(
   cfg('gateway: { hostHttpPort: 70000 }\n'),
 );
 row('config: mirror that is not a URL', UP, 2, 'istioMirror: ', cfg('istioMirror: not a url\n'));
+row('config: Gateway API mirror that is not a URL', UP, 2, 'gatewayApiMirror: ', cfg('gatewayApiMirror: not a url\n'));
+row('config: gatewayApi that is not a boolean', UP, 2, 'gatewayApi: expected true or false, found the string "sometimes"', cfg('gatewayApi: sometimes\n'));
+row(
+  'flag: Gateway API mirror that is not http(s)',
+  [...UP, '--gateway-api-mirror', 'ftp://m.example/gw'],
+  2,
+  'is not an http(s) URL (from --gateway-api-mirror)',
+);
 row('config: YAML syntax error', UP, 2, /meshup\.yaml:\d+:\d+: /, cfg('provider: kind\naddons: [kiali\nprofile: demo\n'));
 row('config: duplicate key', UP, 2, /meshup\.yaml:2:1: .*[Uu]nique/, cfg('provider: kind\nprovider: minikube\n'));
 row('config: tab indentation', UP, 2, /meshup\.yaml:\d+:\d+: /, cfg('resources:\n\tcpus: 2\n'));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js';
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
+import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
 import { overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/observe.js';
 import { type Plan, plan } from '../../src/plan/plan.js';
@@ -47,6 +48,16 @@ function converged(spec: Spec): Observed {
     addons,
     telemetry: spec.addons.includes('jaeger') ? { hash: telemetryHash } : undefined,
     peerAuthentication: spec.mtls ? { mode: spec.mtls, managed: true } : undefined,
+    gatewayApi: {
+      crds: ['gatewayclasses', 'gateways', 'httproutes'].map((p) => ({
+        name: `${p}.gateway.networking.k8s.io`,
+        version: gatewayApiVersionFor(spec.istioVersion),
+        channel: 'standard',
+        meshup: true,
+      })),
+      missing: [],
+      verified: true,
+    },
   };
 }
 
@@ -72,6 +83,7 @@ describe('plan', () => {
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
     expect(summary(p)).toEqual([
       '+ cluster',
+      '+ gateway-api',
       '+ istio',
       '+ injection:default',
       '+ addon:prometheus',
@@ -83,7 +95,9 @@ describe('plan', () => {
     ]);
     expect(p.actions[0]!.title).toBe('create kind cluster meshup (3 CPUs, 5.1 GiB)');
     expect(p.actions[0]!.commands[0]).toMatch(/^kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'\n/);
-    expect(p.actions[1]!.commands).toEqual(['istioctl --context kind-meshup install -f /state/istio-overlay.yaml -y --readiness-timeout 600s']);
+    expect(p.actions.find((a) => a.id === 'istio')!.commands).toEqual([
+      'istioctl --context kind-meshup install -f /state/istio-overlay.yaml -y --readiness-timeout 600s',
+    ]);
     // Titles are in the future tense: nothing has happened yet.
     for (const a of p.actions) expect(a.title).toMatch(/^(create|install|enable|apply|record) /);
     expect(p.blockers).toEqual([]);
