@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
 import { DRIFT_OBJECTS, driftRef, REAL_ADDONS, realReleaseServerFor } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
@@ -51,6 +52,17 @@ describe("meshup with Istio's real release content", () => {
     });
     // The real addons hold no CRD (the tests' small manifests do).
     expect(await kubectl(['get', 'crds', '-l', 'meshup.dev/addon', '-o', 'name'])).toBe('');
+    // With jaeger enabled, the real Kiali sample (tracing off as shipped) reads traces from Jaeger's
+    // gRPC query port, which the real tracing Service has.
+    const kiali = JSON.parse(await kubectl(['get', 'configmap', 'kiali', '-n', 'istio-system', '-o', 'json'])) as { data: Record<string, string> };
+    expect(parse(kiali.data['config.yaml']!).external_services.tracing).toEqual({
+      enabled: true,
+      provider: 'jaeger',
+      use_grpc: true,
+      internal_url: 'http://tracing.istio-system:16685/jaeger',
+    });
+    const tracing = JSON.parse(await kubectl(['get', 'service', 'tracing', '-n', 'istio-system', '-o', 'json'])) as { spec: { ports: { port: number }[] } };
+    expect(tracing.spec.ports.map((p) => p.port)).toContain(16685);
   });
 
   it('a converged cluster holds each object the drift scenario deletes', async () => {
