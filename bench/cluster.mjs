@@ -18,12 +18,12 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveRealGatewayApi } from '../test/helpers/gateway-api.mjs';
+import { DRIFT_OBJECTS, driftRef, istioModule, REAL_ADDONS, serveRealRelease } from '../test/helpers/real-release.mjs';
+import { simEnv } from '../test/helpers/sim-env.mjs';
 import { fmt, median, run } from './lib.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const { simEnv } = await import(join(root, 'test', 'helpers', 'sim-env.mjs'));
-const { serveRealRelease, istioModule, DRIFT_OBJECTS, driftRef, REAL_ADDONS } = await import(join(root, 'test', 'helpers', 'real-release.mjs'));
-const { serveRealGatewayApi } = await import(join(root, 'test', 'helpers', 'gateway-api.mjs'));
 const { kwokctlConfigYaml, kwokNodeYaml } = await import(join(root, 'dist', 'tools', 'kwokctl.js'));
 const { kwokBinaries } = await import(join(root, 'dist', 'providers', 'kwok.js'));
 

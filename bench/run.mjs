@@ -6,12 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { istioModule } from '../test/helpers/real-release.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 await import('./startup.mjs');
 const bin = execFileSync('bash', [join(root, 'test/cluster/build'), '--print-bin'], { encoding: 'utf8' }).trim();
 // The cluster benchmark's release comes from the Istio module in the Go module cache.
-const { istioModule } = await import(join(root, 'test/helpers/real-release.mjs'));
 let noModule = '';
 try {
   istioModule();

@@ -42,7 +42,7 @@ export const driftRef = (o) => [...(o.namespace ? ['-n', o.namespace] : []), o.r
  * @param {{ env?: NodeJS.ProcessEnv }} [opts]
  * @returns {{ dir: string, version: string }}
  */
-function istioModule(opts = {}) {
+export function istioModule(opts = {}) {
   let info;
   try {
     info = JSON.parse(
