@@ -11,7 +11,7 @@ import type { Runner } from '../exec/runner.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
-import { getJson, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../tools/kubectl.js';
+import { getJson, type KubeList, type KubeObject, listNames, type NodeInfo, parseNodes } from '../tools/kubectl.js';
 import { type ObjectRef, refKey, resourceOf } from './refs.js';
 
 interface AddonObserved {
@@ -92,18 +92,7 @@ const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.
 const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
 
 async function crdNames(runner: Runner): Promise<KubeObject[]> {
-  const r = await runner.run({
-    readOnly: true,
-    tool: 'kubectl',
-    args: ['get', CRDS, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'],
-    step: 'Reading CRDs',
-    timeoutMs: 30_000,
-  });
-  return r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }));
+  return (await listNames(runner, CRDS)).map((name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }));
 }
 
 /** What one round of reads brought back, before it is compared with anything. */
