@@ -157,7 +157,7 @@ export function plan(input: PlanInput): Plan {
   const seen = observed.reachable;
 
   // Host ports are fixed when a kind cluster is made: say when they differ from what is asked.
-  if (provider.mapsHostPorts && !fresh && observed.hostPorts && spec.gateway.ingress) {
+  if (provider.mapsHostPorts && !fresh && observed.hostPorts) {
     const missing = provider
       .portMappings(spec)
       .filter((m) => !observed.hostPorts!.some((h) => h.containerPort === m.containerPort && h.hostPort === m.hostPort));

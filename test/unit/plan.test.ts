@@ -186,12 +186,15 @@ describe('plan', () => {
     });
   });
 
-  it('a profile without an ingress gateway changes the overlay, and kind maps no port for it', async () => {
+  it('a profile without an ingress gateway changes the overlay; kind still maps the ports, for the Gateway API gateway', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     expect(spec.gateway.ingress).toBe(false);
-    expect(providerFor('kind').portMappings(spec)).toEqual([]);
+    expect(providerFor('kind').portMappings(spec)).toEqual([
+      { containerPort: 30080, hostPort: 8080 },
+      { containerPort: 30443, hostPort: 8443 },
+    ]);
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
-    expect(p.actions[0]!.commands[0]).not.toContain('extraPortMappings');
+    expect(p.actions[0]!.commands[0]).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
     expect(p.overlay.yaml).toMatch(/name: istio-ingressgateway\n\s+enabled: false/);
   });
 
