@@ -6,3 +6,8 @@ export const INJECTION_MARKER = 'meshup.dev/injection';
 /** On every object of an addon meshup applied; the value is the addon's name. */
 export const ADDON_LABEL = 'meshup.dev/addon';
 export const ISTIO_NAMESPACE = 'istio-system';
+/** On every object `meshup expose` creates; the value is the exposed Service's name (or "shared"
+ * on the Gateway API gateway all routes share, its options and its namespace). */
+export const EXPOSE_LABEL = 'meshup.dev/expose';
+/** The standard label meshup sets on objects it owns outright. */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;
