@@ -3,9 +3,10 @@
 // it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
 // resource users wrote. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
+import { KINDS } from '../expose/objects.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
-import { deleteObjects, getObject, type KubeObject, label, listObjects } from '../tools/kubectl.js';
-import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
+import { deleteObjects, getObject, type KubeObject, label, listNames, listObjects } from '../tools/kubectl.js';
+import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
 
 export interface UninstallOptions {
   purgeCrds: boolean;
@@ -18,16 +19,21 @@ const ISTIO_CLUSTER_OBJECT = /^istio(d)?-/;
 
 export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Promise<string[]> {
   const removed: string[] = [];
-  const [namespaces, vwc, mwc, roles, bindings, crds] = await Promise.all([
+  const [namespaces, vwc, mwc, roles, bindings, crdList] = await Promise.all([
     listObjects(runner, 'namespaces'),
     listObjects(runner, 'validatingwebhookconfigurations'),
     listObjects(runner, 'mutatingwebhookconfigurations'),
     listObjects(runner, 'clusterroles'),
     listObjects(runner, 'clusterrolebindings'),
-    opts.purgeCrds ? listObjects(runner, 'customresourcedefinitions') : Promise.resolve([] as KubeObject[]),
+    listNames(runner, CRDS),
   ]);
   // A namespace already Terminating is on its way out: deleting it again would change nothing.
   const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE && (n.status as { phase?: string } | undefined)?.phase !== 'Terminating');
+
+  // What `meshup expose` made goes first, while the control plane that serves it still runs: the
+  // routes, then the gateways (istiod's Deployment and Service of a Gateway API gateway go with it,
+  // by their ownerReferences), then the shared gateway's namespace if meshup created it.
+  removed.push(...(await removeExposed(runner, crdList, namespaces)));
 
   // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
@@ -79,14 +85,45 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     removed.push('the recorded spec');
   }
 
-  const istioCrds = crds.filter((c) => /\.istio\.io$/.test(c.metadata.name));
+  const istioCrds = opts.purgeCrds ? crdList.filter((c) => /\.istio\.io$/.test(c)) : [];
   if (istioCrds.length) {
     await deleteObjects(
       runner,
-      istioCrds.map((c) => `customresourcedefinition/${c.metadata.name}`),
+      istioCrds.map((c) => `customresourcedefinition/${c}`),
       'Deleting Istio CRDs',
     );
     removed.push(`${istioCrds.length} Istio CRD(s)`);
   }
   return removed;
 }
+
+const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+
+/** Everything carrying meshup's expose label, in the order it must go. */
+async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObject[]): Promise<string[]> {
+  // Routes before the gateways they attach to; kinds whose CRD is absent cannot be asked for.
+  const kinds = [KINDS.httpRoute, KINDS.virtualService, KINDS.gateway, KINDS.istioGateway].filter((k) => crds.includes(k));
+  const found = await Promise.all([...kinds, 'configmaps'].map((k) => listObjects(runner, k, { allNamespaces: true, selector: EXPOSE_LABEL })));
+  const objects = found.flatMap((items, i) => items.map((o) => ({ kind: [...kinds, 'configmaps'][i]!, o })));
+  if (!objects.length && !namespaces.some(exposeNamespace)) return [];
+  // One call per namespace, in the order above (kubectl deletes its arguments in order).
+  const byNamespace = new Map<string, string[]>();
+  for (const { kind, o } of objects) {
+    const ns = o.metadata.namespace ?? 'default';
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), `${kind}/${o.metadata.name}`]);
+  }
+  for (const [ns, refs] of byNamespace) await deleteObjects(runner, refs, `Removing what meshup expose created in ${ns}`, ns);
+  const owned = namespaces.filter(exposeNamespace).map((n) => n.metadata.name);
+  if (owned.length)
+    await deleteObjects(
+      runner,
+      owned.map((n) => `namespace/${n}`),
+      'Deleting the namespace of the shared gateway',
+    );
+  const routes = objects.filter((x) => x.kind === KINDS.httpRoute || x.kind === KINDS.virtualService).length;
+  const gateways = objects.filter((x) => x.kind === KINDS.gateway || x.kind === KINDS.istioGateway).length;
+  return [`${routes} exposed route(s) and ${gateways} gateway(s)${owned.length ? ` (and namespace ${owned.join(', ')})` : ''}`];
+}
+
+/** A namespace meshup expose created for the shared gateway (one it merely used is not labelled). */
+const exposeNamespace = (n: KubeObject) => n.metadata.labels?.[EXPOSE_LABEL] !== undefined && n.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup';
