@@ -49,7 +49,8 @@ export async function status(app: App): Promise<void> {
     .filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev'])
     .map((n) => n.metadata.name);
   const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
-  const gateway = observed.istio.objects.some((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
+  // istio-ingressgateway, or where the mesh has none, the Gateway API gateway meshup expose deployed.
+  const gateway = observed.istio.present
     ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects, hostPorts: observed.hostPorts }).catch(
         () => undefined,
       )

@@ -77,6 +77,9 @@ describe('meshup expose through the Gateway API', () => {
     expect(named).toEqual(ing);
     const env = await w.run(['ingress', '--env', '--provider', 'kind']);
     expect(env.stdout).toContain('export GATEWAY_URL=127.0.0.1:8080');
+    // status names it too, as it does istio-ingressgateway.
+    const status = await w.run(['status', '--provider', 'kind']);
+    expect(status.stdout).toContain('Gateway   http://127.0.0.1:8080 (kind port mapping)');
   });
 
   it('a second Service shares the gateway; --delete keeps it while a route is left and removes it with the last', async () => {
