@@ -83,6 +83,10 @@ export async function expose(app: App, service: string): Promise<void> {
     });
   }
   const route: Route = { service, namespace: ns, port: servicePort(svc, f.port), host, path };
+  // Either way in needs istiod: it programs the gateways and deploys the Gateway API one.
+  if (!services.some((s) => s.metadata.namespace === ISTIO_NAMESPACE && s.metadata.name.startsWith('istiod'))) {
+    throw new MeshupError(`Istio is not installed in context ${target.context}, so nothing would route to ${service}`, { fix: 'Install it: meshup up' });
+  }
 
   const served = servedKinds(crds);
   const pin = spec.gateway.httpNodePort;

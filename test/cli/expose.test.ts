@@ -142,6 +142,16 @@ describe('meshup expose through the Gateway API', () => {
     expect(mutatingCalls(w.calls().filter((c) => c.args.includes('expose')))).toEqual([]);
   });
 
+  it('needs Istio: without istiod nothing would program a gateway', async () => {
+    expect((await w.run(['down', '--keep-cluster', '--yes', '--provider', 'kind'])).exitCode).toBe(0);
+    const before = w.calls().length;
+    const r = await w.run(['expose', 'web', '--provider', 'kind']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('error: Istio is not installed in context kind-meshup, so nothing would route to web');
+    expect(r.stderr).toContain('fix: Install it: meshup up');
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+  });
+
   it('the existing checks stay: the Service and its port must exist', async () => {
     const missing = await w.run(['expose', 'wbe', '--provider', 'kind']);
     expect(missing.exitCode).toBe(1);
