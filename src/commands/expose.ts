@@ -115,12 +115,11 @@ export async function expose(app: App, service: string): Promise<void> {
     objects = [...sharedGatewayObjects({ httpNodePort: pinHeldBy ? undefined : pin, createNamespace: !gatewayNs }), httpRouteObject(route)];
   }
 
+  for (const n of notes) app.out.warn(n);
   if (f.output === 'yaml' || spec.dryRun) {
     app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
-    for (const n of notes) app.out.warn(n);
     return;
   }
-  for (const n of notes) app.out.warn(n);
   const through = choice.api === 'istio' ? 'the ingress gateway' : `the Gateway API gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}`;
   await apply(runner, objects.map((x) => JSON.stringify(x)).join('\n---\n'), `Routing ${through} to ${service}`);
   const gateway = choice.api === 'istio' ? await lookupIngress(runner, spec, provider, target.context) : await sharedGatewayIngress(app, runner, spec, target);
