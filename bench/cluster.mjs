@@ -23,6 +23,7 @@ import { fmt, median, run } from './lib.mjs';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { simEnv } = await import(join(root, 'test', 'helpers', 'sim-env.mjs'));
 const { serveRealRelease, istioModule, DRIFT_OBJECTS, driftRef, REAL_ADDONS } = await import(join(root, 'test', 'helpers', 'real-release.mjs'));
+const { serveRealGatewayApi } = await import(join(root, 'test', 'helpers', 'gateway-api.mjs'));
 const { kwokctlConfigYaml, kwokNodeYaml } = await import(join(root, 'dist', 'tools', 'kwokctl.js'));
 const { kwokBinaries } = await import(join(root, 'dist', 'providers', 'kwok.js'));
 
@@ -36,6 +37,7 @@ const deadline = Date.now() + Number(process.env.BENCH_DEADLINE_MIN ?? 25) * 60_
 const { dir, bin, env } = simEnv('meshup-bench-');
 const clusters = new Set();
 let mirror;
+let gatewayApi;
 let cleaned = false;
 
 async function cleanup() {
@@ -43,6 +45,7 @@ async function cleanup() {
   cleaned = true;
   for (const n of clusters) await run('kwokctl', ['delete', 'cluster', '--name', n], { env, allowFail: true, timeoutMs: 120_000 });
   await mirror?.close();
+  await gatewayApi?.close();
   rmSync(dir, { recursive: true, force: true });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
@@ -88,6 +91,8 @@ const releaseRoot = join(dir, 'release');
 const served = await serveRealRelease(releaseRoot, { version: VERSION, istioctl: join(bin, 'istioctl'), rateBytesPerSec: RATE });
 mirror = served.mirror;
 const release = served.release;
+// meshup installs the Gateway API CRDs Istio is built against: the real ones, from 127.0.0.1.
+gatewayApi = (await serveRealGatewayApi()).mirror;
 const tarMiB = statSync(release.tarball).size / 1024 / 1024;
 
 const config = join(dir, 'kwokctl.yaml');
@@ -99,7 +104,7 @@ const ADDONS = REAL_ADDONS.join(',');
 /** meshup up; istioDir set: from that unpacked release, else from the mirror into cacheHome. */
 function meshup(name, { istioDir, cacheHome }) {
   clusters.add(name);
-  const e = { ...env, XDG_CACHE_HOME: cacheHome ?? env.XDG_CACHE_HOME, MESHUP_ISTIO_MIRROR: mirror.url };
+  const e = { ...env, XDG_CACHE_HOME: cacheHome ?? env.XDG_CACHE_HOME, MESHUP_ISTIO_MIRROR: mirror.url, MESHUP_GATEWAY_API_MIRROR: gatewayApi.url };
   const args = [
     join(root, 'bin', 'meshup'),
     'up',

@@ -2,7 +2,7 @@
 // with the addon's name so meshup can find exactly its objects later.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { Addon } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import { ADDON_LABEL } from '../istio/labels.js';
@@ -21,9 +21,16 @@ export interface AddonManifest {
 
 type Obj = { kind?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
 
-function splitManifest(addon: Addon, text: string, source: string): AddonManifest {
-  const crds: Record<string, unknown>[] = [];
-  const objects: Record<string, unknown>[] = [];
+/** The addons among `enabled` whose settings this addon takes (its `with`), sorted: part of what
+ * its objects are, so part of their cache key. */
+export function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
+  return Object.keys(addon.with ?? {})
+    .filter((n) => enabled.includes(n))
+    .sort();
+}
+
+function splitManifest(addon: Addon, text: string, source: string, partners: readonly string[]): AddonManifest {
+  const all: (Obj & Record<string, unknown>)[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length)
       throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {
@@ -31,15 +38,49 @@ function splitManifest(addon: Addon, text: string, source: string): AddonManifes
       });
     const o = doc.toJS() as (Obj & Record<string, unknown>) | null;
     if (!o?.kind) continue;
-    if (o.kind === 'List' && Array.isArray(o.items)) {
-      for (const item of o.items as (Obj & Record<string, unknown>)[])
-        (item.kind === 'CustomResourceDefinition' ? crds : objects).push(label(item, addon.name));
-      continue;
-    }
-    (o.kind === 'CustomResourceDefinition' ? crds : objects).push(label(o, addon.name));
+    if (o.kind === 'List' && Array.isArray(o.items)) all.push(...(o.items as (Obj & Record<string, unknown>)[]));
+    else all.push(o);
   }
+  for (const p of partners) integrate(addon, p, all, source);
+  const crds = all.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => label(o, addon.name));
+  const objects = all.filter((o) => o.kind !== 'CustomResourceDefinition').map((o) => label(o, addon.name));
   if (!objects.length) throw new MeshupError(`${source} holds no Kubernetes objects`, { fix: 'Delete the cached release so meshup downloads it again' });
   return { addon, crds, objects };
+}
+
+/** Sets an addon's configuration for a partner addon (Kiali's tracing, with Jaeger) and marks the
+ * workload that reads it, so a changed configuration rolls its pods. */
+function integrate(addon: Addon, partner: string, all: (Obj & Record<string, unknown>)[], source: string): void {
+  const w = addon.with![partner]!;
+  const cm = all.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === w.configMap) as { data?: Record<string, string> } | undefined;
+  const [kind, name] = w.restart.split('/');
+  const workload = all.find((o) => o.kind?.toLowerCase() === kind && o.metadata?.name === name) as
+    | { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }
+    | undefined;
+  if (!cm?.data?.[w.key] || !workload?.spec?.template) {
+    throw new MeshupError(`${source} has no ConfigMap ${w.configMap} with ${w.key}, or no ${w.restart}, so ${addon.name} cannot be set up for ${partner}`, {
+      fix: `Disable ${partner} or ${addon.name}, or use an Istio version whose ${addon.manifest} has them`,
+    });
+  }
+  const doc = (parse(cm.data[w.key]!) ?? {}) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(w.set)) setPath(doc, path.split('.'), value);
+  cm.data[w.key] = stringify(doc);
+  const template = workload.spec.template;
+  template.metadata ??= {};
+  template.metadata.annotations = { ...template.metadata.annotations, [CONFIG_HASH_ANNOTATION]: hashObject(cm.data[w.key]) };
+}
+
+/** On the pod template of a workload whose configuration meshup set: its hash, so pods roll. */
+const CONFIG_HASH_ANNOTATION = 'meshup.dev/config-hash';
+
+function setPath(doc: Record<string, unknown>, path: string[], value: unknown): void {
+  let at = doc;
+  for (const key of path.slice(0, -1)) {
+    const next = at[key];
+    if (!next || typeof next !== 'object' || Array.isArray(next)) at[key] = {};
+    at = at[key] as Record<string, unknown>;
+  }
+  at[path[path.length - 1]!] = value;
 }
 
 function label(o: Obj & Record<string, unknown>, name: string): Record<string, unknown> {
@@ -65,7 +106,8 @@ export function addonRefs(m: AddonManifest): ObjectRef[] {
   }));
 }
 
-export async function readAddonManifest(releaseDir: string, addon: Addon, version: string): Promise<AddonManifest> {
+/** An addon's objects from the release, set up for the partner addons enabled with it. */
+export async function readAddonManifest(releaseDir: string, addon: Addon, version: string, enabled: readonly string[] = []): Promise<AddonManifest> {
   const file = join(releaseDir, addon.manifest);
   let text: string;
   try {
@@ -75,7 +117,7 @@ export async function readAddonManifest(releaseDir: string, addon: Addon, versio
       fix: [`Disable it (--addons without ${addon.name}), or use an Istio version that has it`],
     });
   }
-  return splitManifest(addon, text, file);
+  return splitManifest(addon, text, file, partnersOf(addon, enabled));
 }
 
 export const toYamlStream = (objs: Record<string, unknown>[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');

@@ -12,6 +12,9 @@ import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { applyGatewayApi } from '../gatewayapi/apply.js';
+import { type AcquiredBundle, acquireBundle, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
+import type { GatewayApiOp } from '../gatewayapi/plan.js';
 import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { disableInjection, enableInjection } from '../istio/injection.js';
@@ -45,6 +48,9 @@ interface Shared {
   release?: Promise<IstioRelease>;
   /** The control plane was (re)installed: istio-system objects read before are stale. */
   istioChanged: boolean;
+  /** The Gateway API bundle, once at hand, and the CRDs, once applied. */
+  gatewayApiBundle?: Promise<AcquiredBundle>;
+  gatewayApi?: Promise<string>;
 }
 
 type Task = StepTask<unknown>;
@@ -59,6 +65,23 @@ function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => 
     progress,
   });
   return shared.release;
+}
+
+function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp) {
+  const { runner, spec } = input;
+  shared.gatewayApiBundle ??= acquireBundle(runner.env, {
+    version: op.version,
+    mirror: spec.gatewayApiMirror ?? DEFAULT_GATEWAY_API_MIRROR,
+    signal: runner.signal,
+  });
+  return shared.gatewayApiBundle;
+}
+
+/** The CRDs applied once, by their own task or first by the control plane's, which waits for them:
+ * istiod reads the Gateway API CRDs when it starts. */
+function gatewayApiFor(input: ApplyInput, shared: Shared, op: GatewayApiOp, progress: (t: string) => void = () => {}) {
+  shared.gatewayApi ??= gatewayApiBundleFor(input, shared, op).then((b) => applyGatewayApi(input.runner, op, progress, b.objects));
+  return shared.gatewayApi;
 }
 
 export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared } {
@@ -106,7 +129,26 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     });
   }
 
+  const gatewayApiAction = of('gateway-api')[0];
+  const gatewayApi = gatewayApiAction?.op.type === 'gateway-api' ? gatewayApiAction.op : undefined;
+  if (gatewayApi) {
+    // Downloaded while the cluster is made, like the Istio release.
+    first.push({
+      title: `Get the Gateway API ${gatewayApi.version} CRDs`,
+      run: async () => {
+        const b = await gatewayApiBundleFor(input, shared, gatewayApi);
+        return `${b.downloaded ? 'downloaded into' : 'using'} ${b.dir}`;
+      },
+    });
+  }
+
   const second: Task[] = [];
+  if (gatewayApi && gatewayApiAction) {
+    second.push({
+      title: capital(gatewayApiAction.title),
+      run: async (_ctx, task) => gatewayApiFor(input, shared, gatewayApi, (t) => (task.output = t)),
+    });
+  }
   for (const a of of('istio')) {
     const missing = a.op.type === 'istio' ? a.op.missing : undefined;
     if (missing) {
@@ -123,6 +165,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       title: capital(a.title),
       run: async (_ctx, task) => {
         await releaseFor(input, shared, (t) => (task.output = t));
+        // Its own task reports a failure of the CRDs; the install goes on without them.
+        if (gatewayApi) await gatewayApiFor(input, shared, gatewayApi).catch(() => undefined);
         await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
         shared.istioChanged = true;
         const watch = watchPods(runner, (line) => (task.output = line));
@@ -144,11 +188,20 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const labels = of('injection');
   if (labels.length) {
     second.push({
-      title: labels.length === 1 ? capital(labels[0]!.title) : `Update sidecar injection labels (${labels.length} namespaces)`,
+      title:
+        labels.length === 1
+          ? capital(labels[0]!.title)
+          : `Update ${spec.dataplane === 'ambient' ? 'ambient enrolment' : 'sidecar injection'} labels (${labels.length} namespaces)`,
       run: async () => {
-        const enable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.enable : []));
-        const disable = labels.flatMap((a) => (a.op.type === 'injection' ? a.op.disable : []));
-        await enableInjection(runner, enable);
+        const ops = labels.flatMap((a) => (a.op.type === 'injection' ? [a.op] : []));
+        const enable = ops.flatMap((o) => o.enable);
+        const disable = ops.flatMap((o) => o.disable);
+        await enableInjection(
+          runner,
+          enable,
+          spec.dataplane,
+          ops.flatMap((o) => o.switching ?? []),
+        );
         await disableInjection(runner, disable);
         return [enable.length ? `enabled in ${enable.join(', ')}` : '', disable.length ? `disabled in ${disable.join(', ')}` : ''].filter(Boolean).join('; ');
       },
@@ -166,7 +219,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         if (!input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
           await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
         }
-        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion)));
+        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests);
         task.output = `waiting for ${toApply.join(', ')}`;

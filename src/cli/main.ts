@@ -36,14 +36,20 @@ function clusterOptions(cmd: Command): Command {
     .option('--allow-context <name>', 'allow changing this non-local context (repeatable)', collect);
 }
 
+// --gateway-api and --no-gateway-api are both declared, so that neither sets a default that would
+// hide the config file's gatewayApi.
 function meshOptions(cmd: Command): Command {
   return cmd
-    .option('-p, --profile <name|file>', 'meshup profile: default, demo, minimal, or a file')
+    .option('-p, --profile <name|file>', 'meshup profile: ambient, default, demo, minimal, or a file')
     .option('--addons <list>', 'comma-separated addons, e.g. kiali,prometheus ("" for none)')
-    .option('--namespaces <list>', 'namespaces to enable sidecar injection in')
+    .option('--namespaces <list>', 'namespaces in the mesh (sidecar injection, or ambient enrolment)')
+    .option('--dataplane <mode>', "sidecar or ambient (default: the profile's)")
     .option('--istio-version <version>', 'Istio release to install')
     .option('--istio-dir <dir>', 'use an extracted Istio release on disk (offline)')
-    .option('--istio-mirror <url>', 'base URL to download Istio releases from');
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .option('--gateway-api', 'install the Gateway API CRDs Istio is built against (the default)')
+    .option('--no-gateway-api', 'leave the Gateway API CRDs alone (install them yourself)')
+    .option('--gateway-api-mirror <url>', 'base URL to download Gateway API releases from');
 }
 
 export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void | number>) => Promise<void>): Command {
@@ -135,7 +141,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
 
   clusterOptions(program.command('down').description('remove the mesh and delete the cluster meshup created'))
     .option('--keep-cluster', 'remove only the mesh; keep the cluster')
-    .option('--purge-crds', "also delete Istio's CRDs (and so every Istio resource)")
+    .option('--purge-crds', "also delete Istio's CRDs and the Gateway API CRDs meshup installed (and so every resource of them)")
     .addHelpText('after', examples('meshup down', 'meshup down --keep-cluster', 'meshup down --keep-cluster --purge-crds --yes'))
     .action(action(async () => (await import('../commands/down.js')).down));
 
@@ -238,22 +244,44 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup addons disable kiali', 'meshup addons disable prometheus kiali grafana'))
     .action(action(async () => (await import('../commands/addons.js')).disable));
 
-  const injection = clusterOptions(program.command('injection').description('sidecar injection per namespace'))
+  const injection = clusterOptions(program.command('injection').description('which namespaces are in the mesh: sidecar injection, or ambient enrolment'))
     .addHelpText(
       'after',
       examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'),
     )
     .action(groupDefault(async () => (await import('../commands/injection.js')).list));
-  clusterOptions(injection.command('enable <namespaces...>').description('label namespaces for injection (creating missing ones)'))
-    .option('--restart', 'restart workloads whose running pods have no sidecar')
+  clusterOptions(injection.command('enable <namespaces...>').description("label namespaces for the mesh's dataplane mode (creating missing ones)"))
+    .option('--restart', 'restart workloads whose running pods do not match the mode (no sidecar, or a sidecar in ambient mode)')
     .addHelpText('after', examples('meshup injection enable default shop', 'meshup injection enable shop --restart'))
     .action(action(async () => (await import('../commands/injection.js')).enable));
-  clusterOptions(injection.command('disable <namespaces...>').description("remove the injection labels meshup set (never a user's own)"))
+  clusterOptions(injection.command('disable <namespaces...>').description("remove the mesh labels meshup set (never a user's own)"))
     .addHelpText('after', examples('meshup injection disable shop'))
     .action(action(async () => (await import('../commands/injection.js')).disable));
-  clusterOptions(injection.command('list').description('labelled namespaces and running pods that lack a sidecar'))
+  clusterOptions(injection.command('list').description('namespaces in the mesh, their mode, and running pods that do not match it'))
     .addHelpText('after', examples('meshup injection list', 'meshup injection list --json'))
     .action(action(async () => (await import('../commands/injection.js')).list));
+
+  const waypoint = clusterOptions(program.command('waypoint').description('L7 proxies of an ambient mesh, per namespace'))
+    .addHelpText(
+      'after',
+      examples('meshup waypoint             # same as meshup waypoint list', 'meshup waypoint apply -n shop', 'meshup waypoint remove -n shop'),
+    )
+    .action(groupDefault(async () => (await import('../commands/waypoint.js')).listCmd));
+  clusterOptions(waypoint.command('apply [name]').description("create a namespace's waypoint (default name: waypoint) and route the namespace through it"))
+    .option('-n, --namespace <ns>', 'namespace of the waypoint', 'default')
+    .option('--for <traffic>', 'traffic it handles: service, workload, all or none (default: service)')
+    .option('--no-enroll', 'create it without labelling the namespace to use it')
+    .addHelpText('after', examples('meshup waypoint apply -n shop', 'meshup waypoint apply reviews-waypoint -n shop --for all'))
+    .action(action(async () => (await import('../commands/waypoint.js')).applyCmd));
+  clusterOptions(waypoint.command('remove [name]').description('remove a waypoint meshup created, and the namespace label it set'))
+    .option('-n, --namespace <ns>', 'namespace of the waypoint', 'default')
+    .addHelpText('after', examples('meshup waypoint remove -n shop'))
+    .action(action(async () => (await import('../commands/waypoint.js')).removeCmd));
+  clusterOptions(waypoint.command('list').description('waypoints, what they handle, and which namespaces use them'))
+    .option('-n, --namespace <ns>', 'only this namespace')
+    .option('-A, --all-namespaces', 'every namespace (the default without -n)')
+    .addHelpText('after', examples('meshup waypoint list', 'meshup waypoint list -n shop --json'))
+    .action(action(async () => (await import('../commands/waypoint.js')).listCmd));
 
   program
     .command('schema [kind]')
@@ -262,7 +290,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .action(action(async () => (await import('../commands/schema.js')).schema));
 
   // Set last: subcommands copy their parent's settings when created, and must keep refusing extras.
-  for (const group of [profiles, addons, injection]) group.allowExcessArguments(true);
+  for (const group of [profiles, addons, injection, waypoint]) group.allowExcessArguments(true);
   return program;
 }
 

@@ -8,6 +8,8 @@ import { loadAddonCatalog, loadAllProfiles } from '../config/catalog.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
 import { PreflightError, UsageError } from '../errors.js';
+import { checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
+import { unknownGatewayApi } from '../gatewayapi/plan.js';
 import { checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
 import type { Observed } from '../observe/observe.js';
@@ -145,9 +147,22 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
       fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above',
     });
   }
-  if (needsIstio(p)) {
-    await checkObtainable(target.runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(p) });
-  }
+  // The Gateway API bundle is had like the Istio release: cached, or the mirror has it.
+  const gatewayApi = p.actions.find((a) => a.changes && a.op.type === 'gateway-api')?.op;
+  await Promise.all([
+    needsIstio(p)
+      ? checkObtainable(target.runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(p) })
+      : undefined,
+    gatewayApi?.type === 'gateway-api'
+      ? checkBundleObtainable(target.runner.env, {
+          version: gatewayApi.version,
+          mirror: spec.gatewayApiMirror ?? DEFAULT_GATEWAY_API_MIRROR,
+          signal: target.runner.signal,
+        })
+      : undefined,
+  ]);
+  const unknown = unknownGatewayApi(spec);
+  if (unknown) throw unknown;
   return notes;
 }
 

@@ -32,7 +32,8 @@ export async function down(app: App): Promise<void> {
         fix: 'Start it first (meshup up), or delete it: meshup down',
       });
     }
-    if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove Istio${flags.purgeCrds ? ' and its CRDs' : ''} from context ${target.context}?`))) return;
+    const what = flags.purgeCrds ? 'Istio, its CRDs and the Gateway API CRDs meshup installed' : 'Istio';
+    if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove ${what} from context ${target.context}?`))) return;
     // istioctl's own uninstall first when one of the installed version is at hand; meshup's
     // clean-up below covers the rest either way.
     const applied = await readAppliedSpec(runner);

@@ -93,9 +93,8 @@ export async function expose(app: App, service: string): Promise<void> {
   const pinHeldBy = nodePortHolder(services, pin);
   const choice = chooseApi({
     flag: f.api,
-    // TODO(dataplane): read spec.dataplane once the Spec and AppliedSpec carry it (it is being
-    // added with ambient mode); until then the recorded field is read defensively.
-    dataplane: (applied as { dataplane?: string } | undefined)?.dataplane,
+    // The mesh as it was installed; what the spec asks for when meshup recorded nothing.
+    dataplane: applied ? (applied.dataplane ?? 'sidecar') : spec.dataplane,
     gatewayApi: served.gatewayApi,
     classicGateway: services.some((s) => s.metadata.name === 'istio-ingressgateway' && s.metadata.namespace === ISTIO_NAMESPACE),
     pinHeldBy,

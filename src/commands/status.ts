@@ -1,7 +1,9 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
 import type { App } from '../cli/app.js';
+import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
+import { modeOf } from '../istio/injection.js';
 import type { KubeObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import { planFor } from './converge.js';
@@ -13,12 +15,14 @@ interface DeploymentStatus {
   ok: boolean;
 }
 
+/** A Deployment's ready replicas, or a DaemonSet's ready nodes (ztunnel, istio-cni). */
 export function deploymentStatus(d: KubeObject): DeploymentStatus {
   const spec = (d.spec ?? {}) as { replicas?: number };
-  const st = (d.status ?? {}) as { readyReplicas?: number };
-  const want = spec.replicas ?? 1;
-  const have = st.readyReplicas ?? 0;
-  return { name: d.metadata.name, ready: `${have}/${want}`, ok: have >= want };
+  const st = (d.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+  const daemon = d.kind === 'DaemonSet';
+  const want = daemon ? (st.desiredNumberScheduled ?? 0) : (spec.replicas ?? 1);
+  const have = (daemon ? st.numberReady : st.readyReplicas) ?? 0;
+  return { name: daemon ? `daemonset/${d.metadata.name}` : d.metadata.name, ready: `${have}/${want}`, ok: have >= want };
 }
 
 export async function status(app: App): Promise<void> {
@@ -44,10 +48,9 @@ export async function status(app: App): Promise<void> {
     return;
   }
   const recorded = observed.recorded;
-  const deployments = observed.istio.objects.filter((o) => o.kind === 'Deployment');
-  const injected = observed.namespaces
-    .filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || n.metadata.labels?.['istio.io/rev'])
-    .map((n) => n.metadata.name);
+  const deployments = observed.istio.objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  const injected = observed.namespaces.filter((n) => modeOf(n.metadata.labels) === 'sidecar').map((n) => n.metadata.name);
+  const ambient = observed.namespaces.filter((n) => modeOf(n.metadata.labels) === 'ambient').map((n) => n.metadata.name);
   const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
   // istio-ingressgateway, or where the mesh has none, the Gateway API gateway meshup expose deployed.
   const gateway = observed.istio.present
@@ -61,17 +64,21 @@ export async function status(app: App): Promise<void> {
   report.applied = recorded ?? null;
   report.deployments = deployments.map(deploymentStatus);
   report.injection = injected;
+  report.ambient = ambient;
   report.addons = addons.map(([name, a]) => ({ addon: name, ready: a.notReady.length === 0, missing: a.missing.length }));
   report.ingress = gateway ?? null;
+  report.gatewayApi = observed.gatewayApi?.crds ?? null;
   report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
   out.print(
     recorded
-      ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}`
+      ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}, ${recorded.dataplane ?? 'sidecar'} dataplane${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}`
       : 'Mesh      not installed by meshup (run: meshup up)',
   );
-  out.print(`Injection ${injected.join(', ') || 'none'}`);
+  if (injected.length || !ambient.length) out.print(`Injection ${injected.join(', ') || 'none'}`);
+  if (ambient.length) out.print(`Ambient   ${ambient.join(', ')}`);
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
+  out.print(`CRDs      ${describeGatewayApi(observed.gatewayApi)}`);
   if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
   if (drift.length) {
     out.print('');
@@ -85,7 +92,7 @@ export async function status(app: App): Promise<void> {
     out.print('');
     out.print(
       table(
-        ['DEPLOYMENT (istio-system)', 'READY'],
+        ['WORKLOAD (istio-system)', 'READY'],
         deployments.map(deploymentStatus).map((d) => [d.name, d.ok ? out.c.green(d.ready) : out.c.red(d.ready)]),
       ),
     );

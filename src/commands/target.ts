@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonRefs, readAddonManifest } from '../addons/manifest.js';
+import { addonRefs, partnersOf, readAddonManifest } from '../addons/manifest.js';
 import type { App } from '../cli/app.js';
 import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
@@ -12,14 +12,17 @@ import { type Answers, resolveSpec, type Spec } from '../config/spec.js';
 import { assertContextAllowed } from '../context/safety.js';
 import { UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { cachedBundleObjects } from '../gatewayapi/bundle.js';
+import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
+import { modeOf } from '../istio/injection.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
 import { type ClusterRead, type Expected, evaluate, type Observed, readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { readLastTarget } from '../state/target.js';
-import { kubeconfigView } from '../tools/kubectl.js';
+import { kubeconfigView, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
 import { which } from '../util/which.js';
 
@@ -100,27 +103,31 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
   const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
   const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
-  const [cp, ...addons] = await Promise.all([
-    istioPresent ? controlPlaneRefsIfPossible(runner, spec, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
+  const gatewayApiVersion = spec.gatewayApi ? gatewayApiVersionFor(spec.istioVersion) : undefined;
+  const [gatewayApi, cp, ...addons] = await Promise.all([
+    gatewayApiVersion ? cachedBundleObjects(runner.env, gatewayApiVersion) : Promise.resolve(undefined),
+    istioPresent ? controlPlaneRefsIfPossible(runner, spec, target.provider, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
     // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
     ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])]
       .filter((n) => target.catalog.has(n))
       .map(async (name) => {
         const a = target.catalog.get(name)!;
         const onDiskManifest = existsSync(join(dir, a.manifest));
-        const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion)) : undefined;
-        const refs = await addonRefsCached(runner.env, spec.istioVersion, name, make).catch(() => undefined);
+        const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion, spec.addons)) : undefined;
+        const variant = [name, ...partnersOf(a, spec.addons)].join('+');
+        const refs = await addonRefsCached(runner.env, spec.istioVersion, variant, make).catch(() => undefined);
         return [name, refs] as const;
       }),
   ]);
   expected.controlPlane = cp;
-  expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec))));
+  expected.gatewayApi = gatewayApi;
+  expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec, target.provider))));
   for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
   return expected;
 }
 
-async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, istioctl: string | undefined) {
-  const yaml = overlayYaml(spec);
+async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, provider: Provider, istioctl: string | undefined) {
+  const yaml = overlayYaml(spec, provider);
   const hash = overlayHash(yaml);
   const bin = istioctl ?? which('istioctl', runner.env);
   try {
@@ -146,5 +153,15 @@ export async function observeTarget(app: App, target: Target, layers: SpecLayers
   // An edit (`addons enable kiali`) applies to the desired state as the cluster records it.
   if (edit) spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec) })).spec;
   const observed = evaluate(read, target.catalog, await expectedFor(target, spec, read));
+  // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
+  // then, so a converged re-run pays nothing for it.
+  const switching = spec.namespaces.filter((ns) => {
+    const mode = modeOf(observed.namespaces.find((n) => n.metadata.name === ns)?.metadata.labels);
+    return mode !== undefined && mode !== spec.dataplane;
+  });
+  if (switching.length) {
+    const pods = await Promise.all(switching.map((ns) => listObjects(target.runner, 'pods', { namespace: ns }).catch(() => [])));
+    observed.meshPods = pods.flat();
+  }
   return { spec, observed, read };
 }

@@ -60,6 +60,7 @@ export async function up(app: App): Promise<void> {
         istioVersion: spec.istioVersion,
         addons: spec.addons,
         namespaces: spec.namespaces,
+        dataplane: spec.dataplane,
         need: spec.need,
         preflight: prepared.findings,
         plan: planJson(plan),
@@ -74,8 +75,8 @@ export async function up(app: App): Promise<void> {
   if (spec.dryRun) return;
   out.print('');
   out.print(out.c.green(`Mesh ready on ${spec.provider} cluster "${spec.clusterName}" (context ${target.context})`));
-  out.print(`  profile    ${spec.profile.name}, Istio ${spec.istioVersion}`);
-  out.print(`  injection  ${spec.namespaces.length ? spec.namespaces.join(', ') : 'none'}`);
+  out.print(`  profile    ${spec.profile.name}, Istio ${spec.istioVersion}, ${spec.dataplane} dataplane`);
+  out.print(`  ${spec.dataplane === 'ambient' ? 'ambient  ' : 'injection'}  ${spec.namespaces.length ? spec.namespaces.join(', ') : 'none'}`);
   out.print(`  addons     ${spec.addons.length ? spec.addons.join(', ') : 'none'}`);
   if (ingress) {
     out.print(`  gateway    ${ingress.url ?? ingress.message}`);

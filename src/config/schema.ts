@@ -27,7 +27,7 @@ const resources = z
 
 const gateway = z
   .object({
-    ingress: z.boolean().describe('Install the ingress gateway').optional(),
+    ingress: z.boolean().describe("Install Istio's classic ingress gateway (istio-ingressgateway)").optional(),
     egress: z.boolean().describe('Install the egress gateway').optional(),
     httpNodePort: nodePort.describe('Pinned nodePort of the gateway http2 port (kind maps it to the host)').optional(),
     httpsNodePort: nodePort.describe('Pinned nodePort of the gateway https port').optional(),
@@ -37,6 +37,18 @@ const gateway = z
   .strict();
 
 const mtlsMode = z.enum(['strict', 'permissive']);
+
+export const DATAPLANES = ['sidecar', 'ambient'] as const;
+const dataplane = z
+  .enum(DATAPLANES)
+  .describe('How workloads join the mesh: a sidecar proxy in each pod, or ambient mode (ztunnel on each node, waypoints for L7)');
+export type Dataplane = z.infer<typeof dataplane>;
+
+/** Istio's global.platform values (istio.io docs, platform prerequisites); kind needs none. */
+export const ISTIO_PLATFORMS = ['gke', 'k3d', 'k3s', 'microk8s', 'minikube', 'openshift'] as const;
+const platform = z
+  .enum(ISTIO_PLATFORMS)
+  .describe("Istio's global.platform for a cluster meshup did not create (it sets minikube's itself); ambient mode needs it on these platforms");
 
 export const profileSchema = z
   .object({
@@ -52,6 +64,7 @@ export const profileSchema = z
         proxyResources: z.object({ cpu: z.string(), memory: z.string() }).strict().describe('Sidecar resource requests').optional(),
       })
       .strict(),
+    dataplane: dataplane.optional(),
     cluster: resources.extend({ cpus: z.number().int().min(1).max(1024), memory: size, disk: size }).strict(),
     addons: z.array(name).describe('Addons enabled by default'),
     injection: z.object({ namespaces: z.array(name) }).strict(),
@@ -74,6 +87,23 @@ export const addonSchema = z
       .strict()
       .optional(),
     dependsOn: z.array(name).default([]),
+    with: z
+      .record(
+        name,
+        z
+          .object({
+            configMap: name.describe('The addon ConfigMap that holds its configuration'),
+            key: z.string().describe('The key of that ConfigMap whose value is a YAML document'),
+            set: z.record(z.string(), z.unknown()).describe('Dotted paths in that document and the values they get'),
+            restart: z
+              .string()
+              .regex(/^(deployment|statefulset|daemonset)\/[a-z0-9.-]+$/, 'must be kind/name, e.g. deployment/kiali')
+              .describe('The workload that reads the configuration at start: its pods are rolled when it changes'),
+          })
+          .strict(),
+      )
+      .describe('Settings that apply when another addon is enabled too, keyed by that addon')
+      .optional(),
     footprint: z
       .object({ cpuMillis: z.number().int().min(0), memory: size })
       .strict()
@@ -90,7 +120,9 @@ export const configSchema = z
     context: z.string().describe('Kube context for the existing provider').optional(),
     profile: z.string().describe('A profile name from profiles/, or a path to a profile file').optional(),
     addons: z.array(name).optional(),
-    namespaces: z.array(name).describe('Namespaces with sidecar injection').optional(),
+    namespaces: z.array(name).describe('Namespaces in the mesh (sidecar injection, or ambient enrolment)').optional(),
+    dataplane: dataplane.optional(),
+    platform: platform.optional(),
     istioVersion: z.string().optional(),
     kubernetesVersion: z.string().optional(),
     resources: resources.optional(),
@@ -99,6 +131,8 @@ export const configSchema = z
     allowContexts: z.array(z.string()).describe('Non-local contexts meshup may change').optional(),
     driver: z.string().describe('minikube driver (docker, hyperkit, kvm2, ...)').optional(),
     istioMirror: z.string().url().describe('Base URL to download Istio releases from').optional(),
+    gatewayApi: z.boolean().describe('Install the Gateway API CRDs of the release Istio is built against (default true); false leaves them to you').optional(),
+    gatewayApiMirror: z.string().url().describe('Base URL to download Gateway API releases (standard-install.yaml) from').optional(),
   })
   .strict();
 export type MeshupConfig = z.infer<typeof configSchema>;

@@ -15,7 +15,17 @@ import { closest } from '../util/suggest.js';
 import { checkAddonNames, loadProfile, withDependencies } from './catalog.js';
 import { loadYamlFile } from './load.js';
 import { parseMiB } from './quantity.js';
-import { type Addon, configSchema, type MeshupConfig, PROVIDERS, type Profile, type ProviderName } from './schema.js';
+import {
+  type Addon,
+  configSchema,
+  DATAPLANES,
+  type Dataplane,
+  ISTIO_PLATFORMS,
+  type MeshupConfig,
+  PROVIDERS,
+  type Profile,
+  type ProviderName,
+} from './schema.js';
 import * as check from './validate.js';
 
 type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
@@ -44,6 +54,10 @@ export interface Flags {
   istioDir?: string;
   istioMirror?: string;
   timeout?: string;
+  dataplane?: string;
+  /** --gateway-api / --no-gateway-api. */
+  gatewayApi?: boolean;
+  gatewayApiMirror?: string;
 }
 
 /** What a person chose at the prompts: the top layer. */
@@ -73,7 +87,12 @@ export interface Spec {
   readonly addons: readonly string[];
   /** Addons that are in `addons` only because another one needs them. */
   readonly addedDependencies: readonly string[];
+  /** The namespaces in the mesh: labelled for sidecar injection, or enrolled in ambient mode. */
   readonly namespaces: readonly string[];
+  /** How workloads join the mesh. */
+  readonly dataplane: Dataplane;
+  /** Istio's global.platform, when the user named one (providers that know theirs add it). */
+  readonly platform?: (typeof ISTIO_PLATFORMS)[number];
   readonly istioVersion: string;
   readonly kubernetesVersion?: string;
   /** What the profile or the user asked for. */
@@ -87,6 +106,9 @@ export interface Spec {
   readonly driver?: string;
   readonly istioDir?: string;
   readonly istioMirror?: string;
+  /** Install (or check) the Gateway API CRDs of the release Istio is built against. */
+  readonly gatewayApi: boolean;
+  readonly gatewayApiMirror?: string;
   readonly timeoutMs: number;
   readonly configFile?: string;
   readonly dryRun: boolean;
@@ -262,6 +284,25 @@ export async function resolveSpec(input: SpecInput): Promise<Spec> {
   )!;
   if (edits?.namespaces) sources.namespaces = 'flag';
 
+  // The dataplane: Istio's ambient profile is ambient; any other profile may be run either way.
+  const dataplane = pick<string, Dataplane>(
+    'dataplane',
+    [
+      ['flag', flag('dataplane'), flags.dataplane],
+      ['env', envFrom('MESHUP_DATAPLANE'), env.MESHUP_DATAPLANE],
+      ['config', cfg('dataplane'), config.dataplane],
+      ['recorded', recordedFrom, keep?.dataplane],
+      ['profile', { label: `profile ${profile.name}` }, profile.dataplane],
+      ['default', { label: 'the default' }, profile.istio.profile === 'ambient' ? 'ambient' : 'sidecar'],
+    ],
+    check.oneOf('dataplane mode', DATAPLANES),
+  )!;
+  if (dataplane === 'sidecar' && profile.istio.profile === 'ambient') {
+    throw new UsageError(`Profile ${profile.name} installs Istio's ambient profile, so its dataplane is ambient, not sidecar`, {
+      fix: ['Drop the sidecar setting to run it in ambient mode', 'or pick a sidecar profile: --profile default, demo or minimal'],
+    });
+  }
+
   const size = (v: string | number, from: check.From) => {
     const n = parseMiB(v);
     if (n === undefined || n <= 0) {
@@ -336,6 +377,15 @@ export async function resolveSpec(input: SpecInput): Promise<Spec> {
     addons: ordered,
     addedDependencies: added,
     namespaces,
+    dataplane,
+    platform: pick<string, (typeof ISTIO_PLATFORMS)[number]>(
+      'platform',
+      [
+        ['env', envFrom('MESHUP_PLATFORM'), env.MESHUP_PLATFORM],
+        ['config', cfg('platform'), config.platform],
+      ],
+      check.oneOf('platform Istio knows', ISTIO_PLATFORMS),
+    ),
     istioVersion,
     kubernetesVersion: pick<string>(
       'kubernetesVersion',
@@ -376,6 +426,20 @@ export async function resolveSpec(input: SpecInput): Promise<Spec> {
         ['flag', flag('istio-mirror'), flags.istioMirror],
         ['env', envFrom('MESHUP_ISTIO_MIRROR'), env.MESHUP_ISTIO_MIRROR],
         ['config', cfg('istioMirror'), config.istioMirror],
+      ],
+      check.mirror,
+    ),
+    gatewayApi: pick<boolean>('gatewayApi', [
+      ['flag', flag('gateway-api'), flags.gatewayApi],
+      ['config', cfg('gatewayApi'), config.gatewayApi],
+      ['default', { label: 'the default' }, true],
+    ])!,
+    gatewayApiMirror: pick<string>(
+      'gatewayApiMirror',
+      [
+        ['flag', flag('gateway-api-mirror'), flags.gatewayApiMirror],
+        ['env', envFrom('MESHUP_GATEWAY_API_MIRROR'), env.MESHUP_GATEWAY_API_MIRROR],
+        ['config', cfg('gatewayApiMirror'), config.gatewayApiMirror],
       ],
       check.mirror,
     ),

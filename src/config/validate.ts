@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, parseIstioVersion } from '../istio/version.js';
+import { closest } from '../util/suggest.js';
 
 /** Where a value came from, as a user would name it: "--name", "MESHUP_CLUSTER_NAME", "meshup.yaml (clusterName)". */
 export interface From {
@@ -27,6 +28,14 @@ function refuse(from: From, message: string, fix: string | string[]): never {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes object name that must be a DNS label (a waypoint, a Service port name). */
+export function dnsLabel(value: string, from: From): string {
+  if (!DNS_LABEL.test(value) || value.length > 63) {
+    refuse(from, `${shown(value)} is not a valid name`, 'Use a lowercase DNS label: letters, digits and dashes, at most 63 characters');
+  }
+  return value;
+}
 
 export function clusterName(value: string, from: From): string {
   if (!DNS_LABEL.test(value) || value.length > 63) {
@@ -60,6 +69,19 @@ export function namespaces(values: readonly string[], from: From): string[] {
   const out: string[] = [];
   for (const v of values) if (!out.includes(namespace(v, from))) out.push(v);
   return out;
+}
+
+/** One of a fixed set of words (--dataplane, --platform), with a did-you-mean. */
+export function oneOf<T extends string>(what: string, allowed: readonly T[]) {
+  return (value: string, from: From): T => {
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    const near = closest(value, allowed);
+    return refuse(
+      from,
+      `${shown(value)} is not a ${what}; expected one of ${allowed.join(', ')}`,
+      near ? `Did you mean ${near}?` : `Use one of: ${allowed.join(', ')}`,
+    );
+  };
 }
 
 /** "v1.31.1" and "1.31.1" are the same release; meshup uses the form without "v" everywhere. */

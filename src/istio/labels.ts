@@ -6,8 +6,11 @@ export const INJECTION_MARKER = 'meshup.dev/injection';
 /** On every object of an addon meshup applied; the value is the addon's name. */
 export const ADDON_LABEL = 'meshup.dev/addon';
 export const ISTIO_NAMESPACE = 'istio-system';
+/** On every object meshup writes itself (not an addon's, which carry ADDON_LABEL). */
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;
+/** On every Gateway API object meshup installed (CRDs and the bundle's admission policy); the value
+ * is the bundle version. Only objects carrying it are ever removed by meshup. */
+export const GATEWAY_API_LABEL = 'meshup.dev/gateway-api';
 /** On every object `meshup expose` creates; the value is the exposed Service's name (or "shared"
  * on the Gateway API gateway all routes share, its options and its namespace). */
 export const EXPOSE_LABEL = 'meshup.dev/expose';
-/** The standard label meshup sets on objects it owns outright. */
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;

@@ -15,6 +15,24 @@ interface PodLike extends KubeObject {
   status?: { phase?: string };
 }
 
+function workloadOf(p: PodLike): string | undefined {
+  const owner = p.metadata.ownerReferences?.[0];
+  if (owner?.kind === 'ReplicaSet') return `deployment/${owner.name.replace(/-[a-z0-9]+$/, '')}`;
+  if (owner?.kind === 'StatefulSet') return `statefulset/${owner.name}`;
+  if (owner?.kind === 'DaemonSet') return `daemonset/${owner.name}`;
+  return undefined;
+}
+
+const hasSidecar = (p: PodLike) => [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => c.name === 'istio-proxy');
+
+/** Running pods that carry a sidecar: in a namespace moving to ambient mode, they keep it (and
+ * ztunnel skips them) until they are recreated. */
+export function podsWithSidecar(pods: KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
+  return (pods as PodLike[])
+    .filter((p) => namespaces.has(p.metadata.namespace ?? '') && p.status?.phase === 'Running' && hasSidecar(p))
+    .map((p) => ({ namespace: p.metadata.namespace ?? '', pod: p.metadata.name, workload: workloadOf(p) }));
+}
+
 export function podsWithoutSidecar(pods: KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
   const out: MissingSidecar[] = [];
   for (const p of pods as PodLike[]) {
@@ -22,14 +40,8 @@ export function podsWithoutSidecar(pods: KubeObject[], namespaces: ReadonlySet<s
     if (!namespaces.has(ns) || p.status?.phase !== 'Running' || p.spec?.hostNetwork) continue;
     const optOut = p.metadata.labels?.['sidecar.istio.io/inject'] ?? p.metadata.annotations?.['sidecar.istio.io/inject'];
     if (optOut === 'false') continue;
-    const names = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].map((c) => c.name);
-    if (names.includes('istio-proxy')) continue;
-    const owner = p.metadata.ownerReferences?.[0];
-    let workload: string | undefined;
-    if (owner?.kind === 'ReplicaSet') workload = `deployment/${owner.name.replace(/-[a-z0-9]+$/, '')}`;
-    else if (owner?.kind === 'StatefulSet') workload = `statefulset/${owner.name}`;
-    else if (owner?.kind === 'DaemonSet') workload = `daemonset/${owner.name}`;
-    out.push({ namespace: ns, pod: p.metadata.name, workload });
+    if (hasSidecar(p)) continue;
+    out.push({ namespace: ns, pod: p.metadata.name, workload: workloadOf(p) });
   }
   return out;
 }

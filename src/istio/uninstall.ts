@@ -1,12 +1,16 @@
 // Removing the mesh. `istioctl uninstall --purge` leaves things behind that break a later
 // install (istio/istio#38880, #38497, #27065), so meshup removes those itself, then the labels
 // it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
-// resource users wrote. Running it twice is a no-op.
+// resource users wrote; of the Gateway API CRDs, only those meshup installed. Running it twice is
+// a no-op.
 import type { Runner } from '../exec/runner.js';
 import { KINDS } from '../expose/objects.js';
+import { purgeGatewayApi } from '../gatewayapi/apply.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
-import { deleteObjects, getObject, type KubeObject, label, listNames, listObjects } from '../tools/kubectl.js';
-import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
+import { deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
+import { disableInjection } from './injection.js';
+import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from './labels.js';
+import { removeAllWaypoints } from './waypoint.js';
 
 export interface UninstallOptions {
   purgeCrds: boolean;
@@ -19,21 +23,41 @@ const ISTIO_CLUSTER_OBJECT = /^istio(d)?-/;
 
 export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Promise<string[]> {
   const removed: string[] = [];
-  const [namespaces, vwc, mwc, roles, bindings, crdList] = await Promise.all([
+  const [namespaces, vwc, mwc, roles, bindings, crds] = await Promise.all([
     listObjects(runner, 'namespaces'),
     listObjects(runner, 'validatingwebhookconfigurations'),
     listObjects(runner, 'mutatingwebhookconfigurations'),
     listObjects(runner, 'clusterroles'),
     listObjects(runner, 'clusterrolebindings'),
-    listNames(runner, CRDS),
+    // Names tell which kinds are served; with --purge-crds their labels decide which CRDs go.
+    opts.purgeCrds
+      ? listObjects(runner, 'customresourcedefinitions')
+      : listNames(runner, CRDS).then((names) => names.map((name): KubeObject => ({ metadata: { name } }))),
   ]);
   // A namespace already Terminating is on its way out: deleting it again would change nothing.
   const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE && (n.status as { phase?: string } | undefined)?.phase !== 'Terminating');
 
-  // What `meshup expose` made goes first, while the control plane that serves it still runs: the
-  // routes, then the gateways (istiod's Deployment and Service of a Gateway API gateway go with it,
-  // by their ownerReferences), then the shared gateway's namespace if meshup created it.
-  removed.push(...(await removeExposed(runner, crdList, namespaces)));
+  // What depends on the control plane goes first, while istiod still runs. What `meshup expose`
+  // made: the routes, then the gateways (istiod's Deployment and Service of a Gateway API gateway
+  // go with it, by their ownerReferences), then the shared gateway's namespace if meshup created
+  // it. Then the waypoints (istiod owns their Deployments) and the mesh labels meshup set, so no
+  // pod is captured or injected by a mesh that is going away.
+  removed.push(
+    ...(await removeExposed(
+      runner,
+      crds.map((c) => c.metadata.name),
+      namespaces,
+    )),
+  );
+  removed.push(...(await removeAllWaypoints(runner)));
+  const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
+  if (marked.length) {
+    await disableInjection(
+      runner,
+      marked.map((n) => n.metadata.name),
+    );
+    removed.push(`mesh labels on ${marked.map((n) => n.metadata.name).join(', ')}`);
+  }
 
   // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
@@ -70,12 +94,6 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   }
   if (certNamespaces.length) removed.push(`istio-ca-root-cert in ${certNamespaces.length} namespace(s)`);
 
-  const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
-  for (const n of marked) {
-    await label(runner, 'namespace', n.metadata.name, { 'istio-injection': null, 'istio.io/rev': null, [INJECTION_MARKER]: null });
-  }
-  if (marked.length) removed.push(`injection labels on ${marked.map((n) => n.metadata.name).join(', ')}`);
-
   if (hasIstioNs) {
     await deleteObjects(runner, [`namespace/${ISTIO_NAMESPACE}`], 'Deleting the istio-system namespace');
     removed.push('namespace istio-system');
@@ -85,15 +103,16 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     removed.push('the recorded spec');
   }
 
-  const istioCrds = opts.purgeCrds ? crdList.filter((c) => /\.istio\.io$/.test(c)) : [];
+  const istioCrds = opts.purgeCrds ? crds.filter((c) => /\.istio\.io$/.test(c.metadata.name)) : [];
   if (istioCrds.length) {
     await deleteObjects(
       runner,
-      istioCrds.map((c) => `customresourcedefinition/${c}`),
+      istioCrds.map((c) => `customresourcedefinition/${c.metadata.name}`),
       'Deleting Istio CRDs',
     );
     removed.push(`${istioCrds.length} Istio CRD(s)`);
   }
+  if (opts.purgeCrds) removed.push(...(await purgeGatewayApi(runner, crds)));
   return removed;
 }
 
@@ -126,4 +145,5 @@ async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObj
 }
 
 /** A namespace meshup expose created for the shared gateway (one it merely used is not labelled). */
-const exposeNamespace = (n: KubeObject) => n.metadata.labels?.[EXPOSE_LABEL] !== undefined && n.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup';
+const exposeNamespace = (n: KubeObject) =>
+  n.metadata.labels?.[EXPOSE_LABEL] !== undefined && n.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];

@@ -8,10 +8,12 @@ import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import type { BundleObject } from '../gatewayapi/bundle.js';
+import { CRD_COLUMNS, type GatewayApiObserved, observeGatewayApi, parseCrdRows } from '../gatewayapi/observe.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
-import { getJson, type KubeList, type KubeObject, listNames, type NodeInfo, parseNodes } from '../tools/kubectl.js';
+import { getJson, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../tools/kubectl.js';
 import { type ObjectRef, refKey, resourceOf } from './refs.js';
 
 interface AddonObserved {
@@ -54,6 +56,10 @@ export interface Observed {
   /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
   telemetry?: { hash?: string };
   peerAuthentication?: { mode?: string; managed: boolean };
+  /** Pods of the namespaces that change dataplane mode (read only then): which need a restart. */
+  meshPods?: KubeObject[];
+  /** The Gateway API CRDs (gatewayapi/observe.ts); absent when the cluster could not be read. */
+  gatewayApi?: GatewayApiObserved;
 }
 
 export interface Expected {
@@ -63,6 +69,8 @@ export interface Expected {
   controlPlaneManifest?: boolean;
   /** Each addon's objects, when its manifest is at hand. */
   addons: Map<string, ObjectRef[]>;
+  /** The objects of the wanted Gateway API bundle, when it is cached. */
+  gatewayApi?: BundleObject[];
 }
 
 /** Every kind meshup owns objects of: the control plane's and the addons'. Read in one call, so
@@ -87,12 +95,19 @@ const OWNED_KINDS = [
   'horizontalpodautoscalers.autoscaling',
 ];
 const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.istio.io'];
-/** CRDs are read by name only: their schemas are most of a full read's bytes, and a missing CRD is
- * what matters. */
+/** CRDs are read by name only (with the Gateway API's release annotations and meshup's mark on
+ * them): their schemas are most of a full read's bytes, and a missing CRD is what matters. */
 const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
 
 async function crdNames(runner: Runner): Promise<KubeObject[]> {
-  return (await listNames(runner, CRDS)).map((name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } }));
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['get', CRDS, '-o', CRD_COLUMNS, '--no-headers'],
+    step: 'Reading CRDs',
+    timeoutMs: 30_000,
+  });
+  return parseCrdRows(r.stdout);
 }
 
 /** What one round of reads brought back, before it is compared with anything. */
@@ -103,6 +118,8 @@ export interface ClusterRead {
   recorded?: AppliedSpec;
   /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
   kinds: ReadonlySet<string>;
+  /** false when the CRD read failed: then nothing is known of the Gateway API CRDs. */
+  crdsRead?: boolean;
   /** The host ports the cluster really maps, for providers that map them. */
   hostPorts?: PortMapping[];
 }
@@ -168,6 +185,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     recorded: recorded.ok ? recorded.v : undefined,
     kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
+    crdsRead: crds.ok,
   };
 }
 
@@ -232,5 +250,6 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
           managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
         }
       : undefined,
+    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),
   };
 }

@@ -5,13 +5,18 @@
 
 import { removeAddonArgs } from '../addons/apply.js';
 import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
-import type { Addon } from '../config/schema.js';
+import type { Addon, Dataplane } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
-import { injectionManifest } from '../istio/injection.js';
+import { bundleCacheFile } from '../gatewayapi/bundle.js';
+import { type GatewayApiOp, planGatewayApi } from '../gatewayapi/plan.js';
+import { gatewayApiVersionFor } from '../gatewayapi/version.js';
+import { AMBIENT_LABEL, injectionManifest, modeOf, otherModeRemovals, REVISION_LABEL, SIDECAR_LABEL } from '../istio/injection.js';
 import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
 import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import { detectPlatform } from '../istio/platform.js';
+import { podsWithoutSidecar, podsWithSidecar } from '../istio/sidecars.js';
 import type { Observed } from '../observe/observe.js';
 import { type ObjectRef, refLabel } from '../observe/refs.js';
 import type { Provider } from '../providers/types.js';
@@ -26,10 +31,11 @@ export type Op =
   | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }
   | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string; missing?: ObjectRef[] }
   | { type: 'mtls'; mode?: 'strict' | 'permissive' }
-  | { type: 'injection'; enable: string[]; disable: string[] }
+  | { type: 'injection'; enable: string[]; disable: string[]; mode: Dataplane; switching?: string[] }
   | { type: 'addon'; name: string; how: 'apply' | 'repair' | 'remove' | 'keep'; kinds?: string[] }
   | { type: 'telemetry'; how: 'apply' | 'remove' | 'keep' }
-  | { type: 'record'; spec: AppliedSpec };
+  | { type: 'record'; spec: AppliedSpec }
+  | GatewayApiOp;
 
 export interface Action {
   /** Stable id: "cluster", "istio", "addon:kiali"... */
@@ -84,7 +90,7 @@ export function plan(input: PlanInput): Plan {
   const { spec, observed, provider, catalog, context } = input;
   const want = (t: Op['type']) => !input.only || input.only.has(t);
   const kube = (args: string[], stdin?: string) => formatCommand('kubectl', ['--context', context, ...args], stdin);
-  const yaml = overlayYaml(spec);
+  const yaml = overlayYaml(spec, provider);
   const hash = overlayHash(yaml);
   const overlay = { path: input.overlayPath, yaml, hash };
   const actions: Action[] = [];
@@ -167,6 +173,20 @@ export function plan(input: PlanInput): Plan {
         `the ${provider.name} cluster maps host ports ${have}, not ${missing.map((m) => `${m.hostPort}→${m.containerPort}`).join(', ')} as asked; they are fixed when a cluster is made, so to change them: meshup down, then meshup up (meanwhile meshup ingress gives a port-forward)`,
       );
     }
+  }
+
+  // The Gateway API CRDs of the release Istio is built against (gatewayapi/plan.ts has the rule).
+  if (want('gateway-api')) {
+    const g = planGatewayApi({
+      enabled: spec.gatewayApi,
+      istioVersion: spec.istioVersion,
+      observed: seen ? observed.gatewayApi : undefined,
+      unreadable: seen && !observed.gatewayApi,
+      bundleFile: bundleCacheFile(input.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
+      kube,
+    });
+    if (g.note) notes.push(g.note);
+    if (g.action) actions.push({ id: 'gateway-api', ...g.action });
   }
 
   // The control plane.
@@ -275,14 +295,42 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  // Sidecar injection labels: meshup's own (marked) ones only.
+  // Ambient mode needs what only the platform can give: said before anything runs.
+  if (spec.dataplane === 'ambient' && want('istio')) {
+    const detected = seen ? detectPlatform(observed.nodes) : undefined;
+    const platform = spec.platform ?? provider.istioPlatform;
+    if (detected && detected !== platform) {
+      blockers.push(
+        `This cluster runs ${detected}: Istio's ambient mode needs global.platform=${detected} there (istio-cni's node paths differ). Fix: add platform: ${detected} to meshup.yaml, or set MESHUP_PLATFORM=${detected}`,
+      );
+    } else if (provider.ambientNote && !(spec.platform && !provider.simulated)) notes.push(provider.ambientNote);
+  }
+
+  // Namespaces in the mesh: meshup's own (marked) labels only, in the spec's dataplane mode.
   if (want('injection')) {
+    const mode = spec.dataplane;
+    const modeName = (m: Dataplane) => (m === 'ambient' ? 'ambient mode' : 'sidecar injection');
     const byName = new Map((seen ? observed.namespaces : []).map((n) => [n.metadata.name, n]));
+    const labelsOf = (ns: string) => byName.get(ns)?.metadata.labels ?? {};
+    const marked = (ns: string) => !!labelsOf(ns)[INJECTION_MARKER];
     const enable: string[] = [];
     const keep: string[] = [];
+    const switching: string[] = [];
     for (const ns of spec.namespaces) {
-      const labels = byName.get(ns)?.metadata.labels ?? {};
-      (labels['istio-injection'] === 'enabled' ? keep : enable).push(ns);
+      const labels = labelsOf(ns);
+      const hasOurs = mode === 'ambient' ? labels[AMBIENT_LABEL] === 'ambient' : labels[SIDECAR_LABEL] === 'enabled' || !!labels[REVISION_LABEL];
+      const other = modeOf(labels) !== undefined && modeOf(labels) !== mode;
+      if (other && marked(ns)) switching.push(ns);
+      else if (hasOurs) keep.push(ns);
+      else enable.push(ns);
+      // A label of the other mode set by hand stays; say what it means.
+      if (other && !marked(ns)) {
+        notes.push(
+          mode === 'ambient'
+            ? `${ns}: its istio-injection label was set by hand, so meshup leaves it; new pods there still get sidecars, which ztunnel skips (remove it: kubectl label namespace ${ns} istio-injection- istio.io/rev-)`
+            : `${ns}: its istio.io/dataplane-mode label was set by hand, so meshup leaves it; pods with sidecars are skipped by ztunnel either way`,
+        );
+      }
     }
     const disable = [...byName.values()]
       .filter((n) => n.metadata.labels?.[INJECTION_MARKER] && !spec.namespaces.includes(n.metadata.name))
@@ -291,34 +339,60 @@ export function plan(input: PlanInput): Plan {
       actions.push({
         id: `injection:${ns}`,
         symbol: '+',
-        title: `enable sidecar injection in ${ns}${byName.has(ns) || !seen ? '' : ' (creating the namespace)'}`,
+        title: `${mode === 'ambient' ? `enrol ${ns} in ambient mode` : `enable sidecar injection in ${ns}`}${byName.has(ns) || !seen ? '' : ' (creating the namespace)'}`,
         reasons: [],
         changes: true,
-        commands: [kube(applyArgs(), injectionManifest([ns]))],
-        op: { type: 'injection', enable: [ns], disable: [] },
+        commands: [kube(applyArgs(), injectionManifest([ns], mode))],
+        op: { type: 'injection', enable: [ns], disable: [], mode },
+      });
+    }
+    for (const ns of switching) {
+      const from: Dataplane = mode === 'ambient' ? 'sidecar' : 'ambient';
+      const pods = observed.meshPods ?? [];
+      const stale = mode === 'ambient' ? podsWithSidecar(pods, new Set([ns])) : podsWithoutSidecar(pods, new Set([ns]));
+      const workloads = [...new Set(stale.flatMap((p) => (p.workload ? [p.workload] : [])))];
+      const bare = stale.filter((p) => !p.workload).map((p) => p.pod);
+      const reasons = stale.length
+        ? [
+            `${count(stale.length, 'running pod')} ${mode === 'ambient' ? 'keep their sidecars' : 'get no sidecar'} until recreated${workloads.length ? `: kubectl rollout restart ${workloads.join(' ')} -n ${ns}` : ''}`,
+            ...(bare.length ? [`pods without a controller, to delete and recreate by hand: ${bare.join(', ')}`] : []),
+          ]
+        : [`no running pod needs a restart${observed.meshPods ? '' : ' (pods not read)'}`];
+      actions.push({
+        id: `injection:${ns}`,
+        symbol: '~',
+        title: `switch ${ns} from ${modeName(from)} to ${modeName(mode)}`,
+        reasons,
+        changes: true,
+        commands: [kube(applyArgs(), injectionManifest([ns], mode)), kube(['label', 'namespace', ns, '--overwrite', ...otherModeRemovals(mode)])],
+        op: { type: 'injection', enable: [ns], disable: [], mode, switching: [ns] },
       });
     }
     for (const ns of disable) {
+      const was = modeOf(labelsOf(ns)) ?? mode;
       actions.push({
         id: `injection:${ns}`,
         symbol: '-',
-        title: `disable sidecar injection in ${ns} (running pods keep their sidecars until restarted)`,
+        title:
+          was === 'ambient'
+            ? `take ${ns} out of ambient mode (its pods leave the mesh at once)`
+            : `disable sidecar injection in ${ns} (running pods keep their sidecars until restarted)`,
         reasons: [],
         changes: true,
-        commands: [kube(['label', 'namespace', ns, '--overwrite', 'istio-injection-', 'istio.io/rev-', `${INJECTION_MARKER}-`])],
-        op: { type: 'injection', enable: [], disable: [ns] },
+        commands: [kube(['label', 'namespace', ns, '--overwrite', `${SIDECAR_LABEL}-`, `${REVISION_LABEL}-`, `${AMBIENT_LABEL}-`, `${INJECTION_MARKER}-`])],
+        op: { type: 'injection', enable: [], disable: [ns], mode },
       });
     }
     for (const ns of keep) {
-      const byHand = !byName.get(ns)?.metadata.labels?.[INJECTION_MARKER];
+      const byHand = !marked(ns);
       actions.push({
         id: `injection:${ns}`,
         symbol: '=',
-        title: `sidecar injection in ${ns} unchanged${byHand ? ' (labelled by hand)' : ''}`,
+        title: `${mode === 'ambient' ? `${ns} in ambient mode` : `sidecar injection in ${ns}`} unchanged${byHand ? ' (labelled by hand)' : ''}`,
         reasons: [],
         changes: false,
         commands: [],
-        op: { type: 'injection', enable: [], disable: [] },
+        op: { type: 'injection', enable: [], disable: [], mode },
       });
     }
   }
@@ -428,6 +502,7 @@ export function plan(input: PlanInput): Plan {
     overlayHash: hash,
     addons: [...spec.addons],
     namespaces: [...spec.namespaces],
+    dataplane: spec.dataplane,
     ...(spec.mtls ? { mtls: spec.mtls } : {}),
   };
   if (input.only) {

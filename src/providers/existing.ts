@@ -18,6 +18,8 @@ export const existingProvider: Provider = {
   needsInotify: false,
   ingress: 'node-address',
   simulated: false,
+  ambientNote:
+    "meshup did not create this cluster and cannot know its platform: on GKE, k3d, k3s, MicroK8s or OpenShift, ambient mode needs Istio's global.platform (set platform: in meshup.yaml, or MESHUP_PLATFORM)",
   context(spec) {
     if (!spec.context) throw new MeshupError('internal: the existing provider needs a context');
     return spec.context;

@@ -72,9 +72,8 @@ export const kindProvider: Provider = {
   delete: (runner, spec) => kindDelete(runner, spec.clusterName),
   deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
   brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,
-  // Mapped whether or not the profile has istio-ingressgateway: without it (minimal, ambient) the
-  // Gateway API gateway `meshup expose` deploys pins the same nodePorts, and a cluster made
-  // without the mappings can never get them.
+  // Mapped whether the ingress is Istio's classic gateway or a Gateway API gateway (meshup pins
+  // the nodePorts of either): the mappings cannot be added once the cluster exists.
   portMappings: (spec) => [
     { containerPort: spec.gateway.httpNodePort, hostPort: spec.gateway.hostHttpPort },
     { containerPort: spec.gateway.httpsNodePort, hostPort: spec.gateway.hostHttpsPort },

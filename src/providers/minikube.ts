@@ -40,6 +40,8 @@ export const minikubeProvider: Provider = {
   needsInotify: false,
   ingress: 'machine-address',
   simulated: false,
+  // istio-cni must write into minikube's own CNI directories (Istio's platform prerequisites).
+  istioPlatform: 'minikube',
   context: (spec) => minikubeContext(spec.clusterName),
   async status(runner, spec) {
     return { state: await minikubeStatus(runner, spec.clusterName) };

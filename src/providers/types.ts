@@ -50,6 +50,10 @@ export interface Provider {
   readonly ingress: IngressReach;
   /** Pods are simulated: nothing runs in them (no sidecar is ever injected, nothing listens). */
   readonly simulated: boolean;
+  /** Istio's global.platform for its clusters (istio-cni's node paths differ), if it needs one. */
+  readonly istioPlatform?: string;
+  /** What ambient mode needs here that meshup cannot give: said in the plan, before anything runs. */
+  readonly ambientNote?: string;
   context(spec: Spec): string;
   status(runner: Runner, spec: Spec): Promise<ClusterStatus>;
   /** The exact commands create() runs, for the plan. */

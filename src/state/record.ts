@@ -22,6 +22,8 @@ export interface AppliedSpec {
   overlayHash?: string;
   addons?: string[];
   namespaces?: string[];
+  /** Missing in records from before ambient mode: those meshes are sidecar meshes. */
+  dataplane?: 'sidecar' | 'ambient';
   mtls?: string;
 }
 

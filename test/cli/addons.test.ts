@@ -21,8 +21,8 @@ describe('addons', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const all = w.calls();
     const isApply = (c: Call) => c.tool === 'kubectl' && kube(c)[0] === 'apply';
-    const firstCrd = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"kind":"CustomResourceDefinition"'));
-    const waitIdx = all.findIndex((c) => c.tool === 'kubectl' && kube(c)[0] === 'wait');
+    const firstCrd = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"name":"prometheuses.monitoring.test.meshup.dev"'));
+    const waitIdx = all.findIndex((c) => c.tool === 'kubectl' && kube(c)[0] === 'wait' && kube(c).includes('crd/prometheuses.monitoring.test.meshup.dev'));
     const kialiApply = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"name":"kiali-default"'));
     expect(firstCrd).toBeGreaterThan(-1);
     expect(waitIdx).toBeGreaterThan(firstCrd);

@@ -82,6 +82,14 @@ row(
   cfg('gateway: { hostHttpPort: 70000 }\n'),
 );
 row('config: mirror that is not a URL', UP, 2, 'istioMirror: ', cfg('istioMirror: not a url\n'));
+row('config: Gateway API mirror that is not a URL', UP, 2, 'gatewayApiMirror: ', cfg('gatewayApiMirror: not a url\n'));
+row('config: gatewayApi that is not a boolean', UP, 2, 'gatewayApi: expected true or false, found the string "sometimes"', cfg('gatewayApi: sometimes\n'));
+row(
+  'flag: Gateway API mirror that is not http(s)',
+  [...UP, '--gateway-api-mirror', 'ftp://m.example/gw'],
+  2,
+  'is not an http(s) URL (from --gateway-api-mirror)',
+);
 row('config: YAML syntax error', UP, 2, /meshup\.yaml:\d+:\d+: /, cfg('provider: kind\naddons: [kiali\nprofile: demo\n'));
 row('config: duplicate key', UP, 2, /meshup\.yaml:2:1: .*[Uu]nique/, cfg('provider: kind\nprovider: minikube\n'));
 row('config: tab indentation', UP, 2, /meshup\.yaml:\d+:\d+: /, cfg('resources:\n\tcpus: 2\n'));
@@ -143,7 +151,7 @@ row('schema: misspelt kind', ['schema', 'confg'], 2, 'fix: Did you mean: meshup 
 row('schema: unknown kind lists the valid ones', ['schema', 'kubernetes'], 2, 'valid schemas: profile, addon, config');
 row('schema: a huge kind is quoted as an excerpt', ['schema', big(50 * KiB)], 2, /Unknown schema "x+…x+"/);
 row('profiles show: misspelt name suggests the command', ['profiles', 'show', 'demoo'], 2, 'fix: Did you mean meshup profiles show demo?');
-row('profiles show: unknown name lists the valid ones', ['profiles', 'show', 'nosuch'], 2, 'valid profiles: default, demo, minimal');
+row('profiles show: unknown name lists the valid ones', ['profiles', 'show', 'nosuch'], 2, 'valid profiles: ambient, default, demo, minimal');
 row('profiles show: a huge name is quoted as an excerpt', ['profiles', 'show', big(50 * KiB)], 2, /Unknown profile "x+…x+"/);
 row('up --profile: misspelt name suggests the flag', ['up', '--yes', '--profile', 'demoo'], 2, 'fix: Did you mean --profile demo?');
 

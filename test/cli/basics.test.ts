@@ -36,7 +36,7 @@ describe('meshup CLI basics', () => {
     expect(t.stdout).toMatch(/^default\s+default\s+4\s+8 GiB/m);
     const j = await w.run(['profiles', '--json']);
     const doc = JSON.parse(j.stdout) as { name: string }[];
-    expect(doc.map((p) => p.name)).toEqual(['default', 'demo', 'minimal']);
+    expect(doc.map((p) => p.name)).toEqual(['ambient', 'default', 'demo', 'minimal']);
   });
 
   it('prints the JSON Schema of config files', async () => {
@@ -54,7 +54,7 @@ describe('bad input', () => {
     const r = await w.run(['up', '--profile', 'nosuch', '--yes']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('Unknown profile "nosuch"');
-    expect(r.stderr).toContain('valid profiles: default, demo, minimal');
+    expect(r.stderr).toContain('valid profiles: ambient, default, demo, minimal');
     noTrace(r.stderr);
     expect(w.calls()).toEqual([]);
   });

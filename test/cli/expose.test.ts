@@ -22,16 +22,17 @@ function edit(fn: (o: Objects) => void): void {
 }
 
 const crd = (name: string) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
-/** The standard channel's CRDs, as `meshup up` will install them (or a user did). */
+/** The standard channel's CRDs, as a user may have installed them (where `up` did not). */
 function gatewayApiCrds(o: Objects): void {
   for (const n of ['gatewayclasses', 'gateways', 'httproutes'])
-    o[`customresourcedefinition//${n}.gateway.networking.k8s.io`] = crd(`${n}.gateway.networking.k8s.io`);
+    o[`customresourcedefinition//${n}.gateway.networking.k8s.io`] ??= crd(`${n}.gateway.networking.k8s.io`);
 }
 function service(o: Objects, name: string, ns = 'default', ports = [8080]): void {
   o[`service/${ns}/${name}`] = { kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: ports.map((port) => ({ port })) } } as Objects[string];
 }
-async function up(profile: string): Promise<void> {
-  const r = await w.run(['up', '--provider', 'kind', '--profile', profile, '--addons', '', '--yes']);
+/** A mesh; with gatewayApi false, on a cluster without the Gateway API CRDs (up installs them). */
+async function up(profile: string, gatewayApi = true): Promise<void> {
+  const r = await w.run(['up', '--provider', 'kind', '--profile', profile, '--addons', '', '--yes', ...(gatewayApi ? [] : ['--no-gateway-api'])]);
   expect(r.exitCode, r.stderr).toBe(0);
 }
 
@@ -58,8 +59,8 @@ describe('meshup expose through the Gateway API', () => {
     const o = objects();
     expect(o['namespace//istio-ingress']!.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'meshup', 'meshup.dev/expose': 'shared' });
     expect(o['configmap/istio-ingress/meshup-ingress-options']!.data.service).toContain('nodePort: 30080');
-    expect(o['gateway.gateway.networking.k8s.io/istio-ingress/meshup-ingress']!.spec.infrastructure.parametersRef.name).toBe('meshup-ingress-options');
-    expect(o['httproute.gateway.networking.k8s.io/default/meshup-web']!.spec.rules[0].backendRefs).toEqual([{ name: 'web', port: 8080 }]);
+    expect(o['gateway/istio-ingress/meshup-ingress']!.spec.infrastructure.parametersRef.name).toBe('meshup-ingress-options');
+    expect(o['httproute/default/meshup-web']!.spec.rules[0].backendRefs).toEqual([{ name: 'web', port: 8080 }]);
     // What istiod made of it (here, the fake's stand-in): the pinned nodePort on the http port.
     expect(o['service/istio-ingress/meshup-ingress-istio']!.spec.ports.find((p: { port: number }) => p.port === 80).nodePort).toBe(30080);
     // Nothing of Istio's own API.
@@ -90,12 +91,12 @@ describe('meshup expose through the Gateway API', () => {
     // The namespace exists now: the second apply does not claim it again.
     const applies = w.calls().filter((c) => c.tool === 'kubectl' && c.args.includes('apply'));
     expect(applies.at(-1)!.stdin).not.toContain('"kind":"Namespace"');
-    expect(keysOf('gateway.gateway.networking.k8s.io')).toEqual(['gateway.gateway.networking.k8s.io/istio-ingress/meshup-ingress']);
+    expect(keysOf('gateway')).toEqual(['gateway/istio-ingress/meshup-ingress']);
 
     const first = await w.run(['expose', '--delete', 'web', '--provider', 'kind', '--json']);
     expect(JSON.parse(first.stdout)).toEqual({ service: 'web', namespace: 'default', deleted: true, gatewayRemoved: false });
-    expect(objects()['httproute.gateway.networking.k8s.io/default/meshup-web']).toBeUndefined();
-    expect(objects()['gateway.gateway.networking.k8s.io/istio-ingress/meshup-ingress']).toBeDefined();
+    expect(objects()['httproute/default/meshup-web']).toBeUndefined();
+    expect(objects()['gateway/istio-ingress/meshup-ingress']).toBeDefined();
 
     const last = await w.run(['expose', '--delete', 'api', '-n', 'shop', '--provider', 'kind']);
     expect(last.exitCode, last.stderr).toBe(0);
@@ -108,7 +109,7 @@ describe('meshup expose through the Gateway API', () => {
   it('keeps the shared gateway while a route someone else attached to it remains', async () => {
     expect((await w.run(['expose', 'web', '--provider', 'kind'])).exitCode).toBe(0);
     edit((o) => {
-      o['httproute.gateway.networking.k8s.io/shop/mine'] = {
+      o['httproute/shop/mine'] = {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
         metadata: { name: 'mine', namespace: 'shop' },
@@ -118,7 +119,7 @@ describe('meshup expose through the Gateway API', () => {
     const r = await w.run(['expose', '--delete', 'web', '--provider', 'kind']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('shared gateway');
-    expect(objects()['gateway.gateway.networking.k8s.io/istio-ingress/meshup-ingress']).toBeDefined();
+    expect(objects()['gateway/istio-ingress/meshup-ingress']).toBeDefined();
   });
 
   it('-o yaml and --dry-run print the objects and change nothing', async () => {
@@ -167,7 +168,7 @@ describe('meshup expose through the Gateway API', () => {
 
 describe('meshup expose on a mesh with istio-ingressgateway', () => {
   beforeEach(async () => {
-    await up('demo');
+    await up('demo', false);
     edit((o) => service(o, 'web'));
   });
 

@@ -175,7 +175,10 @@ describe('installing', () => {
       const before = w2.calls().length;
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--istio-version', '1.30.4']);
       expect(r.exitCode).toBe(2);
-      expect(r.stderr).toContain('This would downgrade Istio 1.31.1 → 1.30.4, which needs confirmation');
+      // Istio 1.30 is built against Gateway API v1.5.1: the CRDs meshup installed go back with it.
+      expect(r.stderr).toContain(
+        'This would replace Gateway API CRDs v1.6.0 with v1.5.1 (standard channel); downgrade Istio 1.31.1 → 1.30.4, which needs confirmation',
+      );
       expect(r.stderr).toContain('--istio-version 1.30.4 --yes');
       expect(r.stderr).toContain('keep Istio 1.31.1: meshup up --istio-version 1.31.1');
       expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);

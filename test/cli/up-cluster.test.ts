@@ -140,6 +140,7 @@ describe('meshup up: the cluster', () => {
     expect(doc.plan.changes).toBe(true);
     expect(doc.plan.actions.map((a) => [a.id, a.symbol])).toEqual([
       ['cluster', '+'],
+      ['gateway-api', '+'],
       ['istio', '+'],
       ['injection:default', '+'],
       ['record', '~'],

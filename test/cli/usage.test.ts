@@ -86,7 +86,7 @@ describe('--json', () => {
     expect(JSON.parse(r.stdout)).toEqual({
       error: {
         message: 'Unknown profile "demoo"',
-        details: ['valid profiles: default, demo, minimal'],
+        details: ['valid profiles: ambient, default, demo, minimal'],
         fix: ['Did you mean meshup profiles show demo?'],
         exitCode: 2,
       },

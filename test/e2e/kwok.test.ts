@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
 import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
 import { simEnv } from '../helpers/sim-env.mjs';
@@ -28,6 +29,7 @@ interface Deployment {
 }
 
 let server: ReleaseServer;
+let gatewayApi: GatewayApiMirror | undefined;
 
 beforeAll(async () => {
   // A release in the real layout holding the real istioctl and the tests' own small addon
@@ -35,12 +37,16 @@ beforeAll(async () => {
   const release = await buildRelease(join(dir, 'releases'), '1.31.1', { istioctl: join(bin, 'istioctl') });
   server = await serveReleases({ '1.31.1': release });
   env.MESHUP_ISTIO_MIRROR = server.url;
+  // The real Gateway API CRDs Istio 1.31 is built against, from the Go module cache.
+  gatewayApi = (await serveRealGatewayApi()).mirror;
+  env.MESHUP_GATEWAY_API_MIRROR = gatewayApi.url;
 });
 
 afterAll(async () => {
   // Always remove the cluster, whatever happened above.
   await execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false });
   await server?.close();
+  await gatewayApi?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

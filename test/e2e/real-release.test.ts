@@ -6,7 +6,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
 import { DRIFT_OBJECTS, driftRef, REAL_ADDONS, realReleaseServerFor } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
 import { simEnv } from '../helpers/sim-env.mjs';
@@ -20,8 +21,15 @@ const meshup = (args: string[]) =>
   execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
 const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;
 
+let gatewayApi: GatewayApiMirror | undefined;
+beforeAll(async () => {
+  gatewayApi = (await serveRealGatewayApi()).mirror;
+  env.MESHUP_GATEWAY_API_MIRROR = gatewayApi.url;
+});
+
 afterAll(async () => {
   await execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false });
+  await gatewayApi?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

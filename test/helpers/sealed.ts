@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { BUNDLE_FILE, bundleCacheDir, checkBundle, OBJECTS_FILE, objectsOf } from '../../src/gatewayapi/bundle.js';
+import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
+import { smallBundle } from './gateway-api.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MESHUP = join(ROOT, 'bin', 'meshup');
@@ -31,7 +34,23 @@ export interface Sealed {
   cleanup(): void;
 }
 
-export function sealed(opts: { tools?: string[] } = {}): Sealed {
+/**
+ * Puts a small Gateway API bundle (helpers/gateway-api.mjs) in meshup's cache for every release
+ * meshup's table names, as a run that downloaded them would leave it, so `up` has the CRDs at hand
+ * without a mirror.
+ */
+export function seedGatewayApiCache(env: Record<string, string>, versions = KNOWN_ISTIO_MINORS.map((m) => gatewayApiVersionFor(`1.${m}.0`)!)): void {
+  for (const v of new Set(versions)) {
+    const dir = bundleCacheDir(env, v);
+    const text = smallBundle(v);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, BUNDLE_FILE), text);
+    writeFileSync(join(dir, OBJECTS_FILE), JSON.stringify(objectsOf(checkBundle(text, v, 'the test bundle'))));
+  }
+}
+
+/** gatewayApiCache: false leaves meshup's Gateway API cache empty (by default it is seeded). */
+export function sealed(opts: { tools?: string[]; gatewayApiCache?: boolean } = {}): Sealed {
   const dir = mkdtempSync(join(tmpdir(), 'meshup-test-'));
   const bin = join(dir, 'bin');
   const state = join(dir, 'fake-state');
@@ -54,7 +73,9 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
     NODE_PATH: join(ROOT, 'node_modules'),
     // Downloads go to loopback only: port 9 (discard) refuses, unless a test serves releases.
     MESHUP_ISTIO_MIRROR: 'http://127.0.0.1:9',
+    MESHUP_GATEWAY_API_MIRROR: 'http://127.0.0.1:9',
   };
+  if (opts.gatewayApiCache !== false) seedGatewayApiCache(env);
   const stateFile = join(state, 'state.json');
   const readState = () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
   return {

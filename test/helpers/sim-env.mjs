@@ -30,6 +30,9 @@ export function simEnv(prefix) {
       XDG_STATE_HOME: join(dir, 'state'),
       CI: 'true',
       NO_COLOR: '1',
+      // Nothing is downloaded from beyond loopback: a test serves the Gateway API bundle
+      // (helpers/gateway-api.mjs serveRealGatewayApi) and points this at it.
+      MESHUP_GATEWAY_API_MIRROR: 'http://127.0.0.1:9',
     },
   };
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { FAKES, MESHUP, ROOT } from '../helpers/sealed.js';
+import { FAKES, MESHUP, ROOT, seedGatewayApiCache } from '../helpers/sealed.js';
 import { simBinDir } from '../helpers/sim-env.mjs';
 
 const STANDIN = resolve(import.meta.dirname, 'docker');
@@ -107,7 +107,10 @@ function build(dir: string, real: string, fakes: boolean): World {
     NO_COLOR: '1',
     TMPDIR: tmpdir(),
     MESHUP_ISTIO_MIRROR: closed,
+    MESHUP_GATEWAY_API_MIRROR: closed,
   };
+  // The Gateway API CRDs up installs come from the cache, as the Istio release's istioctl does.
+  seedGatewayApiCache(env);
   const stateFile = join(standin, 'state.json');
   if (!existsSync(stateFile)) writeFileSync(stateFile, JSON.stringify({ images: [KICBASE] }));
   const readState = () => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, any>) : {});

@@ -32,7 +32,7 @@ describe('readiness diagnosis', () => {
 describe('overlay', () => {
   it('pins the gateway nodePorts and follows the profile', async () => {
     const o = await specFor({ profile: 'demo' });
-    const ov = istioOverlay(o) as {
+    const ov = istioOverlay(o, {}) as {
       spec: {
         profile: string;
         meshConfig: { accessLogFile?: string };
@@ -51,8 +51,8 @@ describe('overlay', () => {
     ]);
     expect(ov.spec.components.egressGateways[0]!.enabled).toBe(true);
     const minimal = await specFor({ profile: 'minimal' });
-    expect(overlayHash(overlayYaml(minimal))).not.toBe(overlayHash(overlayYaml(o)));
-    expect(overlayHash(overlayYaml(o))).toBe(overlayHash(overlayYaml(o)));
+    expect(overlayHash(overlayYaml(minimal, {}))).not.toBe(overlayHash(overlayYaml(o, {})));
+    expect(overlayHash(overlayYaml(o, {}))).toBe(overlayHash(overlayYaml(o, {})));
   });
 });
 
@@ -73,5 +73,24 @@ describe('release names', () => {
   it('parses versions', () => {
     expect(parseIstioVersion('1.31.1')).toEqual({ major: 1, minor: 31, patch: 1, pre: undefined });
     expect(parseIstioVersion('1.31')).toBeUndefined();
+  });
+});
+
+describe('ambient overlay', () => {
+  it('adds the node agents and the ambient values; platform from the provider, none for kind', async () => {
+    const { providerFor } = await import('../../src/providers/index.js');
+    const mk = await specFor({ provider: 'minikube', profile: 'ambient' });
+    const ov = istioOverlay(mk, providerFor('minikube')) as { spec: { profile: string; components: Record<string, unknown>; values: Record<string, unknown> } };
+    expect(ov.spec.profile).toBe('ambient');
+    expect(ov.spec.components.cni).toEqual({ enabled: true });
+    expect(ov.spec.components.ztunnel).toEqual({ enabled: true });
+    expect(ov.spec.values).toEqual({ profile: 'ambient', global: { platform: 'minikube' } });
+    const kind = await specFor({ provider: 'kind', profile: 'ambient' });
+    expect((istioOverlay(kind, providerFor('kind')) as { spec: { values: unknown } }).spec.values).toEqual({ profile: 'ambient' });
+    // A sidecar mesh installs no istio-cni, so it gets no platform either.
+    const side = await specFor({ provider: 'minikube', profile: 'demo' });
+    const sv = istioOverlay(side, providerFor('minikube')) as { spec: { components: Record<string, unknown>; values?: unknown } };
+    expect(sv.spec.components.ztunnel).toBeUndefined();
+    expect(sv.spec.values).toBeUndefined();
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js';
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
+import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
 import { overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/observe.js';
 import { type Plan, plan } from '../../src/plan/plan.js';
@@ -37,15 +38,26 @@ function converged(spec: Spec): Observed {
       profile: spec.profile.name,
       profileRef: spec.profileRef,
       istioVersion: spec.istioVersion,
-      overlayHash: overlayHash(overlayYaml(spec)),
+      overlayHash: overlayHash(overlayYaml(spec, providerFor(spec.provider))),
       addons: [...spec.addons],
       namespaces: [...spec.namespaces],
+      dataplane: spec.dataplane,
       ...(spec.mtls ? { mtls: spec.mtls } : {}),
     },
     istio: { present: true, missing: [], notReady: [], verified: true, manifestCached: true, objects: [] },
     addons,
     telemetry: spec.addons.includes('jaeger') ? { hash: telemetryHash } : undefined,
     peerAuthentication: spec.mtls ? { mode: spec.mtls, managed: true } : undefined,
+    gatewayApi: {
+      crds: ['gatewayclasses', 'gateways', 'httproutes'].map((p) => ({
+        name: `${p}.gateway.networking.k8s.io`,
+        version: gatewayApiVersionFor(spec.istioVersion),
+        channel: 'standard',
+        meshup: true,
+      })),
+      missing: [],
+      verified: true,
+    },
   };
 }
 
@@ -71,6 +83,7 @@ describe('plan', () => {
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
     expect(summary(p)).toEqual([
       '+ cluster',
+      '+ gateway-api',
       '+ istio',
       '+ injection:default',
       '+ addon:prometheus',
@@ -82,7 +95,9 @@ describe('plan', () => {
     ]);
     expect(p.actions[0]!.title).toBe('create kind cluster meshup (3 CPUs, 5.1 GiB)');
     expect(p.actions[0]!.commands[0]).toMatch(/^kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'\n/);
-    expect(p.actions[1]!.commands).toEqual(['istioctl --context kind-meshup install -f /state/istio-overlay.yaml -y --readiness-timeout 600s']);
+    expect(p.actions.find((a) => a.id === 'istio')!.commands).toEqual([
+      'istioctl --context kind-meshup install -f /state/istio-overlay.yaml -y --readiness-timeout 600s',
+    ]);
     // Titles are in the future tense: nothing has happened yet.
     for (const a of p.actions) expect(a.title).toMatch(/^(create|install|enable|apply|record) /);
     expect(p.blockers).toEqual([]);
@@ -186,7 +201,7 @@ describe('plan', () => {
     });
   });
 
-  it('a profile without an ingress gateway changes the overlay; kind still maps the ports, for the Gateway API gateway', async () => {
+  it('a profile without the classic ingress gateway disables it in the overlay; kind still maps the ports a Gateway API gateway gets', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     expect(spec.gateway.ingress).toBe(false);
     expect(providerFor('kind').portMappings(spec)).toEqual([
@@ -223,5 +238,87 @@ describe('plan', () => {
     expect(changing(p)).toEqual(['+ addon:grafana', '~ record']);
     const rec = p.actions.find((a) => a.id === 'record')!;
     expect(rec.op).toMatchObject({ type: 'record', spec: { profile: 'demo', addons: ['prometheus', 'grafana'], namespaces: ['default'] } });
+  });
+});
+
+describe('ambient mode', () => {
+  const ambientNs = (name: string, labels: Record<string, string> = {}) => ns(name, { 'istio.io/dataplane-mode': 'ambient', ...labels });
+  const pod = (name: string, namespace: string, containers: string[], owner?: string): KubeObject =>
+    ({
+      kind: 'Pod',
+      metadata: { name, namespace, ...(owner ? { ownerReferences: [{ kind: 'ReplicaSet', name: owner }] } : {}) },
+      spec: { containers: containers.map((c) => ({ name: c })) },
+      status: { phase: 'Running' },
+    }) as KubeObject;
+
+  it('the ambient profile enrols namespaces with the dataplane-mode label, marked as meshup', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    expect(spec.dataplane).toBe('ambient');
+    const p = planFor(spec, emptyObserved({ state: 'absent' }));
+    const enrol = p.actions.find((a) => a.id === 'injection:default')!;
+    expect(enrol.title).toBe('enrol default in ambient mode');
+    expect(enrol.commands[0]).toContain('"istio.io/dataplane-mode":"ambient","meshup.dev/injection":"true"');
+    expect(enrol.commands[0]).not.toContain('istio-injection');
+    expect(p.actions.find((a) => a.id === 'record')!.op).toMatchObject({ spec: { dataplane: 'ambient' } });
+  });
+
+  it('a converged ambient mesh changes nothing', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    const o = converged(spec);
+    o.namespaces = [ns('kube-system'), ambientNs('default', { 'meshup.dev/injection': 'true' })];
+    const p = planFor(spec, o);
+    expect(changing(p)).toEqual([]);
+    expect(p.actions.find((a) => a.id === 'injection:default')!.title).toBe('default in ambient mode unchanged');
+  });
+
+  it('switching a sidecar namespace to ambient is one planned change that names the pods to restart', async () => {
+    const before = await specFor({ provider: 'kind', profile: 'minimal', namespaces: 'default,shop' });
+    const after = await specFor({ provider: 'kind', profile: 'minimal', namespaces: 'default,shop', dataplane: 'ambient' });
+    const o = converged(before);
+    o.meshPods = [pod('web-7d9c-abcde', 'shop', ['web', 'istio-proxy'], 'web-7d9c'), pod('db-0', 'shop', ['db']), pod('one-off', 'shop', ['x', 'istio-proxy'])];
+    const p = planFor(after, o);
+    expect(changing(p)).toEqual(['~ istio', '~ injection:default', '~ injection:shop', '~ record']);
+    const shop = p.actions.find((a) => a.id === 'injection:shop')!;
+    expect(shop.title).toBe('switch shop from sidecar injection to ambient mode');
+    expect(shop.reasons).toEqual([
+      '2 running pods keep their sidecars until recreated: kubectl rollout restart deployment/web -n shop',
+      'pods without a controller, to delete and recreate by hand: one-off',
+    ]);
+    expect(shop.commands[1]).toBe('kubectl --context kind-meshup label namespace shop --overwrite istio-injection- istio.io/rev-');
+    expect(shop.op).toMatchObject({ type: 'injection', enable: ['shop'], mode: 'ambient', switching: ['shop'] });
+    // The control plane gains ztunnel and istio-cni: the overlay changed.
+    expect(p.overlay.yaml).toMatch(/ztunnel:\n\s+enabled: true/);
+  });
+
+  it('a sidecar label set by hand stays, and the plan says what it means', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient' });
+    const o = converged(spec);
+    o.namespaces = [ns('default', { 'istio-injection': 'enabled' })];
+    const p = planFor(spec, o);
+    const a = p.actions.find((x) => x.id === 'injection:default')!;
+    expect(a).toMatchObject({ symbol: '+', title: 'enrol default in ambient mode' });
+    expect(a.commands.join('\n')).not.toContain('istio-injection-');
+    expect(p.notes.join('\n')).toContain('default: its istio-injection label was set by hand, so meshup leaves it');
+  });
+
+  it('taking a namespace out says its pods leave the mesh at once', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'ambient', namespaces: 'default' });
+    const o = converged(spec);
+    o.namespaces = [ambientNs('default', { 'meshup.dev/injection': 'true' }), ambientNs('shop', { 'meshup.dev/injection': 'true' })];
+    const a = planFor(spec, o).actions.find((x) => x.id === 'injection:shop')!;
+    expect(a).toMatchObject({ symbol: '-', title: 'take shop out of ambient mode (its pods leave the mesh at once)' });
+  });
+
+  it('a cluster whose nodes say k3s needs platform k3s before anything runs', async () => {
+    const spec = await specFor({ context: 'k3s-default', profile: 'ambient' });
+    const o = converged(spec);
+    o.nodes = [{ ...o.nodes[0]!, kubeletVersion: 'v1.31.4+k3s1' }];
+    const p = planFor(spec, o);
+    expect(p.blockers[0]).toContain("This cluster runs k3s: Istio's ambient mode needs global.platform=k3s");
+    expect(p.blockers[0]).toContain('MESHUP_PLATFORM=k3s');
+    const fixed = await specFor({ context: 'k3s-default', profile: 'ambient' }, { env: { MESHUP_PLATFORM: 'k3s' } });
+    const q = planFor(fixed, { ...o, recorded: undefined });
+    expect(q.blockers).toEqual([]);
+    expect(q.overlay.yaml).toMatch(/platform: k3s/);
   });
 });

@@ -13,7 +13,7 @@ describe('published JSON Schemas', () => {
   });
 
   it('bundled profiles and addons validate', async () => {
-    expect((await loadAllProfiles()).map((p) => p.name)).toEqual(['default', 'demo', 'minimal']);
-    expect([...(await loadAddonCatalog()).keys()]).toEqual(['grafana', 'jaeger', 'kiali', 'prometheus']);
+    expect((await loadAllProfiles()).map((p) => p.name)).toEqual(['ambient', 'default', 'demo', 'minimal']);
+    expect([...(await loadAddonCatalog()).keys()]).toEqual(['grafana', 'jaeger', 'kiali', 'loki', 'prometheus']);
   });
 });

@@ -114,10 +114,41 @@ describe('every source is checked the same way', () => {
     ['system namespace (flag)', { namespaces: 'default,kube-system' }, {}, undefined, /Sidecars are never injected in kube-system \(from --namespaces\)/],
     ['istio-system (env)', {}, { MESHUP_NAMESPACES: 'istio-system' }, undefined, /never injected in istio-system \(from MESHUP_NAMESPACES\)/],
     ['kube-node-lease (config)', {}, {}, 'namespaces: [kube-node-lease]\n', /never injected in kube-node-lease \(from .*meshup\.yaml \(namespaces\)\)/],
+    [
+      'dataplane (flag), with a did-you-mean',
+      { dataplane: 'ambiant' },
+      {},
+      undefined,
+      /"ambiant" is not a dataplane mode; expected one of sidecar, ambient \(from --dataplane\)/,
+    ],
+    ['dataplane (config)', {}, {}, 'dataplane: istio\n', /dataplane: /],
+    [
+      'sidecar dataplane on the ambient profile',
+      { profile: 'ambient', dataplane: 'sidecar' },
+      {},
+      undefined,
+      /Profile ambient installs Istio's ambient profile/,
+    ],
+    [
+      'platform (env)',
+      {},
+      { MESHUP_PLATFORM: 'kind' },
+      undefined,
+      /"kind" is not a platform Istio knows; expected one of gke, k3d, k3s, microk8s, minikube, openshift \(from MESHUP_PLATFORM\)/,
+    ],
     ['Istio version', { istioVersion: 'latest' }, {}, undefined, /"latest" is not an Istio version \(from --istio-version\)/],
     ['old Istio version (config)', {}, {}, 'istioVersion: 1.20.0\n', /Istio 1\.20\.0 is too old/],
     ['mirror that is not http(s)', { istioMirror: 'ftp://m.example/istio' }, {}, undefined, /is not an http\(s\) URL \(from --istio-mirror\)/],
     ['mirror that is no URL (env)', {}, { MESHUP_ISTIO_MIRROR: 'mirror' }, undefined, /"mirror" is not a URL \(from MESHUP_ISTIO_MIRROR\)/],
+    ['Gateway API mirror that is not http(s)', { gatewayApiMirror: 'file:///srv/gw' }, {}, undefined, /is not an http\(s\) URL \(from --gateway-api-mirror\)/],
+    ['Gateway API mirror that is no URL (env)', {}, { MESHUP_GATEWAY_API_MIRROR: 'gw' }, undefined, /"gw" is not a URL \(from MESHUP_GATEWAY_API_MIRROR\)/],
+    [
+      'Gateway API mirror that is not http(s) (config)',
+      {},
+      {},
+      'gatewayApiMirror: ftp://m.example/gw\n',
+      /is not an http\(s\) URL \(from .*meshup\.yaml \(gatewayApiMirror\)\)/,
+    ],
     ['missing --istio-dir', { istioDir: '/nonexistent/istio' }, {}, undefined, /"\/nonexistent\/istio" does not exist \(from --istio-dir\)/],
     ['timeout overflow', { timeout: '9999999h' }, {}, undefined, /outside the range meshup accepts \(1s to 24h\) \(from --timeout\)/],
     ['timeout words (env)', {}, { MESHUP_TIMEOUT: 'soon' }, undefined, /"soon" is not a duration \(from MESHUP_TIMEOUT\)/],
@@ -142,6 +173,21 @@ describe('every source is checked the same way', () => {
       expect(e.fix.length).toBeGreaterThan(0);
     });
   }
+
+  it('manages the Gateway API CRDs unless a flag or the config file says not to; the flag wins', async () => {
+    expect((await specFor({})).gatewayApi).toBe(true);
+    expect((await specFor({ gatewayApi: false })).gatewayApi).toBe(false);
+    const cwd = dirWith({ 'meshup.yaml': 'gatewayApi: false\ngatewayApiMirror: http://127.0.0.1:8000/gw/\n' });
+    const fromFile = await specFor({}, { cwd });
+    expect(fromFile.gatewayApi).toBe(false);
+    expect(fromFile.sources.gatewayApi).toBe('config');
+    // A mirror is kept without its trailing slash, as the Istio mirror is.
+    expect(fromFile.gatewayApiMirror).toBe('http://127.0.0.1:8000/gw');
+    expect((await specFor({ gatewayApi: true }, { cwd })).gatewayApi).toBe(true);
+    expect(
+      (await specFor({ gatewayApiMirror: 'https://m.example/gw' }, { cwd, env: { MESHUP_GATEWAY_API_MIRROR: 'http://e.example' } })).gatewayApiMirror,
+    ).toBe('https://m.example/gw');
+  });
 
   it('accepts v1.31.1 as 1.31.1, and an --istio-dir that holds an executable bin/istioctl', async () => {
     expect((await specFor({ istioVersion: 'v1.31.1' })).istioVersion).toBe('1.31.1');

@@ -1,0 +1,84 @@
+// The Gateway API CRDs as the cluster has them, from the one CRD read of the observe round: each
+// CRD's name with its bundle-version and channel annotations and meshup's mark. Reading these
+// four columns (not whole CRDs, whose schemas are most of the bytes) keeps the read small.
+import { GATEWAY_API_LABEL } from '../istio/labels.js';
+import type { KubeObject } from '../tools/kubectl.js';
+import { BUNDLE_VERSION_ANNOTATION, type BundleObject, CHANNEL_ANNOTATION, GATEWAY_API_GROUP } from './bundle.js';
+
+/** kubectl's JSONPath takes a dot inside a key escaped; a slash needs no escape. */
+const path = (key: string) => key.replace(/\./g, '\\.');
+
+/** `-o` for `kubectl get customresourcedefinitions`: name, bundle version, channel, meshup's mark.
+ * A CRD without one of them prints `<none>` in its column. */
+export const CRD_COLUMNS = `custom-columns=NAME:.metadata.name,BUNDLE:.metadata.annotations.${path(BUNDLE_VERSION_ANNOTATION)},CHANNEL:.metadata.annotations.${path(CHANNEL_ANNOTATION)},MESHUP:.metadata.labels.${path(GATEWAY_API_LABEL)}`;
+
+/** The rows of a CRD_COLUMNS read (without headers) as CRD objects carrying what was read. */
+export function parseCrdRows(stdout: string): KubeObject[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((cols) => cols[0])
+    .map(([name, bundle, channel, mark]) => {
+      const given = (v: string | undefined) => (v && v !== '<none>' ? v : undefined);
+      const annotations = Object.fromEntries(
+        [
+          [BUNDLE_VERSION_ANNOTATION, given(bundle)],
+          [CHANNEL_ANNOTATION, given(channel)],
+        ].filter(([, v]) => v),
+      );
+      const labels = given(mark) ? { [GATEWAY_API_LABEL]: mark! } : undefined;
+      return {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: name!, ...(Object.keys(annotations).length ? { annotations } : {}), ...(labels ? { labels } : {}) },
+      };
+    });
+}
+
+export interface GatewayApiCrd {
+  name: string;
+  /** gateway.networking.k8s.io/bundle-version, when the CRD carries it. */
+  version?: string;
+  /** gateway.networking.k8s.io/channel: standard or experimental. */
+  channel?: string;
+  /** meshup installed it (it carries meshup's mark). */
+  meshup: boolean;
+}
+
+export interface GatewayApiObserved {
+  /** Every CRD of the gateway.networking.k8s.io group, by name. */
+  crds: GatewayApiCrd[];
+  /** CRDs of the wanted bundle that are not there; known only when the bundle is cached. */
+  missing: string[];
+  /** Whether `missing` was checked against the bundle's list. */
+  verified: boolean;
+}
+
+export const isGatewayApiCrd = (name: string) => name.endsWith(`.${GATEWAY_API_GROUP}`);
+
+/** Pure: the Gateway API part of what was read, compared with the wanted bundle's objects. */
+export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonly BundleObject[]): GatewayApiObserved {
+  const crds = items
+    .filter((o) => o.kind === 'CustomResourceDefinition' && isGatewayApiCrd(o.metadata.name))
+    .map((o) => ({
+      name: o.metadata.name,
+      version: o.metadata.annotations?.[BUNDLE_VERSION_ANNOTATION],
+      channel: o.metadata.annotations?.[CHANNEL_ANNOTATION],
+      meshup: !!o.metadata.labels?.[GATEWAY_API_LABEL],
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const have = new Set(crds.map((c) => c.name));
+  const missing = (bundle ?? []).filter((o) => o.kind === 'CustomResourceDefinition' && !have.has(o.name)).map((o) => o.name);
+  return { crds, missing, verified: !!bundle };
+}
+
+/** One line for `meshup status`: the releases, channel and owner of the group's CRDs. */
+export function describeGatewayApi(g: GatewayApiObserved | undefined): string {
+  if (!g) return 'unknown (the CRDs could not be listed)';
+  if (!g.crds.length) return 'none';
+  const versions = [...new Set(g.crds.map((c) => c.version ?? 'no release annotation'))];
+  const channels = [...new Set(g.crds.map((c) => c.channel).filter(Boolean))];
+  const marked = g.crds.filter((c) => c.meshup).length;
+  const owner = marked === g.crds.length ? 'installed by meshup' : marked ? 'partly installed by meshup' : 'not installed by meshup';
+  return `Gateway API ${versions.join(', ')} (${[channels.length ? `${channels.join(' and ')} channel` : '', `${g.crds.length} CRDs`, owner].filter(Boolean).join(', ')})`;
+}

@@ -1,0 +1,72 @@
+// The real Gateway API standard channel, assembled at test time from the sigs.k8s.io/gateway-api
+// module that the pinned Istio module requires (helpers/gateway-api.mjs; test/cluster/build or
+// `go mod download` puts it in the Go module cache). It checks meshup's table row for Istio 1.31
+// against that requirement, and meshup's bundle check against the real bundle. Without the module
+// (no Go, or not downloaded yet) the file is skipped, saying why.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquireBundle, checkBundle, objectsOf, readCachedBundle } from '../../src/gatewayapi/bundle.js';
+import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
+import { DEFAULT_ISTIO_VERSION } from '../../src/istio/version.js';
+import { realBundle, serveGatewayApi } from '../helpers/gateway-api.mjs';
+
+let real: ReturnType<typeof realBundle> | undefined;
+let why = '';
+try {
+  real = realBundle();
+} catch (e) {
+  why = (e as Error).message;
+}
+const home = mkdtempSync(join(tmpdir(), 'meshup-gwapi-real-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe.skipIf(!real)(`the real Gateway API standard channel${real ? '' : ` (skipped: ${why})`}`, () => {
+  it("is the release meshup's table gives the Istio version the tests build (1.31: v1.6.0)", () => {
+    // test/cluster/istio/go.mod pins the release-1.31 Istio module; its requirement is the truth.
+    const required = execFileSync('go', ['list', '-m', '-f', '{{.Version}}', 'sigs.k8s.io/gateway-api'], {
+      cwd: join(import.meta.dirname, '..', 'cluster', 'istio'),
+      encoding: 'utf8',
+    }).trim();
+    expect(required).toBe(real!.version);
+    expect(gatewayApiVersionFor(DEFAULT_ISTIO_VERSION)).toBe(required);
+  });
+
+  it('passes the bundle check: ten CRDs and the safe-upgrades policy, all of the standard channel', () => {
+    const objects = objectsOf(checkBundle(real!.text, real!.version, 'the module'));
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.name.split('.')[0])).toEqual([
+      'backendtlspolicies',
+      'gatewayclasses',
+      'gateways',
+      'grpcroutes',
+      'httproutes',
+      'listenersets',
+      'referencegrants',
+      'tcproutes',
+      'tlsroutes',
+      'udproutes',
+    ]);
+    expect(objects.filter((o) => o.kind !== 'CustomResourceDefinition')).toEqual([
+      { kind: 'ValidatingAdmissionPolicy', name: 'safe-upgrades.gateway.networking.k8s.io' },
+      { kind: 'ValidatingAdmissionPolicyBinding', name: 'safe-upgrades.gateway.networking.k8s.io' },
+    ]);
+  });
+
+  it('is refused as the bundle of any other release', () => {
+    expect(() => checkBundle(real!.text, 'v1.5.1', 'the module')).toThrow("is not the standard channel's CRDs of v1.5.1");
+  });
+
+  it('downloads from a 127.0.0.1 mirror into the cache whole', async () => {
+    const mirror = await serveGatewayApi({ [real!.version]: real!.text });
+    try {
+      const env = { HOME: home, XDG_CACHE_HOME: join(home, 'cache') };
+      const got = await acquireBundle(env, { version: real!.version, mirror: mirror.url });
+      expect(got.downloaded).toBe(true);
+      expect((await readCachedBundle(env, real!.version)).length).toBe(12);
+    } finally {
+      await mirror.close();
+    }
+  });
+});
