@@ -167,8 +167,17 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
   clusterOptions(program.command('ingress').description("the ingress gateway's host and port, from this machine"))
     .option('--env', 'print INGRESS_HOST, INGRESS_PORT, SECURE_INGRESS_PORT and GATEWAY_URL exports')
     .option('--gateway <name>', "a Kubernetes Gateway API gateway (class istio) instead of Istio's ingress gateway")
-    .option('-n, --namespace <ns>', 'namespace of --gateway', 'default')
-    .addHelpText('after', examples('meshup ingress', 'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"', 'meshup ingress --json'))
+    // No commander default: --gateway meshup-ingress alone means meshup's own, in istio-ingress.
+    .option('-n, --namespace <ns>', 'namespace of --gateway (default: default; istio-ingress for meshup-ingress)')
+    .addHelpText(
+      'after',
+      examples(
+        'meshup ingress',
+        'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"',
+        'meshup ingress --json',
+        'meshup ingress --gateway bookinfo-gateway -n bookinfo',
+      ),
+    )
     .action(action(async () => (await import('../commands/ingress.js')).ingress));
 
   clusterOptions(program.command('dashboard <addon>').description("port-forward an addon's UI to 127.0.0.1 and open it"))
@@ -177,18 +186,29 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .addHelpText('after', examples('meshup dashboard kiali', 'meshup dashboard grafana --port 3000 --no-browser'))
     .action(action(async () => (await import('../commands/dashboard.js')).dashboard));
 
-  clusterOptions(program.command('expose <service>').description('route the ingress gateway to a Service (Istio Gateway + VirtualService)'))
+  clusterOptions(
+    program
+      .command('expose <service>')
+      .description('route traffic from outside the mesh to a Service (Gateway API HTTPRoute, or Istio Gateway + VirtualService)'),
+  )
     .option('-n, --namespace <ns>', 'namespace of the Service', 'default')
     .option('--port <n>', 'Service port (needed when it has several)')
     .option('--host <host>', 'host name to match (default: any)')
     .option('--path <prefix>', 'path prefix to route', '/')
+    .addOption(
+      new Option(
+        '--api <api>',
+        'gateway: an HTTPRoute on the Gateway API gateway meshup shares (istio-ingress/meshup-ingress); istio: a Gateway and VirtualService on istio-ingressgateway (default: gateway on ambient meshes and where the Gateway API CRDs are installed, else istio)',
+      ).choices(['gateway', 'istio']),
+    )
     .option('-o, --output <format>', 'print the objects (yaml) instead of applying them')
-    .option('--delete', 'remove what meshup expose created for the Service')
+    .option('--delete', 'remove what meshup expose created for the Service (and the shared gateway with its last route)')
     .addHelpText(
       'after',
       examples(
         'meshup expose productpage -n bookinfo --port 9080',
         'meshup expose web --host web.local --path /api',
+        'meshup expose web --api istio',
         'meshup expose web -o yaml',
         'meshup expose --delete web',
       ),

@@ -1,12 +1,34 @@
-// meshup expose SERVICE: an Istio Gateway and VirtualService that route the ingress gateway to
-// a Service, after checking the Service and port exist; --delete removes them again.
+// meshup expose SERVICE: route traffic from outside the mesh to a Service, after checking the
+// Service and port exist. Two ways in (src/expose/decide.ts chooses): the Kubernetes Gateway API
+// (an HTTPRoute on the Gateway meshup shares between all exposed Services) or Istio's own Gateway
+// and VirtualService on istio-ingressgateway. --delete removes the route, and the shared gateway
+// with its last route.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { App } from '../cli/app.js';
+import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
+import { type ApiChoice, chooseApi, type ExposeApi, nodePortHolder } from '../expose/decide.js';
+import {
+  attachedToShared,
+  httpRouteObject,
+  istioRouteObjects,
+  KINDS,
+  type Route,
+  routeName,
+  SHARED_GATEWAY,
+  SHARED_GATEWAY_OPTIONS,
+  SHARED_GATEWAY_SERVICE,
+  sharedGatewayObjects,
+} from '../expose/objects.js';
 import { lookupIngress } from '../ingress/lookup.js';
-import { apply, deleteObjects, getObject, type KubeObject, listObjects } from '../tools/kubectl.js';
+import type { IngressResult } from '../ingress/resolve.js';
+import { EXPOSE_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import { readAppliedSpec } from '../state/record.js';
+import { apply, deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
-import { openTarget } from './target.js';
+import { openTarget, specOf, type Target } from './target.js';
 
 interface ExposeFlags {
   namespace?: string;
@@ -15,29 +37,18 @@ interface ExposeFlags {
   path?: string;
   output?: string;
   delete?: boolean;
+  api?: ExposeApi;
 }
 
-export function exposeObjects(service: string, namespace: string, port: number, host: string, path: string): Record<string, unknown>[] {
-  const name = `meshup-${service}`;
-  const metadata = { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'meshup', 'meshup.dev/expose': service } };
-  return [
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'Gateway',
-      metadata,
-      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [host] }] },
-    },
-    {
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'VirtualService',
-      metadata,
-      spec: {
-        hosts: [host],
-        gateways: [name],
-        http: [{ match: [{ uri: { prefix: path } }], route: [{ destination: { host: `${service}.${namespace}.svc.cluster.local`, port: { number: port } } }] }],
-      },
-    },
-  ];
+/** How long istiod gets to create the shared gateway's Service before meshup stops waiting. */
+const GATEWAY_SERVICE_WAIT_MS = 30_000;
+
+const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+
+/** Which of the two APIs' kinds the cluster serves, from the CRD names. */
+function servedKinds(crds: string[]) {
+  const has = (...names: string[]) => names.every((n) => crds.includes(n));
+  return { gatewayApi: has(KINDS.gateway, KINDS.httpRoute), istio: has(KINDS.istioGateway, KINDS.virtualService) };
 }
 
 export async function expose(app: App, service: string): Promise<void> {
@@ -47,64 +58,174 @@ export async function expose(app: App, service: string): Promise<void> {
   const path = f.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
   if (f.output !== undefined && f.output !== 'yaml') throw new UsageError(`-o supports only yaml, got "${f.output}"`);
-  const { runner, spec: o, context, provider } = await openTarget(app);
+  const target = await openTarget(app);
+  if (f.delete) return unexpose(app, target, service, ns);
 
-  if (f.delete) {
-    const name = `meshup-${service}`;
-    const [gw, vs] = await Promise.all([
-      getObject(runner, 'gateways.networking.istio.io', name, ns),
-      getObject(runner, 'virtualservices.networking.istio.io', name, ns),
-    ]);
-    if (!gw && !vs) {
-      app.out.result({ service, namespace: ns, deleted: false });
-      app.out.print(`${service} in ${ns} is not exposed by meshup; nothing to delete.`);
-      return;
-    }
-    await deleteObjects(
-      runner,
-      [`gateways.networking.istio.io/${name}`, `virtualservices.networking.istio.io/${name}`],
-      `Removing the route to ${service}`,
-      ns,
-    );
-    app.out.result({ service, namespace: ns, deleted: !o.dryRun });
-    app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the route to ${service} in ${ns}.`);
-    return;
-  }
+  const { runner, provider } = target;
+  // One round of reads: every Service (the one to expose, istio-ingressgateway, whoever holds a
+  // nodePort), the CRDs, the recorded spec, and whether the shared gateway's namespace exists.
+  const [services, crds, applied, gatewayNs] = await Promise.all([
+    listObjects(runner, 'services', { allNamespaces: true }),
+    listNames(runner, CRDS),
+    readAppliedSpec(runner),
+    getObject(runner, 'namespace', SHARED_GATEWAY.namespace),
+  ]);
+  // The mesh's own settings (its profile's pinned nodePorts) come from what it recorded.
+  const spec = applied ? (await specOf(app, { recorded: applied })).spec : target.spec;
 
-  const svc = await getObject<KubeObject>(runner, 'service', service, ns);
+  const svc = services.find((s) => s.metadata.name === service && s.metadata.namespace === ns);
   if (!svc) {
-    const names = (await listObjects(runner, 'services', { namespace: ns })).map((s) => s.metadata.name);
+    const names = services.filter((s) => s.metadata.namespace === ns).map((s) => s.metadata.name);
     const near = closest(service, names);
     throw new MeshupError(`No Service "${service}" in namespace ${ns}`, {
       details: [`services in ${ns}: ${names.join(', ') || 'none'}`],
       fix: near ? `Did you mean ${near}?` : `Pick one of them, or another namespace with -n`,
     });
   }
-  const ports = ((svc.spec ?? {}) as { ports?: { port: number; name?: string }[] }).ports ?? [];
-  let port: number;
-  if (f.port !== undefined) {
-    port = Number(f.port);
-    if (!ports.some((p) => p.port === port)) {
-      throw new MeshupError(`Service ${service} has no port ${f.port}`, { fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}` });
-    }
-  } else if (ports.length === 1) {
-    port = ports[0]!.port;
-  } else {
-    throw new UsageError(`Service ${service} has ${ports.length ? 'several ports' : 'no ports'}; say which with --port`, {
-      fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}`,
-    });
+  const route: Route = { service, namespace: ns, port: servicePort(svc, f.port), host, path };
+  // Either way in needs istiod: it programs the gateways and deploys the Gateway API one.
+  if (!services.some((s) => s.metadata.namespace === ISTIO_NAMESPACE && s.metadata.name.startsWith('istiod'))) {
+    throw new MeshupError(`Istio is not installed in context ${target.context}, so nothing would route to ${service}`, { fix: 'Install it: meshup up' });
   }
 
-  const objects = exposeObjects(service, ns, port, host, path);
-  if (f.output === 'yaml' || o.dryRun) {
+  const served = servedKinds(crds);
+  const pin = spec.gateway.httpNodePort;
+  const pinHeldBy = nodePortHolder(services, pin);
+  const choice = chooseApi({
+    flag: f.api,
+    // The mesh as it was installed; what the spec asks for when meshup recorded nothing.
+    dataplane: applied ? (applied.dataplane ?? 'sidecar') : spec.dataplane,
+    gatewayApi: served.gatewayApi,
+    classicGateway: services.some((s) => s.metadata.name === 'istio-ingressgateway' && s.metadata.namespace === ISTIO_NAMESPACE),
+    pinHeldBy,
+    mapsHostPorts: provider.mapsHostPorts,
+  });
+
+  const notes: string[] = [];
+  let objects: Record<string, unknown>[];
+  if (choice.api === 'istio') {
+    objects = istioRouteObjects(route);
+  } else {
+    if (pinHeldBy) {
+      notes.push(
+        `${pinHeldBy} holds nodePort ${pin}, and two Services cannot share one: ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY_SERVICE} gets a nodePort the API server picks${provider.mapsHostPorts ? `, which ${provider.name} maps to no host port (meshup ingress says how to reach it)` : ''}`,
+      );
+    }
+    objects = [...sharedGatewayObjects({ httpNodePort: pinHeldBy ? undefined : pin, createNamespace: !gatewayNs }), httpRouteObject(route)];
+  }
+
+  for (const n of notes) app.out.warn(n);
+  if (f.output === 'yaml' || spec.dryRun) {
     app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
     return;
   }
-  const gateway = await lookupIngress(runner, o, provider, context);
-  await apply(runner, objects.map((x) => JSON.stringify(x)).join('\n---\n'), `Routing the ingress gateway to ${service}`);
-  const url = gateway.reachable ? `${gateway.url}${path === '/' ? '/' : path}` : undefined;
-  app.out.result({ service, namespace: ns, port, host, path, url, gateway });
-  app.out.print(`${service}.${ns}:${port} is exposed through the ingress gateway.`);
-  if (url) app.out.print(host === '*' ? `  curl ${url}` : `  curl -H 'Host: ${host}' ${url}`);
-  else app.out.print(`  The gateway is not reachable from here: ${gateway.message}. ${gateway.hint ?? ''}`);
+  const through = choice.api === 'istio' ? 'the ingress gateway' : `the Gateway API gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}`;
+  await apply(runner, objects.map((x) => JSON.stringify(x)).join('\n---\n'), `Routing ${through} to ${service}`);
+  const gateway = choice.api === 'istio' ? await lookupIngress(runner, spec, provider, target.context) : await sharedGatewayIngress(app, runner, spec, target);
+  report(app, route, choice, gateway, through);
 }
+
+/** The port to route to: --port when it is one of the Service's, else its only port. */
+function servicePort(svc: KubeObject, flag: string | undefined): number {
+  const service = svc.metadata.name;
+  const ports = ((svc.spec ?? {}) as { ports?: { port: number; name?: string }[] }).ports ?? [];
+  if (flag !== undefined) {
+    const port = Number(flag);
+    if (!ports.some((p) => p.port === port)) {
+      throw new MeshupError(`Service ${service} has no port ${flag}`, { fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}` });
+    }
+    return port;
+  }
+  if (ports.length === 1) return ports[0]!.port;
+  throw new UsageError(`Service ${service} has ${ports.length ? 'several ports' : 'no ports'}; say which with --port`, {
+    fix: `Its ports: ${ports.map((p) => p.port).join(', ') || 'none'}`,
+  });
+}
+
+/** istiod deploys the gateway a moment after the Gateway exists: wait for its Service, briefly. */
+async function sharedGatewayIngress(app: App, runner: Runner, spec: Spec, target: Target): Promise<IngressResult | undefined> {
+  const end = Date.now() + GATEWAY_SERVICE_WAIT_MS;
+  for (;;) {
+    if (await getObject(runner, 'service', SHARED_GATEWAY_SERVICE, SHARED_GATEWAY.namespace)) break;
+    if (Date.now() > end || app.signal.aborted) return undefined;
+    await sleep(1000);
+  }
+  return lookupIngress(runner, spec, target.provider, target.context, {}, SHARED_GATEWAY);
+}
+
+function report(app: App, r: Route, choice: ApiChoice, gateway: IngressResult | undefined, through: string): void {
+  const url = gateway?.reachable ? `${gateway.url}${r.path === '/' ? '/' : r.path}` : undefined;
+  app.out.result({
+    service: r.service,
+    namespace: r.namespace,
+    port: r.port,
+    host: r.host,
+    path: r.path,
+    api: choice.api,
+    why: choice.why,
+    url,
+    gateway: gateway ?? null,
+  });
+  app.out.print(`${r.service}.${r.namespace}:${r.port} is exposed through ${through} (${choice.why}).`);
+  if (url) app.out.print(r.host === '*' ? `  curl ${url}` : `  curl -H 'Host: ${r.host}' ${url}`);
+  else if (gateway) app.out.print(`  The gateway is not reachable from here: ${gateway.message}. ${gateway.hint ?? ''}`);
+  else
+    app.out.print(
+      `  istiod has not deployed the gateway yet (Service ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY_SERVICE}); meshup ingress prints its URL once it is there.`,
+    );
+}
+
+/** Removes the route to a Service (whichever API made it) and, with its last route, the shared gateway. */
+async function unexpose(app: App, target: Target, service: string, ns: string): Promise<void> {
+  const { runner, spec: o } = target;
+  const name = routeName(service);
+  const served = servedKinds(await listNames(runner, CRDS));
+  const none = Promise.resolve(undefined);
+  const [route, gw, vs, routes] = await Promise.all([
+    served.gatewayApi ? getObject(runner, KINDS.httpRoute, name, ns) : none,
+    served.istio ? getObject(runner, KINDS.istioGateway, name, ns) : none,
+    served.istio ? getObject(runner, KINDS.virtualService, name, ns) : none,
+    served.gatewayApi ? listObjects(runner, KINDS.httpRoute, { allNamespaces: true }) : Promise.resolve([] as KubeObject[]),
+  ]);
+  // Only what meshup made: an object of that name without meshup's label is the user's.
+  const ours = (x: KubeObject | undefined) => !!x && x.metadata.labels?.[EXPOSE_LABEL] === service;
+  const refs = [
+    ...(ours(route) ? [`${KINDS.httpRoute}/${name}`] : []),
+    ...(ours(vs) ? [`${KINDS.virtualService}/${name}`] : []),
+    ...(ours(gw) ? [`${KINDS.istioGateway}/${name}`] : []),
+  ];
+  if (!refs.length) {
+    app.out.result({ service, namespace: ns, deleted: false });
+    app.out.print(`${service} in ${ns} is not exposed by meshup; nothing to delete.`);
+    return;
+  }
+  await deleteObjects(runner, refs, `Removing the route to ${service}`, ns);
+
+  // The shared gateway goes with its last route, whoever made the others.
+  const others = routes.filter((r) => !(r.metadata.name === name && r.metadata.namespace === ns) && attachedToShared(r));
+  let gatewayRemoved = false;
+  if (ours(route) && attachedToShared(route!) && others.length === 0) {
+    const [gateway, namespace] = await Promise.all([
+      getObject(runner, KINDS.gateway, SHARED_GATEWAY.name, SHARED_GATEWAY.namespace),
+      getObject(runner, 'namespace', SHARED_GATEWAY.namespace),
+    ]);
+    if (gateway?.metadata.labels?.[EXPOSE_LABEL]) {
+      await deleteObjects(
+        runner,
+        [`${KINDS.gateway}/${SHARED_GATEWAY.name}`, `configmap/${SHARED_GATEWAY_OPTIONS}`],
+        'Removing the shared gateway',
+        SHARED_GATEWAY.namespace,
+      );
+      // Its namespace only when meshup created it.
+      if (isMeshups(namespace)) await deleteObjects(runner, [`namespace/${SHARED_GATEWAY.namespace}`], `Deleting the namespace ${SHARED_GATEWAY.namespace}`);
+      gatewayRemoved = true;
+    }
+  }
+  app.out.result({ service, namespace: ns, deleted: !o.dryRun, gatewayRemoved: gatewayRemoved && !o.dryRun });
+  app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the route to ${service} in ${ns}.`);
+  if (gatewayRemoved)
+    app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the shared gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}: no route is left on it.`);
+}
+
+const isMeshups = (o: KubeObject | undefined) =>
+  !!o && o.metadata.labels?.[EXPOSE_LABEL] !== undefined && o.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];

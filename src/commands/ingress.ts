@@ -1,6 +1,9 @@
-// meshup ingress: the gateway's host and port, as text, shell exports (--env) or JSON.
+// meshup ingress: the gateway's host and port, as text, shell exports (--env) or JSON. Without
+// --gateway: istio-ingressgateway, or where there is none, the Gateway API gateway meshup expose
+// deploys (istio-ingress/meshup-ingress).
 import type { App } from '../cli/app.js';
 import { MeshupError } from '../errors.js';
+import { SHARED_GATEWAY } from '../expose/objects.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { envLines } from '../ingress/resolve.js';
 import { openTarget } from './target.js';
@@ -13,7 +16,9 @@ export async function ingress(app: App): Promise<void> {
     });
   }
   const flags = app.flags as { gateway?: string; namespace?: string };
-  const r = await lookupIngress(runner, o, provider, context, {}, flags.gateway ? { name: flags.gateway, namespace: flags.namespace ?? 'default' } : undefined);
+  // meshup's own Gateway API gateway is found by its name alone.
+  const namespace = flags.namespace ?? (flags.gateway === SHARED_GATEWAY.name ? SHARED_GATEWAY.namespace : 'default');
+  const r = await lookupIngress(runner, o, provider, context, {}, flags.gateway ? { name: flags.gateway, namespace } : undefined);
   app.out.result(r);
   if ((app.flags as { env?: boolean }).env) {
     if (!r.reachable) throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });

@@ -52,7 +52,8 @@ export async function status(app: App): Promise<void> {
   const injected = observed.namespaces.filter((n) => modeOf(n.metadata.labels) === 'sidecar').map((n) => n.metadata.name);
   const ambient = observed.namespaces.filter((n) => modeOf(n.metadata.labels) === 'ambient').map((n) => n.metadata.name);
   const addons = Object.entries(observed.addons).filter(([, a]) => a.present);
-  const gateway = observed.istio.objects.some((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
+  // istio-ingressgateway, or where the mesh has none, the Gateway API gateway meshup expose deployed.
+  const gateway = observed.istio.present
     ? await lookupIngress(runner, spec, provider, context, { nodes: observed.nodes, istio: observed.istio.objects, hostPorts: observed.hostPorts }).catch(
         () => undefined,
       )

@@ -2,6 +2,7 @@
 // gateway needs.
 import type { Spec } from '../config/spec.js';
 import type { Runner } from '../exec/runner.js';
+import { SHARED_GATEWAY, SHARED_GATEWAY_SERVICE } from '../expose/objects.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { PortMapping, Provider } from '../providers/types.js';
 import { getNodes, getObject, type KubeObject, listObjects, type NodeInfo } from '../tools/kubectl.js';
@@ -26,17 +27,27 @@ export async function lookupIngress(
   provider: Provider,
   context: string,
   known: Known = {},
-  gateway?: GatewayRef,
+  asked?: GatewayRef,
 ): Promise<IngressResult> {
-  const service = gateway
+  let gateway = asked;
+  let service = gateway
     ? ((await getObject(runner, 'service', `${gateway.name}-istio`, gateway.namespace)) ??
       (await getObject(runner, 'service', gateway.name, gateway.namespace)))
     : known.istio
       ? known.istio.find((x) => x.kind === 'Service' && x.metadata.name === 'istio-ingressgateway')
       : await getObject(runner, 'service', 'istio-ingressgateway', ISTIO_NAMESPACE);
+  // No istio-ingressgateway (an ambient or minimal mesh): the Gateway API gateway meshup deploys.
+  if (!service && !gateway) {
+    const shared = await getObject(runner, 'service', SHARED_GATEWAY_SERVICE, SHARED_GATEWAY.namespace);
+    if (shared) {
+      gateway = SHARED_GATEWAY;
+      service = shared;
+    }
+  }
   const lbReady = !!((service?.status ?? {}) as { loadBalancer?: { ingress?: unknown[] } }).loadBalancer?.ingress?.length;
-  // Node addresses matter only where the gateway is reached through one.
-  const needNode = !!service && !lbReady && provider.ingress === 'node-address';
+  // Node addresses matter only where the gateway is reached through one (on kind, a nodePort no
+  // host port is mapped onto).
+  const needNode = !!service && !lbReady && (provider.ingress === 'node-address' || provider.ingress === 'host-port-mapping');
   const podSelector = gateway ? `gateway.networking.k8s.io/gateway-name=${gateway.name}` : 'istio=ingressgateway';
   const [pods, nodes, machine, hostPorts] = await Promise.all([
     !needNode

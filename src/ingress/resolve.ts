@@ -5,6 +5,7 @@
 
 import type { Profile } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
+import { SHARED_GATEWAY } from '../expose/objects.js';
 import type { IngressReach, PortMapping } from '../providers/types.js';
 import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 
@@ -28,6 +29,11 @@ export interface IngressInput {
 }
 
 export interface IngressResult {
+  /** The gateway's Service, "namespace/name". */
+  service?: string;
+  /** Its nodePorts for http and https, as the API server allocated them. */
+  nodePort?: number;
+  secureNodePort?: number;
   host?: string;
   port?: number;
   securePort?: number;
@@ -43,6 +49,7 @@ interface Port {
   name?: string;
   port: number;
   nodePort?: number;
+  appProtocol?: string;
 }
 
 const DESKTOPS = /^(docker-desktop|docker-for-desktop|rancher-desktop|orbstack)/;
@@ -57,16 +64,34 @@ export function resolveIngress(i: IngressInput): IngressResult {
     });
   }
   if (!i.service) {
-    throw new MeshupError('No ingress gateway is installed (istio-system/istio-ingressgateway)', {
-      fix: ['Use a profile with one: meshup up --profile default (minimal has none)', 'or deploy a Kubernetes Gateway API gateway yourself'],
-    });
+    throw new MeshupError(
+      `No ingress gateway is installed (istio-system/istio-ingressgateway), and meshup has deployed no Gateway API gateway (${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name})`,
+      {
+        fix: [
+          'Expose a Service, which deploys the Gateway API gateway where the Gateway API CRDs are installed: meshup expose SERVICE',
+          'or use a profile with an ingress gateway: meshup up --profile default (minimal has none)',
+          'or name a Gateway API gateway of your own: meshup ingress --gateway NAME -n NAMESPACE',
+        ],
+      },
+    );
   }
   const spec = (i.service.spec ?? {}) as { ports?: Port[]; type?: string };
   const ports = spec.ports ?? [];
-  const http = ports.find((p) => p.name === 'http2') ?? ports.find((p) => p.name === 'http');
-  const https = ports.find((p) => p.name === 'https');
+  // By name (istio-ingressgateway's http2 and https; a Gateway API Service's ports are named
+  // after its listeners), then by protocol, then by the well-known port.
+  const http =
+    ports.find((p) => p.name === 'http2') ??
+    ports.find((p) => p.name === 'http') ??
+    ports.find((p) => p.appProtocol === 'http') ??
+    ports.find((p) => p.port === 80);
+  const https = ports.find((p) => p.name === 'https') ?? ports.find((p) => p.appProtocol === 'https') ?? ports.find((p) => p.port === 443);
   const lb = ((i.service.status ?? {}) as { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } }).loadBalancer?.ingress?.[0];
   const portForward = `kubectl --context ${i.context} port-forward -n ${i.service.metadata.namespace ?? 'istio-system'} svc/${i.service.metadata.name} 8080:${http?.port ?? 80}`;
+  const known = {
+    service: `${i.service.metadata.namespace ?? 'istio-system'}/${i.service.metadata.name}`,
+    ...(http?.nodePort ? { nodePort: http.nodePort } : {}),
+    ...(https?.nodePort ? { secureNodePort: https.nodePort } : {}),
+  };
 
   // 1. A LoadBalancer address (cloud, MetalLB, Docker Desktop, or `minikube tunnel` → 127.0.0.1:80).
   const lbHost = lb?.ip ?? lb?.hostname;
@@ -80,9 +105,9 @@ export function resolveIngress(i: IngressInput): IngressResult {
         ? undefined
         : i.hostPorts
           ? i.hostPorts.find((m) => m.containerPort === nodePort)?.hostPort
-          : !i.gatewayName && nodePort === i.gateway.httpNodePort
+          : nodePort === i.gateway.httpNodePort
             ? i.gateway.hostHttpPort
-            : !i.gatewayName && nodePort === i.gateway.httpsNodePort
+            : nodePort === i.gateway.httpsNodePort
               ? i.gateway.hostHttpsPort
               : undefined;
     const hostHttp = mapped(http?.nodePort);
@@ -132,11 +157,11 @@ export function resolveIngress(i: IngressInput): IngressResult {
 
   function done(host: string, port: number | undefined, securePort: number | undefined, how: string): IngressResult {
     const p = port ?? 80;
-    return { host, port: p, securePort, url: `http://${host.includes(':') ? `[${host}]` : host}${p === 80 ? '' : `:${p}`}`, how, reachable: true };
+    return { ...known, host, port: p, securePort, url: `http://${host.includes(':') ? `[${host}]` : host}${p === 80 ? '' : `:${p}`}`, how, reachable: true };
   }
 
   function unreachable(message: string, hint: string): IngressResult {
-    return { how: 'unreachable', reachable: false, message, hint };
+    return { ...known, how: 'unreachable', reachable: false, message, hint };
   }
 }
 

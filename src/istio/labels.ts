@@ -11,3 +11,6 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'meshup' } as const;
 /** On every Gateway API object meshup installed (CRDs and the bundle's admission policy); the value
  * is the bundle version. Only objects carrying it are ever removed by meshup. */
 export const GATEWAY_API_LABEL = 'meshup.dev/gateway-api';
+/** On every object `meshup expose` creates; the value is the exposed Service's name (or "shared"
+ * on the Gateway API gateway all routes share, its options and its namespace). */
+export const EXPOSE_LABEL = 'meshup.dev/expose';

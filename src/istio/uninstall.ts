@@ -4,11 +4,12 @@
 // resource users wrote; of the Gateway API CRDs, only those meshup installed. Running it twice is
 // a no-op.
 import type { Runner } from '../exec/runner.js';
+import { KINDS } from '../expose/objects.js';
 import { purgeGatewayApi } from '../gatewayapi/apply.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
-import { deleteObjects, getObject, type KubeObject, listObjects } from '../tools/kubectl.js';
+import { deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
 import { disableInjection } from './injection.js';
-import { ADDON_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE } from './labels.js';
+import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from './labels.js';
 import { removeAllWaypoints } from './waypoint.js';
 
 export interface UninstallOptions {
@@ -28,14 +29,26 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     listObjects(runner, 'mutatingwebhookconfigurations'),
     listObjects(runner, 'clusterroles'),
     listObjects(runner, 'clusterrolebindings'),
-    opts.purgeCrds ? listObjects(runner, 'customresourcedefinitions') : Promise.resolve([] as KubeObject[]),
+    // Names tell which kinds are served; with --purge-crds their labels decide which CRDs go.
+    opts.purgeCrds
+      ? listObjects(runner, 'customresourcedefinitions')
+      : listNames(runner, CRDS).then((names) => names.map((name): KubeObject => ({ metadata: { name } }))),
   ]);
   // A namespace already Terminating is on its way out: deleting it again would change nothing.
   const hasIstioNs = namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE && (n.status as { phase?: string } | undefined)?.phase !== 'Terminating');
 
-  // What depends on the control plane goes first, while istiod still runs: the waypoints (istiod
-  // owns their Deployments) and the mesh labels meshup set, so no pod is captured or injected
-  // by a mesh that is going away.
+  // What depends on the control plane goes first, while istiod still runs. What `meshup expose`
+  // made: the routes, then the gateways (istiod's Deployment and Service of a Gateway API gateway
+  // go with it, by their ownerReferences), then the shared gateway's namespace if meshup created
+  // it. Then the waypoints (istiod owns their Deployments) and the mesh labels meshup set, so no
+  // pod is captured or injected by a mesh that is going away.
+  removed.push(
+    ...(await removeExposed(
+      runner,
+      crds.map((c) => c.metadata.name),
+      namespaces,
+    )),
+  );
   removed.push(...(await removeAllWaypoints(runner)));
   const marked = namespaces.filter((n) => n.metadata.labels?.[INJECTION_MARKER]);
   if (marked.length) {
@@ -90,7 +103,7 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     removed.push('the recorded spec');
   }
 
-  const istioCrds = crds.filter((c) => /\.istio\.io$/.test(c.metadata.name));
+  const istioCrds = opts.purgeCrds ? crds.filter((c) => /\.istio\.io$/.test(c.metadata.name)) : [];
   if (istioCrds.length) {
     await deleteObjects(
       runner,
@@ -102,3 +115,35 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   if (opts.purgeCrds) removed.push(...(await purgeGatewayApi(runner, crds)));
   return removed;
 }
+
+const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+
+/** Everything carrying meshup's expose label, in the order it must go. */
+async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObject[]): Promise<string[]> {
+  // Routes before the gateways they attach to; kinds whose CRD is absent cannot be asked for.
+  const kinds = [KINDS.httpRoute, KINDS.virtualService, KINDS.gateway, KINDS.istioGateway].filter((k) => crds.includes(k));
+  const found = await Promise.all([...kinds, 'configmaps'].map((k) => listObjects(runner, k, { allNamespaces: true, selector: EXPOSE_LABEL })));
+  const objects = found.flatMap((items, i) => items.map((o) => ({ kind: [...kinds, 'configmaps'][i]!, o })));
+  if (!objects.length && !namespaces.some(exposeNamespace)) return [];
+  // One call per namespace, in the order above (kubectl deletes its arguments in order).
+  const byNamespace = new Map<string, string[]>();
+  for (const { kind, o } of objects) {
+    const ns = o.metadata.namespace ?? 'default';
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), `${kind}/${o.metadata.name}`]);
+  }
+  for (const [ns, refs] of byNamespace) await deleteObjects(runner, refs, `Removing what meshup expose created in ${ns}`, ns);
+  const owned = namespaces.filter(exposeNamespace).map((n) => n.metadata.name);
+  if (owned.length)
+    await deleteObjects(
+      runner,
+      owned.map((n) => `namespace/${n}`),
+      'Deleting the namespace of the shared gateway',
+    );
+  const routes = objects.filter((x) => x.kind === KINDS.httpRoute || x.kind === KINDS.virtualService).length;
+  const gateways = objects.filter((x) => x.kind === KINDS.gateway || x.kind === KINDS.istioGateway).length;
+  return [`${routes} exposed route(s) and ${gateways} gateway(s)${owned.length ? ` (and namespace ${owned.join(', ')})` : ''}`];
+}
+
+/** A namespace meshup expose created for the shared gateway (one it merely used is not labelled). */
+const exposeNamespace = (n: KubeObject) =>
+  n.metadata.labels?.[EXPOSE_LABEL] !== undefined && n.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];

@@ -139,6 +139,21 @@ export async function listObjects<T extends KubeObject>(
   return list?.items ?? [];
 }
 
+/** The names of every object of a kind, without their content (a CRD's schema is most of its bytes). */
+export async function listNames(runner: Runner, kind: string): Promise<string[]> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['get', kind, '-o', 'custom-columns=NAME:.metadata.name', '--no-headers'],
+    step: `Listing ${kind}`,
+    timeoutMs: 30_000,
+  });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
 export const applyArgs = () => ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'];
 
 /** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours. */

@@ -274,6 +274,68 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     expectLoopbackOnly();
   });
 
+  it('on a mesh without istio-ingressgateway, `meshup expose` goes through the Gateway API: istiod gives the shared gateway the pinned nodePort, ingress reports it, down removes it', async () => {
+    await until('istio-system to be gone', async () => !(await c.kube.get('/api/v1/namespaces/istio-system')), 180_000);
+    // minimal: istiod only. The Gateway API CRDs applied above are still there (down keeps CRDs).
+    const up = await c.meshup(['up', '--profile', 'minimal', '--addons', '', '--namespaces', 'default', '--yes', '--no-gateway-api']);
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
+    await c.istiod.ready();
+    expect(await c.kube.get('/api/v1/namespaces/istio-system/services/istio-ingressgateway')).toBeFalsy();
+
+    const r = await c.meshup(['expose', 'web', '-n', 'apps', '--path', '/shop', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const exposed = JSON.parse(r.stdout) as { api: string; why: string; gateway: { service?: string; nodePort?: number; reachable: boolean } | null };
+    expect(exposed).toMatchObject({ api: 'gateway', why: 'the Gateway API CRDs are installed' });
+
+    // The real istiod rendered the Service with the ConfigMap's patch: the profile's nodePort.
+    type Svc = { metadata: { labels?: Record<string, string> }; spec: { type: string; ports: { name: string; port: number; nodePort?: number }[] } };
+    const svc = await until('meshup-ingress-istio with its http port', async () => {
+      const s = await c.kube.get<Svc>('/api/v1/namespaces/istio-ingress/services/meshup-ingress-istio');
+      return s?.spec.ports.some((p) => p.port === 80) && s;
+    });
+    const http = svc.spec.ports.find((p) => p.port === 80)!;
+    expect(http).toMatchObject({ name: 'http', nodePort: 30080 });
+    expect(svc.spec.type).toBe('LoadBalancer');
+    // istiod's objects carry the gateway's infrastructure labels, not meshup's managed-by.
+    expect(svc.metadata.labels?.['meshup.dev/expose']).toBe('shared');
+    expect(svc.metadata.labels?.['app.kubernetes.io/managed-by']).toBeUndefined();
+    expect(exposed.gateway).toMatchObject({ service: 'istio-ingress/meshup-ingress-istio', nodePort: 30080, reachable: false });
+
+    // The route from the Service's namespace is attached to the shared gateway and its backend resolves.
+    type Route = { status?: { parents?: { parentRef: { name: string; namespace?: string }; conditions: { type: string; status: string }[] }[] } };
+    const parent = await until('the HTTPRoute accepted by istiod', async () => {
+      const route = await c.kube.get<Route>('/apis/gateway.networking.k8s.io/v1/namespaces/apps/httproutes/meshup-web');
+      const p = route?.status?.parents?.find((x) => x.parentRef.name === 'meshup-ingress');
+      return p?.conditions.some((x) => x.type === 'Accepted' && x.status === 'True') && p;
+    });
+    expect(parent.parentRef.namespace).toBe('istio-ingress');
+    expect(parent.conditions.find((x) => x.type === 'ResolvedRefs')?.status).toBe('True');
+
+    // meshup ingress finds it with no --gateway (there is no istio-ingressgateway) and reports the real nodePort.
+    const ing = await c.meshup(['ingress', '--json']);
+    expect(ing.exitCode, ing.stderr).toBe(0);
+    const found = JSON.parse(ing.stdout) as { service: string; nodePort: number; reachable: boolean; message: string };
+    expect(found).toMatchObject({ service: 'istio-ingress/meshup-ingress-istio', nodePort: 30080, reachable: false });
+    expect(found.message).toContain('a real cluster would answer on nodePort 30080');
+
+    const down = await c.meshup(['down', '--keep-cluster', '--yes']);
+    expect(down.exitCode, `${down.stdout}\n${down.stderr}`).toBe(0);
+    expect(down.stdout).toContain('1 exposed route(s) and 1 gateway(s) (and namespace istio-ingress)');
+    for (const kind of [
+      'httproutes.gateway.networking.k8s.io',
+      'gateways.gateway.networking.k8s.io',
+      'virtualservices.networking.istio.io',
+      'gateways.networking.istio.io',
+      'configmaps',
+    ]) {
+      const left = await c.kubectl(['get', kind, '-A', '-l', 'meshup.dev/expose', '-o', 'name']);
+      expect(left.stdout, kind).toBe('');
+    }
+    // What istiod made of the gateway goes with it, and so does its namespace.
+    await until('istio-ingress to be gone', async () => !(await c.kube.get('/api/v1/namespaces/istio-ingress')), 120_000);
+    await until('pilot-discovery to stop', async () => !c.istiod.running && !c.istiod.pilotAlive(), 60_000);
+  });
+
   it('a new install starts istiod again, and deleting the cluster stops and reaps it', async () => {
     await until('istio-system to be gone', async () => !(await c.kube.get('/api/v1/namespaces/istio-system')), 180_000);
     const starts = c.istiod.starts;

@@ -135,8 +135,105 @@ describe('ingress address', () => {
     expect(() => resolveIngress(base({ service: undefined, gatewayName: 'apps/nope' }))).toThrow(/nope-istio/);
   });
 
-  it('says there is no gateway when the profile has none', () => {
-    expect(() => resolveIngress(base({ service: undefined }))).toThrow(MeshupError);
+  // The Service istiod renders for meshup's shared gateway: status port, the http listener
+  // (named after it), and the nodePort the options ConfigMap pins.
+  const shared = (nodePort = 30080): KubeObject => ({
+    metadata: { name: 'meshup-ingress-istio', namespace: 'istio-ingress' },
+    spec: {
+      type: 'LoadBalancer',
+      ports: [
+        { name: 'status-port', port: 15021, appProtocol: 'tcp', nodePort: 31900 },
+        { name: 'http', port: 80, appProtocol: 'http', nodePort },
+      ],
+    },
+    status: { loadBalancer: {} },
+  });
+  const sharedIn = (o: Partial<IngressInput>) => base({ service: shared(), gatewayName: 'istio-ingress/meshup-ingress', ...o });
+
+  it('the shared Gateway API gateway on kind: the host port mapped onto its pinned nodePort', () => {
+    const mapped = [
+      { containerPort: 30080, hostPort: 8080 },
+      { containerPort: 30443, hostPort: 8443 },
+    ];
+    for (const platform of ['linux', 'darwin', 'win32'] as const) {
+      expect(resolveIngress(sharedIn({ reach: 'host-port-mapping', providerName: 'kind', platform, hostPorts: mapped }))).toEqual({
+        service: 'istio-ingress/meshup-ingress-istio',
+        nodePort: 30080,
+        host: '127.0.0.1',
+        port: 8080,
+        url: 'http://127.0.0.1:8080',
+        how: 'kind port mapping',
+        reachable: true,
+      });
+    }
+    // The mappings unread: what the config asked kind to map.
+    expect(resolveIngress(sharedIn({ reach: 'host-port-mapping', providerName: 'kind' }))).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    // A cluster whose host port differs: the one it really maps.
+    expect(resolveIngress(sharedIn({ reach: 'host-port-mapping', providerName: 'kind', hostPorts: [{ containerPort: 30080, hostPort: 9080 }] })).url).toBe(
+      'http://127.0.0.1:9080',
+    );
+  });
+
+  it('the shared gateway on minikube: its address and the real nodePort, or tunnel advice naming the Service', () => {
+    expect(resolveIngress(sharedIn({ reach: 'machine-address', providerName: 'minikube', machineIp: '192.168.49.2' }))).toMatchObject({
+      host: '192.168.49.2',
+      port: 30080,
+      nodePort: 30080,
+      how: 'minikube ip + nodePort',
+    });
+    // Not pinned (another Service held 30080): the port the API server gave it.
+    expect(resolveIngress(sharedIn({ reach: 'machine-address', providerName: 'minikube', machineIp: '192.168.49.2', service: shared(31234) })).url).toBe(
+      'http://192.168.49.2:31234',
+    );
+    const mac = resolveIngress(sharedIn({ reach: 'machine-address', providerName: 'minikube', platform: 'darwin', machineIp: '192.168.49.2' }));
+    expect(mac.reachable).toBe(false);
+    expect(mac.hint).toContain('port-forward -n istio-ingress svc/meshup-ingress-istio 8080:80');
+  });
+
+  it('the shared gateway on an existing cluster: the gateway pod’s node and the nodePort, or localhost on a desktop', () => {
+    const pod: KubeObject = { metadata: { name: 'meshup-ingress-istio-abc' }, status: { hostIP: '10.1.0.7' } };
+    expect(resolveIngress(sharedIn({ gatewayPods: [pod] }))).toMatchObject({ host: '10.1.0.7', port: 30080, how: 'node address + nodePort' });
+    expect(resolveIngress(sharedIn({ context: 'docker-desktop' }))).toMatchObject({ url: 'http://127.0.0.1:30080', how: 'localhost + nodePort' });
+    // A load balancer (MetalLB, minikube tunnel) wins, on the listener's port.
+    const lb = { ...shared(), status: { loadBalancer: { ingress: [{ ip: '127.0.0.1' }] } } };
+    expect(resolveIngress(sharedIn({ service: lb }))).toMatchObject({ url: 'http://127.0.0.1', port: 80, nodePort: 30080 });
+  });
+
+  it('the shared gateway on a simulated cluster: unreachable, with the nodePort as data and in words', () => {
+    const r = resolveIngress(sharedIn({ reach: 'simulated', providerName: 'kwok' }));
+    expect(r).toMatchObject({ reachable: false, service: 'istio-ingress/meshup-ingress-istio', nodePort: 30080 });
+    expect(r.message).toContain('a real cluster would answer on nodePort 30080');
+  });
+
+  it('finds http and https ports of a gateway whose listeners have other names, by protocol', () => {
+    const edge: KubeObject = {
+      metadata: { name: 'edge-istio', namespace: 'apps' },
+      spec: {
+        ports: [
+          { name: 'status-port', port: 15021, appProtocol: 'tcp', nodePort: 31000 },
+          { name: 'web', port: 8000, appProtocol: 'http', nodePort: 31001 },
+          { name: 'secure', port: 8443, appProtocol: 'https', nodePort: 31002 },
+        ],
+      },
+    };
+    expect(resolveIngress(base({ service: edge, gatewayName: 'apps/edge', nodes: [node('10.0.0.9')] }))).toMatchObject({
+      port: 31001,
+      securePort: 31002,
+      nodePort: 31001,
+      secureNodePort: 31002,
+    });
+  });
+
+  it('says there is no gateway when the profile has none, and how to get one', () => {
+    let error: unknown;
+    try {
+      resolveIngress(base({ service: undefined }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MeshupError);
+    expect((error as MeshupError).message).toContain('meshup has deployed no Gateway API gateway (istio-ingress/meshup-ingress)');
+    expect((error as MeshupError).fix[0]).toContain('meshup expose SERVICE');
   });
 
   it('prints the variables of the Istio docs', () => {

@@ -209,7 +209,7 @@ describe('plan', () => {
       { containerPort: 30443, hostPort: 8443 },
     ]);
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
-    expect(p.actions[0]!.commands[0]).toContain('extraPortMappings');
+    expect(p.actions[0]!.commands[0]).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
     expect(p.overlay.yaml).toMatch(/name: istio-ingressgateway\n\s+enabled: false/);
   });
 
