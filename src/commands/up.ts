@@ -84,10 +84,14 @@ export async function up(app: App): Promise<void> {
   }
 }
 
-/** The gateway's address, from what was read unless the control plane changed since. */
+/** The gateway's address, from what was read unless the control plane changed since: Istio's
+ * classic gateway, or the Gateway API gateway `meshup expose` deploys on meshes without one. */
 async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResult | undefined> {
-  if (!p.spec.gateway.ingress) return undefined;
   const { runner, provider, context } = p.target;
   const known = istioChanged || !p.observed.reachable ? {} : { nodes: p.observed.nodes, istio: p.observed.istio.objects, hostPorts: p.observed.hostPorts };
-  return lookupIngress(runner, p.spec, provider, context, known).catch(() => undefined);
+  return lookupIngress(runner, p.spec, provider, context, known).catch(() =>
+    p.spec.gateway.ingress
+      ? undefined
+      : { how: 'none', reachable: false, message: 'none yet: meshup expose SERVICE routes one through the Gateway API' },
+  );
 }
