@@ -1,7 +1,8 @@
 // Runs the CLI's main() in this process, in a sealed world (fake tools on PATH, temporary HOME
 // and KUBECONFIG): argv, env, cwd and stdin go in through the io object; stdout, stderr and the
 // exit code come back. About a hundred times cheaper than spawning bin/meshup, so tables of
-// cases can run here. The fake tools are still separate processes the runner spawns.
+// cases can run here. The fake tools are still separate processes the runner spawns (a shell
+// each, whose fake runs in this process: see test/fakes/server.mjs).
 
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';

@@ -2,14 +2,22 @@
 // KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
 // run() calls the CLI's main() in this process (see inprocess.ts); spawn() starts bin/meshup,
 // for the few tests about the process itself (signals, the entry script).
+// The tools on PATH are test/fakes/client under each tool's name: a shell that hands the call to
+// the fake server this module starts in the test process (test/fakes/server.mjs), so a fake
+// costs a shell's start rather than node's, and meshup still starts a real process per call.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import { serveFakes } from '../fakes/server.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MESHUP = join(ROOT, 'bin', 'meshup');
 export const FAKES = join(ROOT, 'test', 'fakes', 'bin');
+const CLIENT = join(ROOT, 'test', 'fakes', 'client');
+
+// One per test process, for every world it makes.
+const fakeServer = await serveFakes();
 
 export interface Call {
   tool: string;
@@ -40,7 +48,7 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
   mkdirSync(join(dir, 'home'));
   mkdirSync(join(dir, 'work'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl', 'istioctl']) symlinkSync(join(FAKES, t), join(bin, t));
+  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl', 'istioctl']) symlinkSync(CLIENT, join(bin, t));
   const env: Record<string, string> = {
     PATH: bin,
     HOME: join(dir, 'home'),
@@ -48,6 +56,7 @@ export function sealed(opts: { tools?: string[] } = {}): Sealed {
     XDG_CACHE_HOME: join(dir, 'home', '.cache'),
     XDG_STATE_HOME: join(dir, 'home', '.state'),
     FAKE_STATE: state,
+    FAKE_PORT: String(fakeServer.port),
     CI: 'true',
     NO_COLOR: '1',
     TMPDIR: tmpdir(),
