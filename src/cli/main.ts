@@ -290,7 +290,9 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
     if (quiet) {
       exitCode = ExitCode.ok;
     } else {
-      const err = e instanceof CommanderError ? commanderError(e, program, argv) : controller.signal.aborted ? new InterruptedError() : e;
+      // Ctrl-C at a question reaches the prompt as a key, not as a signal: it is an interrupt too.
+      const interrupted = controller.signal.aborted || (e instanceof Error && e.name === 'ExitPromptError');
+      const err = e instanceof CommanderError ? commanderError(e, program, argv) : interrupted ? new InterruptedError() : e;
       const { Chalk } = await import('chalk');
       const paint = new Chalk({ level: color ? 1 : 0 });
       const usageFix = helpFix(program, argv);

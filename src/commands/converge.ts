@@ -18,7 +18,7 @@ import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
 import { home, stateDir } from '../state/paths.js';
 import { dockerInfo } from '../tools/docker.js';
-import { canPrompt } from '../ui/io.js';
+import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';
 import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
@@ -190,7 +190,7 @@ export async function confirmRisky(app: App, prepared: Prepared): Promise<void> 
           : 'Confirm it with --yes',
     });
   }
-  const { confirm } = await import('@inquirer/prompts');
+  const { confirm } = await promptsOf(app.io);
   const ok = await confirm({ message: `${what[0]!.toUpperCase()}${what.slice(1)}?`, default: false }, { input: app.io.stdin, output: app.io.stderr });
   if (!ok) throw new UsageError('Nothing changed: the change was not confirmed', { fix: 'Run again and confirm, or pass --yes' });
 }

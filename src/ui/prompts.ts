@@ -4,7 +4,7 @@
 import { formatMiB, parseMiB } from '../config/quantity.js';
 import type { Addon, Profile, ProviderName } from '../config/schema.js';
 import type { DockerInfo } from '../tools/docker.js';
-import type { IO } from './io.js';
+import { type IO, promptsOf } from './io.js';
 
 export interface Asked {
   provider?: ProviderName;
@@ -26,7 +26,7 @@ export interface AskInput {
 }
 
 export async function askUp(input: AskInput): Promise<Asked> {
-  const { select, checkbox } = await import('@inquirer/prompts');
+  const { select, checkbox } = await promptsOf(input.io);
   const ctx = { input: input.io.stdin, output: input.io.stderr, clearPromptOnDone: false };
   const out: Asked = {};
   if (input.askProvider && input.installedProviders.length > 1) {

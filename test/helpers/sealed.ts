@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { serveFakes } from '../fakes/server.mjs';
+import type { InProcessOptions } from './inprocess.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MESHUP = join(ROOT, 'bin', 'meshup');
@@ -32,7 +33,7 @@ export interface Sealed {
   state(patch: Record<string, unknown>): void;
   readState(): Record<string, any>;
   calls(): Call[];
-  run(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  run(args: string[], opts?: InProcessOptions): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   spawn(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   /** Hides a fake tool, as if it were not installed. */
   hide(tool: string): void;
