@@ -17,6 +17,8 @@ export interface AskInput {
   askProvider: boolean;
   installedProviders: ProviderName[];
   askProfile: boolean;
+  /** The profile offered first: what the cluster recorded, else the default. */
+  profileDefault: string;
   profiles: Profile[];
   docker?: DockerInfo;
   askAddons: boolean;
@@ -42,7 +44,7 @@ export async function askUp(input: AskInput): Promise<Asked> {
     out.profile = await select<string>(
       {
         message: input.docker ? `Which profile? (Docker has ${input.docker.cpus} CPUs, ${formatMiB(dockerMiB!)})` : 'Which profile?',
-        default: 'default',
+        default: input.profiles.some((p) => p.name === input.profileDefault) ? input.profileDefault : 'default',
         choices: input.profiles.map((p) => {
           const mem = parseMiB(p.cluster.memory) ?? 0;
           const fits = !input.docker || (input.docker.cpus >= p.cluster.cpus && (dockerMiB ?? 0) >= mem);

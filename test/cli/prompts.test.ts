@@ -104,6 +104,38 @@ describe('meshup up at a terminal', () => {
     }
     expect(q.asked).toEqual([]);
   });
+
+  it('on a cluster meshup set up, offers what it recorded, so Enter keeps the mesh as it is', async () => {
+    await setUp('--profile', 'demo', '--addons', 'prometheus');
+    const before = w.calls().length;
+    const running = atTerminal(['up']);
+    // The provider is the cluster meshup last used: not asked.
+    const profile = await q.next(running);
+    expect(profile.message).toMatch(/^Which profile\?/);
+    expect(profile.getScreen()).toMatch(/❯ demo /);
+    profile.press('enter');
+    const addons = await q.next(running);
+    expect(ticked(addons.getScreen())).toEqual(['prometheus']);
+    addons.press('enter');
+    const r = await running;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Verified \d+ parts of the mesh: nothing to change/);
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+    expect(recorded()).toMatchObject({ profile: 'demo', addons: ['prometheus'] });
+  });
+
+  it('an answer that changes the recorded profile offers that profile’s addons, and the plan follows', async () => {
+    await setUp('--profile', 'demo', '--addons', 'prometheus');
+    const running = atTerminal(['up', '--dry-run']);
+    (await q.next(running)).press('down', 'enter'); // demo → minimal
+    const addons = await q.next(running);
+    expect(ticked(addons.getScreen())).toEqual([]);
+    addons.press('enter');
+    const r = await running;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('reconfigure Istio 1.31.1 (profile minimal');
+    expect(r.stdout).toMatch(/- remove addon prometheus/);
+  });
 });
 
 describe('Ctrl-C at a question', () => {
