@@ -176,7 +176,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('--port <n>', 'Service port (needed when it has several)')
     .option('--host <host>', 'host name to match (default: any)')
     .option('--path <prefix>', 'path prefix to route', '/')
-    .option('-o, --output <format>', 'print the objects (yaml) instead of applying them')
+    .option('-o, --output <format>', 'print the objects (yaml; with --json, a JSON List) instead of applying them')
     .option('--delete', 'remove what meshup expose created for the Service')
     .addHelpText(
       'after',

@@ -97,7 +97,9 @@ export async function expose(app: App, service: string): Promise<void> {
 
   const objects = exposeObjects(service, ns, port, host, path);
   if (f.output === 'yaml' || o.dryRun) {
-    app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
+    // Under --json the one document is a Kubernetes List, which kubectl apply -f - takes as it is.
+    if (app.out.json) app.out.result({ apiVersion: 'v1', kind: 'List', items: objects });
+    else app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
     return;
   }
   const gateway = await lookupIngress(runner, o, provider, context);

@@ -94,6 +94,38 @@ describe('--json', () => {
     expect(r.stderr).toContain('error: Unknown profile "demoo"');
   });
 
+  it('expose -o yaml and expose --dry-run print a List of the objects, not YAML, and change nothing', async () => {
+    clusterWithInjector();
+    const s = w.readState();
+    s.clusters['kind-meshup'].objects['service/default/web'] = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { ports: [{ port: 8080 }] },
+    };
+    w.state({ clusters: s.clusters });
+    for (const how of [['-o', 'yaml'], ['--dry-run']]) {
+      const r = await run(['expose', 'web', '--host', 'web.local', ...how, '--provider', 'kind', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: { kind: string; metadata: { name: string }; spec: any }[] };
+      expect(doc.apiVersion).toBe('v1');
+      expect(doc.kind).toBe('List');
+      expect(doc.items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual(['Gateway/meshup-web', 'VirtualService/meshup-web']);
+      expect(doc.items[1]!.spec.http[0].route[0].destination).toEqual({ host: 'web.default.svc.cluster.local', port: { number: 8080 } });
+      expect(doc.items[0]!.spec.servers[0].hosts).toEqual(['web.local']);
+    }
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
+
+  it('inject -o FILE --json reports the file written as the one document', async () => {
+    clusterWithInjector();
+    writeFileSync(join(w.dir, 'work', 'app.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: c:1 }] }\n');
+    const r = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ output: join(w.dir, 'work', 'out.yaml'), objects: 1 });
+    expect(readFileSync(join(w.dir, 'work', 'out.yaml'), 'utf8')).toContain('name: istio-proxy');
+  });
+
   it('a parse error under --json is a document too', async () => {
     const r = await run(['up', '--bogus', '--json']);
     expect(r.exitCode).toBe(2);
