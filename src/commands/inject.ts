@@ -211,7 +211,11 @@ export async function inject(app: App): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
   }
   const injected = r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`;
-  if (output) {
+  if (output && o.dryRun) {
+    // A dry run writes nothing, not even a file of this machine.
+    app.out.log(`Dry run: would write ${output} (${objects} object${objects === 1 ? '' : 's'} with sidecars where they belong); nothing was written.`);
+    app.out.result({ output, objects, dryRun: true });
+  } else if (output) {
     try {
       await writeFileAtomic(output, injected);
     } catch (e) {

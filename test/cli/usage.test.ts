@@ -215,6 +215,18 @@ describe('meshup inject', () => {
     expect(existsSync(join(w.dir, 'work', 'missing'))).toBe(false);
   });
 
+  it('--dry-run writes no -o file, and says what it would write', async () => {
+    clusterWithInjector();
+    writeFileSync(join(w.dir, 'work', 'app.yaml'), manifest);
+    const r = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Dry run: would write ${join(w.dir, 'work', 'out.yaml')} (2 objects`);
+    expect(readdirSync(join(w.dir, 'work'))).toEqual(['app.yaml']);
+    const j = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--dry-run', '--json']);
+    expect(JSON.parse(j.stdout)).toEqual({ output: join(w.dir, 'work', 'out.yaml'), objects: 2, dryRun: true });
+    expect(readdirSync(join(w.dir, 'work'))).toEqual(['app.yaml']);
+  });
+
   it('reads the manifest from stdin with -f -', async () => {
     clusterWithInjector();
     const r = await run(['inject', '-f', '-', '--provider', 'kind'], { input: manifest });
