@@ -69,7 +69,13 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     ? preflight(
         app,
         target,
-        observing.then((o) => o.observed.cluster.state !== 'absent'),
+        // A failed read counts as "exists" (sizes and ports are then not checked) and is reported
+        // below. Handled here, at once: preflight awaits other things first, and a rejection
+        // left unhandled meanwhile would end the process.
+        observing.then(
+          (o) => o.observed.cluster.state !== 'absent',
+          () => true,
+        ),
       )
     : Promise.resolve([]);
   const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
@@ -118,7 +124,7 @@ async function preflight(app: App, target: Target, exists: Promise<boolean>): Pr
     provider,
     need: spec.need,
     host,
-    clusterExists: exists.catch(() => true),
+    clusterExists: exists,
     needHostPorts: provider.portMappings(spec).map((m) => m.hostPort),
     smallerProfiles: smaller,
   });
