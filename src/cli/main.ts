@@ -201,7 +201,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
         'gateway: an HTTPRoute on the Gateway API gateway meshup shares (istio-ingress/meshup-ingress); istio: a Gateway and VirtualService on istio-ingressgateway (default: gateway on ambient meshes and where the Gateway API CRDs are installed, else istio)',
       ).choices(['gateway', 'istio']),
     )
-    .option('-o, --output <format>', 'print the objects (yaml) instead of applying them')
+    .option('-o, --output <format>', 'print the objects (yaml; with --json, a JSON List) instead of applying them')
     .option('--delete', 'remove what meshup expose created for the Service (and the shared gateway with its last route)')
     .addHelpText(
       'after',
@@ -338,7 +338,9 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
     if (quiet) {
       exitCode = ExitCode.ok;
     } else {
-      const err = e instanceof CommanderError ? commanderError(e, program, argv) : controller.signal.aborted ? new InterruptedError() : e;
+      // Ctrl-C at a question reaches the prompt as a key, not as a signal: it is an interrupt too.
+      const interrupted = controller.signal.aborted || (e instanceof Error && e.name === 'ExitPromptError');
+      const err = e instanceof CommanderError ? commanderError(e, program, argv) : interrupted ? new InterruptedError() : e;
       const { Chalk } = await import('chalk');
       const paint = new Chalk({ level: color ? 1 : 0 });
       const usageFix = helpFix(program, argv);

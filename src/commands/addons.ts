@@ -7,7 +7,7 @@ import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { readCluster } from '../observe/observe.js';
 import type { Op } from '../plan/plan.js';
-import { canPrompt } from '../ui/io.js';
+import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
 import { applyEdit, checkPreconditions, prepare } from './converge.js';
 import { openTarget, specOf } from './target.js';
@@ -108,7 +108,7 @@ export async function enable(app: App, names: string[]): Promise<void> {
   const t = await openTarget(app);
   const read = await readCluster(t.runner, t.spec, t.provider);
   const current = new Set(read.recorded?.addons ?? []);
-  const { checkbox } = await import('@inquirer/prompts');
+  const { checkbox } = await promptsOf(app.io);
   const chosen = await checkbox<string>(
     { message: 'Addons', choices: [...catalog.values()].map((a) => ({ name: `${a.name} - ${a.description}`, value: a.name, checked: current.has(a.name) })) },
     { input: app.io.stdin, output: app.io.stderr },

@@ -12,7 +12,7 @@ import { checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi
 import { unknownGatewayApi } from '../gatewayapi/plan.js';
 import { checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
-import type { Observed } from '../observe/observe.js';
+import { type Observed, readCluster } from '../observe/observe.js';
 import { needsIstio, needsWholeRelease, type Op, type Plan, plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
@@ -20,7 +20,7 @@ import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
 import { home, stateDir } from '../state/paths.js';
 import { dockerInfo } from '../tools/docker.js';
-import { canPrompt } from '../ui/io.js';
+import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';
 import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
@@ -53,9 +53,15 @@ export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: s
 export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prepared> {
   let layers: SpecLayers = { ...opts.layers };
   if (opts.ask) {
-    // Every question is asked here, before anything is read from a cluster or changed.
-    const { spec } = await specOf(app, layers);
-    if (!spec.yes && !spec.json && canPrompt(app.io)) layers = { ...layers, answers: await ask(app, spec) };
+    // Every question is asked here, before anything is changed.
+    let { spec } = await specOf(app, layers);
+    if (!spec.yes && !spec.json && canPrompt(app.io)) {
+      // On a cluster meshup set up, the questions offer what it recorded there: pressing Enter
+      // keeps the mesh as it is.
+      const recorded = asksProvider(spec) ? undefined : await recordOf(app, layers);
+      if (recorded) spec = (await specOf(app, { ...layers, recorded })).spec;
+      layers = { ...layers, answers: await ask(app, spec) };
+    }
   }
   const target = await openTarget(app, layers);
   // The machine checks run while the cluster is read: only a new cluster's size and host ports
@@ -65,7 +71,13 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     ? preflight(
         app,
         target,
-        observing.then((o) => o.observed.cluster.state !== 'absent'),
+        // A failed read counts as "exists" (sizes and ports are then not checked) and is reported
+        // below. Handled here, at once: preflight awaits other things first, and a rejection
+        // left unhandled meanwhile would end the process.
+        observing.then(
+          (o) => o.observed.cluster.state !== 'absent',
+          () => true,
+        ),
       )
     : Promise.resolve([]);
   const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
@@ -114,7 +126,7 @@ async function preflight(app: App, target: Target, exists: Promise<boolean>): Pr
     provider,
     need: spec.need,
     host,
-    clusterExists: exists.catch(() => true),
+    clusterExists: exists,
     needHostPorts: provider.portMappings(spec).map((m) => m.hostPort),
     smallerProfiles: smaller,
   });
@@ -205,16 +217,33 @@ export async function confirmRisky(app: App, prepared: Prepared): Promise<void> 
           : 'Confirm it with --yes',
     });
   }
-  const { confirm } = await import('@inquirer/prompts');
+  const { confirm } = await promptsOf(app.io);
   const ok = await confirm({ message: `${what[0]!.toUpperCase()}${what.slice(1)}?`, default: false }, { input: app.io.stdin, output: app.io.stderr });
   if (!ok) throw new UsageError('Nothing changed: the change was not confirmed', { fix: 'Run again and confirm, or pass --yes' });
 }
 
+/** The provider is a question only when nothing named one and meshup has used none here. */
+const asksProvider = (spec: Spec) => spec.sources.provider === 'default' && !spec.context;
+
+/** What meshup recorded in the cluster the spec names, if it can be read (read-only; any
+ * problem is left for the reads after the questions to report). */
+async function recordOf(app: App, layers: SpecLayers): Promise<Observed['recorded']> {
+  try {
+    const target = await openTarget(app, layers);
+    return (await readCluster(target.runner, target.spec, target.provider)).recorded;
+  } catch {
+    return undefined;
+  }
+}
+
 async function ask(app: App, spec: Spec) {
   const { askUp } = await import('../ui/prompts.js');
-  const askProvider = spec.sources.provider === 'default' && !spec.context;
-  const askProfile = spec.sources.profile === 'default';
-  const askAddons = spec.sources.addons === 'profile';
+  const askProvider = asksProvider(spec);
+  // Asked unless a flag, the environment or the config file decided; what the cluster recorded is
+  // the answer offered (a profile file it recorded is kept: the choices are the bundled ones).
+  const recordedBundled = spec.sources.profile === 'recorded' && spec.profileRef === spec.profile.name;
+  const askProfile = spec.sources.profile === 'default' || recordedBundled;
+  const askAddons = spec.sources.addons === 'profile' || spec.sources.addons === 'recorded';
   if (!askProvider && !askProfile && !askAddons) return undefined;
   const [catalog, profiles, docker] = await Promise.all([
     loadAddonCatalog(),
@@ -226,10 +255,14 @@ async function ask(app: App, spec: Spec) {
     askProvider,
     installedProviders: installedProviders(app.io.env),
     askProfile,
+    profileDefault: spec.profile.name,
     profiles,
     docker,
     askAddons,
-    addonDefaults: (name) => (name ? (profiles.find((p) => p.name === name)?.addons ?? [...spec.addons]) : [...spec.addons]),
+    // The spec's addons for the profile it has (recorded, or the profile's own); another
+    // profile's own addons once the answer changes the profile.
+    addonDefaults: (name) =>
+      name === undefined || name === spec.profile.name ? [...spec.addons] : (profiles.find((p) => p.name === name)?.addons ?? [...spec.addons]),
     catalog,
   });
 }

@@ -116,7 +116,9 @@ export async function expose(app: App, service: string): Promise<void> {
 
   for (const n of notes) app.out.warn(n);
   if (f.output === 'yaml' || spec.dryRun) {
-    app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
+    // Under --json the one document is a Kubernetes List, which kubectl apply -f - takes as it is.
+    if (app.out.json) app.out.result({ apiVersion: 'v1', kind: 'List', items: objects });
+    else app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
     return;
   }
   const through = choice.api === 'istio' ? 'the ingress gateway' : `the Gateway API gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}`;

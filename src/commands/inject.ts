@@ -24,11 +24,33 @@ interface InjectFlags {
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 const manifestFix = 'Fix the manifest, then run the command again (kubectl apply --dry-run=client -f FILE checks it too)';
+const notManifestFix =
+  'Pass Kubernetes objects (Deployments, Pods, ...), as kubectl apply -f takes them: render a Helm chart with helm template, or a kustomization with kubectl kustomize, and inject what that prints (-f -)';
+
+/**
+ * What a document that is not a Kubernetes object is, if it is plainly another kind of YAML:
+ * a map with neither kind nor metadata (a Helm chart's Chart.yaml or values, an OpenAPI
+ * document, a tool's settings), or a kustomization, which has both apiVersion and kind.
+ * istioctl kube-inject passes such documents through untouched and kubectl apply refuses them.
+ */
+function otherYaml(value: Record<string, unknown>): string | undefined {
+  const keys = Object.keys(value);
+  if (typeof value.apiVersion === 'string' && value.apiVersion.startsWith('kustomize.config.k8s.io/')) {
+    return `a kustomization (${excerpt(String(value.kind ?? 'no kind'), 40)}) is kubectl kustomize's input, not a Kubernetes object`;
+  }
+  if (!('kind' in value) && !('metadata' in value)) {
+    const shown = excerpt(keys.slice(0, 6).join(', '), 120) + (keys.length > 6 ? ', ...' : '');
+    return `not a Kubernetes object: no kind and no metadata${keys.length ? ` (its keys: ${shown})` : ''}`;
+  }
+  return undefined;
+}
 
 /**
  * Every document must parse and be a Kubernetes object; empty documents (a trailing `---`,
  * `---` twice, a document of comments only) are skipped as kubectl and istioctl skip them.
- * Problems come back as file:line:col of the whole file. Returns the number of objects.
+ * Problems come back as file:line:col of the whole file; a file none of whose documents is a
+ * Kubernetes object (a Helm values file, a kustomization) is named as not a manifest at all.
+ * Returns the number of objects.
  */
 export function checkManifest(source: string, file: string): number {
   const shown = excerptPath(file);
@@ -36,11 +58,14 @@ export function checkManifest(source: string, file: string): number {
   const docs = parseAllDocuments(source, { lineCounter: lc });
   const problems: string[] = [];
   let objects = 0;
+  let others = 0;
+  let broken = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = lc.linePos(e.pos[0]);
       problems.push(`${shown}:${pos.line}:${pos.col}: ${excerpt(e.message.split('\n')[0]!, 160)}`);
+      broken++;
       continue;
     }
     const value: unknown = doc.toJS();
@@ -50,6 +75,13 @@ export function checkManifest(source: string, file: string): number {
     const where = `${shown}:${at.line}:${at.col}`;
     if (typeof value !== 'object' || Array.isArray(value)) {
       problems.push(`${where}: expected a Kubernetes object (a map with apiVersion and kind), found ${describeValue(value)}`);
+      others++;
+      continue;
+    }
+    const other = otherYaml(value as Record<string, unknown>);
+    if (other) {
+      problems.push(`${where}: ${other}`);
+      others++;
       continue;
     }
     for (const key of ['apiVersion', 'kind']) {
@@ -60,7 +92,15 @@ export function checkManifest(source: string, file: string): number {
     objects++;
     if (problems.length >= 20) break;
   }
-  if (problems.length) throw new ConfigError(`Invalid manifest ${shown}`, { details: problems, fix: manifestFix });
+  if (others && !objects && !broken) throw new ConfigError(`${shown} is not a Kubernetes manifest`, { details: problems, fix: notManifestFix });
+  if (problems.length) {
+    // A chart's template ({{ ... }}) is no YAML until Helm renders it.
+    const template = broken && /\{\{.*\}\}/.test(source);
+    throw new ConfigError(`Invalid manifest ${shown}`, {
+      details: problems,
+      fix: template ? ['This is a Helm template: render the chart with helm template and inject what it prints (-f -)', manifestFix] : manifestFix,
+    });
+  }
   if (!objects) throw new ConfigError(`${shown} holds no Kubernetes objects`, { fix: 'Pass a manifest with Deployments, Pods, StatefulSets, ...' });
   return objects;
 }
@@ -171,7 +211,11 @@ export async function inject(app: App): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
   }
   const injected = r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`;
-  if (output) {
+  if (output && o.dryRun) {
+    // A dry run writes nothing, not even a file of this machine.
+    app.out.log(`Dry run: would write ${output} (${objects} object${objects === 1 ? '' : 's'} with sidecars where they belong); nothing was written.`);
+    app.out.result({ output, objects, dryRun: true });
+  } else if (output) {
     try {
       await writeFileAtomic(output, injected);
     } catch (e) {

@@ -90,8 +90,6 @@ async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResul
   const { runner, provider, context } = p.target;
   const known = istioChanged || !p.observed.reachable ? {} : { nodes: p.observed.nodes, istio: p.observed.istio.objects, hostPorts: p.observed.hostPorts };
   return lookupIngress(runner, p.spec, provider, context, known).catch(() =>
-    p.spec.gateway.ingress
-      ? undefined
-      : { how: 'none', reachable: false, message: 'none yet: meshup expose SERVICE routes one through the Gateway API' },
+    p.spec.gateway.ingress ? undefined : { how: 'none', reachable: false, message: 'none yet: meshup expose SERVICE routes one through the Gateway API' },
   );
 }

@@ -90,7 +90,8 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightResu
     input.clusterExists,
   ]);
   findings.push(...toolFindings);
-  await cache.save();
+  // A dry run writes no file, not even this cache (it does not read it either).
+  if (!runner.dryRun) await cache.save();
 
   if (host.arch !== 'x64' && host.arch !== 'arm64') {
     findings.push({

@@ -1,6 +1,10 @@
 // The streams and facts of the terminal meshup talks to. Passed in, so tests and --json can
 // redirect everything, and so "is this a terminal" is decided in one place.
 import type { Readable, Writable } from 'node:stream';
+import type * as Inquirer from '@inquirer/prompts';
+
+/** The kinds of question meshup asks. */
+export type Prompts = Pick<typeof Inquirer, 'select' | 'checkbox' | 'confirm'>;
 
 export interface IO {
   stdout: Writable & { isTTY?: boolean; columns?: number };
@@ -8,6 +12,14 @@ export interface IO {
   stdin: Readable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The prompt functions; @inquirer/prompts when absent. Tests render the same prompts with
+   * @inquirer/testing and answer them with keypresses. */
+  prompts?: Prompts;
+}
+
+/** The prompt functions to ask with (loaded only when a question is asked). */
+export async function promptsOf(io: IO): Promise<Prompts> {
+  return io.prompts ?? (await import('@inquirer/prompts'));
 }
 
 export function processIO(): IO {

@@ -4,7 +4,7 @@
 import { formatMiB, parseMiB } from '../config/quantity.js';
 import type { Addon, Profile, ProviderName } from '../config/schema.js';
 import type { DockerInfo } from '../tools/docker.js';
-import type { IO } from './io.js';
+import { type IO, promptsOf } from './io.js';
 
 export interface Asked {
   provider?: ProviderName;
@@ -17,6 +17,8 @@ export interface AskInput {
   askProvider: boolean;
   installedProviders: ProviderName[];
   askProfile: boolean;
+  /** The profile offered first: what the cluster recorded, else the default. */
+  profileDefault: string;
   profiles: Profile[];
   docker?: DockerInfo;
   askAddons: boolean;
@@ -26,7 +28,7 @@ export interface AskInput {
 }
 
 export async function askUp(input: AskInput): Promise<Asked> {
-  const { select, checkbox } = await import('@inquirer/prompts');
+  const { select, checkbox } = await promptsOf(input.io);
   const ctx = { input: input.io.stdin, output: input.io.stderr, clearPromptOnDone: false };
   const out: Asked = {};
   if (input.askProvider && input.installedProviders.length > 1) {
@@ -42,7 +44,7 @@ export async function askUp(input: AskInput): Promise<Asked> {
     out.profile = await select<string>(
       {
         message: input.docker ? `Which profile? (Docker has ${input.docker.cpus} CPUs, ${formatMiB(dockerMiB!)})` : 'Which profile?',
-        default: 'default',
+        default: input.profiles.some((p) => p.name === input.profileDefault) ? input.profileDefault : 'default',
         choices: input.profiles.map((p) => {
           const mem = parseMiB(p.cluster.memory) ?? 0;
           const fits = !input.docker || (input.docker.cpus >= p.cluster.cpus && (dockerMiB ?? 0) >= mem);

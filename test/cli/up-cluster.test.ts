@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { releaseServerFor } from '../helpers/release.js';
@@ -38,6 +38,10 @@ describe('meshup up: the cluster', () => {
     expect(r.stdout).toContain('  + apply the tracing Telemetry (100% sampled, to jaeger)');
     expect(mutatingCalls(w.calls())).toEqual([]);
     expect(existsSync(join(w.env.XDG_CACHE_HOME!, 'meshup', 'istio'))).toBe(false);
+    // Nothing is written anywhere in HOME: no download, no state, no cache of tool versions. (The
+    // test world itself put the small Gateway API bundles in the cache.)
+    expect(readdirSync(w.env.HOME!)).toEqual(['.cache']);
+    expect(readdirSync(join(w.env.XDG_CACHE_HOME!, 'meshup'))).toEqual(['gateway-api']);
   });
 
   it('reports too little Docker memory with the numbers and the fix, before creating anything', async () => {

@@ -94,6 +94,51 @@ describe('--json', () => {
     expect(r.stderr).toContain('error: Unknown profile "demoo"');
   });
 
+  it('expose -o yaml and expose --dry-run print a List of the objects, not YAML, and change nothing', async () => {
+    clusterWithInjector();
+    const s = w.readState();
+    s.clusters['kind-meshup'].objects['service/default/web'] = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { ports: [{ port: 8080 }] },
+    };
+    // A mesh with istiod and the classic ingress gateway, and no Gateway API CRDs: the Istio API.
+    s.clusters['kind-meshup'].objects['service/istio-system/istiod'] = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'istiod', namespace: 'istio-system' },
+      spec: { ports: [{ name: 'grpc-xds', port: 15010 }] },
+    };
+    s.clusters['kind-meshup'].objects['service/istio-system/istio-ingressgateway'] = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'istio-ingressgateway', namespace: 'istio-system' },
+      spec: { type: 'LoadBalancer', ports: [{ name: 'http2', port: 80, nodePort: 30080 }] },
+    };
+    w.state({ clusters: s.clusters });
+    for (const how of [['-o', 'yaml'], ['--dry-run']]) {
+      const r = await run(['expose', 'web', '--host', 'web.local', ...how, '--provider', 'kind', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { apiVersion: string; kind: string; items: { kind: string; metadata: { name: string }; spec: any }[] };
+      expect(doc.apiVersion).toBe('v1');
+      expect(doc.kind).toBe('List');
+      expect(doc.items.map((i) => `${i.kind}/${i.metadata.name}`)).toEqual(['Gateway/meshup-web', 'VirtualService/meshup-web']);
+      expect(doc.items[1]!.spec.http[0].route[0].destination).toEqual({ host: 'web.default.svc.cluster.local', port: { number: 8080 } });
+      expect(doc.items[0]!.spec.servers[0].hosts).toEqual(['web.local']);
+    }
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
+
+  it('inject -o FILE --json reports the file written as the one document', async () => {
+    clusterWithInjector();
+    writeFileSync(join(w.dir, 'work', 'app.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec: { containers: [{ name: c, image: c:1 }] }\n');
+    const r = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ output: join(w.dir, 'work', 'out.yaml'), objects: 1 });
+    expect(readFileSync(join(w.dir, 'work', 'out.yaml'), 'utf8')).toContain('name: istio-proxy');
+  });
+
   it('a parse error under --json is a document too', async () => {
     const r = await run(['up', '--bogus', '--json']);
     expect(r.exitCode).toBe(2);
@@ -181,6 +226,18 @@ describe('meshup inject', () => {
     expect(bad.exitCode).toBe(2);
     expect(w.calls().length).toBe(before);
     expect(existsSync(join(w.dir, 'work', 'missing'))).toBe(false);
+  });
+
+  it('--dry-run writes no -o file, and says what it would write', async () => {
+    clusterWithInjector();
+    writeFileSync(join(w.dir, 'work', 'app.yaml'), manifest);
+    const r = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Dry run: would write ${join(w.dir, 'work', 'out.yaml')} (2 objects`);
+    expect(readdirSync(join(w.dir, 'work'))).toEqual(['app.yaml']);
+    const j = await run(['inject', '-f', 'app.yaml', '-o', 'out.yaml', '--provider', 'kind', '--dry-run', '--json']);
+    expect(JSON.parse(j.stdout)).toEqual({ output: join(w.dir, 'work', 'out.yaml'), objects: 2, dryRun: true });
+    expect(readdirSync(join(w.dir, 'work'))).toEqual(['app.yaml']);
   });
 
   it('reads the manifest from stdin with -f -', async () => {

@@ -92,7 +92,14 @@ export async function buildRelease(root, version, opts = {}) {
   mkdirSync(join(dir, 'samples', 'addons'), { recursive: true });
   const bin = join(dir, 'bin', 'istioctl');
   if (opts.istioctl) copyFileSync(opts.istioctl, bin);
-  else writeFileSync(bin, `#!/bin/sh\nFAKE_ISTIOCTL_VERSION=${version} exec "${join(FAKES, 'istioctl')}" "$@"\n`);
+  else {
+    // The fake istioctl, stamped with the version: served in a sealed world, else its own process.
+    const client = join(FAKES, '..', 'client');
+    writeFileSync(
+      bin,
+      `#!/bin/sh\nexport FAKE_ISTIOCTL_VERSION=${version}\nif [ -n "$FAKE_PORT" ]; then FAKE_TOOL=istioctl exec "${client}" "$@"; fi\nexec "${join(FAKES, 'istioctl')}" "$@"\n`,
+    );
+  }
   chmodSync(bin, 0o755);
   for (const [name, text] of Object.entries(opts.addons ?? TEST_ADDONS)) writeFileSync(join(dir, 'samples', 'addons', `${name}.yaml`), text);
   return packRelease(root, version);

@@ -2,17 +2,26 @@
 // KUBECONFIG and XDG dirs, CI set and no TTY. No test built on it can reach a real cluster.
 // run() calls the CLI's main() in this process (see inprocess.ts); spawn() starts bin/meshup,
 // for the few tests about the process itself (signals, the entry script).
+// The tools on PATH are test/fakes/client under each tool's name: a shell that hands the call to
+// the fake server this module starts in the test process (test/fakes/server.mjs), so a fake
+// costs a shell's start rather than node's, and meshup still starts a real process per call.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { BUNDLE_FILE, bundleCacheDir, checkBundle, OBJECTS_FILE, objectsOf } from '../../src/gatewayapi/bundle.js';
 import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
+import { serveFakes } from '../fakes/server.mjs';
 import { smallBundle } from './gateway-api.mjs';
+import type { InProcessOptions } from './inprocess.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MESHUP = join(ROOT, 'bin', 'meshup');
 export const FAKES = join(ROOT, 'test', 'fakes', 'bin');
+const CLIENT = join(ROOT, 'test', 'fakes', 'client');
+
+// One per test process, for every world it makes.
+const fakeServer = await serveFakes();
 
 export interface Call {
   tool: string;
@@ -27,7 +36,7 @@ export interface Sealed {
   state(patch: Record<string, unknown>): void;
   readState(): Record<string, any>;
   calls(): Call[];
-  run(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  run(args: string[], opts?: InProcessOptions): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   spawn(args: string[], opts?: { input?: string; env?: Record<string, string>; cwd?: string }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   /** Hides a fake tool, as if it were not installed. */
   hide(tool: string): void;
@@ -59,7 +68,7 @@ export function sealed(opts: { tools?: string[]; gatewayApiCache?: boolean } = {
   mkdirSync(join(dir, 'home'));
   mkdirSync(join(dir, 'work'));
   symlinkSync(process.execPath, join(bin, 'node'));
-  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl', 'istioctl']) symlinkSync(join(FAKES, t), join(bin, t));
+  for (const t of opts.tools ?? ['docker', 'kind', 'minikube', 'kubectl', 'istioctl']) symlinkSync(CLIENT, join(bin, t));
   const env: Record<string, string> = {
     PATH: bin,
     HOME: join(dir, 'home'),
@@ -67,6 +76,7 @@ export function sealed(opts: { tools?: string[]; gatewayApiCache?: boolean } = {
     XDG_CACHE_HOME: join(dir, 'home', '.cache'),
     XDG_STATE_HOME: join(dir, 'home', '.state'),
     FAKE_STATE: state,
+    FAKE_PORT: String(fakeServer.port),
     CI: 'true',
     NO_COLOR: '1',
     TMPDIR: tmpdir(),

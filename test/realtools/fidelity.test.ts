@@ -1,6 +1,7 @@
-// The fakes of test/fakes/bin against the real binaries they stand for: for every output meshup
-// parses, both are run in the same situation and meshup's parser must read the same thing from
-// each (and the exit codes must match). A fake that drifts from the real tool fails here.
+// The fakes of test/fakes (tools/*.mjs, run as bin/<tool>) against the real binaries they stand
+// for: for every output meshup parses, both are run in the same situation and meshup's parser
+// must read the same thing from each (and the exit codes must match). A fake that drifts from
+// the real tool fails here.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ const KIND_CONFIG = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: rt
 
 describe('fake kind reproduces kind v0.33.0', () => {
   it('names the version it reproduces, and reports the same one', async () => {
-    expect(readFileSync(join(FAKES, 'kind'), 'utf8')).toMatch(/reproduces kind v0\.33\.0/);
+    expect(readFileSync(join(FAKES, '..', 'tools', 'kind.mjs'), 'utf8')).toMatch(/reproduces kind v0\.33\.0/);
     const [r, f] = await both('kind', ['version']);
     expect(versionOf(r.stdout)).toBe('0.33.0');
     expect(versionOf(f.stdout)).toBe(versionOf(r.stdout));
@@ -127,7 +128,7 @@ describe('fake minikube reproduces minikube v1.36.0', () => {
   };
 
   it('names the version it reproduces, and reports the same one', async () => {
-    expect(readFileSync(join(FAKES, 'minikube'), 'utf8')).toMatch(/reproduces minikube v1\.36\.0/);
+    expect(readFileSync(join(FAKES, '..', 'tools', 'minikube.mjs'), 'utf8')).toMatch(/reproduces minikube v1\.36\.0/);
     for (const args of [['version', '--short'], ['version']]) {
       const [r, f] = await both('minikube', args);
       expect(versionOf(r.stdout)).toBe('1.36.0');

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { kwokBinaries } from '../../src/providers/kwok.js';
 import { kwokctlConfigYaml } from '../../src/tools/kwokctl.js';
 
 type ExtraArg = { key: string; value: string };
@@ -49,5 +53,28 @@ describe('kwokctl configuration', () => {
       'b',
     ]);
     expect(docs.every((d) => d.errors.length === 0)).toBe(true);
+  });
+});
+
+describe('MESHUP_KWOK_BIN_DIR', () => {
+  it("names the binaries found in that directory; kwokctl's own variables beat it", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshup-kwok-bin-'));
+    try {
+      for (const f of ['kube-apiserver', 'etcd', 'kwok']) writeFileSync(join(dir, f), '');
+      expect(kwokBinaries({ MESHUP_KWOK_BIN_DIR: dir })).toEqual({
+        kubeApiserver: join(dir, 'kube-apiserver'),
+        etcd: join(dir, 'etcd'),
+        kwokController: join(dir, 'kwok'),
+      });
+      expect(kwokBinaries({ MESHUP_KWOK_BIN_DIR: dir, KWOK_ETCD_BINARY: '/opt/etcd' })).toEqual({
+        kubeApiserver: join(dir, 'kube-apiserver'),
+        kwokController: join(dir, 'kwok'),
+      });
+      expect(kwokBinaries({})).toEqual({});
+      // And they reach kwokctl's configuration.
+      expect(kwokctlConfigYaml(kwokBinaries({ MESHUP_KWOK_BIN_DIR: dir }))).toContain(`etcdBinary: "${join(dir, 'etcd')}"`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
