@@ -14,7 +14,10 @@ import { join, resolve } from 'node:path';
 /** The Go module that builds the test istioctl; its go.mod requires sigs.k8s.io/gateway-api. */
 const ISTIO_TOOLS_MODULE = resolve(import.meta.dirname, '..', 'cluster', 'istio');
 
+// A real API server refuses a CRD of a *.k8s.io group without api-approved.kubernetes.io
+// (kubernetes/enhancements#1111), so the small bundle carries one as the real bundle does.
 const annotations = (version, channel) => `  annotations:
+    api-approved.kubernetes.io: https://github.com/kubernetes-sigs/gateway-api/pull/0
     gateway.networking.k8s.io/bundle-version: ${version}
     gateway.networking.k8s.io/channel: ${channel}`;
 

@@ -41,9 +41,13 @@ describe('meshup up with the real kind', () => {
     expect(publishFlags(w.calls()).slice(0, 2)).toEqual(['--publish=127.0.0.1:9080:30080/TCP', '--publish=127.0.0.1:9443:30443/TCP']);
   });
 
-  it('a profile without an ingress gateway publishes only the API server port', async () => {
+  it('a profile without the classic ingress gateway still publishes the gateway ports (a Gateway API gateway pins the same nodePorts)', async () => {
     await up(['--profile', 'minimal']);
-    expect(publishFlags(w.calls())).toEqual([expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/)]);
+    expect(publishFlags(w.calls())).toEqual([
+      '--publish=127.0.0.1:8080:30080/TCP',
+      '--publish=127.0.0.1:8443:30443/TCP',
+      expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/),
+    ]);
   });
 
   it('down deletes the cluster meshup created: container, context and all', async () => {

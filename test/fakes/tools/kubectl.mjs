@@ -250,6 +250,15 @@ export default async function kubectl(t) {
           t.fail(
             `error: resource mapping not found for name: "${o.metadata.name}" namespace: "${o.metadata.namespace ?? ''}" from "STDIN": no matches for kind "${o.kind}" in version "${o.apiVersion}"\nensure CRDs are installed first`,
           );
+        // The API server's rule for CRDs of Kubernetes' own API groups (kubernetes/enhancements#1111).
+        if (
+          o.kind === 'CustomResourceDefinition' &&
+          /(^|\.)(k8s|kubernetes)\.io$/.test(o.spec?.group ?? '') &&
+          !o.metadata.annotations?.['api-approved.kubernetes.io']
+        )
+          t.fail(
+            `Error from server (Invalid): CustomResourceDefinition.apiextensions.k8s.io "${o.metadata.name}" is invalid: metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111`,
+          );
         if (o.kind === 'Deployment' && !s.notReady?.includes(o.metadata.name)) o.status = { readyReplicas: o.spec?.replicas ?? 1 };
         objects[keyOf(o)] = o;
         t.out(`${o.kind.toLowerCase()}/${o.metadata.name} serverside-applied`);
