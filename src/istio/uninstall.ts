@@ -145,5 +145,9 @@ async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObj
 }
 
 /** A namespace meshup expose created for the shared gateway (one it merely used is not labelled). */
+/** The shared gateway's namespace when meshup created it, unless it is already going away (a
+ * second down must change nothing). */
 const exposeNamespace = (n: KubeObject) =>
-  n.metadata.labels?.[EXPOSE_LABEL] !== undefined && n.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
+  n.metadata.labels?.[EXPOSE_LABEL] !== undefined &&
+  n.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'] &&
+  (n.status as { phase?: string } | undefined)?.phase !== 'Terminating';

@@ -207,13 +207,14 @@ describe('meshup on a simulated cluster', () => {
     expect(dep.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeUndefined();
   });
 
-  it('expose routes the gateway to a Service, checks it exists, and --delete removes the route', async () => {
+  it('expose --api istio routes the classic gateway to a Service, checks it exists, and --delete removes the route', async () => {
     await kubectl(['expose', 'deployment', 'web', '--port', '8080', '-n', 'shop']);
     const missing = await meshup(['expose', 'wbe', '-n', 'shop']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('No Service "wbe" in namespace shop');
     expect(missing.stderr).toContain('Did you mean web?');
-    const r = await meshup(['expose', 'web', '-n', 'shop', '--path', '/api']);
+    // The Gateway API way (the default here, the CRDs being installed) needs istiod running: see istiod.test.ts.
+    const r = await meshup(['expose', 'web', '-n', 'shop', '--path', '/api', '--api', 'istio']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('web.shop:8080 is exposed through the ingress gateway');
     expect(r.stdout).toContain('is simulated');
