@@ -81,7 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await c?.delete();
   await server?.close();
-});
+}, 240_000);
 
 describe('meshup with the real istiod on a simulated cluster', () => {
   it('pilot-discovery is running and serves the webhooks of this cluster on 127.0.0.1', async () => {

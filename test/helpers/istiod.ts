@@ -479,7 +479,7 @@ class LocalIstiod {
       if (!done) {
         if (this.pid) process.kill(this.pid, 'SIGKILL');
         child.kill('SIGKILL');
-        await this.exited;
+        await Promise.race([this.exited, sleep(10_000)]);
       }
     }
     this.child = undefined;
@@ -572,7 +572,9 @@ class LocalIstiod {
 
   async close(): Promise<void> {
     this.closing = true;
-    await this.loop;
+    // A tick may be waiting on an API server request with no deadline: stopping must not wait
+    // for it for long (a CI run once spent the whole hook timeout here).
+    await Promise.race([this.loop, sleep(30_000)]);
     await this.stop('the cluster is being deleted');
   }
 }
@@ -609,7 +611,8 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
     if (o.reject !== false && out.exitCode !== 0) throw new Error(`kubectl ${args.join(' ')}: ${out.stderr}`);
     return out;
   };
-  const deleteCluster = () => execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false });
+  const deleteCluster = () =>
+    execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false, timeout: 120_000, forceKillAfterDelay: 5000 });
 
   let istiod: LocalIstiod | undefined;
   try {
