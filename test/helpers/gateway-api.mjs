@@ -6,13 +6,10 @@
 //     gateway-api's own release script concatenates config/crd/standard/gateway*.yaml. Nothing of it
 //     is ever written inside the repository.
 // Plain JavaScript so that bench/ can use it without a TypeScript build.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join, resolve } from 'node:path';
-
-/** The Go module that builds the test istioctl; its go.mod requires sigs.k8s.io/gateway-api. */
-const ISTIO_TOOLS_MODULE = resolve(import.meta.dirname, '..', 'cluster', 'istio');
+import { join } from 'node:path';
+import { goModule } from './real-release.mjs';
 
 // A real API server refuses a CRD of a *.k8s.io group without api-approved.kubernetes.io
 // (kubernetes/enhancements#1111), so the small bundle carries one as the real bundle does.
@@ -98,25 +95,12 @@ spec:
  * @returns {{ dir: string, version: string }}
  */
 function gatewayApiModule(opts = {}) {
-  let info;
-  try {
-    info = JSON.parse(
-      execFileSync('go', ['list', '-m', '-json', 'sigs.k8s.io/gateway-api'], {
-        cwd: ISTIO_TOOLS_MODULE,
-        env: opts.env ?? process.env,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-  } catch (e) {
-    throw new Error(`cannot ask Go where sigs.k8s.io/gateway-api is (go list -m in ${ISTIO_TOOLS_MODULE}): ${/** @type {Error} */ (e).message}`);
-  }
-  if (!info.Dir || !existsSync(join(info.Dir, 'config', 'crd', 'standard'))) {
-    throw new Error(
-      `sigs.k8s.io/gateway-api ${info.Version} is not in the Go module cache; run: go mod download sigs.k8s.io/gateway-api@${info.Version} (or bash test/cluster/build)`,
-    );
-  }
-  return { dir: info.Dir, version: info.Version };
+  return goModule(
+    'sigs.k8s.io/gateway-api',
+    join('config', 'crd', 'standard'),
+    'go mod download sigs.k8s.io/gateway-api@VERSION (or bash test/cluster/build)',
+    opts,
+  );
 }
 
 /**

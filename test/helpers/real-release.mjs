@@ -43,10 +43,21 @@ export const driftRef = (o) => [...(o.namespace ? ['-n', o.namespace] : []), o.r
  * @returns {{ dir: string, version: string }}
  */
 export function istioModule(opts = {}) {
+  return goModule('istio.io/istio', join('samples', 'addons'), 'bash test/cluster/build', opts);
+}
+
+/**
+ * Where the Go module cache holds a module that test/cluster/istio requires, and its version,
+ * asked of Go in that module. Read-only: when `mustHave` is not in it, says how to get it.
+ * @param {string} path @param {string} mustHave @param {string} how
+ * @param {{ env?: NodeJS.ProcessEnv }} [opts]
+ * @returns {{ dir: string, version: string }}
+ */
+export function goModule(path, mustHave, how, opts = {}) {
   let info;
   try {
     info = JSON.parse(
-      execFileSync('go', ['list', '-m', '-json', 'istio.io/istio'], {
+      execFileSync('go', ['list', '-m', '-json', path], {
         cwd: ISTIO_TOOLS_MODULE,
         env: opts.env ?? process.env,
         encoding: 'utf8',
@@ -54,10 +65,10 @@ export function istioModule(opts = {}) {
       }),
     );
   } catch (e) {
-    throw new Error(`cannot ask Go where istio.io/istio is (go list -m in ${ISTIO_TOOLS_MODULE}): ${/** @type {Error} */ (e).message}`);
+    throw new Error(`cannot ask Go where ${path} is (go list -m in ${ISTIO_TOOLS_MODULE}): ${/** @type {Error} */ (e).message}`);
   }
-  if (!info.Dir || !existsSync(join(info.Dir, 'samples', 'addons'))) {
-    throw new Error(`istio.io/istio ${info.Version} is not in the Go module cache; run: bash test/cluster/build`);
+  if (!info.Dir || !existsSync(join(info.Dir, mustHave))) {
+    throw new Error(`${path} ${info.Version} is not in the Go module cache; run: ${how.replaceAll('VERSION', info.Version)}`);
   }
   return { dir: info.Dir, version: info.Version };
 }
