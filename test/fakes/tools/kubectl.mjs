@@ -206,7 +206,7 @@ export default async function kubectl(t) {
       if (ns && !has('--all-namespaces') && !has('-A')) items = items.filter((o) => clusterScoped(o) || o.metadata.namespace === ns);
       if (sel) {
         const [k, v] = sel.split('=');
-        items = items.filter((o) => (v === undefined ? k in (o.metadata.labels ?? {}) : (o.metadata.labels ?? {})[k] === v));
+        items = items.filter((o) => (v === undefined ? k in (o.metadata.labels ?? {}) : o.metadata.labels?.[k] === v));
       }
       if ((flag('-o') ?? '').startsWith('custom-columns=')) {
         // HEADER:.json.path columns, as kubectl's JSONPath reads them: a key's own dots escaped
