@@ -92,7 +92,8 @@ const served = await serveRealRelease(releaseRoot, { version: VERSION, istioctl:
 mirror = served.mirror;
 const release = served.release;
 // meshup installs the Gateway API CRDs Istio is built against: the real ones, from 127.0.0.1.
-gatewayApi = (await serveRealGatewayApi()).mirror;
+const servedGatewayApi = await serveRealGatewayApi();
+gatewayApi = servedGatewayApi.mirror;
 const tarMiB = statSync(release.tarball).size / 1024 / 1024;
 
 const config = join(dir, 'kwokctl.yaml');
@@ -124,7 +125,11 @@ function meshup(name, { istioDir, cacheHome }) {
 /** The script; workDir holding istio-<version>/ means a release already unpacked there. */
 function plain(name, workDir) {
   clusters.add(name);
-  return run('bash', [join(root, 'bench', 'plain-up.sh'), name, mirror.url, VERSION, workDir, config, nodeFile], { env, allowFail: true, timeoutMs: limit() });
+  return run('bash', [join(root, 'bench', 'plain-up.sh'), name, mirror.url, VERSION, workDir, config, nodeFile, gatewayApi.url, servedGatewayApi.version], {
+    env,
+    allowFail: true,
+    timeoutMs: limit(),
+  });
 }
 async function deleteCluster(name) {
   await run('kwokctl', ['delete', 'cluster', '--name', name], { env, allowFail: true, timeoutMs: 120_000 });

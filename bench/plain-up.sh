@@ -6,9 +6,9 @@
 # samples/addons meshup installs, select the provider with a Telemetry (the docs' tracing task),
 # wait for the addons' rollouts. A re-run, as a user would do it, reuses the unpacked release and
 # the cluster and runs the rest again.
-# Args: NAME MIRROR_URL ISTIO_VERSION WORKDIR KWOKCTL_CONFIG NODE_YAML
+# Args: NAME MIRROR_URL ISTIO_VERSION WORKDIR KWOKCTL_CONFIG NODE_YAML GATEWAY_API_MIRROR GATEWAY_API_VERSION
 set -euo pipefail
-name=$1 mirror=$2 version=$3 work=$4 config=$5 node=$6
+name=$1 mirror=$2 version=$3 work=$4 config=$5 node=$6 gwmirror=$7 gwversion=$8
 ctx=kwok-$name
 release=$work/istio-$version
 
@@ -31,6 +31,8 @@ fi
   --set 'meshConfig.extensionProviders[0].name=jaeger' \
   --set 'meshConfig.extensionProviders[0].zipkin.service=zipkin.istio-system.svc.cluster.local' \
   --set 'meshConfig.extensionProviders[0].zipkin.port=9411'
+kubectl --context "$ctx" get crd gateways.gateway.networking.k8s.io >/dev/null 2>&1 ||
+  kubectl --context "$ctx" apply --server-side -f "$gwmirror/$gwversion/standard-install.yaml"
 kubectl --context "$ctx" label namespace default istio-injection=enabled --overwrite
 addons=(prometheus grafana kiali jaeger)
 files=()

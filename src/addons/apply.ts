@@ -40,7 +40,14 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
         throw e;
       });
   }
-  await Promise.all(manifests.map((m) => apply(runner, toYamlStream(m.objects), `Applying addon ${m.addon.name}`)));
+  // One kubectl for all of them: each kubectl process reads the API's discovery documents first,
+  // which a small cluster's API server feels when four arrive at once.
+  if (!manifests.length) return;
+  await apply(
+    runner,
+    toYamlStream(manifests.flatMap((m) => m.objects)),
+    `Applying addon${manifests.length > 1 ? 's' : ''} ${manifests.map((m) => m.addon.name).join(', ')}`,
+  );
 }
 
 /** The kinds an addon's objects can have; all carry the addon's label, CRDs excepted (users'

@@ -1,8 +1,14 @@
 // Carrying out a plan. Each changing action becomes a task; what can overlap does:
-//   1. the cluster and the Istio release (its download runs while the cluster is created);
-//   2. the control plane, the injection labels and the addons (the addons' workloads hold no
-//      Istio resource, so they roll out while istioctl waits for istiod);
-//   3. what needs Istio's CRDs (mTLS, the tracing Telemetry), then the record.
+//   1. the cluster and the Istio release (its download, and the listing of the control plane's
+//      objects for the next run's check, run while the cluster is created);
+//   2. the control plane, the injection labels, the Gateway API CRDs and the addons. The last two
+//      go in once istioctl reports Istio's core (its CRDs) installed: from then on istioctl mostly
+//      waits for istiod and the gateways to roll out, while the API server has time to spare.
+//      Sent all at once, they compete with istioctl for a small cluster's API server and every
+//      step gets slower (bench/cluster.mjs measures it). The addons hold no Istio resource, so
+//      their workloads roll out while istioctl waits; what needs Istio's CRDs only (mTLS, the
+//      tracing Telemetry) goes in at the same moment;
+//   3. the record, once everything else is done.
 // Nothing here decides what to change: that was the plan's job.
 
 import { readFile } from 'node:fs/promises';
@@ -48,9 +54,14 @@ interface Shared {
   release?: Promise<IstioRelease>;
   /** The control plane was (re)installed: istio-system objects read before are stale. */
   istioChanged: boolean;
-  /** The Gateway API bundle, once at hand, and the CRDs, once applied. */
+  /** The Gateway API bundle, once at hand. */
   gatewayApiBundle?: Promise<AcquiredBundle>;
-  gatewayApi?: Promise<string>;
+  /** The control plane's objects, listed offline for the next run's check. */
+  listing?: Promise<unknown>;
+  /** Settles when istioctl has put in Istio's core, or is done; at once when nothing is installed. */
+  istioCore: Promise<void>;
+  /** Settles when Istio's CRDs are in: Istio's core installed, or the missing CRDs restored. */
+  istioCrds: Promise<void>;
 }
 
 type Task = StepTask<unknown>;
@@ -67,6 +78,14 @@ function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => 
   return shared.release;
 }
 
+/** The next run verifies the control plane object by object: its objects are listed (offline,
+ * `istioctl manifest generate`) while istioctl waits for istiod to roll out. */
+function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
+  const { runner, spec, plan } = input;
+  shared.listing ??= shared.istioCore.then(() => controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml)).catch(() => undefined);
+  return shared.listing;
+}
+
 function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp) {
   const { runner, spec } = input;
   shared.gatewayApiBundle ??= acquireBundle(runner.env, {
@@ -77,18 +96,15 @@ function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp
   return shared.gatewayApiBundle;
 }
 
-/** The CRDs applied once, by their own task or first by the control plane's, which waits for them:
- * istiod reads the Gateway API CRDs when it starts. */
-function gatewayApiFor(input: ApplyInput, shared: Shared, op: GatewayApiOp, progress: (t: string) => void = () => {}) {
-  shared.gatewayApi ??= gatewayApiBundleFor(input, shared, op).then((b) => applyGatewayApi(input.runner, op, progress, b.objects));
-  return shared.gatewayApi;
-}
-
 export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared } {
   const { runner, spec, provider, plan, catalog } = input;
-  const shared: Shared = { istioChanged: false };
   const changing = plan.actions.filter((a) => a.changes);
   const of = (t: Action['op']['type']) => changing.filter((a) => a.op.type === t);
+  const installing = of('istio').some((a) => a.op.type === 'istio' && !a.op.missing);
+  const repairing = of('istio').some((a) => a.op.type === 'istio' && a.op.missing);
+  const core = installing ? deferred() : undefined;
+  const crds = installing ? core : repairing ? deferred() : undefined;
+  const shared: Shared = { istioChanged: false, istioCore: core?.promise ?? Promise.resolve(), istioCrds: crds?.promise ?? Promise.resolve() };
 
   const first: Task[] = [];
   const cluster = of('cluster')[0];
@@ -146,7 +162,12 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   if (gatewayApi && gatewayApiAction) {
     second.push({
       title: capital(gatewayApiAction.title),
-      run: async (_ctx, task) => gatewayApiFor(input, shared, gatewayApi, (t) => (task.output = t)),
+      run: async (_ctx, task) => {
+        const bundle = await gatewayApiBundleFor(input, shared, gatewayApi);
+        if (installing) task.output = 'waiting for istioctl to put in Istio core';
+        await shared.istioCore;
+        return applyGatewayApi(runner, gatewayApi, (t) => (task.output = t), bundle.objects);
+      },
     });
   }
   for (const a of of('istio')) {
@@ -155,7 +176,11 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       second.push({
         title: capital(a.title),
         run: async (_ctx, task) => {
-          await reapplyControlPlane(runner, spec, plan.overlay.hash, missing, (t) => (task.output = t));
+          try {
+            await reapplyControlPlane(runner, spec, plan.overlay.hash, missing, (t) => (task.output = t), crds?.resolve);
+          } finally {
+            crds?.resolve();
+          }
           return `${missing.length} restored`;
         },
       });
@@ -164,22 +189,22 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     second.push({
       title: capital(a.title),
       run: async (_ctx, task) => {
+        // Not held back for the Gateway API CRDs: istiod watches for CRDs and starts its Gateway API
+        // controllers when they appear (Istio 1.31, pkg/kube/kclient NewDelayedInformer and
+        // CrdWatcher().WaitForCRD in pilot/pkg/bootstrap/configcontroller.go).
         await releaseFor(input, shared, (t) => (task.output = t));
-        // Its own task reports a failure of the CRDs; the install goes on without them.
-        if (gatewayApi) await gatewayApiFor(input, shared, gatewayApi).catch(() => undefined);
         await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
         shared.istioChanged = true;
         const watch = watchPods(runner, (line) => (task.output = line));
-        // The next run verifies the control plane object by object: its objects are listed (offline)
-        // while istioctl installs, off the critical path.
-        const listing = controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml).catch(() => undefined);
+        void listingFor(input, shared);
         try {
-          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec));
+          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec), { line: (t) => (task.output = t), coreInstalled: core?.resolve });
         } catch (e) {
           throw await explainInstallFailure(runner, e);
         } finally {
+          core?.resolve();
           watch.stop();
-          await listing;
+          await listingFor(input, shared);
         }
         return `overlay in ${plan.overlay.path}`;
       },
@@ -215,6 +240,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       title: `Apply addons ${toApply.join(', ')}`,
       run: async (_ctx, task) => {
         const release = await releaseFor(input, shared, (t) => (task.output = t));
+        if (installing) task.output = 'waiting for istioctl to put in Istio core';
+        await shared.istioCore;
         // istio-system may not exist yet while istioctl is still starting: make sure it does.
         if (!input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
           await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
@@ -232,11 +259,14 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     second.push({ title: `Remove addon ${name}`, run: async () => removeAddon(runner, catalog.get(name)!, kinds) });
   }
 
-  const third: Task[] = [];
+  // They need Istio's CRDs only, not istiod: on a fresh install the validating webhook fails open
+  // until istiod is ready (Istio's base chart), so they go in while istioctl waits for it.
   for (const a of [...of('mtls'), ...of('telemetry')]) {
-    third.push({
+    second.push({
       title: capital(a.title),
-      run: async () => {
+      run: async (_ctx, task) => {
+        if (installing) task.output = 'waiting for istioctl to put in Istio core';
+        await shared.istioCrds;
         if (a.op.type === 'mtls') {
           if (a.op.mode) await apply(runner, JSON.stringify(peerAuthentication(a.op.mode)), 'Setting mesh-wide mTLS');
           else await deleteObjects(runner, ['peerauthentication/default'], 'Removing the mesh-wide PeerAuthentication', ISTIO_NAMESPACE);
@@ -248,6 +278,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       },
     });
   }
+  const third: Task[] = [];
   for (const a of of('record')) {
     third.push({
       title: 'Record the applied spec',
@@ -266,11 +297,19 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
 }
 
 /** Applies the missing objects of the control plane from the manifest istioctl rendered for this
- * overlay, CRDs first (then Established), and waits for any Deployment among them. */
-async function reapplyControlPlane(runner: Runner, spec: Spec, hash: string, missing: ObjectRef[], progress: (t: string) => void): Promise<void> {
+ * overlay, CRDs first (then Established, when `crdsIn` is called), and waits for any Deployment
+ * among them. */
+async function reapplyControlPlane(
+  runner: Runner,
+  spec: Spec,
+  hash: string,
+  missing: ObjectRef[],
+  progress: (t: string) => void,
+  crdsIn: () => void = () => {},
+): Promise<void> {
   const text = await readFile(controlPlaneManifestFile(runner.env, spec.istioVersion, hash), 'utf8');
   const want = new Set(missing.map(refKey));
-  const objs = objectsOf(text).filter((o) => want.has(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped))));
+  const objs = (await objectsOf(text)).filter((o) => want.has(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped))));
   const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
   const rest = objs.filter((o) => o.kind !== 'CustomResourceDefinition');
   if (crds.length) {
@@ -284,6 +323,7 @@ async function reapplyControlPlane(runner: Runner, spec: Spec, hash: string, mis
       timeoutMs: 90_000,
     });
   }
+  crdsIn();
   if (rest.length) {
     progress(`restoring ${rest.map((o) => `${String(o.kind).toLowerCase()}/${(o.metadata as { name: string }).name}`).join(', ')}`);
     await apply(runner, toYamlStream(rest), 'Restoring Istio objects');
@@ -333,6 +373,12 @@ function watchPods(runner: Runner, report: (line: string) => void, everyMs = 500
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

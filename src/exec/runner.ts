@@ -30,6 +30,8 @@ export interface RunSpec {
   noContext?: boolean;
   /** What a dry run should pretend the command printed, so later read-only logic can continue. */
   dryRunStdout?: string;
+  /** Each line of output (stdout and stderr) as it arrives, for progress; the result still holds it all. */
+  onLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -151,6 +153,7 @@ export class Runner {
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
     });
     this.live.add(child);
+    if (spec.onLine) followLines(child, spec.onLine);
     const r = await child.finally(() => this.live.delete(child));
     record.ms = Date.now() - started;
     record.exitCode = r.exitCode;
@@ -229,6 +232,22 @@ export class Runner {
     const what = known?.message ?? `${spec.tool} exited with code ${exitCode}`;
     return new CommandFailedError(`${spec.step ? `${spec.step}: ` : ''}${what}`, shown, tail(stderr || stdout), exitCode, {
       fix: known?.fix ?? `Run the command above yourself to see its full output, or re-run meshup with --verbose`,
+    });
+  }
+}
+
+/** Calls `onLine` with every non-empty line of a child's output; a progress bar's carriage
+ * returns end lines too. */
+function followLines(child: ResultPromise, onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer | string) => {
+      const parts = (partial + String(chunk)).split(/\r\n|\r|\n/);
+      partial = parts.pop() ?? '';
+      for (const l of parts) if (l.trim()) onLine(l.trim());
+    });
+    stream?.on('end', () => {
+      if (partial.trim()) onLine(partial.trim());
     });
   }
 }

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { InterruptedError, MeshupError, PreflightError } from '../errors.js';
 import { cacheDir } from '../state/paths.js';
+import { yamlDocuments } from '../util/yaml.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const BUNDLE_VERSION_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
@@ -56,12 +56,12 @@ const ALLOWED: Record<string, string> = {
  * that are empty or comments only are skipped, as kubectl skips them. Throws, naming the first
  * problems, when anything else is found.
  */
-export function checkBundle(text: string, version: string, source: string): Record<string, unknown>[] {
+export async function checkBundle(text: string, version: string, source: string): Promise<Record<string, unknown>[]> {
   const problems: string[] = [];
   const objects: Record<string, unknown>[] = [];
   const seen = new Set<string>();
   let n = 0;
-  for (const doc of parseAllDocuments(text)) {
+  for await (const doc of yamlDocuments(text)) {
     n++;
     if (doc.errors.length) {
       problems.push(`document ${n}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
@@ -144,7 +144,7 @@ export async function readCachedBundle(env: NodeJS.ProcessEnv, version: string):
     throw new MeshupError(`The Gateway API ${version} bundle is not in the cache (${file})`, { fix: 'Run the command again; meshup downloads it' });
   }
   try {
-    return checkBundle(text, version, file);
+    return await checkBundle(text, version, file);
   } catch (e) {
     await rm(bundleCacheDir(env, version), { recursive: true, force: true });
     throw e;
@@ -228,7 +228,7 @@ async function fetchText(url: string, o: FetchOptions): Promise<string> {
 export async function downloadBundle(o: FetchOptions & { env: NodeJS.ProcessEnv }): Promise<{ dir: string; objects: Record<string, unknown>[] }> {
   const url = bundleUrl(o.mirror, o.version);
   const text = await fetchText(url, o);
-  const objects = checkBundle(text, o.version, url);
+  const objects = await checkBundle(text, o.version, url);
   const dest = bundleCacheDir(o.env, o.version);
   const parent = join(dest, '..');
   await mkdir(parent, { recursive: true });

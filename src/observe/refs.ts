@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { yamlDocuments } from '../util/yaml.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -33,9 +33,9 @@ export function resourceOf(r: { apiVersion: string; kind: string }): string {
 }
 
 /** Every object of a multi-document YAML stream (List items included), empty documents skipped. */
-export function objectsOf(text: string): Record<string, unknown>[] {
+export async function objectsOf(text: string): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for await (const doc of yamlDocuments(text)) {
     const o = doc.toJS() as Record<string, unknown> | null;
     if (!o || typeof o !== 'object' || !o.kind) continue;
     if (o.kind === 'List' && Array.isArray(o.items)) out.push(...(o.items as Record<string, unknown>[]));
@@ -103,9 +103,7 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
       timeoutMs: 120_000,
     });
     await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), r.stdout);
-    return objectsOf(r.stdout)
-      .filter((o) => o.kind !== 'Namespace')
-      .map((o) => refOf(o, 'istio-system', isClusterScoped));
+    return (await objectsOf(r.stdout)).filter((o) => o.kind !== 'Namespace').map((o) => refOf(o, 'istio-system', isClusterScoped));
   });
 }
 

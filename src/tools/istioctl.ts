@@ -1,4 +1,5 @@
 // istioctl: install, uninstall and kube-inject. Its binary is chosen by istio/acquire.ts.
+import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
 
 export async function istioctlClientVersion(runner: Runner): Promise<string> {
@@ -10,11 +11,25 @@ export function installArgs(overlayFile: string, readinessTimeoutS: number): str
   return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
 
-export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number): Promise<void> {
+/** What install reports as it goes: each progress line, and the moment its first component,
+ * "Istio core" (the CRDs and cluster-wide objects), is in. istioctl prints "✔ Istio core
+ * installed" then (operator/pkg/util/progress in Istio 1.31). */
+export interface InstallProgress {
+  line?: (text: string) => void;
+  coreInstalled?: () => void;
+}
+
+export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number, progress: InstallProgress = {}): Promise<void> {
   await runner.run({
     tool: 'istioctl',
     args: installArgs(overlayFile, readinessTimeoutS),
     step: 'Installing Istio',
     timeoutMs: (readinessTimeoutS + 120) * 1000,
+    onLine: (l) => {
+      // Colour codes and the progress bar's spinner are dropped; what is left is the message.
+      const text = stripVTControlCharacters(l).replace(/^[-\s]+/, '');
+      progress.line?.(text);
+      if (/Istio core installed/.test(text)) progress.coreInstalled?.();
+    },
   });
 }

@@ -28,8 +28,8 @@ describe('the real Gateway API standard channel', () => {
     expect(gatewayApiVersionFor(DEFAULT_ISTIO_VERSION)).toBe(required);
   });
 
-  it('passes the bundle check: ten CRDs and the safe-upgrades policy, all of the standard channel', () => {
-    const objects = objectsOf(checkBundle(real!.text, real!.version, 'the module'));
+  it('passes the bundle check: ten CRDs and the safe-upgrades policy, all of the standard channel', async () => {
+    const objects = objectsOf(await checkBundle(real!.text, real!.version, 'the module'));
     expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.name.split('.')[0])).toEqual([
       'backendtlspolicies',
       'gatewayclasses',
@@ -48,8 +48,8 @@ describe('the real Gateway API standard channel', () => {
     ]);
   });
 
-  it('is refused as the bundle of any other release', () => {
-    expect(() => checkBundle(real!.text, 'v1.5.1', 'the module')).toThrow("is not the standard channel's CRDs of v1.5.1");
+  it('is refused as the bundle of any other release', async () => {
+    await expect(checkBundle(real!.text, 'v1.5.1', 'the module')).rejects.toThrow("is not the standard channel's CRDs of v1.5.1");
   });
 
   it('downloads from a 127.0.0.1 mirror into the cache whole', async () => {

@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { BUNDLE_FILE, bundleCacheDir, checkBundle, OBJECTS_FILE, objectsOf } from '../../src/gatewayapi/bundle.js';
+import { parseAllDocuments } from 'yaml';
+import { BUNDLE_FILE, bundleCacheDir, OBJECTS_FILE, objectsOf } from '../../src/gatewayapi/bundle.js';
 import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
 import { serveFakes } from '../fakes/server.mjs';
 import { smallBundle } from './gateway-api.mjs';
@@ -54,7 +55,8 @@ export function seedGatewayApiCache(env: Record<string, string>, versions = KNOW
     const text = smallBundle(v);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, BUNDLE_FILE), text);
-    writeFileSync(join(dir, OBJECTS_FILE), JSON.stringify(objectsOf(checkBundle(text, v, 'the test bundle'))));
+    const parsed = parseAllDocuments(text).flatMap((d) => (d.toJS() as Record<string, unknown> | null) ?? []) as Record<string, unknown>[];
+    writeFileSync(join(dir, OBJECTS_FILE), JSON.stringify(objectsOf(parsed)));
   }
 }
 

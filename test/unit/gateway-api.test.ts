@@ -52,8 +52,8 @@ describe('the table of Gateway API releases', () => {
 });
 
 describe('checking a bundle', () => {
-  it('accepts the standard channel of the expected release, the safe-upgrades policy included', () => {
-    const objects = checkBundle(smallBundle('v1.6.0', { policy: true }), 'v1.6.0', 'test');
+  it('accepts the standard channel of the expected release, the safe-upgrades policy included', async () => {
+    const objects = await checkBundle(smallBundle('v1.6.0', { policy: true }), 'v1.6.0', 'test');
     expect(objectsOf(objects)).toEqual([
       { kind: 'CustomResourceDefinition', name: `gatewayclasses.${GROUP}` },
       { kind: 'CustomResourceDefinition', name: `gateways.${GROUP}` },
@@ -90,10 +90,10 @@ describe('checking a bundle', () => {
     ['a page that is no bundle', '<html><body>Not Found</body></html>\n', /not a Kubernetes object|lacks the CRDs/],
     ['nothing at all', '', /lacks the CRDs gatewayclasses\.gateway\.networking\.k8s\.io, gateways/],
   ];
-  it.each(refusals)('refuses %s, naming what is wrong', (_what, text, detail) => {
+  it.each(refusals)('refuses %s, naming what is wrong', async (_what, text, detail) => {
     let err: { message: string; details: string[]; fix: string[] } | undefined;
     try {
-      checkBundle(text, 'v1.6.0', 'http://127.0.0.1:1/v1.6.0/standard-install.yaml');
+      await checkBundle(text, 'v1.6.0', 'http://127.0.0.1:1/v1.6.0/standard-install.yaml');
     } catch (e) {
       err = e as typeof err;
     }
@@ -104,8 +104,8 @@ describe('checking a bundle', () => {
     expect(err!.fix.join('\n')).toContain('nothing was cached');
   });
 
-  it('marks what meshup applies with the release, keeping the labels the objects had', () => {
-    const objects = checkBundle(smallBundle('v1.6.0'), 'v1.6.0', 'test');
+  it('marks what meshup applies with the release, keeping the labels the objects had', async () => {
+    const objects = await checkBundle(smallBundle('v1.6.0'), 'v1.6.0', 'test');
     (objects[0]!.metadata as { labels?: Record<string, string> }).labels = { team: 'net' };
     const marked = labelled(objects, 'v1.6.0', true);
     expect(marked.map((o) => (o.metadata as { labels: Record<string, string> }).labels)).toEqual([

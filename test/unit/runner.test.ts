@@ -1,7 +1,11 @@
 // The runner and the tool modules, against a recording fake on PATH: exact argument arrays.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CommandFailedError, InterruptedError, ToolMissingError } from '../../src/errors.js';
 import { Runner } from '../../src/exec/runner.js';
+import { istioctlInstall } from '../../src/tools/istioctl.js';
 import { kindClusters, kindCreate } from '../../src/tools/kind.js';
 import { apply } from '../../src/tools/kubectl.js';
 import { minikubeStatus } from '../../src/tools/minikube.js';
@@ -85,5 +89,49 @@ describe('Runner', () => {
     const c = new AbortController();
     c.abort();
     await expect(kindClusters(runner({ signal: c.signal }))).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
+
+describe('istioctl install progress', () => {
+  it('reports each line as it comes and the moment Istio core is in, while install still runs', async () => {
+    // Prints the way istioctl's progress bar does off a terminal (a carriage return, colour codes),
+    // then waits for the go-ahead file the test writes when it hears "Istio core installed": an
+    // install that reported only at its end would never get it and exit 1.
+    const dir = mkdtempSync(join(tmpdir(), 'meshup-progress-'));
+    const goAhead = join(dir, 'go-ahead');
+    const fake = join(dir, 'istioctl');
+    writeFileSync(
+      fake,
+      `#!${process.execPath}
+const { existsSync } = require('node:fs');
+process.stderr.write('- Processing resources for Istio core.\\r\\u001b[32m✔\\u001b[0m Istio core installed ⛵️\\n');
+const started = Date.now();
+const wait = setInterval(() => {
+  if (existsSync(${JSON.stringify(goAhead)})) {
+    clearInterval(wait);
+    process.stdout.write('✔ Installation complete\\n');
+  } else if (Date.now() - started > 5000) process.exit(1);
+}, 20);
+`,
+    );
+    chmodSync(fake, 0o755);
+    try {
+      const r = runner();
+      r.useBinary('istioctl', fake);
+      r.pinContext('kind-meshup');
+      const lines: string[] = [];
+      let coreSeen = 0;
+      await istioctlInstall(r, '/overlay.yaml', 60, {
+        line: (t) => lines.push(t),
+        coreInstalled: () => {
+          coreSeen++;
+          writeFileSync(goAhead, '');
+        },
+      });
+      expect(coreSeen).toBe(1);
+      expect(lines).toEqual(['Processing resources for Istio core.', '✔ Istio core installed ⛵️', '✔ Installation complete']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
