@@ -1,8 +1,8 @@
 // Removing the mesh. `istioctl uninstall --purge` leaves things behind that break a later
 // install (istio/istio#38880, #38497, #27065), so meshup removes those itself, then the labels
-// it set, then istio-system. CRDs go only when asked, since deleting them deletes every Istio
-// resource users wrote; of the Gateway API CRDs, only those meshup installed. Running it twice is
-// a no-op.
+// it set, then istio-system, then the GatewayClasses istiod made, once istiod has stopped. CRDs
+// go only when asked, since deleting them deletes every Istio resource users wrote; of the
+// Gateway API CRDs, only those meshup installed. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
 import { KINDS } from '../expose/objects.js';
 import { purgeGatewayApi } from '../gatewayapi/apply.js';
@@ -98,6 +98,7 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
     await deleteObjects(runner, [`namespace/${ISTIO_NAMESPACE}`], 'Deleting the istio-system namespace');
     removed.push('namespace istio-system');
   }
+  if (crds.some((c) => c.metadata.name === KINDS.gatewayClass)) removed.push(...(await removeIstioGatewayClasses(runner)));
   if (await getObject(runner, 'configmap', RECORD_NAME, RECORD_NAMESPACE)) {
     await deleteObjects(runner, [`configmap/${RECORD_NAME}`], 'Forgetting the applied spec', RECORD_NAMESPACE);
     removed.push('the recorded spec');
@@ -117,6 +118,45 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
 }
 
 const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+
+/** The GatewayClasses istiod publishes by itself, each with its controller (Istio 1.31,
+ * pilot/pkg/config/kube/gatewaycommon/classinfo.go and pkg/config/constants). */
+const ISTIO_GATEWAY_CLASSES: Readonly<Record<string, string>> = {
+  istio: 'istio.io/gateway-controller',
+  'istio-remote': 'istio.io/unmanaged-gateway',
+  'istio-waypoint': 'istio.io/mesh-controller',
+  'istio-east-west': 'istio.io/eastwest-controller',
+  'istio-agentgateway': 'istio.io/agentgateway-controller',
+  'istio-agentgateway-waypoint': 'istio.io/agentgateway-waypoint-controller',
+};
+
+/**
+ * istiod's own GatewayClasses. A running istiod creates them again the moment they are deleted,
+ * so this waits for its pods to be gone first (istio-system is being deleted). A class by another
+ * name, or one of these names pointing at another controller, is someone else's and stays.
+ */
+async function removeIstioGatewayClasses(runner: Runner): Promise<string[]> {
+  const classes = await listObjects(runner, KINDS.gatewayClass);
+  const istios = classes.filter((c) => ISTIO_GATEWAY_CLASSES[c.metadata.name] === (c.spec as { controllerName?: string } | undefined)?.controllerName);
+  if (!istios.length) return [];
+  // Under --dry-run nothing was deleted, so nothing would ever stop.
+  const pods = runner.dryRun ? [] : await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE, selector: 'app=istiod' });
+  if (pods.length) {
+    await runner.run({
+      readOnly: true,
+      tool: 'kubectl',
+      args: ['wait', '--for=delete', ...pods.map((p) => `pod/${p.metadata.name}`), '-n', ISTIO_NAMESPACE, '--timeout=120s'],
+      step: 'Waiting for istiod to stop',
+      timeoutMs: 150_000,
+    });
+  }
+  await deleteObjects(
+    runner,
+    istios.map((c) => `${KINDS.gatewayClass}/${c.metadata.name}`),
+    "Removing istiod's GatewayClasses",
+  );
+  return [`GatewayClass${istios.length > 1 ? 'es' : ''} ${istios.map((c) => c.metadata.name).join(', ')}`];
+}
 
 /** Everything carrying meshup's expose label, in the order it must go. */
 async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObject[]): Promise<string[]> {

@@ -201,3 +201,56 @@ describe('down --purge-crds', () => {
     expect(Object.keys(objects()).filter((k) => k.includes('safe-upgrades'))).toEqual([]);
   });
 });
+
+describe("istiod's GatewayClasses on down", () => {
+  it('go once istiod has stopped; a class of another name or controller stays, and a second down changes nothing', async () => {
+    expect((await w.run([...UP, '--yes'])).exitCode).toBe(0);
+    // What a running istiod publishes, a class a user made for the same controller, and one
+    // that uses an Istio name for another controller.
+    const s = w.readState();
+    const cls = (name: string, controllerName: string) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name },
+      spec: { controllerName },
+    });
+    const o = s.clusters['kind-meshup'].objects;
+    o['gatewayclass//istio'] = cls('istio', 'istio.io/gateway-controller');
+    o['gatewayclass//istio-waypoint'] = cls('istio-waypoint', 'istio.io/mesh-controller');
+    o['gatewayclass//team-edge'] = cls('team-edge', 'istio.io/gateway-controller');
+    o['gatewayclass//istio-remote'] = cls('istio-remote', 'example.com/other');
+    o['pod/istio-system/istiod-1'] = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-1', namespace: 'istio-system', labels: { app: 'istiod' } } };
+    w.state({ clusters: s.clusters });
+
+    const r = await w.run(['down', '--keep-cluster', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('GatewayClasses istio, istio-waypoint');
+    const kubectl = w
+      .calls()
+      .filter((c) => c.tool === 'kubectl')
+      .map(kube);
+    const nsDelete = kubectl.findIndex((a) => a[0] === 'delete' && a.includes('namespace/istio-system'));
+    // Its pods are looked for once istio-system is being deleted (this fake deletes at once, so
+    // there is none left to wait for; the real istiod's end-to-end test waits for one).
+    const waited = kubectl.findIndex((a) => a[0] === 'get' && a[1] === 'pods' && a.includes('app=istiod'));
+    const classDelete = kubectl.findIndex((a) => a[0] === 'delete' && a.includes('gatewayclasses.gateway.networking.k8s.io/istio'));
+    expect(nsDelete).toBeGreaterThan(-1);
+    expect(waited).toBeGreaterThan(nsDelete);
+    expect(classDelete).toBeGreaterThan(waited);
+    expect(
+      Object.keys(objects())
+        .filter((k) => k.startsWith('gatewayclass/'))
+        .sort(),
+    ).toEqual(['gatewayclass//istio-remote', 'gatewayclass//team-edge']);
+
+    const before = w.calls().length;
+    const again = await w.run(['down', '--keep-cluster', '--yes']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(
+      w
+        .calls()
+        .slice(before)
+        .filter((c) => c.tool === 'kubectl' && ['delete', 'wait', 'apply', 'label'].includes(kube(c)[0]!)),
+    ).toEqual([]);
+  });
+});

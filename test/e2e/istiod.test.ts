@@ -334,6 +334,11 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     // What istiod made of the gateway goes with it, and so does its namespace.
     await until('istio-ingress to be gone', async () => !(await c.kube.get('/api/v1/namespaces/istio-ingress')), 120_000);
     await until('pilot-discovery to stop', async () => !c.istiod.running && !c.istiod.pilotAlive(), 60_000);
+    // The GatewayClass istiod published went once istiod had stopped, and stays gone.
+    expect(down.stdout).toMatch(/GatewayClass(es)? istio\b/);
+    await sleep(2000);
+    const classes = await c.kube.get<{ items: { metadata: { name: string } }[] }>('/apis/gateway.networking.k8s.io/v1/gatewayclasses');
+    expect((classes?.items ?? []).map((x) => x.metadata.name)).toEqual([]);
   });
 
   it('a new install starts istiod again, and deleting the cluster stops and reaps it', async () => {

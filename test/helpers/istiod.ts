@@ -15,15 +15,17 @@
 //   caBundle (and the validators' failurePolicy) itself, as istiod does in a real cluster.
 //
 // Order: `istioctl install` waits only for the istiod Deployment's pods to be Ready, which kwok
-// reports; it never waits for the process. The watcher starts pilot-discovery as soon as the
-// `istio` and `istio-sidecar-injector` ConfigMaps exist (pilot-discovery reads both from the API
-// at start-up), and `ready()` waits for it to serve and to have patched the webhooks. Until
+// reports; it never waits for the process. The watcher starts pilot-discovery as soon as an
+// istiod pod and the `istio` and `istio-sidecar-injector` ConfigMaps exist (pilot-discovery reads
+// both from the API at start-up, and the Deployment's environment), and `ready()` waits for it to serve and to have patched the webhooks. Until
 // then the validators fail open (failurePolicy Ignore, as istioctl installs them) and no pod is
 // created in an injection namespace, so `meshup up` completes either way.
 //
 // Lifetime: pilot-discovery runs under a small shell watchdog that stops it when the test
-// process or the cluster's kube-apiserver is gone; the watcher stops it when istio-system goes
-// away (like the pod it plays); delete() stops it, waits for it to exit, then deletes the cluster.
+// process or the cluster's kube-apiserver is gone; the watcher stops it when its pod is deleted
+// or istio-system goes away, and only then lets the pod go, as a kubelet would (a kwok Stage
+// holds deleted istiod pods for it); delete() stops it, waits for it to exit, then deletes the
+// cluster.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -149,6 +151,38 @@ spec:
             running:
               startedAt: {{ $at }}
         {{ end }}
+`;
+
+/**
+ * A deleted istiod pod stays until the harness, playing its kubelet, has stopped pilot-discovery
+ * and removed it (a kubelet removes a pod only once its containers have exited). Without this,
+ * kwok's pod-delete removes it at once while the process still runs and acts on the cluster.
+ * The delay is only a fallback for a harness that is gone.
+ */
+const ISTIOD_DELETE_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: istiod-delete-after-exit
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  weight: 2
+  selector:
+    matchLabels:
+      app: istiod
+    matchExpressions:
+      - key: .metadata.namespace
+        operator: In
+        values: [${ISTIO_NS}]
+      - key: .metadata.deletionTimestamp
+        operator: Exists
+  delay:
+    durationMilliseconds: 120000
+  next:
+    finalizers:
+      empty: true
+    delete: true
 `;
 
 // ---- a tiny client for the cluster's API server (127.0.0.1), so polling spawns nothing ----
@@ -357,11 +391,23 @@ class LocalIstiod {
 
   private async tick(): Promise<void> {
     const ns = await this.kube.get(`/api/v1/namespaces/${ISTIO_NS}`);
-    const live = !!ns && !ns.metadata.deletionTimestamp;
-    if (!live) {
-      if (this.running) await this.stop('istio-system is gone');
-      return;
+    const nsLive = !!ns && !ns.metadata.deletionTimestamp;
+    const pods = ns
+      ? ((
+          await this.kube.get<{ items: { metadata: { name: string; deletionTimestamp?: string } }[] }>(
+            `/api/v1/namespaces/${ISTIO_NS}/pods?labelSelector=app%3Distiod`,
+          )
+        )?.items ?? [])
+      : [];
+    const livePods = pods.filter((p) => !p.metadata.deletionTimestamp);
+    // The process plays the istiod pod: it stops when the last one is deleted (or istio-system
+    // goes), and only then are the deleted pods removed, as their kubelet would.
+    if (this.running && (!nsLive || !livePods.length)) await this.stop(nsLive ? 'its pod was deleted' : 'istio-system is going away');
+    for (const p of pods.filter((x) => x.metadata.deletionTimestamp)) {
+      const r = await this.kube.request('DELETE', `/api/v1/namespaces/${ISTIO_NS}/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 });
+      if (r.status < 300) this.note(`removed deleted pod ${p.metadata.name}`);
     }
+    if (!nsLive || !livePods.length) return;
     if (!this.running && !this.hold) {
       const [mesh, injector] = await Promise.all([
         this.kube.get(`/api/v1/namespaces/${ISTIO_NS}/configmaps/istio`),
@@ -436,9 +482,20 @@ class LocalIstiod {
       '--shutdownDuration=1s',
       '--log_output_level=default:info',
     ];
-    // What the istiod Deployment's container would get (manifests/charts/istio-control/
-    // istio-discovery/templates/deployment.yaml), with the pod's own fields filled in.
+    // What the istiod Deployment's container gets: its literal values as installed (the profile's
+    // PILOT_ENABLE_AMBIENT among them), then the pod's own fields filled in and what the harness
+    // needs (manifests/charts/istio-control/istio-discovery/templates/deployment.yaml).
+    type EnvVar = { name: string; value?: string };
+    const deployment = await this.kube.get<{ spec: { template: { spec: { containers: { name: string; env?: EnvVar[] }[] } } } }>(
+      `/apis/apps/v1/namespaces/${ISTIO_NS}/deployments/istiod`,
+    );
+    const installed = Object.fromEntries(
+      (deployment?.spec.template.spec.containers.find((x) => x.name === 'discovery')?.env ?? []).flatMap((e) =>
+        e.value === undefined ? [] : [[e.name, e.value]],
+      ),
+    );
     const env = {
+      ...installed,
       PATH: this.env.PATH!,
       HOME: home,
       REVISION: 'default',
@@ -602,7 +659,7 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
   const name = `istiod${process.pid}`;
   const context = `kwok-${name}`;
   const config = join(dir, 'kwokctl.yaml');
-  writeFileSync(config, kwokctlConfigYaml(kwokBinaries(env), { webhooks: true, stages: [...kwokDefaultStages(), ISTIOD_STAGE] }));
+  writeFileSync(config, kwokctlConfigYaml(kwokBinaries(env), { webhooks: true, stages: [...kwokDefaultStages(), ISTIOD_STAGE, ISTIOD_DELETE_STAGE] }));
   mkdirSync(join(dir, 'istiod'), { recursive: true });
 
   const kubectl: IstiodCluster['kubectl'] = async (args, o = {}) => {

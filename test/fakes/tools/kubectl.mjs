@@ -26,14 +26,18 @@ export default async function kubectl(t) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   // "deployments.apps" and "deployment" both name Deployment: drop the group, then the plural.
-  const singular = (k) =>
-    k
-      .toLowerCase()
-      .split('.')[0]
-      .replace(/ies$/, 'y')
-      .replace(/(sses)$/, 'ss')
-      .replace(/(ses)$/, 's')
-      .replace(/s$/, '');
+  // The first rule that fits, only ("gatewayclasses" is "gatewayclass", not "gatewayclas").
+  const singular = (k) => {
+    const w = k.toLowerCase().split('.')[0];
+    for (const [plural, one] of [
+      [/ies$/, 'y'],
+      [/sses$/, 'ss'],
+      [/ses$/, 's'],
+      [/s$/, ''],
+    ])
+      if (plural.test(w)) return w.replace(plural, one);
+    return w;
+  };
   // A resource argument as kubectl resolves it: a kind and, when given ("gateways.networking.istio.io"),
   // its API group. Two groups define a Gateway (Istio's and the Gateway API's), so the group counts.
   const GROUP_OF = {
@@ -278,6 +282,18 @@ export default async function kubectl(t) {
       );
       break;
     case 'wait':
+      if (has('--for=delete')) {
+        // kubectl wait --for=delete NAMES: done at once for objects already gone (NotFound counts as
+        // deleted); this fake never deletes anything later, so one still there times out.
+        const left = args.slice(1).filter((a) => {
+          if (a.startsWith('-') || !a.includes('/')) return false;
+          const [k, n] = a.split('/');
+          const r = resource(k);
+          return Object.values(objects).some((o) => matches(r, o) && o.metadata.name === n && (clusterScoped(o) || o.metadata.namespace === (ns ?? 'default')));
+        });
+        if (left.length) t.fail(`error: timed out waiting for the condition on ${left[0]}`);
+        break;
+      }
       t.out(
         args
           .slice(1)
