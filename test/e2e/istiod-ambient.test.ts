@@ -114,8 +114,11 @@ describe('ambient mode with the real istiod', () => {
     expect(JSON.parse(ing.stdout)).toMatchObject({ service: 'istio-ingress/meshup-ingress-istio', nodePort: 30080, reachable: false });
   });
 
-  it('a second up plans nothing: what istiod made is not mistaken for drift', async () => {
-    const plan = await c.meshup(['plan', '--profile', 'ambient', '--addons', '', '--namespaces', 'shop']);
+  it('a second up makes no changing call and plan has nothing to do: what istiod made is not mistaken for drift', async () => {
+    const r = await c.meshup(['up', '--yes', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { commands: unknown[] }).commands).toEqual([]);
+    const plan = await c.meshup(['plan']);
     expect(plan.exitCode, `${plan.stdout}\n${plan.stderr}`).toBe(0);
   });
 
