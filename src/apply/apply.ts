@@ -1,6 +1,6 @@
 // Carrying out a plan. Each changing action becomes a task; what can overlap does:
 //   1. the cluster and the Istio release (its download, and the listing of the control plane's
-//      objects for the next run's check, run while the cluster is created);
+//      objects for the next run's check, run while the cluster is created: a core is idle then);
 //   2. the control plane, the injection labels, the Gateway API CRDs and the addons. The last two
 //      go in once istioctl reports Istio's core (its CRDs) installed: from then on istioctl mostly
 //      waits for istiod and the gateways to roll out, while the API server has time to spare.
@@ -62,6 +62,9 @@ interface Shared {
   istioCore: Promise<void>;
   /** Settles when Istio's CRDs are in: Istio's core installed, or the missing CRDs restored. */
   istioCrds: Promise<void>;
+  /** Resolves when the control plane's task has succeeded (at once when there is none): the
+   * gateway's address can be read from then on. */
+  istioDone: Promise<void>;
 }
 
 type Task = StepTask<unknown>;
@@ -79,10 +82,13 @@ function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => 
 }
 
 /** The next run verifies the control plane object by object: its objects are listed (offline,
- * `istioctl manifest generate`) while istioctl waits for istiod to roll out. */
+ * `istioctl manifest generate`) as soon as the release is at hand, while the cluster is being
+ * made and a core is idle (measured: about half a second sooner than during istioctl's install). */
 function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   const { runner, spec, plan } = input;
-  shared.listing ??= shared.istioCore.then(() => controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml)).catch(() => undefined);
+  shared.listing ??= releaseFor(input, shared, () => {})
+    .then(() => controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml))
+    .catch(() => undefined);
   return shared.listing;
 }
 
@@ -104,7 +110,13 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const repairing = of('istio').some((a) => a.op.type === 'istio' && a.op.missing);
   const core = installing ? deferred() : undefined;
   const crds = installing ? core : repairing ? deferred() : undefined;
-  const shared: Shared = { istioChanged: false, istioCore: core?.promise ?? Promise.resolve(), istioCrds: crds?.promise ?? Promise.resolve() };
+  const done = installing || repairing ? deferred() : undefined;
+  const shared: Shared = {
+    istioChanged: false,
+    istioCore: core?.promise ?? Promise.resolve(),
+    istioCrds: crds?.promise ?? Promise.resolve(),
+    istioDone: done?.promise ?? Promise.resolve(),
+  };
 
   const first: Task[] = [];
   const cluster = of('cluster')[0];
@@ -140,6 +152,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       title: `Get Istio ${spec.istioVersion}`,
       run: async (_ctx, task) => {
         const r = await releaseFor(input, shared, (t) => (task.output = t));
+        if (installing) void listingFor(input, shared);
         return `${r.source === 'download' ? 'downloaded into' : 'using'} ${r.dir ?? r.istioctl}`;
       },
     });
@@ -181,6 +194,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           } finally {
             crds?.resolve();
           }
+          done?.resolve();
           return `${missing.length} restored`;
         },
       });
@@ -206,6 +220,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           watch.stop();
           await listingFor(input, shared);
         }
+        done?.resolve();
         return `overlay in ${plan.overlay.path}`;
       },
     });
