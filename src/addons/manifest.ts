@@ -29,6 +29,9 @@ export function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
     .sort();
 }
 
+/** The key an addon's refs are cached under: its objects change with the partners enabled. */
+export const addonVariant = (addon: Addon, enabled: readonly string[]) => [addon.name, ...partnersOf(addon, enabled)].join('+');
+
 function splitManifest(addon: Addon, text: string, source: string, partners: readonly string[]): AddonManifest {
   const all: (Obj & Record<string, unknown>)[] = [];
   for (const doc of parseAllDocuments(text)) {

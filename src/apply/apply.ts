@@ -13,7 +13,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
-import { readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
+import { addonRefs, addonVariant, readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError } from '../errors.js';
@@ -27,7 +27,7 @@ import { disableInjection, enableInjection } from '../istio/injection.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
 import type { Observed } from '../observe/observe.js';
-import { controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
+import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
 import type { Action, Plan } from '../plan/plan.js';
 import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js';
 import type { Provider } from '../providers/types.js';
@@ -262,6 +262,12 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
         }
         const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
+        // Their lists, for the next run's check, from what was read anyway.
+        await Promise.all(
+          manifests.map((m) =>
+            addonRefsCached(runner.env, spec.istioVersion, addonVariant(m.addon, spec.addons), async () => addonRefs(m)).catch(() => undefined),
+          ),
+        );
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests);
         task.output = `waiting for ${toApply.join(', ')}`;

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonRefs, partnersOf, readAddonManifest } from '../addons/manifest.js';
+import { addonRefs, addonVariant, readAddonManifest } from '../addons/manifest.js';
 import type { App } from '../cli/app.js';
 import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
@@ -114,8 +114,7 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
         const a = target.catalog.get(name)!;
         const onDiskManifest = existsSync(join(dir, a.manifest));
         const make = onDiskManifest ? async () => addonRefs(await readAddonManifest(dir, a, spec.istioVersion, spec.addons)) : undefined;
-        const variant = [name, ...partnersOf(a, spec.addons)].join('+');
-        const refs = await addonRefsCached(runner.env, spec.istioVersion, variant, make).catch(() => undefined);
+        const refs = await addonRefsCached(runner.env, spec.istioVersion, addonVariant(a, spec.addons), make).catch(() => undefined);
         return [name, refs] as const;
       }),
   ]);
@@ -152,7 +151,9 @@ export async function observeTarget(app: App, target: Target, layers: SpecLayers
   let spec = read.recorded ? (await specOf(app, { ...layers, recorded: read.recorded })).spec : target.spec;
   // An edit (`addons enable kiali`) applies to the desired state as the cluster records it.
   if (edit) spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec) })).spec;
-  const observed = evaluate(read, target.catalog, await expectedFor(target, spec, read));
+  // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
+  // worked out (that parses every addon's manifest when their lists are not cached yet).
+  const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map() });
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.
   const switching = spec.namespaces.filter((ns) => {
