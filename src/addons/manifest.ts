@@ -23,7 +23,7 @@ type Obj = { kind?: string; metadata?: { name?: string; namespace?: string; labe
 
 /** The addons among `enabled` whose settings this addon takes (its `with`), sorted: part of what
  * its objects are, so part of their cache key. */
-export function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
+function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
   return Object.keys(addon.with ?? {})
     .filter((n) => enabled.includes(n))
     .sort();
