@@ -65,19 +65,25 @@ interface Shared {
   /** Resolves when the control plane's task has succeeded (at once when there is none): the
    * gateway's address can be read from then on. */
   istioDone: Promise<void>;
+  /** Resolves once the cluster's creation (or start) is under way, or its task is over: what
+   * runs beside it in Node (parsing the Gateway API bundle) waits for that, so it does not hold
+   * back the command that takes longest. */
+  clusterUnderway: Promise<void>;
 }
 
 type Task = StepTask<unknown>;
 
 function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => void): Promise<IstioRelease> {
   const { spec, runner, plan } = input;
-  shared.release ??= acquireIstio(runner, {
-    version: spec.istioVersion,
-    istioDir: spec.istioDir,
-    mirror: spec.istioMirror,
-    needRelease: needsWholeRelease(plan),
-    progress,
-  });
+  shared.release ??= shared.clusterUnderway.then(() =>
+    acquireIstio(runner, {
+      version: spec.istioVersion,
+      istioDir: spec.istioDir,
+      mirror: spec.istioMirror,
+      needRelease: needsWholeRelease(plan),
+      progress,
+    }),
+  );
   return shared.release;
 }
 
@@ -87,6 +93,7 @@ function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => 
 function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   const { runner, spec, plan } = input;
   shared.listing ??= releaseFor(input, shared, () => {})
+    .then(() => shared.clusterUnderway)
     .then(() => controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml))
     .catch(() => undefined);
   return shared.listing;
@@ -94,11 +101,13 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
 
 function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp) {
   const { runner, spec } = input;
-  shared.gatewayApiBundle ??= acquireBundle(runner.env, {
-    version: op.version,
-    mirror: spec.gatewayApiMirror ?? DEFAULT_GATEWAY_API_MIRROR,
-    signal: runner.signal,
-  });
+  shared.gatewayApiBundle ??= shared.clusterUnderway.then(() =>
+    acquireBundle(runner.env, {
+      version: op.version,
+      mirror: spec.gatewayApiMirror ?? DEFAULT_GATEWAY_API_MIRROR,
+      signal: runner.signal,
+    }),
+  );
   return shared.gatewayApiBundle;
 }
 
@@ -111,7 +120,11 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const core = installing ? deferred() : undefined;
   const crds = installing ? core : repairing ? deferred() : undefined;
   const done = installing || repairing ? deferred() : undefined;
+  const cluster = of('cluster')[0];
+  const slowCluster = cluster?.op.type === 'cluster' && (cluster.op.how === 'create' || cluster.op.how === 'start');
+  const clusterOver = deferred();
   const shared: Shared = {
+    clusterUnderway: slowCluster ? Promise.race([runner.whenStarted((s) => !s.readOnly), clusterOver.promise]) : Promise.resolve(),
     istioChanged: false,
     istioCore: core?.promise ?? Promise.resolve(),
     istioCrds: crds?.promise ?? Promise.resolve(),
@@ -119,34 +132,40 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   };
 
   const first: Task[] = [];
-  const cluster = of('cluster')[0];
   first.push({
     title: cluster ? capital(cluster.title) : `Reuse ${provider.name} cluster ${spec.clusterName}`,
     run: async () => {
-      if (cluster?.op.type === 'cluster' && cluster.op.how === 'create') {
-        // Remembered first: a create that is interrupted still leaves a cluster `down` may delete.
-        await rememberCreated(runner.env, provider.name, spec.clusterName);
-        try {
-          await provider.create(runner, spec);
-        } catch (e) {
-          // Forgotten again when nothing of it is left (the provider cleaned up after itself).
-          const left = await provider.status(runner.forCleanup(), spec).catch(() => undefined);
-          if (left?.state === 'absent') await forgetCreated(runner.env, provider.name, spec.clusterName);
-          throw e;
-        }
-      } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'start') {
-        await provider.start(runner, spec);
-      } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'restore-context') {
-        await provider.restoreContext!(runner, spec);
+      try {
+        return await prepareCluster();
+      } finally {
+        clusterOver.resolve();
       }
-      runner.pinContext(input.context);
-      if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
-        await waitForReadyNodes(runner, spec.timeoutMs);
-        return 'nodes Ready';
-      }
-      return undefined;
     },
   });
+  async function prepareCluster(): Promise<string | undefined> {
+    if (cluster?.op.type === 'cluster' && cluster.op.how === 'create') {
+      // Remembered first: a create that is interrupted still leaves a cluster `down` may delete.
+      await rememberCreated(runner.env, provider.name, spec.clusterName);
+      try {
+        await provider.create(runner, spec);
+      } catch (e) {
+        // Forgotten again when nothing of it is left (the provider cleaned up after itself).
+        const left = await provider.status(runner.forCleanup(), spec).catch(() => undefined);
+        if (left?.state === 'absent') await forgetCreated(runner.env, provider.name, spec.clusterName);
+        throw e;
+      }
+    } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'start') {
+      await provider.start(runner, spec);
+    } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'restore-context') {
+      await provider.restoreContext!(runner, spec);
+    }
+    runner.pinContext(input.context);
+    if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
+      await waitForReadyNodes(runner, spec.timeoutMs);
+      return 'nodes Ready';
+    }
+    return undefined;
+  }
   if (needsIstio(plan)) {
     first.push({
       title: `Get Istio ${spec.istioVersion}`,

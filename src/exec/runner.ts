@@ -73,6 +73,7 @@ export class Runner {
   private context: string | undefined;
   private readonly binaries: Partial<Record<ToolName, string>>;
   private readonly live = new Set<ResultPromise>();
+  private readonly spawnWaiters: { match: (spec: RunSpec) => boolean; resolve: () => void }[] = [];
 
   constructor(private readonly opts: RunnerOptions) {
     this.dryRun = opts.dryRun ?? false;
@@ -133,6 +134,7 @@ export class Runner {
 
     if (!spec.readOnly && this.dryRun) {
       record.skipped = true;
+      this.spawned(spec);
       this.opts.log(`[dry-run] ${shown}`);
       return { stdout: spec.dryRunStdout ?? '', stderr: '', exitCode: 0, skipped: true };
     }
@@ -153,6 +155,7 @@ export class Runner {
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
     });
     this.live.add(child);
+    this.spawned(spec);
     if (spec.onLine) followLines(child, spec.onLine);
     const r = await child.finally(() => this.live.delete(child));
     record.ms = Date.now() - started;
@@ -206,8 +209,22 @@ export class Runner {
       buffer: false,
     });
     this.live.add(child);
+    this.spawned(spec);
     void child.finally(() => this.live.delete(child));
     return child;
+  }
+
+  /** Resolves once a command that `match` accepts has been started (or printed, under --dry-run):
+   * for work that should begin only after a slow command is under way. */
+  whenStarted(match: (spec: RunSpec) => boolean): Promise<void> {
+    return new Promise((resolve) => this.spawnWaiters.push({ match, resolve }));
+  }
+
+  private spawned(spec: RunSpec): void {
+    for (const w of this.spawnWaiters.filter((x) => x.match(spec))) {
+      this.spawnWaiters.splice(this.spawnWaiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
 
   /** Stops every child still running; used on interrupt and before exit. */

@@ -135,3 +135,22 @@ const wait = setInterval(() => {
     }
   });
 });
+
+describe('Runner.whenStarted', () => {
+  it('resolves when a matching command starts, or is printed under --dry-run, and not for others', async () => {
+    const r = runner();
+    let started = false;
+    const creating = r.whenStarted((s) => !s.readOnly).then(() => (started = true));
+    await kindClusters(r);
+    await Promise.resolve();
+    expect(started).toBe(false);
+    await r.run({ tool: 'kind', args: ['delete', 'cluster', '--name', 'x'] });
+    await creating;
+    expect(started).toBe(true);
+
+    const dry = runner({ dryRun: true });
+    const printed = dry.whenStarted((s) => s.tool === 'kind' && s.args[0] === 'create');
+    await kindCreate(dry, { name: 'm', portMappings: [] });
+    await expect(printed).resolves.toBeUndefined();
+  });
+});
