@@ -1,11 +1,13 @@
 // The Gateway API's standard-channel bundle (standard-install.yaml of a gateway-api release):
 // fetched from the release or a mirror, every document checked, and cached by version only when
 // whole and right. An interrupted, truncated or foreign download never becomes a cache entry.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InterruptedError, MeshupError, PreflightError } from '../errors.js';
 import { cacheDir } from '../state/paths.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { yamlDocuments } from '../util/yaml.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
@@ -19,6 +21,12 @@ export const BUNDLE_FILE = 'standard-install.yaml';
 /** Beside the bundle in the cache: its objects by kind and name, so a run can tell what is missing
  * without parsing the bundle again. */
 export const OBJECTS_FILE = 'objects.json';
+/** The checked objects with the SHA-256 of the YAML they came from: a later run that finds the
+ * YAML unchanged uses them instead of parsing a megabyte again; a YAML edited by hand is checked
+ * again. */
+const CHECKED_FILE = 'checked.json';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The real bundles are about 1 MiB; anything far larger is not one. */
 const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;
@@ -143,8 +151,17 @@ export async function readCachedBundle(env: NodeJS.ProcessEnv, version: string):
   } catch {
     throw new MeshupError(`The Gateway API ${version} bundle is not in the cache (${file})`, { fix: 'Run the command again; meshup downloads it' });
   }
+  const checkedFile = join(bundleCacheDir(env, version), CHECKED_FILE);
   try {
-    return await checkBundle(text, version, file);
+    const checked = JSON.parse(await readFile(checkedFile, 'utf8')) as { sha256?: string; objects?: Record<string, unknown>[] };
+    if (checked.sha256 === sha256(text) && Array.isArray(checked.objects)) return checked.objects;
+  } catch {
+    // Not there (a cache from an older meshup) or unreadable: checked below.
+  }
+  try {
+    const objects = await checkBundle(text, version, file);
+    await writeFileAtomic(checkedFile, JSON.stringify({ sha256: sha256(text), objects })).catch(() => undefined);
+    return objects;
   } catch (e) {
     await rm(bundleCacheDir(env, version), { recursive: true, force: true });
     throw e;
@@ -237,6 +254,7 @@ export async function downloadBundle(o: FetchOptions & { env: NodeJS.ProcessEnv 
     await mkdir(scratch);
     await writeFile(join(scratch, BUNDLE_FILE), text);
     await writeFile(join(scratch, OBJECTS_FILE), JSON.stringify(objectsOf(objects)));
+    await writeFile(join(scratch, CHECKED_FILE), JSON.stringify({ sha256: sha256(text), objects }));
     await rm(dest, { recursive: true, force: true });
     await rename(scratch, dest);
     return { dir: dest, objects };

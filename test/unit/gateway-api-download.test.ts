@@ -127,6 +127,20 @@ describe('the Gateway API bundle', () => {
     expect(cached()).toEqual([]);
   });
 
+  it('a cached bundle whose YAML is unchanged is not parsed again: the objects checked at download are used', async () => {
+    const { dir, objects } = await acquireBundle(env, o());
+    expect(await readCachedBundle(env, 'v1.6.0')).toEqual(objects);
+    // The record of the check is what a later run reads (the YAML's hash still matches it) ...
+    const checked = JSON.parse(readFileSync(join(dir, 'checked.json'), 'utf8')) as { sha256: string; objects: Record<string, unknown>[] };
+    checked.objects = checked.objects.slice(0, 1);
+    writeFileSync(join(dir, 'checked.json'), JSON.stringify(checked));
+    expect(await readCachedBundle(env, 'v1.6.0')).toHaveLength(1);
+    // ... and without it the YAML is checked again, and the record written anew.
+    rmSync(join(dir, 'checked.json'));
+    expect(await readCachedBundle(env, 'v1.6.0')).toEqual(objects);
+    expect(existsSync(join(dir, 'checked.json'))).toBe(true);
+  });
+
   it('a cached bundle edited by hand is checked again when applied, refused, and dropped from the cache', async () => {
     const { dir } = await acquireBundle(env, o());
     expect((await readCachedBundle(env, 'v1.6.0')).length).toBe(6);
