@@ -123,8 +123,6 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const cluster = of('cluster')[0];
   const slowCluster = cluster?.op.type === 'cluster' && (cluster.op.how === 'create' || cluster.op.how === 'start');
   const clusterOver = deferred();
-  const created = cluster?.op.type === 'cluster' && cluster.op.how === 'create';
-  let nodesReady: Promise<unknown> = Promise.resolve();
   const shared: Shared = {
     clusterUnderway: slowCluster ? Promise.race([runner.whenStarted((s) => !s.readOnly), clusterOver.promise]) : Promise.resolve(),
     istioChanged: false,
@@ -162,13 +160,6 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       await provider.restoreContext!(runner, spec);
     }
     runner.pinContext(input.context);
-    if (created) {
-      // A cluster just created answers already (its create command waits for the API server), so
-      // its nodes are checked beside the mesh's first steps, which do not need them: its own task.
-      nodesReady = waitForReadyNodes(runner, spec.timeoutMs);
-      nodesReady.catch(() => undefined);
-      return undefined;
-    }
     if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
       await waitForReadyNodes(runner, spec.timeoutMs);
       return 'nodes Ready';
@@ -200,15 +191,6 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   }
 
   const second: Task[] = [];
-  if (created) {
-    second.push({
-      title: "Check the new cluster's nodes are Ready",
-      run: async () => {
-        await nodesReady;
-        return 'Ready';
-      },
-    });
-  }
   if (gatewayApi && gatewayApiAction) {
     second.push({
       title: capital(gatewayApiAction.title),
