@@ -28,7 +28,8 @@ export async function istioctlInstall(runner: Runner, overlayFile: string, readi
     onLine: (l) => {
       // Colour codes and the progress bar's spinner are dropped; what is left is the message.
       const text = stripVTControlCharacters(l).replace(/^[-\s]+/, '');
-      progress.line?.(text);
+      // Its banner (the Istio logo drawn in slashes and bars) says nothing; words do.
+      if (/[A-Za-z]{3}/.test(text)) progress.line?.(text);
       if (/Istio core installed/.test(text)) progress.coreInstalled?.();
     },
   });

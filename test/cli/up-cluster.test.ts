@@ -81,6 +81,16 @@ describe('meshup up: the cluster', () => {
     expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
   });
 
+  it('a new cluster whose nodes never get Ready stops up before Istio, with what to look at', async () => {
+    w.state({ nodesNotReady: true });
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--addons', '', '--yes', '--timeout', '2s']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain("The cluster's nodes were not Ready within 2s (not Ready: kind-meshup-control-plane)");
+    expect(r.stderr).toContain('kubectl --context kind-meshup describe nodes');
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(w.calls().some((c) => c.tool === 'istioctl' && c.args.includes('install'))).toBe(false);
+  });
+
   it('starts a stopped minikube profile instead of recreating it', async () => {
     w.state({
       minikube: { profiles: { meshup: { status: 'Stopped', cpus: 4, memory: 8192 } } },

@@ -94,7 +94,8 @@ describe('Runner', () => {
 
 describe('istioctl install progress', () => {
   it('reports each line as it comes and the moment Istio core is in, while install still runs', async () => {
-    // Prints the way istioctl's progress bar does off a terminal (a carriage return, colour codes),
+    // Prints the way istioctl does off a terminal (its banner, then progress with a carriage
+    // return and colour codes),
     // then waits for the go-ahead file the test writes when it hears "Istio core installed": an
     // install that reported only at its end would never get it and exit 1.
     const dir = mkdtempSync(join(tmpdir(), 'meshup-progress-'));
@@ -104,6 +105,7 @@ describe('istioctl install progress', () => {
       fake,
       `#!${process.execPath}
 const { existsSync } = require('node:fs');
+process.stderr.write(' /||   \\\\\\n/_||____\\\\\\n');
 process.stderr.write('- Processing resources for Istio core.\\r\\u001b[32m✔\\u001b[0m Istio core installed ⛵️\\n');
 const started = Date.now();
 const wait = setInterval(() => {

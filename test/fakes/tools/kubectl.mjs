@@ -98,7 +98,8 @@ export default async function kubectl(t) {
       kind: 'Node',
       metadata: { name: `${name}-control-plane`, labels: {} },
       status: {
-        conditions: [{ type: 'Ready', status: 'True' }],
+        // state.nodesNotReady: a node whose kubelet never reports Ready (no CNI, say).
+        conditions: [{ type: 'Ready', status: s.nodesNotReady ? 'False' : 'True' }],
         allocatable: { cpu: '8', memory: '16318848Ki' },
         addresses: [{ type: 'InternalIP', address: '172.18.0.2' }],
         nodeInfo: { kubeletVersion: 'v1.33.1' },
