@@ -62,12 +62,12 @@ interface Shared {
   istioCore: Promise<void>;
   /** Settles when Istio's CRDs are in: Istio's core installed, or the missing CRDs restored. */
   istioCrds: Promise<void>;
-  /** Resolves when the control plane's task has succeeded (at once when there is none): the
+  /** Resolves when the cluster is ready and the control plane's task (if any) has succeeded: the
    * gateway's address can be read from then on. */
-  istioDone: Promise<void>;
+  istioDone: Promise<unknown>;
   /** Resolves once the cluster's creation (or start) is under way, or its task is over: what
-   * runs beside it in Node (parsing the Gateway API bundle) waits for that, so it does not hold
-   * back the command that takes longest. */
+   * runs beside it in Node (getting the release and the Gateway API bundle, listing the control
+   * plane) waits for that, so it does not hold back the command that takes longest. */
   clusterUnderway: Promise<void>;
 }
 
@@ -92,8 +92,8 @@ function releaseFor(input: ApplyInput, shared: Shared, progress: (t: string) => 
  * made and a core is idle (measured: about half a second sooner than during istioctl's install). */
 function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   const { runner, spec, plan } = input;
+  // releaseFor waits for the cluster's creation to be under way, and so does this.
   shared.listing ??= releaseFor(input, shared, () => {})
-    .then(() => shared.clusterUnderway)
     .then(() => controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, plan.overlay.yaml))
     .catch(() => undefined);
   return shared.listing;
@@ -123,12 +123,13 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const cluster = of('cluster')[0];
   const slowCluster = cluster?.op.type === 'cluster' && (cluster.op.how === 'create' || cluster.op.how === 'start');
   const clusterOver = deferred();
+  const clusterReady = deferred();
   const shared: Shared = {
     clusterUnderway: slowCluster ? Promise.race([runner.whenStarted((s) => !s.readOnly), clusterOver.promise]) : Promise.resolve(),
     istioChanged: false,
     istioCore: core?.promise ?? Promise.resolve(),
     istioCrds: crds?.promise ?? Promise.resolve(),
-    istioDone: done?.promise ?? Promise.resolve(),
+    istioDone: Promise.all([clusterReady.promise, done?.promise]),
   };
 
   const first: Task[] = [];
@@ -136,7 +137,9 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     title: cluster ? capital(cluster.title) : `Reuse ${provider.name} cluster ${spec.clusterName}`,
     run: async () => {
       try {
-        return await prepareCluster();
+        const r = await prepareCluster();
+        clusterReady.resolve();
+        return r;
       } finally {
         clusterOver.resolve();
       }
@@ -229,7 +232,6 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
         shared.istioChanged = true;
         const watch = watchPods(runner, (line) => (task.output = line));
-        void listingFor(input, shared);
         try {
           await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec), { line: (t) => (task.output = t), coreInstalled: core?.resolve });
         } catch (e) {

@@ -121,14 +121,14 @@ const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
 
 /** The GatewayClasses istiod publishes by itself, each with its controller (Istio 1.31,
  * pilot/pkg/config/kube/gatewaycommon/classinfo.go and pkg/config/constants). */
-const ISTIO_GATEWAY_CLASSES: Readonly<Record<string, string>> = {
-  istio: 'istio.io/gateway-controller',
-  'istio-remote': 'istio.io/unmanaged-gateway',
-  'istio-waypoint': 'istio.io/mesh-controller',
-  'istio-east-west': 'istio.io/eastwest-controller',
-  'istio-agentgateway': 'istio.io/agentgateway-controller',
-  'istio-agentgateway-waypoint': 'istio.io/agentgateway-waypoint-controller',
-};
+const ISTIO_GATEWAY_CLASSES: ReadonlyMap<string, string> = new Map([
+  ['istio', 'istio.io/gateway-controller'],
+  ['istio-remote', 'istio.io/unmanaged-gateway'],
+  ['istio-waypoint', 'istio.io/mesh-controller'],
+  ['istio-east-west', 'istio.io/eastwest-controller'],
+  ['istio-agentgateway', 'istio.io/agentgateway-controller'],
+  ['istio-agentgateway-waypoint', 'istio.io/agentgateway-waypoint-controller'],
+]);
 
 /**
  * istiod's own GatewayClasses. A running istiod creates them again the moment they are deleted,
@@ -137,7 +137,7 @@ const ISTIO_GATEWAY_CLASSES: Readonly<Record<string, string>> = {
  */
 async function removeIstioGatewayClasses(runner: Runner): Promise<string[]> {
   const classes = await listObjects(runner, KINDS.gatewayClass);
-  const istios = classes.filter((c) => ISTIO_GATEWAY_CLASSES[c.metadata.name] === (c.spec as { controllerName?: string } | undefined)?.controllerName);
+  const istios = classes.filter((c) => ISTIO_GATEWAY_CLASSES.get(c.metadata.name) === (c.spec as { controllerName?: string } | undefined)?.controllerName);
   if (!istios.length) return [];
   // Under --dry-run nothing was deleted, so nothing would ever stop.
   const pods = runner.dryRun ? [] : await listObjects(runner, 'pods', { namespace: ISTIO_NAMESPACE, selector: 'app=istiod' });

@@ -102,6 +102,18 @@ describe('meshup up: the cluster', () => {
     expect(mk.map((c) => c.args)).toEqual([['start', '-p', 'meshup']]);
   });
 
+  it('after starting a stopped cluster whose mesh is in place, the summary still names the gateway', async () => {
+    expect((await w.run(['up', '--provider', 'minikube', '--profile', 'demo', '--addons', '', '--yes'])).exitCode).toBe(0);
+    const s = w.readState();
+    s.minikube.profiles.meshup.status = 'Stopped';
+    for (const c of s.kubeconfig.contexts) c.reachable = false;
+    w.state({ minikube: s.minikube, kubeconfig: s.kubeconfig });
+    const r = await w.run(['up', '--provider', 'minikube', '--profile', 'demo', '--addons', '', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(mutatingCalls(w.calls()).some((c) => c.tool === 'minikube' && c.args[0] === 'start')).toBe(true);
+    expect(r.stdout).toMatch(/^ {2}gateway {4}\S/m);
+  });
+
   it('creates a minikube profile sized for the profile plus addons', async () => {
     const r = await w.run(['up', '--provider', 'minikube', '--profile', 'demo', '--addons', 'kiali', '--yes']);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -9,22 +9,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
-import { createIstiodCluster, type IstiodCluster } from '../helpers/istiod.js';
+import { createIstiodCluster, type IstiodCluster, until } from '../helpers/istiod.js';
 import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 
 let c: IstiodCluster;
 let server: ReleaseServer;
 let gatewayApi: GatewayApiMirror | undefined;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 type Conditions = { status?: { conditions?: { type: string; status: string }[] } };
 const condition = (o: Conditions | undefined, type: string) => o?.status?.conditions?.find((x) => x.type === type)?.status;

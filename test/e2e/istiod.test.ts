@@ -10,7 +10,7 @@ import { connect } from 'node:tls';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { createIstiodCluster, gatewayApiCrds, type IstiodCluster } from '../helpers/istiod.js';
+import { createIstiodCluster, gatewayApiCrds, type IstiodCluster, until } from '../helpers/istiod.js';
 import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 
 let c: IstiodCluster;
@@ -35,16 +35,6 @@ const pods = async (ns: string, selector?: string) =>
   (
     (await c.kube.get<{ items: Pod[] }>(`/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`))?.items ?? []
   ).filter((p) => !p.metadata.deletionTimestamp);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
 
 const names = (cs: Container[] | undefined) => (cs ?? []).map((x) => x.name);
 const withSidecar = (p: Pod) => [...names(p.spec.containers), ...names(p.spec.initContainers)].includes('istio-proxy');

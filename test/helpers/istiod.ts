@@ -258,6 +258,17 @@ class Kube {
   }
 }
 
+/** Polls `fn` every half second until it returns something truthy, for at most `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 90_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
 // ---- pilot-discovery as a local process ----
 
 async function freePort(): Promise<number> {
