@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
-import { createIstiodCluster, type IstiodCluster, until } from '../helpers/istiod.js';
+import { createIstiodCluster, expectLoopbackOnly, type IstiodCluster, until } from '../helpers/istiod.js';
 import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 
 let c: IstiodCluster;
@@ -102,6 +102,10 @@ describe('ambient mode with the real istiod', () => {
     const ing = await c.meshup(['ingress', '--json']);
     expect(ing.exitCode, ing.stderr).toBe(0);
     expect(JSON.parse(ing.stdout)).toMatchObject({ service: 'istio-ingress/meshup-ingress-istio', nodePort: 30080, reachable: false });
+  });
+
+  it('nothing connected to a simulated pod or Service address while istiod deployed the waypoint and the gateway', () => {
+    expectLoopbackOnly(c);
   });
 
   it('a second up makes no changing call and plan has nothing to do: what istiod made is not mistaken for drift', async () => {

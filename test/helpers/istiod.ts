@@ -34,6 +34,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { expect } from 'vitest';
 import { kwokBinaries } from '../../src/providers/kwok.js';
 import { kwokctlConfigYaml, kwokNodeYaml } from '../../src/tools/kwokctl.js';
 import { LoopbackWatch } from './loopback-watch.js';
@@ -648,6 +649,19 @@ class LocalIstiod {
 }
 
 // ---- the cluster ----
+
+/** The network rule, from the kernel's socket tables and the API server's own log: nothing but
+ * loopback was dialled, and the API server did reach pilot-discovery's webhooks on 127.0.0.1. */
+export function expectLoopbackOnly(c: IstiodCluster): void {
+  const r = c.istiod.net.report;
+  expect(r.samples).toBeGreaterThan(10);
+  expect(r.offLoopback, 'sockets to a non-loopback peer').toEqual([]);
+  expect(r.openListeners, 'pilot-discovery listeners not bound to 127.0.0.1').toEqual([]);
+  expect([...r.loopbackPeers]).toContain(`kube-apiserver -> 127.0.0.1:${c.istiod.ports!.webhook}`);
+  const log = readFileSync(join(c.istiod.clusterDir, 'logs', 'kube-apiserver.log'), 'utf8');
+  const dialled = [...log.matchAll(/dial tcp ([0-9a-f.:[\]]+):\d+/g)].map((m) => m[1]!);
+  expect(dialled.filter((a) => !a.startsWith('127.') && a !== '[::1]')).toEqual([]);
+}
 
 export interface IstiodCluster {
   name: string;
