@@ -29,8 +29,10 @@ const gateway = z
   .object({
     ingress: z.boolean().describe("Install Istio's classic ingress gateway (istio-ingressgateway)").optional(),
     egress: z.boolean().describe('Install the egress gateway').optional(),
-    httpNodePort: nodePort.describe('Pinned nodePort of the gateway http2 port (kind maps it to the host)').optional(),
-    httpsNodePort: nodePort.describe('Pinned nodePort of the gateway https port').optional(),
+    httpNodePort: nodePort
+      .describe('Pinned nodePort of the gateway http2 port (kind maps it to the host); best in 30000-30085, which random nodePorts leave alone')
+      .optional(),
+    httpsNodePort: nodePort.describe('Pinned nodePort of the gateway https port; best in 30000-30085, which random nodePorts leave alone').optional(),
     hostHttpPort: port.describe('Host port that kind maps to httpNodePort').optional(),
     hostHttpsPort: port.describe('Host port that kind maps to httpsNodePort').optional(),
   })

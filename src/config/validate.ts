@@ -186,7 +186,7 @@ export function ports(p: PortSettings, from: From): void {
     refuse(
       from,
       `gateway.httpNodePort and gateway.httpsNodePort are both ${p.httpNodePort}`,
-      'Give the http and https nodePorts different values, e.g. 30080 and 30443',
+      'Give the http and https nodePorts different values, e.g. 30080 and 30043',
     );
   }
 }

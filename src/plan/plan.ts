@@ -254,6 +254,12 @@ export function plan(input: PlanInput): Plan {
       };
     }
     actions.push(a);
+    const outside = a.changes && spec.gateway.ingress ? unreservedNodePorts(spec) : [];
+    if (outside.length) {
+      notes.push(
+        `${outside.join(' and ')} ${outside.length > 1 ? 'lie' : 'lies'} outside ${STATIC_NODE_PORTS.from}-${STATIC_NODE_PORTS.to}, the nodePorts Kubernetes keeps for pinning (KEP-3668): a Service given a random nodePort, the gateway's own status port included, can take ${outside.length > 1 ? 'them' : 'it'} first and fail the install`,
+      );
+    }
   }
 
   // Mesh-wide mTLS.
@@ -525,6 +531,23 @@ export function plan(input: PlanInput): Plan {
     });
   }
   return { actions, overlay, blockers, notes };
+}
+
+/** The band of the default nodePort range (30000-32767) that random allocation leaves alone
+ * while any other port is free: min(max(16, size/32), 128) ports from its start (KEP-3668,
+ * ServiceNodePortStaticSubrange, on by default since Kubernetes 1.27). */
+export const STATIC_NODE_PORTS = { from: 30000, to: 30085 } as const;
+
+function unreservedNodePorts(spec: Spec): string[] {
+  const g = spec.gateway;
+  return (
+    [
+      ['gateway.httpNodePort', g.httpNodePort],
+      ['gateway.httpsNodePort', g.httpsNodePort],
+    ] as const
+  )
+    .filter(([, p]) => p < STATIC_NODE_PORTS.from || p > STATIC_NODE_PORTS.to)
+    .map(([k, p]) => `${k} ${p}`);
 }
 
 /** Addons need the whole release (samples/); the control plane alone needs only an istioctl. */

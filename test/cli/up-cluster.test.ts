@@ -23,7 +23,7 @@ describe('meshup up: the cluster', () => {
     expect(r.stdout).toContain('  + install Istio 1.31.1 (demo profile)');
     expect(r.stdout).toContain("$ kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'");
     expect(r.stdout).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
-    expect(r.stdout).toMatch(/- containerPort: 30443\n\s+hostPort: 8443/);
+    expect(r.stdout).toMatch(/- containerPort: 30043\n\s+hostPort: 8443/);
     expect(r.stdout).toContain('Dry run: nothing was changed.');
     expect(r.stdout).not.toMatch(/created|enabled in|removed/);
     expect(mutatingCalls(w.calls())).toEqual([]);

@@ -40,7 +40,7 @@ describe('meshup up on a cluster the real kind created', () => {
     const bindings = await w.tool('docker', ['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'rt-control-plane']);
     expect(parseKindPortBindings(bindings.stdout)).toEqual([
       { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
-      { containerPort: 30443, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30043, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
     expect(publishFlags(w.calls())).toHaveLength(3);
     const nodes = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'nodes', '-o', 'name']);
@@ -86,7 +86,7 @@ describe('meshup up on a cluster the real kind created', () => {
     writeFileSync(cfg, 'gateway: { hostHttpPort: 9080, hostHttpsPort: 9443 }\n');
     try {
       const plan = await w.meshup(['plan', '--provider', 'kind', '--name', 'rt']);
-      expect(plan.stdout).toContain('the kind cluster maps host ports 8080→30080, 8443→30443, not 9080→30080, 9443→30443 as asked');
+      expect(plan.stdout).toContain('the kind cluster maps host ports 8080→30080, 8443→30043, not 9080→30080, 9443→30043 as asked');
       const ing = await w.meshup(['ingress', '--provider', 'kind', '--name', 'rt']);
       expect(ing.exitCode, ing.stderr).toBe(0);
       expect(ing.stdout).toContain('http://127.0.0.1:8080');

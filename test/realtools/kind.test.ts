@@ -24,7 +24,7 @@ describe('meshup up with the real kind', () => {
     expect(create, `${r.stdout}\n${r.stderr}`).toHaveLength(1);
     expect(publishFlags(w.calls())).toEqual([
       '--publish=127.0.0.1:8080:30080/TCP',
-      '--publish=127.0.0.1:8443:30443/TCP',
+      '--publish=127.0.0.1:8443:30043/TCP',
       expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/),
     ]);
     // kind ran its whole create (kubeadm, CNI, storage, kubeconfig) and wrote the context.
@@ -38,14 +38,14 @@ describe('meshup up with the real kind', () => {
   it('host ports from meshup.yaml flow through to docker', async () => {
     writeFileSync(join(w.dir, 'work', 'meshup.yaml'), 'gateway: { hostHttpPort: 9080, hostHttpsPort: 9443 }\n');
     await up();
-    expect(publishFlags(w.calls()).slice(0, 2)).toEqual(['--publish=127.0.0.1:9080:30080/TCP', '--publish=127.0.0.1:9443:30443/TCP']);
+    expect(publishFlags(w.calls()).slice(0, 2)).toEqual(['--publish=127.0.0.1:9080:30080/TCP', '--publish=127.0.0.1:9443:30043/TCP']);
   });
 
   it('a profile without the classic ingress gateway still publishes the gateway ports (a Gateway API gateway pins the same nodePorts)', async () => {
     await up(['--profile', 'minimal']);
     expect(publishFlags(w.calls())).toEqual([
       '--publish=127.0.0.1:8080:30080/TCP',
-      '--publish=127.0.0.1:8443:30443/TCP',
+      '--publish=127.0.0.1:8443:30043/TCP',
       expect.stringMatching(/^--publish=127\.0\.0\.1:\d+:6443\/TCP$/),
     ]);
   });

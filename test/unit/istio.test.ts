@@ -47,7 +47,7 @@ describe('overlay', () => {
     expect(ov.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([
       ['status-port', undefined],
       ['http2', 30080],
-      ['https', 30443],
+      ['https', 30043],
     ]);
     expect(ov.spec.components.egressGateways[0]!.enabled).toBe(true);
     const minimal = await specFor({ profile: 'minimal' });

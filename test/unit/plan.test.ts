@@ -9,7 +9,7 @@ import type { Spec } from '../../src/config/spec.js';
 import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
 import { overlayHash, overlayYaml } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/observe.js';
-import { type Plan, plan } from '../../src/plan/plan.js';
+import { type Plan, plan, STATIC_NODE_PORTS } from '../../src/plan/plan.js';
 import { planJson, renderPlan } from '../../src/plan/render.js';
 import { providerFor } from '../../src/providers/index.js';
 import type { KubeObject } from '../../src/tools/kubectl.js';
@@ -201,12 +201,33 @@ describe('plan', () => {
     });
   });
 
+  it('pins the gateway nodePorts where no random nodePort can take them first, and says so of a pin outside that band', async () => {
+    // Kubernetes gives a Service's unpinned ports random nodePorts above the static band while any
+    // is free (KEP-3668); the gateway's own status port is one, allocated before its https port.
+    for (const name of ['default', 'demo', 'minimal', 'ambient']) {
+      const { gateway } = await specFor({ provider: 'kind', profile: name });
+      for (const port of [gateway.httpNodePort, gateway.httpsNodePort]) {
+        expect(port, name).toBeGreaterThanOrEqual(STATIC_NODE_PORTS.from);
+        expect(port, name).toBeLessThanOrEqual(STATIC_NODE_PORTS.to);
+      }
+    }
+    const spec = await specFor({ provider: 'kind', profile: 'demo' });
+    expect(planFor(spec, emptyObserved({ state: 'absent' })).notes).toEqual([]);
+    const pinnedHigh = { ...spec, gateway: { ...spec.gateway, httpsNodePort: 30443 } } as Spec;
+    expect(planFor(pinnedHigh, emptyObserved({ state: 'absent' })).notes).toEqual([
+      "gateway.httpsNodePort 30443 lies outside 30000-30085, the nodePorts Kubernetes keeps for pinning (KEP-3668): a Service given a random nodePort, the gateway's own status port included, can take it first and fail the install",
+    ]);
+    // Without the classic gateway nothing is pinned by the install.
+    const noGateway = { ...pinnedHigh, gateway: { ...pinnedHigh.gateway, ingress: false } } as Spec;
+    expect(planFor(noGateway, emptyObserved({ state: 'absent' })).notes).toEqual([]);
+  });
+
   it('a profile without the classic ingress gateway disables it in the overlay; kind still maps the ports a Gateway API gateway gets', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     expect(spec.gateway.ingress).toBe(false);
     expect(providerFor('kind').portMappings(spec)).toEqual([
       { containerPort: 30080, hostPort: 8080 },
-      { containerPort: 30443, hostPort: 8443 },
+      { containerPort: 30043, hostPort: 8443 },
     ]);
     const p = planFor(spec, emptyObserved({ state: 'absent' }));
     expect(p.actions[0]!.commands[0]).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
