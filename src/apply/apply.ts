@@ -13,7 +13,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
-import { addonRefs, addonVariant, readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
+import { type AddonManifest, addonRefs, addonVariant, readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError } from '../errors.js';
@@ -33,7 +33,7 @@ import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
-import { istioctlInstall } from '../tools/istioctl.js';
+import { CORE, INGRESS_GATEWAYS, istioctlInstall } from '../tools/istioctl.js';
 import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -58,13 +58,15 @@ interface Shared {
   gatewayApiBundle?: Promise<AcquiredBundle>;
   /** The control plane's objects, listed offline for the next run's check. */
   listing?: Promise<unknown>;
+  /** The addons' manifests, read from the release. */
+  addonManifests?: Promise<AddonManifest[]>;
   /** Settles when istioctl has put in Istio's core, or is done; at once when nothing is installed. */
   istioCore: Promise<void>;
   /** Settles when Istio's CRDs are in: Istio's core installed, or the missing CRDs restored. */
   istioCrds: Promise<void>;
-  /** Resolves when the cluster is ready and the control plane's task (if any) has succeeded: the
-   * gateway's address can be read from then on. */
-  istioDone: Promise<unknown>;
+  /** Resolves when the cluster is ready and the control plane's task (if any) has succeeded or
+   * istioctl has put in the ingress gateway: the gateway's address can be read from then on. */
+  gatewayReadable: Promise<unknown>;
   /** Resolves once the cluster's creation (or start) is under way, or its task is over: what
    * runs beside it in Node (getting the release and the Gateway API bundle, listing the control
    * plane) waits for that, so it does not hold back the command that takes longest. */
@@ -99,6 +101,21 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   return shared.listing;
 }
 
+/** The addons' manifests are read (and their lists cached for the next run's check) as soon as
+ * the release is at hand, while the cluster is made, so reading them does not hold back their
+ * apply nor compete with istioctl's. */
+function addonManifestsFor(input: ApplyInput, shared: Shared, names: string[]): Promise<AddonManifest[]> {
+  const { runner, spec, catalog } = input;
+  shared.addonManifests ??= releaseFor(input, shared, () => {}).then(async (release) => {
+    const manifests = await Promise.all(names.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
+    await Promise.all(
+      manifests.map((m) => addonRefsCached(runner.env, spec.istioVersion, addonVariant(m.addon, spec.addons), async () => addonRefs(m)).catch(() => undefined)),
+    );
+    return manifests;
+  });
+  return shared.addonManifests;
+}
+
 function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp) {
   const { runner, spec } = input;
   shared.gatewayApiBundle ??= shared.clusterUnderway.then(() =>
@@ -118,6 +135,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const installing = of('istio').some((a) => a.op.type === 'istio' && !a.op.missing);
   const repairing = of('istio').some((a) => a.op.type === 'istio' && a.op.missing);
   const core = installing ? deferred() : undefined;
+  const ingressIn = deferred();
+  let coreIn = false;
   const crds = installing ? core : repairing ? deferred() : undefined;
   const done = installing || repairing ? deferred() : undefined;
   const cluster = of('cluster')[0];
@@ -129,8 +148,12 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     istioChanged: false,
     istioCore: core?.promise ?? Promise.resolve(),
     istioCrds: crds?.promise ?? Promise.resolve(),
-    istioDone: Promise.all([clusterReady.promise, done?.promise]),
+    gatewayReadable: Promise.all([clusterReady.promise, done && Promise.race([done.promise, ingressIn.promise])]),
   };
+
+  const addons = of('addon');
+  const toApply = addons.filter((a) => a.op.type === 'addon' && a.op.how !== 'remove').map((a) => (a.op as { name: string }).name);
+  const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.op.how === 'remove' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
 
   const first: Task[] = [];
   first.push({
@@ -175,6 +198,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       run: async (_ctx, task) => {
         const r = await releaseFor(input, shared, (t) => (task.output = t));
         if (installing) void listingFor(input, shared);
+        // Its failure is the addons step's to report.
+        if (toApply.length) addonManifestsFor(input, shared, toApply).catch(() => undefined);
         return `${r.source === 'download' ? 'downloaded into' : 'using'} ${r.dir ?? r.istioctl}`;
       },
     });
@@ -233,7 +258,15 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         shared.istioChanged = true;
         const watch = watchPods(runner, (line) => (task.output = line));
         try {
-          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec), { line: (t) => (task.output = t), coreInstalled: core?.resolve });
+          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec), {
+            line: (t) => (task.output = t),
+            installed: (c) => {
+              if (c === CORE) {
+                coreIn = true;
+                core?.resolve();
+              } else if (c === INGRESS_GATEWAYS) ingressIn.resolve();
+            },
+          });
         } catch (e) {
           throw await explainInstallFailure(runner, e);
         } finally {
@@ -268,27 +301,19 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       },
     });
   }
-  const addons = of('addon');
-  const toApply = addons.filter((a) => a.op.type === 'addon' && a.op.how !== 'remove').map((a) => (a.op as { name: string }).name);
-  const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.op.how === 'remove' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
   if (toApply.length) {
     second.push({
       title: `Apply addons ${toApply.join(', ')}`,
       run: async (_ctx, task) => {
-        const release = await releaseFor(input, shared, (t) => (task.output = t));
+        await releaseFor(input, shared, (t) => (task.output = t));
+        const manifests = await addonManifestsFor(input, shared, toApply);
         if (installing) task.output = 'waiting for istioctl to put in Istio core';
         await shared.istioCore;
-        // istio-system may not exist yet while istioctl is still starting: make sure it does.
-        if (!input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
+        // istioctl makes istio-system before Istio core (operator/pkg/install, installSystemNamespace);
+        // without an install that got that far, it may be missing: make sure it is there.
+        if (!coreIn && !input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
           await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
         }
-        const manifests = await Promise.all(toApply.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
-        // Their lists, for the next run's check, from what was read anyway.
-        await Promise.all(
-          manifests.map((m) =>
-            addonRefsCached(runner.env, spec.istioVersion, addonVariant(m.addon, spec.addons), async () => addonRefs(m)).catch(() => undefined),
-          ),
-        );
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests);
         task.output = `waiting for ${toApply.join(', ')}`;

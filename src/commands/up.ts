@@ -40,9 +40,9 @@ export async function up(app: App): Promise<void> {
     if (changes.length) {
       const { applyTasks } = await import('../apply/apply.js');
       const { tasks, shared } = applyTasks({ ...target, spec, plan, observed: prepared.observed, meshupVersion: app.version });
-      // Read while the last steps (the record) still run; never settles when the control plane's
-      // step fails, and is then not waited for.
-      const looking = shared.istioDone.then(() => gateway(prepared, shared.istioChanged));
+      // Read while the last steps (istioctl's pruning, the record) still run; never settles when
+      // the control plane's step fails first, and is then not waited for.
+      const looking = shared.gatewayReadable.then(() => gateway(prepared, shared.istioChanged));
       steps = await runSteps(app.io, spec.json, tasks, {});
       ingress = await looking;
     } else {

@@ -30,7 +30,8 @@ export interface RunSpec {
   noContext?: boolean;
   /** What a dry run should pretend the command printed, so later read-only logic can continue. */
   dryRunStdout?: string;
-  /** Each line of output (stdout and stderr) as it arrives, for progress; the result still holds it all. */
+  /** Each line of output (stdout and stderr) as it arrives, one still being written included, for
+   * progress; the result still holds it all. */
   onLine?: (line: string) => void;
 }
 
@@ -253,19 +254,30 @@ export class Runner {
   }
 }
 
-/** Calls `onLine` with every non-empty line of a child's output; a progress bar's carriage
- * returns end lines too. */
+/** Calls `onLine` with every non-empty line of a child's output as it arrives; a progress bar's
+ * carriage returns end lines too. A line still being written is reported at once, then again
+ * only if more of it comes: off a terminal, a progress bar (istioctl's, pb v3 with "\n" as its
+ * return symbol) starts each message with the end of the one before, so a status waits for the
+ * next one to be ended, which can be seconds later. */
 function followLines(child: ResultPromise, onLine: (line: string) => void): void {
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
+    let reported = '';
+    const report = (text: string) => {
+      const t = text.trim();
+      if (t && t !== reported) onLine(t);
+    };
     stream?.on('data', (chunk: Buffer | string) => {
       const parts = (partial + String(chunk)).split(/\r\n|\r|\n/);
       partial = parts.pop() ?? '';
-      for (const l of parts) if (l.trim()) onLine(l.trim());
+      for (const l of parts) {
+        report(l);
+        reported = '';
+      }
+      report(partial);
+      reported = partial.trim();
     });
-    stream?.on('end', () => {
-      if (partial.trim()) onLine(partial.trim());
-    });
+    stream?.on('end', () => report(partial));
   }
 }
 

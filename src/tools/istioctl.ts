@@ -11,15 +11,16 @@ export function installArgs(overlayFile: string, readinessTimeoutS: number): str
   return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
 
-/** What install reports as it goes: each progress line, and the moment its first component,
- * "Istio core" (the CRDs and cluster-wide objects), is in. istioctl prints "✔ Istio core
- * installed" then (operator/pkg/util/progress in Istio 1.31). */
+/** What install reports as it goes (operator/pkg/util/progress in Istio 1.31): each progress line,
+ * and each component once it is in. "✔ Istio core installed" (the CRDs and cluster-wide objects)
+ * comes first; then "✔ Istiod installed", "✔ Ingress gateways installed"… */
 export interface InstallProgress {
   line?: (text: string) => void;
-  coreInstalled?: () => void;
+  installed?: (component: string) => void;
 }
 
 export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number, progress: InstallProgress = {}): Promise<void> {
+  const seen = new Set<string>();
   await runner.run({
     tool: 'istioctl',
     args: installArgs(overlayFile, readinessTimeoutS),
@@ -30,7 +31,15 @@ export async function istioctlInstall(runner: Runner, overlayFile: string, readi
       const text = stripVTControlCharacters(l).replace(/^[-\s]+/, '');
       // Its banner (the Istio logo drawn in slashes and bars) says nothing; words do.
       if (/[A-Za-z]{3}/.test(text)) progress.line?.(text);
-      if (/Istio core installed/.test(text)) progress.coreInstalled?.();
+      const component = /^✔ (.+?) installed\b/.exec(text)?.[1];
+      if (component && !seen.has(component)) {
+        seen.add(component);
+        progress.installed?.(component);
+      }
     },
   });
 }
+
+/** Components as istioctl's progress names them: the first it installs, and the ingress gateway. */
+export const CORE = 'Istio core';
+export const INGRESS_GATEWAYS = 'Ingress gateways';

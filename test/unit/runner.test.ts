@@ -93,27 +93,44 @@ describe('Runner', () => {
 });
 
 describe('istioctl install progress', () => {
-  it('reports each line as it comes and the moment Istio core is in, while install still runs', async () => {
-    // Prints the way istioctl does off a terminal (its banner, then progress with a carriage
-    // return and colour codes),
-    // then waits for the go-ahead file the test writes when it hears "Istio core installed": an
-    // install that reported only at its end would never get it and exit 1.
+  it('reports each status as it is written and each component once it is in, while install still runs', async () => {
+    // Writes the way the real istioctl 1.31 does off a terminal (recorded from an install on the
+    // simulated cluster): its banner, then each status with the end of the line before it in
+    // front and none after (pb v3, return symbol "\n"), and colour codes. Between steps it waits
+    // for a go-ahead file the test writes when it hears of that step: an install reported only
+    // once a line ends would hang there and exit 1.
     const dir = mkdtempSync(join(tmpdir(), 'meshup-progress-'));
-    const goAhead = join(dir, 'go-ahead');
     const fake = join(dir, 'istioctl');
     writeFileSync(
       fake,
       `#!${process.execPath}
 const { existsSync } = require('node:fs');
+const steps = [
+  ['\\n- Processing resources for Istio core. Waiting for CustomResourceDefinition/x', 'crd-wait'],
+  ['\\n\u001b[32m✔\u001b[0m Istio core installed ⛵️', 'core'],
+  ['\\n- Processing resources for Istiod.', ''],
+  ['\\n- Processing resources for Istiod. Waiting for Deployment/istio-system/istiod', 'istiod-wait'],
+  ['\\n\u001b[32m✔\u001b[0m Istiod installed 🧠', ''],
+  ['\\n- Processing resources for Egress gateways, Ingress gateways. Waiting for Deployment/istio-system...', ''],
+  ['\\n\u001b[32m✔\u001b[0m Ingress gateways installed 🛬', 'ingress'],
+  ['\\n\u001b[32m✔\u001b[0m Installation complete', ''],
+];
 process.stderr.write(' /||   \\\\\\n/_||____\\\\\\n');
-process.stderr.write('- Processing resources for Istio core.\\r\\u001b[32m✔\\u001b[0m Istio core installed ⛵️\\n');
+let i = 0;
 const started = Date.now();
-const wait = setInterval(() => {
-  if (existsSync(${JSON.stringify(goAhead)})) {
-    clearInterval(wait);
-    process.stdout.write('✔ Installation complete\\n');
-  } else if (Date.now() - started > 5000) process.exit(1);
-}, 20);
+const next = () => {
+  for (;;) {
+    if (i === steps.length) return;
+    const [text, goAhead] = steps[i];
+    if (goAhead && i > 0 && steps[i - 1][1] && !existsSync(${JSON.stringify(dir)} + '/' + steps[i - 1][1])) break;
+    process.stderr.write(text);
+    i++;
+    if (goAhead) break;
+  }
+  if (Date.now() - started > 5000) process.exit(1);
+  setTimeout(next, 20);
+};
+next();
 `,
     );
     chmodSync(fake, 0o755);
@@ -122,16 +139,30 @@ const wait = setInterval(() => {
       r.useBinary('istioctl', fake);
       r.pinContext('kind-meshup');
       const lines: string[] = [];
-      let coreSeen = 0;
+      const events: string[] = [];
+      const heard = (what: string) => {
+        events.push(what);
+        writeFileSync(join(dir, what), '');
+      };
       await istioctlInstall(r, '/overlay.yaml', 60, {
-        line: (t) => lines.push(t),
-        coreInstalled: () => {
-          coreSeen++;
-          writeFileSync(goAhead, '');
+        line: (t) => {
+          lines.push(t);
+          if (t.endsWith('Waiting for CustomResourceDefinition/x')) heard('crd-wait');
+          if (t.endsWith('Waiting for Deployment/istio-system/istiod')) heard('istiod-wait');
         },
+        installed: (c) => heard(c === 'Istio core' ? 'core' : c === 'Ingress gateways' ? 'ingress' : c),
       });
-      expect(coreSeen).toBe(1);
-      expect(lines).toEqual(['Processing resources for Istio core.', '✔ Istio core installed ⛵️', '✔ Installation complete']);
+      expect(events).toEqual(['crd-wait', 'core', 'istiod-wait', 'Istiod', 'ingress']);
+      expect(lines).toEqual([
+        'Processing resources for Istio core. Waiting for CustomResourceDefinition/x',
+        '✔ Istio core installed ⛵️',
+        'Processing resources for Istiod.',
+        'Processing resources for Istiod. Waiting for Deployment/istio-system/istiod',
+        '✔ Istiod installed 🧠',
+        'Processing resources for Egress gateways, Ingress gateways. Waiting for Deployment/istio-system...',
+        '✔ Ingress gateways installed 🛬',
+        '✔ Installation complete',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
