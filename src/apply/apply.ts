@@ -136,6 +136,10 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const repairing = of('istio').some((a) => a.op.type === 'istio' && a.op.missing);
   const core = installing ? deferred() : undefined;
   const ingressIn = deferred();
+  const allIn = deferred();
+  // What the record waits for: each mesh step's success (the install's: every component in).
+  const recordAfter: Promise<unknown>[] = [];
+  let install: Task | undefined;
   let coreIn = false;
   const crds = installing ? core : repairing ? deferred() : undefined;
   const done = installing || repairing ? deferred() : undefined;
@@ -247,7 +251,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       });
       continue;
     }
-    second.push({
+    install = {
       title: capital(a.title),
       run: async (_ctx, task) => {
         // Not held back for the Gateway API CRDs: istiod watches for CRDs and starts its Gateway API
@@ -266,6 +270,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
                 core?.resolve();
               } else if (c === INGRESS_GATEWAYS) ingressIn.resolve();
             },
+            allInstalled: allIn.resolve,
           });
         } catch (e) {
           throw await explainInstallFailure(runner, e);
@@ -277,7 +282,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         done?.resolve();
         return `overlay in ${plan.overlay.path}`;
       },
-    });
+    };
+    second.push(install);
   }
   const labels = of('injection');
   if (labels.length) {
@@ -345,12 +351,22 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       },
     });
   }
-  const third: Task[] = [];
-  for (const a of of('record')) {
-    third.push({
+  // The record says what the cluster runs now, so it is written once every other mesh step has
+  // succeeded; of istioctl, once it has every component in and ready, not after its pruning and
+  // exit. When a step fails, nothing is recorded.
+  const record = of('record')[0];
+  if (record?.op.type === 'record') {
+    const applied = record.op.spec;
+    for (const t of second) recordAfter.push(outcome(t, t === install ? allIn.promise : undefined));
+    second.push({
       title: 'Record the applied spec',
       run: async () => {
-        if (a.op.type === 'record') await writeAppliedSpec(runner, a.op.spec, input.meshupVersion);
+        const failed = await Promise.all(recordAfter).then(
+          () => false,
+          () => true,
+        );
+        if (failed) return { skipped: 'not written: a step above failed' };
+        await writeAppliedSpec(runner, applied, input.meshupVersion);
       },
     });
   }
@@ -358,7 +374,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const group = (title: string, children: Task[]): Task[] =>
     children.length === 0 ? [] : children.length === 1 ? children : [{ title, run: async () => undefined, children: () => children, concurrent: true }];
   return {
-    tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second), ...group('Finishing', third)],
+    tasks: [...group('Cluster and Istio release', first), ...group('Mesh', second)],
     shared,
   };
 }
@@ -440,6 +456,22 @@ function watchPods(runner: Runner, report: (line: string) => void, everyMs = 500
       if (timer) clearTimeout(timer);
     },
   };
+}
+
+/** Settles with the task's run (which it wraps), or resolves at `sooner` if that comes first. */
+function outcome(t: Task, sooner?: Promise<void>): Promise<unknown> {
+  const run = t.run;
+  let settle: (p: Promise<unknown>) => void = () => {};
+  const ran = new Promise<unknown>((r) => (settle = r));
+  t.run = (ctx, task) => {
+    const p = run(ctx, task);
+    settle(p);
+    return p;
+  };
+  const o = sooner ? Promise.race([ran, sooner]) : ran;
+  // Read by the record only; a failure is the step's own to report.
+  o.catch(() => undefined);
+  return o;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -23,7 +23,8 @@ export async function up(app: App): Promise<void> {
   const header = `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`;
 
   let notes: string[] = [];
-  let steps: StepResult[] = [];
+  // Filled as the steps run: under --json, a failed run still says which steps ran and how.
+  const steps: StepResult[] = [];
   let ingress: IngressResult | undefined;
   let ok = false;
   try {
@@ -43,7 +44,7 @@ export async function up(app: App): Promise<void> {
       // Read while the last steps (istioctl's pruning, the record) still run; never settles when
       // the control plane's step fails first, and is then not waited for.
       const looking = shared.gatewayReadable.then(() => gateway(prepared, shared.istioChanged));
-      steps = await runSteps(app.io, spec.json, tasks, {});
+      await runSteps(app.io, spec.json, tasks, {}, steps);
       ingress = await looking;
     } else {
       out.log(`Verified ${plan.actions.length} parts of the mesh: nothing to change.`);

@@ -11,12 +11,15 @@ export function installArgs(overlayFile: string, readinessTimeoutS: number): str
   return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
 
-/** What install reports as it goes (operator/pkg/util/progress in Istio 1.31): each progress line,
- * and each component once it is in. "✔ Istio core installed" (the CRDs and cluster-wide objects)
- * comes first; then "✔ Istiod installed", "✔ Ingress gateways installed"… */
+/** What install reports as it goes (operator/pkg/util/progress in Istio 1.31): each progress line;
+ * each component once it is in ("✔ Istio core installed", the CRDs and cluster-wide objects,
+ * comes first; then "✔ Istiod installed", "✔ Ingress gateways installed"…); and the moment all
+ * are in and ready: it then prunes what an earlier install left ("Pruning removed resources", set
+ * by operator/pkg/install only once every component succeeded) and exits. */
 export interface InstallProgress {
   line?: (text: string) => void;
   installed?: (component: string) => void;
+  allInstalled?: () => void;
 }
 
 export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number, progress: InstallProgress = {}): Promise<void> {
@@ -36,6 +39,7 @@ export async function istioctlInstall(runner: Runner, overlayFile: string, readi
         seen.add(component);
         progress.installed?.(component);
       }
+      if (/^Pruning removed resources/.test(text)) progress.allInstalled?.();
     },
   });
 }

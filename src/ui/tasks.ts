@@ -13,8 +13,9 @@ function chooseRenderer(io: IO, json: boolean): RendererKind {
 
 export interface StepTask<Ctx> {
   title: string;
-  /** Resolve to a short note shown after the title (e.g. "reused", "skipped: unchanged"). */
-  run: (ctx: Ctx, task: { output: string; title: string }) => Promise<string | void>;
+  /** Resolve to a short note shown after the title (e.g. "reused"), or to `{ skipped }` when it
+   * found, once started, that it has nothing to do. */
+  run: (ctx: Ctx, task: { output: string; title: string }) => Promise<string | void | { skipped: string }>;
   skip?: (ctx: Ctx) => string | false;
   /** Subtasks run concurrently. */
   children?: (ctx: Ctx) => StepTask<Ctx>[];
@@ -40,6 +41,12 @@ function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[], running: Se
         const work = s.run(ctx, task);
         running.add(work);
         const note = await work;
+        if (typeof note === 'object') {
+          result.status = 'skipped';
+          result.note = note.skipped;
+          task.skip(note.skipped);
+          return undefined;
+        }
         if (note) {
           task.title = `${s.title} (${note})`;
           result.note = note;
@@ -59,10 +66,10 @@ function toListr<Ctx>(steps: StepTask<Ctx>[], results: StepResult[], running: Se
   }));
 }
 
-export async function runSteps<Ctx extends object>(io: IO, json: boolean, steps: StepTask<Ctx>[], ctx: Ctx): Promise<StepResult[]> {
+/** Runs the steps; `results` fills as they go, so a caller still has them when one fails. */
+export async function runSteps<Ctx extends object>(io: IO, json: boolean, steps: StepTask<Ctx>[], ctx: Ctx, results: StepResult[] = []): Promise<StepResult[]> {
   // listr2 loads only when there is work to show: a converged re-run never pays for it.
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
-  const results: StepResult[] = [];
   const renderer = chooseRenderer(io, json);
   // Progress belongs on stderr, leaving stdout for the result.
   const output = new ProcessOutput(io.stderr as NodeJS.WriteStream, io.stderr as NodeJS.WriteStream);

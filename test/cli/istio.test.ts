@@ -265,3 +265,53 @@ describe('waiting for the install', () => {
     }
   });
 });
+
+describe('recording the applied spec', () => {
+  const record = (s: Sealed) => {
+    const cm = s.readState().clusters['kind-meshup'].objects['configmap/kube-public/meshup'] as { data: { spec: string } } | undefined;
+    return cm && (JSON.parse(cm.data.spec) as { profile: string });
+  };
+
+  it('is written while istioctl prunes, once every component is in, not after it exits', async () => {
+    // istioctl as the fake, except that its install writes progress as the real 1.31 does (on
+    // stderr, each status ending the one before) and, once it prints "Pruning removed resources",
+    // does not finish before the record is in the cluster: written only after istioctl exits, it
+    // never is, and the install fails after 5 s.
+    const dir = join(w.dir, 'rel');
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    const client = join(import.meta.dirname, '..', 'fakes', 'client');
+    writeFileSync(
+      join(dir, 'bin', 'istioctl'),
+      `#!/bin/bash
+[ "$3" = install ] || FAKE_TOOL=istioctl exec ${client} "$@"
+FAKE_TOOL=istioctl ${client} "$@" >/dev/null || exit $?
+printf '\\n- Processing resources for Istio core.\\n✔ Istio core installed ⛵️\\n✔ Istiod installed 🧠\\n- Pruning removed resources' >&2
+for ((i = 0; i < 100; i++)); do
+  if [ -n "$(FAKE_TOOL=kubectl ${client} --context "$2" get configmap meshup --ignore-not-found -n kube-public -o json)" ]; then
+    printf '\\n✔ Installation complete\\n' >&2
+    exit 0
+  fi
+  /bin/sleep 0.05
+done
+printf '\\nno record while pruning\\n' >&2
+exit 1
+`,
+      { mode: 0o755 },
+    );
+    const r = await up(['--istio-dir', dir]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(record(w)?.profile).toBe('minimal');
+  });
+
+  it('is left as it was when a step fails, and the step says it was not written', async () => {
+    expect((await up()).exitCode).toBe(0);
+    w.state({ istioctl: { failInstall: true } });
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--json'], { env: { MESHUP_ISTIO_MIRROR: server.url } });
+    expect(r.exitCode).toBe(1);
+    expect(record(w)?.profile).toBe('minimal');
+    const steps = (JSON.parse(r.stdout) as { steps: { title: string; status: string; note?: string }[] }).steps;
+    expect(steps.find((s) => s.title === 'Record the applied spec')).toMatchObject({ status: 'skipped', note: 'not written: a step above failed' });
+    // Only the first run wrote it.
+    expect(mutatingCalls(w.calls()).filter((c) => `${c.args.join(' ')} ${c.stdin ?? ''}`.includes('kube-public'))).toHaveLength(1);
+  });
+});

@@ -99,7 +99,7 @@ export default async function istioctl(t) {
     objects['namespace//istio-system'] = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } };
     for (const o of controlPlane(overlay)) objects[`${o.kind.toLowerCase()}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = o;
     t.save(s);
-    t.out('✔ Istio core installed ⛵️\n✔ Istiod installed 🧠\n✔ Ingress gateways installed 🛬\n✔ Installation complete');
+    t.out('✔ Istio core installed ⛵️\n✔ Istiod installed 🧠\n✔ Ingress gateways installed 🛬\n- Pruning removed resources\n✔ Installation complete');
   } else if (args[0] === 'manifest' && args[1] === 'generate') {
     // What install would create, as YAML documents (the real one prints no Namespace).
     t.out(
