@@ -13,7 +13,7 @@ import { CRD_COLUMNS, type GatewayApiObserved, observeGatewayApi, parseCrdRows }
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
-import { getJson, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../tools/kubectl.js';
+import { getJson, type KubeList, type KubeObject, kubeconfigHasContext, type NodeInfo, parseNodes } from '../tools/kubectl.js';
 import { type ObjectRef, refKey, resourceOf } from './refs.js';
 
 interface AddonObserved {
@@ -152,19 +152,27 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
       (v) => ({ ok: true as const, v }),
       (e: unknown) => ({ ok: false as const, e }),
     );
-  const [status, main, crds, custom, recorded, hostPorts] = await Promise.all([
-    settle(provider.status(runner, spec)),
-    settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
-    settle(crdNames(runner)),
-    // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
-    settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
-    settle(readAppliedSpec(runner)),
-    settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined)),
-  ]);
+  const reads = () =>
+    Promise.all([
+      settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
+      settle(crdNames(runner)),
+      // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
+      settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
+      settle(readAppliedSpec(runner)),
+    ]);
+  const statusRead = settle(provider.status(runner, spec));
+  const hostPortsRead = settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined));
+  // Without its context in the kubeconfig the reads would fail at once: they wait for the
+  // provider's word that the cluster exists, so a run that creates it starts it sooner.
+  const context = runner.pinnedContext;
+  let reading = context && kubeconfigHasContext(runner.env, context) === false ? undefined : reads();
+  const status = await statusRead;
   if (!status.ok) throw status.e;
   let cluster: ClusterStatus = status.v;
   const none = { items: [], customs: [], kinds: readable };
   if (cluster.state === 'absent') return { cluster, ...none };
+  reading ??= reads();
+  const [[main, crds, custom, recorded], hostPorts] = await Promise.all([reading, hostPortsRead]);
   if (!main.ok) {
     const e = main.e;
     if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;

@@ -1,9 +1,36 @@
 // kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
 
+import { readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { parse } from 'yaml';
 import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
 import type { Runner } from '../exec/runner.js';
+import { home } from '../state/paths.js';
 
 const FIELD_MANAGER = 'meshup';
+
+/** Whether kubectl's configuration names `context`, read from the files kubectl reads (those of
+ * KUBECONFIG, else ~/.kube/config); undefined when one of them cannot be read or parsed. No
+ * process is started: a run that finds no such context need not ask the cluster anything yet. */
+export function kubeconfigHasContext(env: NodeJS.ProcessEnv, context: string): boolean | undefined {
+  const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(home(env), '.kube', 'config')];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return undefined;
+    }
+    try {
+      const doc = parse(text) as { contexts?: { name?: unknown }[] | null } | null;
+      if (doc?.contexts?.some((c) => c?.name === context)) return true;
+    } catch {
+      return undefined;
+    }
+  }
+  return false;
+}
 
 export interface KubeContextInfo {
   name: string;

@@ -15,6 +15,26 @@ afterEach(() => w.cleanup());
 const GiB = 1024 ** 3;
 
 describe('meshup up: the cluster', () => {
+  it('asks a cluster that is not there nothing: without its context in the kubeconfig, kind alone says it is absent', async () => {
+    const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(w.calls().filter((c) => c.tool === 'kubectl' && c.args.includes('get'))).toEqual([]);
+    // Once it exists (and kind wrote its context), it is read.
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
+    writeFileSync(
+      w.env.KUBECONFIG!,
+      'apiVersion: v1\nkind: Config\ncontexts:\n  - name: kind-meshup\n    context: { cluster: kind-meshup, user: kind-meshup }\n',
+    );
+    const before = w.calls().length;
+    expect((await w.run(['plan', '--provider', 'kind', '--profile', 'minimal'])).exitCode).toBe(0);
+    expect(
+      w
+        .calls()
+        .slice(before)
+        .filter((c) => c.tool === 'kubectl' && c.args.includes('get')).length,
+    ).toBeGreaterThan(3);
+  });
+
   it('--dry-run prints the kind command and its port mappings and changes nothing', async () => {
     const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--yes', '--dry-run', '--addons', '']);
     expect(r.exitCode, r.stderr).toBe(0);

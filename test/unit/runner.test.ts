@@ -1,5 +1,5 @@
 // The runner and the tool modules, against a recording fake on PATH: exact argument arrays.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { CommandFailedError, InterruptedError, ToolMissingError } from '../../sr
 import { Runner } from '../../src/exec/runner.js';
 import { istioctlInstall } from '../../src/tools/istioctl.js';
 import { kindClusters, kindCreate } from '../../src/tools/kind.js';
-import { apply } from '../../src/tools/kubectl.js';
+import { apply, kubeconfigHasContext } from '../../src/tools/kubectl.js';
 import { minikubeStatus } from '../../src/tools/minikube.js';
 import { type Sealed, sealed } from '../helpers/sealed.js';
 
@@ -185,5 +185,31 @@ describe('Runner.whenStarted', () => {
     const printed = dry.whenStarted((s) => s.tool === 'kind' && s.args[0] === 'create');
     await kindCreate(dry, { name: 'm', portMappings: [] });
     await expect(printed).resolves.toBeUndefined();
+  });
+});
+
+describe('kubeconfigHasContext', () => {
+  it('reads the files kubectl reads: those of KUBECONFIG in order, else ~/.kube/config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshup-kubeconfig-'));
+    try {
+      const a = join(dir, 'a');
+      const b = join(dir, 'b');
+      writeFileSync(a, 'apiVersion: v1\nkind: Config\ncontexts:\n  - name: kind-one\n    context: { cluster: kind-one, user: kind-one }\n');
+      writeFileSync(b, JSON.stringify({ apiVersion: 'v1', kind: 'Config', contexts: [{ name: 'kwok-two', context: {} }] }));
+      const env = { KUBECONFIG: [a, join(dir, 'missing'), b].join(':'), HOME: dir };
+      expect(kubeconfigHasContext(env, 'kind-one')).toBe(true);
+      expect(kubeconfigHasContext(env, 'kwok-two')).toBe(true);
+      expect(kubeconfigHasContext(env, 'kind-meshup')).toBe(false);
+      // Without KUBECONFIG: the home directory's file, or none at all.
+      expect(kubeconfigHasContext({ HOME: dir }, 'kind-one')).toBe(false);
+      mkdirSync(join(dir, '.kube'));
+      writeFileSync(join(dir, '.kube', 'config'), 'contexts: [{ name: kind-one }]\n');
+      expect(kubeconfigHasContext({ HOME: dir }, 'kind-one')).toBe(true);
+      // A file kubectl would refuse tells nothing: the cluster is asked.
+      writeFileSync(b, 'contexts: [\n');
+      expect(kubeconfigHasContext(env, 'kind-meshup')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
