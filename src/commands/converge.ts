@@ -10,7 +10,7 @@ import type { Spec } from '../config/spec.js';
 import { PreflightError, UsageError } from '../errors.js';
 import { checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
 import { unknownGatewayApi } from '../gatewayapi/plan.js';
-import { checkObtainable } from '../istio/acquire.js';
+import { checkIstioDirEarly, checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
 import { type Observed, readCluster } from '../observe/observe.js';
 import { needsIstio, needsWholeRelease, type Op, type Plan, plan } from '../plan/plan.js';
@@ -64,6 +64,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     }
   }
   const target = await openTarget(app, layers);
+  if (opts.preflight) checkIstioDirEarly(target.runner, { istioDir: target.spec.istioDir, version: target.spec.istioVersion });
   // The machine checks run while the cluster is read: only a new cluster's size and host ports
   // depend on what the read finds, and a new cluster has no record to change the spec.
   const observing = observeTarget(app, target, layers, opts.edit);

@@ -67,12 +67,32 @@ function foreignArch(file: string): string | undefined {
   return undefined;
 }
 
-/** Binaries already found to be the wanted version in this run: asked once, not per step. */
-const verified = new WeakMap<Runner, Set<string>>();
+/** Each binary's check against a wanted version, in this run: asked once, not per step. */
+const checks = new WeakMap<Runner, Map<string, Promise<void>>>();
 
-async function checkVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
+function checkVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
   runner.useBinary('istioctl', bin);
-  if (verified.get(runner)?.has(`${bin}\0${want}`)) return;
+  const mine = checks.get(runner) ?? new Map<string, Promise<void>>();
+  checks.set(runner, mine);
+  const key = `${bin}\0${want}`;
+  let check = mine.get(key);
+  if (!check) {
+    check = askVersion(runner, bin, want, where);
+    mine.set(key, check);
+  }
+  return check;
+}
+
+/** Starts checking the istioctl of --istio-dir while the cluster is read: the check decides
+ * nothing before the plan, which needs it only when Istio is to be installed, and meanwhile it
+ * would hold back the first change. Its outcome is taken (or thrown) by checkObtainable. */
+export function checkIstioDirEarly(runner: Runner, o: Pick<AcquireOptions, 'istioDir' | 'version'>): void {
+  if (!o.istioDir) return;
+  const bin = join(o.istioDir, 'bin', 'istioctl');
+  if (existsSync(bin)) checkVersion(runner, bin, o.version, o.istioDir).catch(() => undefined);
+}
+
+async function askVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
   let v: string;
   try {
     v = await istioctlClientVersion(runner);
@@ -93,8 +113,6 @@ async function checkVersion(runner: Runner, bin: string, want: string, where: st
       fix: [`Use that version: --istio-version ${v}`, `or provide a ${want} release: --istio-dir DIR`],
     });
   }
-  if (!verified.has(runner)) verified.set(runner, new Set());
-  verified.get(runner)!.add(`${bin}\0${want}`);
 }
 
 /** How the release will be had, decided without changing anything: on disk already (then the

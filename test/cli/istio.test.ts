@@ -117,8 +117,16 @@ describe('getting Istio', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('is Istio 1.30.4, not 1.31.1');
     expect(mutatingCalls(w.calls())).toEqual([]);
+    const before = w.calls().length;
     const ok = await up(['--istio-dir', join(releases, 'istio-1.30.4'), '--istio-version', '1.30.4']);
     expect(ok.exitCode, ok.stderr).toBe(0);
+    // Checked while the cluster was read, and once only.
+    expect(
+      w
+        .calls()
+        .slice(before)
+        .filter((c) => c.tool === 'istioctl' && c.args[0] === 'version'),
+    ).toHaveLength(1);
     expect(server.requests).toEqual([]);
   });
 
