@@ -11,7 +11,7 @@
 // Each side runs with only its own cluster alive, so neither pays for the other's idle control
 // plane. Every address is 127.0.0.1; every step has a time limit; clusters are always deleted.
 // Env: BENCH_MIRROR_RATE (bytes/s, default 20e6), BENCH_WARM_RUNS (default 5),
-//      BENCH_COLD_RUNS (a1 pairs, alternating which side goes first, default 3: one run of each is noise on a small machine),
+//      BENCH_COLD_RUNS (a1 pairs, alternating which side goes first, default 5: on a 2-core machine a run of either side varies by 2 s or more),
 //      BENCH_DEADLINE_MIN (whole run, default 25), BENCH_SKIP_DISK=1 (leave out a1).
 // The load average is printed before and after: on a busy machine the figures are noise.
 import { execFileSync } from 'node:child_process';
@@ -31,7 +31,7 @@ const { kwokBinaries } = await import(join(root, 'dist', 'providers', 'kwok.js')
 const VERSION = '1.31.1';
 const RATE = Number(process.env.BENCH_MIRROR_RATE ?? 20e6);
 const WARM_RUNS = Number(process.env.BENCH_WARM_RUNS ?? 5);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const STEP_LIMIT_MS = 5 * 60_000;
 const deadline = Date.now() + Number(process.env.BENCH_DEADLINE_MIN ?? 25) * 60_000;
 
