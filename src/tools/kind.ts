@@ -135,7 +135,8 @@ export function parseKindPortBindings(stdout: string): KindPortMapping[] {
     if (containerPort === 6443) continue;
     for (const b of binds ?? []) out.push({ containerPort, hostPort: Number(b.HostPort), listenAddress: b.HostIp || '0.0.0.0', protocol: proto.toUpperCase() });
   }
-  return out.sort((a, b) => a.containerPort - b.containerPort || a.hostPort - b.hostPort);
+  // By host port, as a user reads them (8080 before 8443), whatever docker's key order.
+  return out.sort((a, b) => a.hostPort - b.hostPort || a.containerPort - b.containerPort);
 }
 
 export const kindNodeStartArgs = (name: string) => ['start', kindNodeContainer(name)];

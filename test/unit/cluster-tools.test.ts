@@ -54,13 +54,14 @@ describe('kind wrappers', () => {
     expect(parseKindNodeState('restarting\n', 0)).toBe('other');
   });
 
-  it('reads the host ports a cluster really publishes, without the API server port', async () => {
+  it('reads the host ports a cluster really publishes, without the API server port, by host port', async () => {
+    // Docker prints the map by key, so 30043 (https) comes before 30080 (http).
     const bindings =
-      '{"30080/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}],"30443/tcp":[{"HostIp":"127.0.0.1","HostPort":"8443"}],"6443/tcp":[{"HostIp":"127.0.0.1","HostPort":"41234"}]}';
+      '{"30043/tcp":[{"HostIp":"127.0.0.1","HostPort":"8443"}],"30080/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}],"6443/tcp":[{"HostIp":"127.0.0.1","HostPort":"41234"}]}';
     const { r, specs } = scripted([{ stdout: bindings }]);
     expect(await kindPortMappings(r, 'meshup')).toEqual([
       { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
-      { containerPort: 30443, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      { containerPort: 30043, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
     expect(specs[0]!.args).toEqual(['inspect', '--format', '{{json .HostConfig.PortBindings}}', 'meshup-control-plane']);
     expect(parseKindPortBindings('{"6443/tcp":[{"HostIp":"127.0.0.1","HostPort":"41234"}]}')).toEqual([]);
