@@ -1,6 +1,10 @@
 // Carrying out a plan. Each changing action becomes a task; what can overlap does:
 //   1. the cluster and the Istio release (its download, and the listing of the control plane's
-//      objects for the next run's check, run while the cluster is created: a core is idle then);
+//      objects for the next run's check, run while the cluster is created: a core is idle then).
+//      The control plane's install starts as soon as the cluster's nodes are Ready and the
+//      release is at hand, or sooner where the provider says its API server answers and the node
+//      is on the way (kwok adds it after creating the cluster): a failure there stops the install,
+//      and the cluster's own error is the one reported;
 //   2. the control plane, the injection labels, the Gateway API CRDs and the addons. The last two
 //      go in once istioctl reports Istio's core (its CRDs) installed: from then on istioctl mostly
 //      waits for istiod and the gateways to roll out, while the API server has time to spare.
@@ -146,6 +150,9 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const slowCluster = cluster?.op.type === 'cluster' && (cluster.op.how === 'create' || cluster.op.how === 'start');
   const clusterOver = deferred();
   const clusterReady = deferred();
+  // The cluster can take Istio (the runner is pinned to it): istioctl may start.
+  const answering = deferred();
+  const headStart = new AbortController();
   const shared: Shared = {
     clusterUnderway: slowCluster ? Promise.race([runner.whenStarted((s) => !s.readOnly), clusterOver.promise]) : Promise.resolve(),
     istioChanged: false,
@@ -157,6 +164,49 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const addons = of('addon');
   const toApply = addons.filter((a) => a.op.type === 'addon' && a.op.how !== 'remove').map((a) => (a.op as { name: string }).name);
   const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.op.how === 'remove' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
+
+  // The install, started once the cluster answers and the release is at hand, and reported by
+  // the control plane's task from when that task starts; the lines before are kept for it.
+  let installRun: Promise<void> | undefined;
+  let lastLine = '';
+  let report: (line: string) => void = (l) => (lastLine = l);
+  function startInstall(): Promise<void> {
+    installRun ??= (async () => {
+      await releaseFor(input, shared, (t) => report(t));
+      await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
+      shared.istioChanged = true;
+      const watch = watchPods(runner, (line) => report(line));
+      try {
+        await istioctlInstall(
+          runner,
+          plan.overlay.path,
+          readinessSeconds(spec),
+          {
+            line: (t) => report(t),
+            installed: (c) => {
+              if (c === CORE) {
+                coreIn = true;
+                core?.resolve();
+              } else if (c === INGRESS_GATEWAYS) ingressIn.resolve();
+            },
+            allInstalled: allIn.resolve,
+          },
+          headStart.signal,
+        );
+      } catch (e) {
+        throw await explainInstallFailure(runner, e);
+      } finally {
+        core?.resolve();
+        watch.stop();
+        await listingFor(input, shared);
+      }
+      done?.resolve();
+    })();
+    // Awaited by the control plane's task; a head start whose task never runs is stopped below.
+    installRun.catch(() => undefined);
+    return installRun;
+  }
+  if (installing) answering.promise.then(startInstall).catch(() => undefined);
 
   const first: Task[] = [];
   first.push({
@@ -176,7 +226,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       // Remembered first: a create that is interrupted still leaves a cluster `down` may delete.
       await rememberCreated(runner.env, provider.name, spec.clusterName);
       try {
-        await provider.create(runner, spec);
+        await provider.create(runner, spec, answering.resolve);
       } catch (e) {
         // Forgotten again when nothing of it is left (the provider cleaned up after itself).
         const left = await provider.status(runner.forCleanup(), spec).catch(() => undefined);
@@ -189,10 +239,13 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       await provider.restoreContext!(runner, spec);
     }
     runner.pinContext(input.context);
+    // Istio goes onto Ready nodes, unless the provider said sooner that its nodes are on the way.
     if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
       await waitForReadyNodes(runner, spec.timeoutMs);
+      answering.resolve();
       return 'nodes Ready';
     }
+    answering.resolve();
     return undefined;
   }
   if (needsIstio(plan)) {
@@ -256,29 +309,9 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         // Not held back for the Gateway API CRDs: istiod watches for CRDs and starts its Gateway API
         // controllers when they appear (Istio 1.31, pkg/kube/kclient NewDelayedInformer and
         // CrdWatcher().WaitForCRD in pilot/pkg/bootstrap/configcontroller.go).
-        await releaseFor(input, shared, (t) => (task.output = t));
-        await writeFileAtomic(plan.overlay.path, plan.overlay.yaml);
-        shared.istioChanged = true;
-        const watch = watchPods(runner, (line) => (task.output = line));
-        try {
-          await istioctlInstall(runner, plan.overlay.path, readinessSeconds(spec), {
-            line: (t) => (task.output = t),
-            installed: (c) => {
-              if (c === CORE) {
-                coreIn = true;
-                core?.resolve();
-              } else if (c === INGRESS_GATEWAYS) ingressIn.resolve();
-            },
-            allInstalled: allIn.resolve,
-          });
-        } catch (e) {
-          throw await explainInstallFailure(runner, e);
-        } finally {
-          core?.resolve();
-          watch.stop();
-          await listingFor(input, shared);
-        }
-        done?.resolve();
+        report = (t) => (task.output = t);
+        if (lastLine) task.output = lastLine;
+        await startInstall();
         return `overlay in ${plan.overlay.path}`;
       },
     };
@@ -368,6 +401,21 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         await writeAppliedSpec(runner, applied, input.meshupVersion);
       },
     });
+  }
+
+  // A step of the first group that fails stops the install it may have started ahead of it, and
+  // waits for it to end: its own error is the one to report, and no istioctl is left running.
+  for (const t of first) {
+    const run = t.run;
+    t.run = async (ctx, task) => {
+      try {
+        return await run(ctx, task);
+      } catch (e) {
+        headStart.abort();
+        await installRun?.catch(() => undefined);
+        throw e;
+      }
+    };
   }
 
   const group = (title: string, children: Task[]): Task[] =>

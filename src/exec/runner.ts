@@ -33,6 +33,9 @@ export interface RunSpec {
   /** Each line of output (stdout and stderr) as it arrives, one still being written included, for
    * progress; the result still holds it all. */
   onLine?: (line: string) => void;
+  /** Stops this call alone (it then fails with InterruptedError), e.g. work started ahead of a
+   * step that failed. Ctrl-C stops every call whatever this is. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -127,6 +130,7 @@ export class Runner {
 
   async run(spec: RunSpec): Promise<RunResult> {
     this.throwIfAborted();
+    if (spec.signal?.aborted) throw new InterruptedError();
     const file = this.binaryFor(spec.tool);
     const args = this.argsFor(spec);
     const shown = formatCommand(file, args, spec.input);
@@ -150,7 +154,7 @@ export class Runner {
       reject: false,
       stripFinalNewline: true,
       timeout: spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 10 * 60_000,
-      cancelSignal: this.opts.signal,
+      cancelSignal: anySignal(this.opts.signal, spec.signal),
       forceKillAfterDelay: 3000,
       maxBuffer: 256 * 1024 * 1024,
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
@@ -162,7 +166,7 @@ export class Runner {
     record.ms = Date.now() - started;
     record.exitCode = r.exitCode;
 
-    if (r.isCanceled || this.opts.signal?.aborted) throw new InterruptedError();
+    if (r.isCanceled || this.opts.signal?.aborted || spec.signal?.aborted) throw new InterruptedError();
     // A spawn that failed has no exit code, only the system's error code.
     const code = (r as { code?: string }).code;
     if (code === 'ENOENT') throw new ToolMissingError(file, installHint(spec.tool));
@@ -287,4 +291,9 @@ export function tail(text: string, lines = 8): string[] {
     .map((l) => l.trimEnd())
     .filter((l) => l.length > 0)
     .slice(-lines);
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const set = signals.filter((s): s is AbortSignal => !!s);
+  return set.length > 1 ? AbortSignal.any(set) : set[0];
 }

@@ -63,12 +63,13 @@ export const kwokProvider: Provider = {
     formatCommand('kwokctl', kwokCreateArgs(spec.clusterName, '<config written by meshup>')),
     formatCommand('kubectl', ['--context', kwokContext(spec.clusterName), ...applyArgs()], nodeYaml(spec)),
   ],
-  async create(runner, spec) {
+  async create(runner, spec, answering) {
     const yaml = kwokctlConfigYaml(kwokBinaries(runner.env));
     const file = configFile(runner.env, spec.clusterName);
     await writeFileAtomic(file, yaml);
     await kwokCreate(runner, spec.clusterName, file, yaml);
     runner.pinContext(kwokContext(spec.clusterName));
+    answering?.();
     await apply(runner, nodeYaml(spec), 'Adding a simulated node');
   },
   startCommands: (spec) => [formatCommand('kwokctl', kwokStartArgs(spec.clusterName))],

@@ -58,7 +58,10 @@ export interface Provider {
   status(runner: Runner, spec: Spec): Promise<ClusterStatus>;
   /** The exact commands create() runs, for the plan. */
   createCommands(spec: Spec): string[];
-  create(runner: Runner, spec: Spec): Promise<void>;
+  /** `answering` is called when the new cluster's API server answers, the runner is pinned to it
+   * and its nodes are sure to come (kwok, which adds its node itself afterwards): Istio's install
+   * may then start before create() returns. Other providers' nodes are checked first. */
+  create(runner: Runner, spec: Spec, answering?: () => void): Promise<void>;
   startCommands(spec: Spec): string[];
   start(runner: Runner, spec: Spec): Promise<void>;
   delete(runner: Runner, spec: Spec): Promise<void>;

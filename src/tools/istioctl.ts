@@ -22,12 +22,19 @@ export interface InstallProgress {
   allInstalled?: () => void;
 }
 
-export async function istioctlInstall(runner: Runner, overlayFile: string, readinessTimeoutS: number, progress: InstallProgress = {}): Promise<void> {
+export async function istioctlInstall(
+  runner: Runner,
+  overlayFile: string,
+  readinessTimeoutS: number,
+  progress: InstallProgress = {},
+  signal?: AbortSignal,
+): Promise<void> {
   const seen = new Set<string>();
   await runner.run({
     tool: 'istioctl',
     args: installArgs(overlayFile, readinessTimeoutS),
     step: 'Installing Istio',
+    signal,
     timeoutMs: (readinessTimeoutS + 120) * 1000,
     onLine: (l) => {
       // Colour codes and the progress bar's spinner are dropped; what is left is the message.
