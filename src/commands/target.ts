@@ -16,7 +16,7 @@ import { cachedBundleObjects } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
-import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import { overlayFiles, overlayHash } from '../istio/overlay.js';
 import { type ClusterRead, type Expected, evaluate, type Observed, readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
@@ -120,18 +120,18 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   ]);
   expected.controlPlane = cp;
   expected.gatewayApi = gatewayApi;
-  expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayYaml(spec, target.provider))));
+  expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayFiles(spec, target.provider))));
   for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
   return expected;
 }
 
 async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, provider: Provider, istioctl: string | undefined) {
-  const yaml = overlayYaml(spec, provider);
-  const hash = overlayHash(yaml);
+  const files = overlayFiles(spec, provider);
+  const hash = overlayHash(files);
   const bin = istioctl ?? which('istioctl', runner.env);
   try {
     if (bin) runner.useBinary('istioctl', bin);
-    return await controlPlaneRefs(runner, spec.istioVersion, hash, yaml);
+    return await controlPlaneRefs(runner, spec.istioVersion, hash, [files.controlPlane, ...(files.anyGateway ? [files.gateways] : [])]);
   } catch {
     return undefined;
   }

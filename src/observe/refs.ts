@@ -87,23 +87,30 @@ async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
 export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
   join(refsDir(env), `istio-${version}-${overlayHash}.yaml`);
 
-/** What `istioctl install -f overlay` creates, by name; rendered once per version and overlay.
- * The rendered manifest is kept too: a repair applies just the missing objects from it. */
-export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlayYaml: string): Promise<ObjectRef[]> {
+/** What the `istioctl install`s of the overlays (control plane, gateways) create, by name;
+ * rendered once per version and overlay hash. The rendered manifest is kept too: a repair applies
+ * just the missing objects from it. */
+export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlays: readonly string[]): Promise<ObjectRef[]> {
   const dir = refsDir(runner.env);
   return cached(join(dir, `istio-${version}-${overlayHash}.json`), async () => {
-    const overlayFile = join(dir, `overlay-${version}-${overlayHash}.yaml`);
-    await writeFileAtomic(overlayFile, overlayYaml);
-    const r = await runner.run({
-      tool: 'istioctl',
-      args: ['manifest', 'generate', '-f', overlayFile],
-      readOnly: true,
-      noContext: true,
-      step: 'Listing the objects of the Istio control plane',
-      timeoutMs: 120_000,
-    });
-    await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), r.stdout);
-    return (await objectsOf(r.stdout)).filter((o) => o.kind !== 'Namespace').map((o) => refOf(o, 'istio-system', isClusterScoped));
+    const rendered = await Promise.all(
+      overlays.map(async (yaml, i) => {
+        const overlayFile = join(dir, `overlay-${version}-${overlayHash}-${i}.yaml`);
+        await writeFileAtomic(overlayFile, yaml);
+        const r = await runner.run({
+          tool: 'istioctl',
+          args: ['manifest', 'generate', '-f', overlayFile],
+          readOnly: true,
+          noContext: true,
+          step: 'Listing the objects of the Istio control plane',
+          timeoutMs: 120_000,
+        });
+        return r.stdout;
+      }),
+    );
+    const text = rendered.join('\n---\n');
+    await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), text);
+    return (await objectsOf(text)).filter((o) => o.kind !== 'Namespace').map((o) => refOf(o, 'istio-system', isClusterScoped));
   });
 }
 

@@ -3,6 +3,7 @@
 // changes anything, and the exact commands. `meshup plan`, `up --dry-run` and `up` itself all
 // print or run this same list. No I/O.
 
+import { dirname, join } from 'node:path';
 import { removeAddonArgs } from '../addons/apply.js';
 import { HASH_ANNOTATION, tracingTelemetry } from '../addons/manifest.js';
 import type { Addon, Dataplane } from '../config/schema.js';
@@ -14,7 +15,7 @@ import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { AMBIENT_LABEL, injectionManifest, modeOf, otherModeRemovals, REVISION_LABEL, SIDECAR_LABEL } from '../istio/injection.js';
 import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
-import { overlayHash, overlayYaml } from '../istio/overlay.js';
+import { overlayFiles, overlayHash } from '../istio/overlay.js';
 import { detectPlatform } from '../istio/platform.js';
 import { podsWithoutSidecar, podsWithSidecar } from '../istio/sidecars.js';
 import type { Observed } from '../observe/observe.js';
@@ -55,8 +56,17 @@ export interface Action {
 
 export interface Plan {
   actions: Action[];
-  /** The overlay the Istio actions use, and where it will be written. */
-  overlay: { path: string; yaml: string; hash: string };
+  /** The overlays the Istio actions use (the control plane's, the gateways'), where they will be
+   * written, and their combined hash. */
+  overlay: {
+    path: string;
+    yaml: string;
+    hash: string;
+    /** `wanted`: some gateway is enabled (else its overlay installs nothing, and prunes). */
+    gateways: { path: string; yaml: string; wanted: boolean };
+    /** Whether the gateways' install runs (with the control plane's) when Istio is installed. */
+    installGateways: boolean;
+  };
   /** Things the plan cannot change, said once (e.g. a cluster that exists but does not answer). */
   blockers: string[];
   /** What a person should know that no action changes (e.g. host ports fixed at creation). */
@@ -90,9 +100,19 @@ export function plan(input: PlanInput): Plan {
   const { spec, observed, provider, catalog, context } = input;
   const want = (t: Op['type']) => !input.only || input.only.has(t);
   const kube = (args: string[], stdin?: string) => formatCommand('kubectl', ['--context', context, ...args], stdin);
-  const yaml = overlayYaml(spec, provider);
-  const hash = overlayHash(yaml);
-  const overlay = { path: input.overlayPath, yaml, hash };
+  const files = overlayFiles(spec, provider);
+  const hash = overlayHash(files);
+  // A cluster with Istio may hold gateways from before (of an earlier profile, or installed with
+  // the control plane by an older meshup): the gateways' install runs there to take them over or
+  // prune them, even when none is wanted now.
+  const installGateways = files.anyGateway || (observed.reachable && observed.istio.present);
+  const overlay = {
+    path: input.overlayPath,
+    yaml: files.controlPlane,
+    hash,
+    gateways: { path: join(dirname(input.overlayPath), 'istio-gateways.yaml'), yaml: files.gateways, wanted: files.anyGateway },
+    installGateways,
+  };
   const actions: Action[] = [];
   const blockers: string[] = [];
   const notes: string[] = [];
@@ -190,7 +210,9 @@ export function plan(input: PlanInput): Plan {
   }
 
   // The control plane.
-  const installCmd = formatCommand('istioctl', ['--context', context, ...installArgs(overlay.path, readinessSeconds(spec))]);
+  const installCmds = [overlay.path, ...(installGateways ? [overlay.gateways.path] : [])].map((f) =>
+    formatCommand('istioctl', ['--context', context, ...installArgs(f, readinessSeconds(spec))]),
+  );
   if (want('istio')) {
     const installed = seen && observed.istio.present ? recorded?.istioVersion : undefined;
     const sameOverlay = recorded?.overlayHash === hash;
@@ -202,7 +224,7 @@ export function plan(input: PlanInput): Plan {
         title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`,
         reasons: [],
         changes: true,
-        commands: [installCmd],
+        commands: installCmds,
         op: { type: 'istio', how: 'install' },
       };
     } else if (installed && installed !== spec.istioVersion) {
@@ -213,7 +235,7 @@ export function plan(input: PlanInput): Plan {
         reasons: [],
         changes: true,
         needsYes: true,
-        commands: [installCmd],
+        commands: installCmds,
         op: { type: 'istio', how: 'upgrade', from: installed },
       };
     } else if (!installed || !sameOverlay) {
@@ -223,7 +245,7 @@ export function plan(input: PlanInput): Plan {
         title: `reconfigure Istio ${spec.istioVersion} (${installed ? `profile ${spec.profile.name}: the overlay changed` : 'not installed by meshup'})`,
         reasons: [],
         changes: true,
-        commands: [installCmd],
+        commands: installCmds,
         op: { type: 'istio', how: 'reconfigure' },
       };
     } else if (observed.istio.missing.length || observed.istio.notReady.length) {
@@ -239,7 +261,7 @@ export function plan(input: PlanInput): Plan {
         changes: true,
         commands: reapply
           ? [kube(applyArgs(), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
-          : [installCmd],
+          : installCmds,
         op: { type: 'istio', how: 'repair', ...(reapply ? { missing } : {}) },
       };
     } else {

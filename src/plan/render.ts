@@ -16,14 +16,20 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
   lines.push('', changing.length ? `${changing.length} to change, ${same} unchanged.` : `Nothing to change (${same} checked).`);
   if (opts.commands && changing.length) {
     lines.push('', "Commands, in order (an addon's objects are named, not listed):");
-    if (changing.some((a) => a.op.type === 'istio'))
-      lines.push(
-        c.dim(`  # ${p.overlay.path}, written by meshup before the install:`),
-        ...p.overlay.yaml
-          .trimEnd()
-          .split('\n')
-          .map((l) => c.dim(`  #   ${l}`)),
-      );
+    const istio = changing.find((a) => a.op.type === 'istio');
+    if (istio?.commands.some((cmd) => cmd.includes(p.overlay.path))) {
+      const files = [p.overlay, ...(p.overlay.installGateways ? [p.overlay.gateways] : [])];
+      for (const f of files) {
+        lines.push(
+          c.dim(`  # ${f.path}, written by meshup before the install:`),
+          ...f.yaml
+            .trimEnd()
+            .split('\n')
+            .map((l) => c.dim(`  #   ${l}`)),
+        );
+      }
+      if (files.length > 1) lines.push(c.dim("  # the gateways' install starts once istiod is up (on an installed mesh, once the first install ends)"));
+    }
     for (const a of changing) for (const cmd of a.commands) lines.push(...cmd.split('\n').map((l, i) => (i === 0 ? `  $ ${l}` : `    ${l}`)));
   }
   return lines.join('\n');
@@ -43,6 +49,6 @@ export function planJson(p: Plan) {
       needsYes: !!a.needsYes,
       commands: a.commands,
     })),
-    overlay: { path: p.overlay.path, hash: p.overlay.hash },
+    overlay: { path: p.overlay.path, gateways: p.overlay.installGateways ? p.overlay.gateways.path : undefined, hash: p.overlay.hash },
   };
 }

@@ -20,6 +20,26 @@ export interface InstallProgress {
   line?: (text: string) => void;
   installed?: (component: string) => void;
   allInstalled?: () => void;
+  /** An object its pruning deleted. The delete is in the foreground (operator/pkg/uninstall
+   * DeleteResource), so the object may exist a while longer, with its dependents. */
+  removed?: (object: PrunedObject) => void;
+}
+
+export interface PrunedObject {
+  kind: string;
+  /** The API group, '' for the core group. */
+  group: string;
+  name: string;
+  /** '' for a cluster-scoped object. */
+  namespace: string;
+}
+
+/** "Removed apps/v1, Kind=Deployment/istio-ingressgateway.istio-system." (GVK, name, namespace). */
+const REMOVED = /^Removed (\S*?)\/?[^/\s]+, Kind=(\w+)\/([^\s]+)\.([^.\s]*)\.$/;
+
+export function parseRemoved(text: string): PrunedObject | undefined {
+  const m = REMOVED.exec(text);
+  return m ? { group: m[1]!.replace(/\/.*$/, ''), kind: m[2]!, name: m[3]!, namespace: m[4]! } : undefined;
 }
 
 export async function istioctlInstall(
@@ -39,18 +59,26 @@ export async function istioctlInstall(
     onLine: (l) => {
       // Colour codes and the progress bar's spinner are dropped; what is left is the message.
       const text = stripVTControlCharacters(l).replace(/^[-\s]+/, '');
-      // Its banner (the Istio logo drawn in slashes and bars) says nothing; words do.
-      if (/[A-Za-z]{3}/.test(text)) progress.line?.(text);
+      // Its banner (the Istio logo drawn in slashes and bars) says nothing; words do. Log lines
+      // (a timestamp first, e.g. a failed port-forward to istiod while it compares versions) are
+      // not progress: they stay in the output an error reports.
+      if (/[A-Za-z]{3}/.test(text) && !/^\d{4}-\d\d-\d\dT\S+\s/.test(text)) progress.line?.(text);
       const component = /^✔ (.+?) installed\b/.exec(text)?.[1];
       if (component && !seen.has(component)) {
         seen.add(component);
         progress.installed?.(component);
       }
       if (/^Pruning removed resources/.test(text)) progress.allInstalled?.();
+      const pruned = parseRemoved(text);
+      if (pruned) progress.removed?.(pruned);
     },
   });
 }
 
-/** Components as istioctl's progress names them: the first it installs, and the ingress gateway. */
+/** Components as istioctl's progress names them: the first it installs, istiod, and the ingress
+ * gateway. */
 export const CORE = 'Istio core';
+export const ISTIOD = 'Istiod';
 export const INGRESS_GATEWAYS = 'Ingress gateways';
+/** istiod's objects are applied and istioctl waits for its rollout (its first check failed). */
+export const ISTIOD_WAITING = /Waiting for Deployment\/istio-system\/istiod\b/;

@@ -219,3 +219,30 @@ export async function rolloutRestart(runner: Runner, namespace: string, refs: st
     timeoutMs: 60_000,
   });
 }
+
+/** Returns once a workload's rollout is complete (its updated replicas available), as kubectl
+ * sees it through a watch. */
+export async function waitForRollout(runner: Runner, namespace: string, ref: string, timeoutS: number, signal?: AbortSignal): Promise<void> {
+  await runner.run({
+    tool: 'kubectl',
+    args: ['rollout', 'status', ref, '-n', namespace, `--timeout=${timeoutS}s`],
+    readOnly: true,
+    step: `Waiting for ${ref} in ${namespace}`,
+    timeoutMs: (timeoutS + 30) * 1000,
+    signal,
+  });
+}
+
+/** Returns once the named objects (kind[.group]/name) of a namespace are gone; one already
+ * gone counts as deleted. */
+export async function waitForDeletion(runner: Runner, namespace: string, refs: string[], timeoutS: number, signal?: AbortSignal): Promise<void> {
+  if (!refs.length) return;
+  await runner.run({
+    tool: 'kubectl',
+    args: ['wait', '--for=delete', ...refs, '-n', namespace, `--timeout=${timeoutS}s`],
+    readOnly: true,
+    step: `Waiting for ${refs.join(', ')} to be deleted`,
+    timeoutMs: (timeoutS + 30) * 1000,
+    signal,
+  });
+}

@@ -202,13 +202,82 @@ describe('installing', () => {
     }
   });
 
+  it('installs the gateways as an IstioOperator of their own, and takes over those an older meshup installed with the control plane', async () => {
+    const w2 = sealed();
+    const OWNER = 'install.operator.istio.io/owning-resource';
+    const installs = (from: number) =>
+      w2
+        .calls()
+        .slice(from)
+        .filter((c) => c.tool === 'istioctl' && c.args[2] === 'install')
+        .map((c) => c.args[4]!.replace(/^.*\//, ''));
+    const objects = () => w2.readState().clusters['kind-meshup'].objects as Record<string, { metadata: { labels?: Record<string, string> } }>;
+    try {
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(installs(0)).toEqual(['istio-overlay.yaml', 'istio-gateways.yaml']);
+      expect(objects()['deployment/istio-system/istiod']!.metadata.labels?.[OWNER]).toBe('meshup');
+      expect(objects()['service/istio-system/istio-ingressgateway']!.metadata.labels?.[OWNER]).toBe('meshup-gateways');
+      expect(r.stdout).toMatch(/gateway +\S/);
+
+      // As an older meshup left it: the gateways belong to the control plane's IstioOperator, and
+      // the recorded overlay is another.
+      const s = w2.readState();
+      const objs = s.clusters['kind-meshup'].objects;
+      for (const k of ['deployment/istio-system/istio-ingressgateway', 'service/istio-system/istio-ingressgateway']) objs[k].metadata.labels[OWNER] = 'meshup';
+      const rec = objs['configmap/kube-public/meshup'];
+      rec.data.spec = JSON.stringify({ ...JSON.parse(rec.data.spec), overlayHash: '0123456789abcdef' });
+      w2.state({ clusters: s.clusters });
+      const plan = await w2.run(['plan', '--provider', 'kind']);
+      expect(plan.stdout).toContain('~ reconfigure Istio 1.31.1 (profile demo: the overlay changed)');
+      const before = w2.calls().length;
+      const again = await w2.run(['up', '--provider', 'kind', '--yes']);
+      expect(again.exitCode, again.stderr).toBe(0);
+      // The control plane's install prunes the gateways it no longer renders; the gateways'
+      // install, which starts only after it on an installed mesh, puts them back as its own.
+      expect(installs(before)).toEqual(['istio-overlay.yaml', 'istio-gateways.yaml']);
+      // …once what the pruning deleted (in the foreground) is gone.
+      const waited = w2
+        .calls()
+        .slice(before)
+        .find((c) => c.tool === 'kubectl' && c.args.includes('--for=delete'));
+      expect(waited?.args).toEqual(expect.arrayContaining(['deployment.apps/istio-ingressgateway', 'service/istio-ingressgateway', '-n', 'istio-system']));
+      expect(objects()['service/istio-system/istio-ingressgateway']!.metadata.labels?.[OWNER]).toBe('meshup-gateways');
+      expect((await w2.run(['plan', '--provider', 'kind'])).exitCode).toBe(0);
+
+      // A profile without gateways: the gateways' install runs all the same, and prunes them.
+      const after = w2.calls().length;
+      const minimal = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes']);
+      expect(minimal.exitCode, minimal.stderr).toBe(0);
+      expect(installs(after)).toEqual(['istio-overlay.yaml', 'istio-gateways.yaml']);
+      expect(objects()['service/istio-system/istio-ingressgateway']).toBeUndefined();
+      expect(objects()['deployment/istio-system/istiod']).toBeDefined();
+    } finally {
+      w2.cleanup();
+    }
+  });
+
+  it('installs no gateways on a new cluster whose profile has none', async () => {
+    const w2 = sealed();
+    try {
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--addons', '', '--yes']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const installs = w2.calls().filter((c) => c.tool === 'istioctl' && c.args[2] === 'install');
+      expect(installs.map((c) => c.args[4]!.replace(/^.*\//, ''))).toEqual(['istio-overlay.yaml']);
+    } finally {
+      w2.cleanup();
+    }
+  });
+
   it('prints the overlay and the install command under --dry-run', async () => {
     const w2 = sealed();
     try {
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes', '--dry-run']);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/\$ istioctl --context kind-meshup install -f \S+istio-overlay\.yaml -y --readiness-timeout 600s/);
+      expect(r.stdout).toMatch(/\$ istioctl --context kind-meshup install -f \S+istio-gateways\.yaml -y --readiness-timeout 600s/);
       expect(r.stdout).toContain('kind: IstioOperator');
+      expect(r.stdout).toMatch(/#\s+name: meshup-gateways/);
       expect(r.stdout).toMatch(/name: http2\n\s+#\s+port: 80\n\s+#\s+targetPort: 8080\n\s+#\s+nodePort: 30080/);
       // Nothing was written: the overlay is only shown.
       expect(existsSync(join(w2.env.XDG_STATE_HOME!, 'meshup', 'kind', 'meshup', 'istio-overlay.yaml'))).toBe(false);

@@ -3,12 +3,13 @@
 // test/cluster/build. Every address contacted is 127.0.0.1; the cluster is always deleted.
 
 import { once } from 'node:events';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { type GatewayApiMirror, serveRealGatewayApi } from '../helpers/gateway-api.mjs';
 import { buildRelease, type ReleaseServer, serveReleases } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
@@ -22,6 +23,9 @@ const meshup = (args: string[]) =>
   execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
 const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;
 const getJson = async <T>(args: string[]) => JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+/** The IstioOperator whose install made (and may prune) a Deployment of istio-system. */
+const owner = (deployment: string) =>
+  kubectl(['get', 'deployment', deployment, '-n', 'istio-system', '-o', 'jsonpath={.metadata.labels.install\\.operator\\.istio\\.io/owning-resource}']);
 
 interface Deployment {
   metadata: { name: string };
@@ -58,6 +62,8 @@ describe('meshup on a simulated cluster', () => {
     const deps = await getJson<{ items: Deployment[] }>(['get', 'deployments', '-n', 'istio-system']);
     const ready = Object.fromEntries(deps.items.map((d) => [d.metadata.name, d.status.readyReplicas ?? 0]));
     expect(ready).toMatchObject({ istiod: 1, 'istio-ingressgateway': 1, 'istio-egressgateway': 1 });
+    // Two IstioOperators: each install owns, and so prunes, only its own objects.
+    expect(await Promise.all(['istiod', 'istio-ingressgateway', 'istio-egressgateway'].map(owner))).toEqual(['meshup', 'meshup-gateways', 'meshup-gateways']);
     const svc = await getJson<{ spec: { ports: { name: string; nodePort?: number }[] } }>(['get', 'service', 'istio-ingressgateway', '-n', 'istio-system']);
     expect(svc.spec.ports.find((p) => p.name === 'http2')?.nodePort).toBe(30080);
     const shop = await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'shop']);
@@ -251,6 +257,38 @@ describe('meshup on a simulated cluster', () => {
     expect(shop.metadata.labels['istio-injection']).toBeUndefined();
     const mine = await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'mine']);
     expect(mine.metadata.labels['istio-injection']).toBe('enabled');
+  });
+
+  it('takes over the gateways an older meshup installed with the control plane, without losing them', async () => {
+    // What an older meshup did: one IstioOperator, named meshup, for istiod and its gateways.
+    const state = join(env.XDG_STATE_HOME!, 'meshup', 'kwok', name);
+    const single = parse(readFileSync(join(state, 'istio-overlay.yaml'), 'utf8'));
+    const gateways = parse(readFileSync(join(state, 'istio-gateways.yaml'), 'utf8'));
+    single.spec.components.ingressGateways = gateways.spec.components.ingressGateways;
+    single.spec.components.egressGateways = gateways.spec.components.egressGateways;
+    writeFileSync(join(dir, 'single.yaml'), stringify(single));
+    await execa('istioctl', ['--context', context, 'install', '-f', join(dir, 'single.yaml'), '-y'], { env, extendEnv: false });
+    expect(await owner('istio-ingressgateway')).toBe('meshup');
+    // …and the overlay hash it recorded, which is not this meshup's.
+    const rec = await getJson<{ data: { spec: string } }>(['get', 'configmap', 'meshup', '-n', 'kube-public']);
+    const spec = { ...JSON.parse(rec.data.spec), overlayHash: '0123456789abcdef' };
+    await execa('kubectl', ['--context', context, 'apply', '-f', '-'], {
+      env,
+      extendEnv: false,
+      input: JSON.stringify({ ...rec, data: { ...rec.data, spec: JSON.stringify(spec) } }),
+    });
+
+    const r = await meshup(['up', '--yes']);
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stderr).toContain('Reconfigure Istio 1.31.1');
+    expect(await Promise.all(['istiod', 'istio-ingressgateway', 'istio-egressgateway'].map(owner))).toEqual(['meshup', 'meshup-gateways', 'meshup-gateways']);
+    const deps = await getJson<{ items: Deployment[] }>(['get', 'deployments', '-n', 'istio-system']);
+    expect(Object.fromEntries(deps.items.map((d) => [d.metadata.name, d.status.readyReplicas ?? 0]))).toMatchObject({
+      istiod: 1,
+      'istio-ingressgateway': 1,
+      'istio-egressgateway': 1,
+    });
+    expect((await meshup(['plan'])).exitCode).toBe(0);
   });
 
   it('down --keep-cluster removes the mesh but keeps CRDs, and a second one is a no-op', async () => {

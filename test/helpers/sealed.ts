@@ -136,7 +136,7 @@ export function mutatingCalls(calls: Call[]): Call[] {
   return calls.filter((c) => {
     const a = c.args[0] === '--context' ? c.args.slice(2) : c.args;
     const verb = `${a[0]} ${a[1] ?? ''}`;
-    if (c.tool === 'kubectl') return ['apply', 'delete', 'label', 'create', 'patch', 'rollout'].includes(a[0]!);
+    if (c.tool === 'kubectl') return ['apply', 'delete', 'label', 'create', 'patch'].includes(a[0]!) || (a[0] === 'rollout' && a[1] !== 'status');
     if (c.tool === 'kind') return /^(create|delete) cluster/.test(verb);
     if (c.tool === 'minikube') return ['start', 'delete', 'stop'].includes(a[0]!);
     if (c.tool === 'kwokctl') return /^(create|delete|start|stop) cluster/.test(verb);

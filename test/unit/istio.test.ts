@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diagnosePods } from '../../src/istio/diagnose.js';
 import { archiveName, releaseUrl } from '../../src/istio/download.js';
-import { istioOverlay, overlayHash, overlayYaml } from '../../src/istio/overlay.js';
+import { GATEWAYS_OPERATOR, istioOverlays, overlayFiles, overlayHash } from '../../src/istio/overlay.js';
+import { parseRemoved } from '../../src/tools/istioctl.js';
+
+const istioOverlay = (...a: Parameters<typeof istioOverlays>) => istioOverlays(...a).controlPlane;
+
 import { parseIstioVersion } from '../../src/istio/version.js';
 import type { KubeObject } from '../../src/tools/kubectl.js';
 import { specFor } from '../helpers/spec.js';
@@ -30,29 +34,51 @@ describe('readiness diagnosis', () => {
 });
 
 describe('overlay', () => {
-  it('pins the gateway nodePorts and follows the profile', async () => {
-    const o = await specFor({ profile: 'demo' });
-    const ov = istioOverlay(o, {}) as {
-      spec: {
-        profile: string;
-        meshConfig: { accessLogFile?: string };
-        components: {
-          ingressGateways: { enabled: boolean; k8s: { service: { ports: { name: string; nodePort?: number }[] } } }[];
-          egressGateways: { enabled: boolean }[];
-        };
+  type Gateways = {
+    metadata: { name: string };
+    spec: {
+      profile: string;
+      meshConfig: { accessLogFile?: string };
+      components: {
+        base?: { enabled: boolean };
+        pilot?: { enabled: boolean };
+        cni?: { enabled: boolean };
+        ztunnel?: { enabled: boolean };
+        ingressGateways: { enabled: boolean; k8s: { service: { ports: { name: string; nodePort?: number }[] } } }[];
+        egressGateways: { enabled: boolean }[];
       };
     };
-    expect(ov.spec.profile).toBe('demo');
-    expect(ov.spec.meshConfig.accessLogFile).toBe('/dev/stdout');
-    expect(ov.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([
+  };
+  it('pins the gateway nodePorts and follows the profile', async () => {
+    const o = await specFor({ profile: 'demo' });
+    const { controlPlane, gateways, anyGateway } = istioOverlays(o, {}) as unknown as { controlPlane: Gateways; gateways: Gateways; anyGateway: boolean };
+    expect(controlPlane.spec.profile).toBe('demo');
+    expect(controlPlane.spec.meshConfig.accessLogFile).toBe('/dev/stdout');
+    // The gateways are an IstioOperator of their own: off in the control plane's, alone in theirs,
+    // with the same profile and mesh settings.
+    expect(controlPlane.spec.components.ingressGateways[0]!.enabled).toBe(false);
+    expect(controlPlane.spec.components.egressGateways[0]!.enabled).toBe(false);
+    expect(gateways.metadata.name).toBe(GATEWAYS_OPERATOR);
+    expect(gateways.spec.profile).toBe('demo');
+    expect(gateways.spec.meshConfig).toEqual(controlPlane.spec.meshConfig);
+    for (const c of ['base', 'pilot', 'cni', 'ztunnel'] as const) expect(gateways.spec.components[c]).toEqual({ enabled: false });
+    expect(gateways.spec.components.ingressGateways[0]!.enabled).toBe(true);
+    expect(gateways.spec.components.ingressGateways[0]!.k8s.service.ports.map((p) => [p.name, p.nodePort])).toEqual([
       ['status-port', undefined],
       ['http2', 30080],
       ['https', 30043],
     ]);
-    expect(ov.spec.components.egressGateways[0]!.enabled).toBe(true);
+    expect(gateways.spec.components.egressGateways[0]!.enabled).toBe(true);
+    expect(anyGateway).toBe(true);
     const minimal = await specFor({ profile: 'minimal' });
-    expect(overlayHash(overlayYaml(minimal, {}))).not.toBe(overlayHash(overlayYaml(o, {})));
-    expect(overlayHash(overlayYaml(o, {}))).toBe(overlayHash(overlayYaml(o, {})));
+    expect(overlayHash(overlayFiles(minimal, {}))).not.toBe(overlayHash(overlayFiles(o, {})));
+    expect(overlayHash(overlayFiles(o, {}))).toBe(overlayHash(overlayFiles(o, {})));
+    // A gateway setting alone changes the hash, though the control plane's overlay is the same.
+    const noEgress = { ...o, gateway: { ...o.gateway, egress: false } };
+    expect(overlayFiles(noEgress, {}).controlPlane).toBe(overlayFiles(o, {}).controlPlane);
+    expect(overlayHash(overlayFiles(noEgress, {}))).not.toBe(overlayHash(overlayFiles(o, {})));
+    const ambient = await specFor({ profile: 'ambient' });
+    expect(istioOverlays(ambient, {}).anyGateway).toBe(false);
   });
 });
 
@@ -92,5 +118,30 @@ describe('ambient overlay', () => {
     const sv = istioOverlay(side, providerFor('minikube')) as { spec: { components: Record<string, unknown>; values?: unknown } };
     expect(sv.spec.components.ztunnel).toBeUndefined();
     expect(sv.spec.values).toBeUndefined();
+  });
+});
+
+describe('what an install pruned', () => {
+  it("reads istioctl's log of each deleted object: group, kind, name and namespace", () => {
+    // As Istio 1.31 logs them (operator/pkg/uninstall DeleteResource), after "Pruning removed resources".
+    expect(parseRemoved('Removed apps/v1, Kind=Deployment/istio-ingressgateway.istio-system.')).toEqual({
+      group: 'apps',
+      kind: 'Deployment',
+      name: 'istio-ingressgateway',
+      namespace: 'istio-system',
+    });
+    expect(parseRemoved('Removed /v1, Kind=Service/istio-egressgateway.istio-system.')).toEqual({
+      group: '',
+      kind: 'Service',
+      name: 'istio-egressgateway',
+      namespace: 'istio-system',
+    });
+    expect(parseRemoved('Removed rbac.authorization.k8s.io/v1, Kind=ClusterRole/istio-reader-clusterrole-istio-system..')).toEqual({
+      group: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'istio-reader-clusterrole-istio-system',
+      namespace: '',
+    });
+    expect(parseRemoved('Pruning removed resources')).toBeUndefined();
   });
 });

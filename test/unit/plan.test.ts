@@ -7,7 +7,7 @@ import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js'
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
 import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
-import { overlayHash, overlayYaml } from '../../src/istio/overlay.js';
+import { overlayFiles, overlayHash } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/observe.js';
 import { type Plan, plan, STATIC_NODE_PORTS } from '../../src/plan/plan.js';
 import { planJson, renderPlan } from '../../src/plan/render.js';
@@ -38,7 +38,7 @@ function converged(spec: Spec): Observed {
       profile: spec.profile.name,
       profileRef: spec.profileRef,
       istioVersion: spec.istioVersion,
-      overlayHash: overlayHash(overlayYaml(spec, providerFor(spec.provider))),
+      overlayHash: overlayHash(overlayFiles(spec, providerFor(spec.provider))),
       addons: [...spec.addons],
       namespaces: [...spec.namespaces],
       dataplane: spec.dataplane,
@@ -95,8 +95,10 @@ describe('plan', () => {
     ]);
     expect(p.actions[0]!.title).toBe('create kind cluster meshup (3 CPUs, 5.1 GiB)');
     expect(p.actions[0]!.commands[0]).toMatch(/^kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'\n/);
+    // The control plane, then its gateways as an IstioOperator of their own.
     expect(p.actions.find((a) => a.id === 'istio')!.commands).toEqual([
       'istioctl --context kind-meshup install -f /state/istio-overlay.yaml -y --readiness-timeout 600s',
+      'istioctl --context kind-meshup install -f /state/istio-gateways.yaml -y --readiness-timeout 600s',
     ]);
     // Titles are in the future tense: nothing has happened yet.
     for (const a of p.actions) expect(a.title).toMatch(/^(create|install|enable|apply|record) /);

@@ -1,7 +1,9 @@
 // Fake istioctl. Source of truth: shared/notes/field-notes.md (istioctl 1.24+ section) and the
 // real 1.31 istioctl run in test/e2e: `version --remote=false -o json` prints
 // {"clientVersion":{"version":...}}; `install -f FILE -y --readiness-timeout Ns` applies the
-// components and waits for their Deployments; a timeout prints "resources not ready after ...".
+// components and waits for their Deployments; a timeout prints "resources not ready after ...";
+// each object is labelled install.operator.istio.io/owning-resource with the IstioOperator's name,
+// and an install prunes only its own objects (Istio 1.31, operator/pkg/install getOwnerLabels).
 // It writes the Deployments it would create into the fake kubectl's objects for the context.
 // State: state.istioctl = { version, failInstall, slowInstallMs }; FAKE_ISTIOCTL_VERSION (set by
 // a test release's bin/istioctl) names the version.
@@ -9,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
-/** The control plane's objects for an overlay: a small stand-in for the real chart's. */
+const OWNER = 'install.operator.istio.io/owning-resource';
+
+/** The objects of an overlay's components: a small stand-in for the real charts'. */
 function controlPlane(overlay) {
   const ns = 'istio-system';
   const deployment = (name) => ({
@@ -20,7 +24,8 @@ function controlPlane(overlay) {
     status: { readyReplicas: 1 },
   });
   const crd = (name) => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } });
-  const objs = [
+  const components = overlay?.spec?.components ?? {};
+  const base = [
     crd('virtualservices.networking.istio.io'),
     crd('gateways.networking.istio.io'),
     crd('telemetries.telemetry.istio.io'),
@@ -35,9 +40,13 @@ function controlPlane(overlay) {
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: ns }, data: { mesh: 'accessLogFile: ""\n' } },
     { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-sidecar-injector' } },
     { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'istio-validator-istio-system' } },
+  ];
+  const pilot = [
     deployment('istiod'),
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istiod', namespace: ns }, spec: { type: 'ClusterIP', ports: [{ name: 'grpc-xds', port: 15010 }] } },
   ];
+  // A component is on unless the overlay turns it off (every profile meshup uses has both).
+  const objs = [...(components.base?.enabled === false ? [] : base), ...(components.pilot?.enabled === false ? [] : pilot)];
   // Ambient's node agents, as Istio's charts name them: DaemonSets ready on the one node.
   const daemonSet = (name) => ({
     apiVersion: 'apps/v1',
@@ -45,11 +54,11 @@ function controlPlane(overlay) {
     metadata: { name, namespace: ns },
     status: { desiredNumberScheduled: 1, numberReady: 1 },
   });
-  if (overlay?.spec?.components?.cni?.enabled) objs.push(daemonSet('istio-cni-node'));
-  if (overlay?.spec?.components?.ztunnel?.enabled) objs.push(daemonSet('ztunnel'));
+  if (components.cni?.enabled) objs.push(daemonSet('istio-cni-node'));
+  if (components.ztunnel?.enabled) objs.push(daemonSet('ztunnel'));
   // The gateway Service as istioctl creates it: type LoadBalancer, address pending, the
   // overlay's nodePorts (the API server would allocate the status port's).
-  const gw = overlay?.spec?.components?.ingressGateways?.[0];
+  const gw = components.ingressGateways?.[0];
   if (gw?.enabled) {
     objs.push(deployment('istio-ingressgateway'));
     const ports = gw.k8s.service.ports.map((p) => ({ ...p, protocol: 'TCP', nodePort: p.nodePort ?? 31021 }));
@@ -95,11 +104,36 @@ export default async function istioctl(t) {
     s.clusters[context] ??= { objects: {} };
     const objects = s.clusters[context].objects;
     const overlay = overlayFile();
-    for (const key of Object.keys(objects)) if (/^(deployment|service)\/istio-system\/istio-ingressgateway$/.test(key)) delete objects[key];
+    // Each object is labelled with the IstioOperator that installed it; an install prunes those
+    // of its own that it no longer renders, and takes over the others it renders.
+    const owner = overlay?.metadata?.name ?? '';
+    const rendered = controlPlane(overlay);
+    const keyOf = (o) => `${o.kind.toLowerCase()}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const keep = new Set(rendered.map(keyOf));
+    const removed = [];
+    for (const [key, o] of Object.entries(objects)) {
+      if (o.metadata?.labels?.[OWNER] !== owner || keep.has(key)) continue;
+      delete objects[key];
+      // As the real one logs a pruned object (operator/pkg/uninstall DeleteResource): its GVK, name and namespace.
+      const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+      removed.push(`  Removed ${group}/${version}, Kind=${o.kind}/${o.metadata.name}.${o.metadata.namespace ?? ''}.`);
+    }
     objects['namespace//istio-system'] = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } };
-    for (const o of controlPlane(overlay)) objects[`${o.kind.toLowerCase()}/${o.metadata.namespace ?? ''}/${o.metadata.name}`] = o;
+    for (const o of rendered) objects[keyOf(o)] = { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [OWNER]: owner } } };
     t.save(s);
-    t.out('✔ Istio core installed ⛵️\n✔ Istiod installed 🧠\n✔ Ingress gateways installed 🛬\n- Pruning removed resources\n✔ Installation complete');
+    const c = overlay?.spec?.components ?? {};
+    t.out(
+      [
+        c.base?.enabled === false ? '' : '✔ Istio core installed ⛵️',
+        c.pilot?.enabled === false ? '' : '✔ Istiod installed 🧠',
+        c.ingressGateways?.[0]?.enabled ? '✔ Ingress gateways installed 🛬' : '',
+        '- Pruning removed resources',
+        ...removed,
+        '✔ Installation complete',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
   } else if (args[0] === 'manifest' && args[1] === 'generate') {
     // What install would create, as YAML documents (the real one prints no Namespace).
     t.out(
