@@ -216,7 +216,8 @@ try {
 }
 
 // Figures.
-const pad = (s, n) => String(s).padEnd(n);
+// A column is at least n wide, and always ends in a space: a longer value does not run into the next.
+const pad = (s, n) => `${String(s).padEnd(n - 1)} `;
 const row = (name, p, m, ratio) => console.log(`  ${pad(name, 44)}${pad(p, 16)}${pad(m, 16)}${ratio}`);
 const verdict = (met) => (met ? 'met' : 'NOT met');
 const { plain: P, meshup: M } = res;
