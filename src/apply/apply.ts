@@ -4,7 +4,8 @@
 //      The control plane's install starts as soon as the cluster's nodes are Ready and the
 //      release is at hand, or sooner where the provider says its API server answers and the node
 //      is on the way (kwok adds it after creating the cluster): a failure there stops the install,
-//      and the cluster's own error is the one reported;
+//      and the cluster's own error is the one reported. Istio goes in as two IstioOperators, the
+//      control plane's and the gateways' (istio/install.ts says in which order);
 //   2. the control plane, the injection labels, the Gateway API CRDs and the addons. The last two
 //      go in once istioctl reports Istio's core (its CRDs) installed: from then on istioctl mostly
 //      waits for istiod and the gateways to roll out, while the API server has time to spare.
@@ -29,9 +30,9 @@ import type { GatewayApiOp } from '../gatewayapi/plan.js';
 import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { disableInjection, enableInjection } from '../istio/injection.js';
+import { installIstio } from '../istio/install.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
-import { GATEWAY_NAMES } from '../istio/overlay.js';
 import type { Observed } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
 import type { Action, Plan } from '../plan/plan.js';
@@ -39,8 +40,7 @@ import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
-import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
-import { apply, deleteObjects, type KubeObject, listObjects, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -145,7 +145,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   const of = (t: Action['op']['type']) => changing.filter((a) => a.op.type === t);
   const installing = of('istio').some((a) => a.op.type === 'istio' && !a.op.missing);
   // No istiod yet: nothing of an older install to take over, and no older istiod to outlast.
-  const fresh = of('istio').some((a) => a.op.type === 'istio' && a.op.how === 'install');
+  const newMesh = of('istio').some((a) => a.op.type === 'istio' && a.op.newMesh);
   const repairing = of('istio').some((a) => a.op.type === 'istio' && a.op.missing);
   const core = installing ? deferred() : undefined;
   const ingressIn = deferred();
@@ -186,89 +186,26 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       if (overlay.installGateways) await writeFileAtomic(overlay.gateways.path, overlay.gateways.yaml);
       shared.istioChanged = true;
       const watch = watchPods(runner, (line) => report(line));
-      const stopGateways = new AbortController();
-      const gatewaySignal = AbortSignal.any([headStart.signal, stopGateways.signal]);
-      // Every component is in once each install has reached its pruning.
-      let pruning = overlay.installGateways ? 2 : 1;
-      const pruned = () => {
-        if (--pruning === 0) allIn.resolve();
-      };
-      // On a new cluster the gateways go in once istiod has rolled out, which is what istioctl
-      // waits for before its own gateways (operator/pkg/install componentDependencies), but seen
-      // as it happens rather than at its next two-second poll. Anywhere else they wait for the
-      // control plane's install to end: after an upgrade's istiod, never before it, and after
-      // its pruning of gateways an older meshup installed with the control plane.
-      const istiodUp = deferred();
-      let rollout: Promise<unknown> | undefined;
-      // Gateways the control plane's install pruned (an older meshup's, installed with it): gone
-      // in the foreground, they must be gone before the gateways' install makes them again.
-      const prunedGateways: PrunedObject[] = [];
-      const controlPlane = istioctlInstall(
-        runner,
-        overlay.path,
-        readinessSeconds(spec),
-        {
-          line: (t) => {
-            report(t);
-            if (fresh && !rollout && ISTIOD_WAITING.test(t)) {
-              rollout = waitForRollout(runner, ISTIO_NAMESPACE, 'deployment/istiod', readinessSeconds(spec), gatewaySignal).then(
-                istiodUp.resolve,
-                () => undefined,
-              );
-            }
-          },
-          installed: (c) => {
-            if (c === CORE) {
-              coreIn = true;
-              core?.resolve();
-            } else if (c === ISTIOD) istiodUp.resolve();
-          },
-          allInstalled: pruned,
-          removed: (o) => {
-            if (o.namespace && GATEWAY_NAMES.some((g) => o.name.startsWith(g))) prunedGateways.push(o);
-          },
-        },
-        headStart.signal,
-      );
-      const controlPlaneOk = controlPlane.then(
-        () => true,
-        () => false,
-      );
-      // A failed control plane stops the gateways: its error is the one to report.
-      void controlPlaneOk.then((ok) => ok || stopGateways.abort());
-      const go = fresh
-        ? Promise.race([istiodUp.promise.then(() => true), controlPlaneOk])
-        : controlPlaneOk.then(async (ok) => {
-            for (const ns of new Set(prunedGateways.map((o) => o.namespace))) {
-              const refs = prunedGateways.filter((o) => o.namespace === ns).map((o) => `${o.kind.toLowerCase()}${o.group ? `.${o.group}` : ''}/${o.name}`);
-              if (ok) await waitForDeletion(runner, ns, refs, readinessSeconds(spec), gatewaySignal);
-            }
-            return ok;
-          });
-      const gateways = overlay.installGateways
-        ? go.then((ok) =>
-            ok
-              ? istioctlInstall(
-                  runner,
-                  overlay.gateways.path,
-                  readinessSeconds(spec),
-                  { line: (t) => report(t), installed: (c) => c === INGRESS_GATEWAYS && ingressIn.resolve(), allInstalled: pruned },
-                  gatewaySignal,
-                )
-              : undefined,
-          )
-        : undefined;
       try {
-        const [cp, gw] = await Promise.allSettled([controlPlane, gateways]);
-        if (cp.status === 'rejected') throw cp.reason;
-        if (gw.status === 'rejected') throw gw.reason;
+        await installIstio(runner, {
+          controlPlaneFile: overlay.path,
+          gatewaysFile: overlay.installGateways ? overlay.gateways.path : undefined,
+          newMesh,
+          readinessS: readinessSeconds(spec),
+          signal: headStart.signal,
+          line: (t) => report(t),
+          core: () => {
+            coreIn = true;
+            core?.resolve();
+          },
+          ingress: ingressIn.resolve,
+          allIn: allIn.resolve,
+        });
       } catch (e) {
         throw await explainInstallFailure(runner, e);
       } finally {
         core?.resolve();
         watch.stop();
-        stopGateways.abort();
-        await rollout;
         await listingFor(input, shared);
       }
       done?.resolve();

@@ -30,7 +30,14 @@ type Symbol = '+' | '~' | '-' | '=';
 
 export type Op =
   | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }
-  | { type: 'istio'; how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep'; from?: string; missing?: ObjectRef[] }
+  | {
+      type: 'istio';
+      how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep';
+      from?: string;
+      missing?: ObjectRef[];
+      /** No istiod is there (a new cluster, or one read without Istio): nothing to take over. */
+      newMesh?: boolean;
+    }
   | { type: 'mtls'; mode?: 'strict' | 'permissive' }
   | { type: 'injection'; enable: string[]; disable: string[]; mode: Dataplane; switching?: string[] }
   | { type: 'addon'; name: string; how: 'apply' | 'repair' | 'remove' | 'keep'; kinds?: string[] }
@@ -102,10 +109,11 @@ export function plan(input: PlanInput): Plan {
   const kube = (args: string[], stdin?: string) => formatCommand('kubectl', ['--context', context, ...args], stdin);
   const files = overlayFiles(spec, provider);
   const hash = overlayHash(files);
-  // A cluster with Istio may hold gateways from before (of an earlier profile, or installed with
-  // the control plane by an older meshup): the gateways' install runs there to take them over or
-  // prune them, even when none is wanted now.
-  const installGateways = files.anyGateway || (observed.reachable && observed.istio.present);
+  // A cluster that may have Istio may hold gateways from before (of an earlier profile, or
+  // installed with the control plane by an older meshup): the gateways' install runs there to
+  // take them over or prune them, even when none is wanted now.
+  const newMesh = observed.cluster.state === 'absent' || (observed.reachable && !observed.istio.present);
+  const installGateways = files.anyGateway || !newMesh;
   const overlay = {
     path: input.overlayPath,
     yaml: files.controlPlane,
@@ -225,7 +233,7 @@ export function plan(input: PlanInput): Plan {
         reasons: [],
         changes: true,
         commands: installCmds,
-        op: { type: 'istio', how: 'install' },
+        op: { type: 'istio', how: 'install', ...(newMesh ? { newMesh } : {}) },
       };
     } else if (installed && installed !== spec.istioVersion) {
       a = {

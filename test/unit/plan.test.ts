@@ -105,6 +105,22 @@ describe('plan', () => {
     expect(p.blockers).toEqual([]);
   });
 
+  it("runs the gateways' install unless the cluster is known to have no Istio yet", async () => {
+    const minimal = await specFor({ provider: 'minikube', profile: 'minimal' });
+    const istioOf = (p: Plan) => p.actions.find((a) => a.id === 'istio')!;
+    // A new cluster, and a profile without gateways: the control plane alone, on a new mesh.
+    const fresh = planFor(minimal, emptyObserved({ state: 'absent' }));
+    expect(istioOf(fresh).commands).toHaveLength(1);
+    expect(istioOf(fresh).op).toMatchObject({ how: 'install', newMesh: true });
+    // A stopped cluster cannot be read: it may hold an istiod and gateways from before, which the
+    // gateways' install takes over or prunes, after the control plane's install.
+    const stopped = planFor(minimal, emptyObserved({ state: 'stopped' }));
+    expect(istioOf(stopped).commands.map((c) => c.replace(/^.* -f (\S+) .*$/, '$1'))).toEqual(['/state/istio-overlay.yaml', '/state/istio-gateways.yaml']);
+    expect(istioOf(stopped).op).toMatchObject({ how: 'install' });
+    expect(istioOf(stopped).op).not.toHaveProperty('newMesh');
+    expect(stopped.overlay.installGateways).toBe(true);
+  });
+
   it('on a converged cluster: changes nothing, and says what it verified', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'demo', namespaces: 'default,shop' });
     const p = planFor(spec, converged(spec));
