@@ -33,6 +33,7 @@ import { disableInjection, enableInjection } from '../istio/injection.js';
 import { installIstio } from '../istio/install.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
+import { listedOverlays } from '../istio/overlay.js';
 import type { Observed } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
 import type { Action, Plan } from '../plan/plan.js';
@@ -103,10 +104,12 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   // releaseFor waits for the cluster's creation to be under way, and so does this.
   shared.listing ??= releaseFor(input, shared, () => {})
     .then(() =>
-      controlPlaneRefs(runner, spec.istioVersion, plan.overlay.hash, [
-        plan.overlay.yaml,
-        ...(plan.overlay.gateways.wanted ? [plan.overlay.gateways.yaml] : []),
-      ]),
+      controlPlaneRefs(
+        runner,
+        spec.istioVersion,
+        plan.overlay.hash,
+        listedOverlays({ controlPlane: plan.overlay.yaml, gateways: plan.overlay.gateways.yaml, anyGateway: plan.overlay.gateways.wanted }),
+      ),
     )
     .catch(() => undefined);
   return shared.listing;

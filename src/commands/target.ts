@@ -16,7 +16,7 @@ import { cachedBundleObjects } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
-import { overlayFiles, overlayHash } from '../istio/overlay.js';
+import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
 import { type ClusterRead, type Expected, evaluate, type Observed, readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
@@ -131,7 +131,7 @@ async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, provider: 
   const bin = istioctl ?? which('istioctl', runner.env);
   try {
     if (bin) runner.useBinary('istioctl', bin);
-    return await controlPlaneRefs(runner, spec.istioVersion, hash, [files.controlPlane, ...(files.anyGateway ? [files.gateways] : [])]);
+    return await controlPlaneRefs(runner, spec.istioVersion, hash, listedOverlays(files));
   } catch {
     return undefined;
   }

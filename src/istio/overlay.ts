@@ -102,6 +102,12 @@ export function overlayFiles(o: Spec, provider: PlatformSource): OverlayFiles {
   return { controlPlane: head + stringify(ov.controlPlane), gateways: head + stringify(ov.gateways), anyGateway: ov.anyGateway };
 }
 
+/** What `istioctl manifest generate` lists: the control plane's overlay, and the gateways' when
+ * some gateway is wanted (otherwise it renders nothing). */
+export function listedOverlays(files: OverlayFiles): string[] {
+  return [files.controlPlane, ...(files.anyGateway ? [files.gateways] : [])];
+}
+
 export function overlayHash(files: Pick<OverlayFiles, 'controlPlane' | 'gateways'>): string {
   return createHash('sha256').update(files.controlPlane).update('---\n').update(files.gateways).digest('hex').slice(0, 16);
 }
