@@ -7,7 +7,7 @@ import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
-import { apply, type KubeObject, listObjects } from '../tools/kubectl.js';
+import { apply, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
 import { type AddonManifest, toYamlStream } from './manifest.js';
 
@@ -27,18 +27,10 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
         .join(', ')}`,
     );
     const names = crds.map((c) => `crd/${(c.metadata as { name: string }).name}`);
-    await runner
-      .run({
-        readOnly: true,
-        tool: 'kubectl',
-        args: ['wait', '--for=condition=Established', ...names, '--timeout=60s'],
-        step: 'Waiting for addon CRDs to be Established',
-        timeoutMs: 90_000,
-      })
-      .catch((e: unknown) => {
-        if (runner.dryRun) return;
-        throw e;
-      });
+    await waitForCrdsEstablished(runner, names, 'Waiting for addon CRDs to be Established').catch((e: unknown) => {
+      if (runner.dryRun) return;
+      throw e;
+    });
   }
   // One kubectl for all of them: each kubectl process reads the API's discovery documents first,
   // which a small cluster's API server feels when four arrive at once.

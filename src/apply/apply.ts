@@ -41,7 +41,7 @@ import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
-import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
 import { writeFileAtomic } from '../util/fs.js';
 
@@ -456,13 +456,11 @@ async function reapplyControlPlane(
   if (crds.length) {
     progress(`restoring ${crds.length} CRD(s)`);
     await apply(runner, toYamlStream(crds), 'Restoring Istio CRDs');
-    await runner.run({
-      tool: 'kubectl',
-      args: ['wait', '--for=condition=Established', ...crds.map((c) => `crd/${(c.metadata as { name: string }).name}`), '--timeout=60s'],
-      readOnly: true,
-      step: 'Waiting for Istio CRDs to be Established',
-      timeoutMs: 90_000,
-    });
+    await waitForCrdsEstablished(
+      runner,
+      crds.map((c) => `crd/${(c.metadata as { name: string }).name}`),
+      'Waiting for Istio CRDs to be Established',
+    );
   }
   crdsIn();
   if (rest.length) {

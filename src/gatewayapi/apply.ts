@@ -5,7 +5,7 @@ import { toYamlStream } from '../addons/manifest.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
-import { apply, deleteObjects, type KubeObject, listObjects } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { readCachedBundle } from './bundle.js';
 import { isGatewayApiCrd } from './observe.js';
 import { dropPolicyArgs, type GatewayApiOp } from './plan.js';
@@ -44,13 +44,7 @@ export async function applyGatewayApi(
   progress(`applying ${crds.length} CRDs of Gateway API ${op.version}`);
   await apply(runner, toYamlStream(objects), `Applying the Gateway API ${op.version} CRDs`);
   progress('waiting for the CRDs to be Established');
-  await runner.run({
-    readOnly: true,
-    tool: 'kubectl',
-    args: ['wait', '--for=condition=Established', ...crds, '--timeout=60s'],
-    step: 'Waiting for the Gateway API CRDs to be Established',
-    timeoutMs: 90_000,
-  });
+  await waitForCrdsEstablished(runner, crds, 'Waiting for the Gateway API CRDs to be Established');
   return `${crds.length} CRDs at ${op.version}${op.mark ? '' : ' (left unmarked: meshup did not install the ones they replace)'}`;
 }
 

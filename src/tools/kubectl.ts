@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
+import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { home } from '../state/paths.js';
+import { sleep } from '../util/time.js';
 
 const FIELD_MANAGER = 'meshup';
 
@@ -245,4 +247,29 @@ export async function waitForDeletion(runner: Runner, namespace: string, refs: s
     timeoutMs: (timeoutS + 30) * 1000,
     signal,
   });
+}
+
+/** kubectl wait fails at once, instead of waiting, when it reads a CRD before the API server has
+ * set any condition on it (".status.conditions accessor error: <nil> is of the type <nil>", seen
+ * right after an apply; pingcap/tidb-operator#1511 met it too): such a read is tried again until
+ * the time is up. `crds` are refs, crd/NAME. */
+export async function waitForCrdsEstablished(runner: Runner, crds: string[], step: string, timeoutS = 60): Promise<void> {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
+    try {
+      await runner.run({
+        readOnly: true,
+        tool: 'kubectl',
+        args: ['wait', '--for=condition=Established', ...crds, `--timeout=${left}s`],
+        step,
+        timeoutMs: (left + 30) * 1000,
+      });
+      return;
+    } catch (e) {
+      const noConditionsYet = e instanceof MeshupError && /\.status\.conditions accessor error: <nil>/.test([e.message, ...e.details].join('\n'));
+      if (!noConditionsYet || Date.now() >= deadline) throw e;
+      await sleep(200, runner.signal);
+    }
+  }
 }
