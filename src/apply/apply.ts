@@ -41,8 +41,9 @@ import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
-import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
+import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished, waitForRollout } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
+import { deferred } from '../util/deferred.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface ApplyInput {
@@ -251,13 +252,10 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     }
     runner.pinContext(input.context);
     // Istio goes onto Ready nodes, unless the provider said sooner that its nodes are on the way.
-    if (cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready)) {
-      await waitForReadyNodes(runner, spec.timeoutMs);
-      answering.resolve();
-      return 'nodes Ready';
-    }
+    const check = !!cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready);
+    if (check) await waitForReadyNodes(runner, spec.timeoutMs);
     answering.resolve();
-    return undefined;
+    return check ? 'nodes Ready' : undefined;
   }
   if (needsIstio(plan)) {
     first.push({
@@ -470,17 +468,11 @@ async function reapplyControlPlane(
   const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => `deployment/${(o.metadata as { name: string }).name}`);
   if (deployments.length) {
     progress(`waiting for ${deployments.join(', ')}`);
-    await runner
-      .run({
-        tool: 'kubectl',
-        args: ['rollout', 'status', ...deployments, '-n', ISTIO_NAMESPACE, `--timeout=${Math.round(spec.timeoutMs / 1000)}s`],
-        readOnly: true,
-        step: 'Waiting for the restored Istio workloads',
-        timeoutMs: spec.timeoutMs + 30_000,
-      })
-      .catch(async (e: unknown) => {
-        throw await explainInstallFailure(runner, e);
-      });
+    await waitForRollout(runner, ISTIO_NAMESPACE, deployments, Math.round(spec.timeoutMs / 1000), {
+      step: 'Waiting for the restored Istio workloads',
+    }).catch(async (e: unknown) => {
+      throw await explainInstallFailure(runner, e);
+    });
   }
 }
 
@@ -528,12 +520,6 @@ function outcome(t: Task, sooner?: Promise<void>): Promise<unknown> {
   // Read by the record only; a failure is the step's own to report.
   o.catch(() => undefined);
   return o;
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = () => {};
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

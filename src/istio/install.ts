@@ -9,6 +9,7 @@
 import type { Runner } from '../exec/runner.js';
 import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
 import { waitForDeletion, waitForRollout } from '../tools/kubectl.js';
+import { deferred } from '../util/deferred.js';
 import { ISTIO_NAMESPACE } from './labels.js';
 import { GATEWAY_NAMES } from './overlay.js';
 
@@ -51,7 +52,10 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
       line: (t) => {
         o.line(t);
         if (o.newMesh && !rollout && ISTIOD_WAITING.test(t)) {
-          rollout = waitForRollout(runner, ISTIO_NAMESPACE, 'deployment/istiod', o.readinessS, gatewaySignal).then(istiodUp.resolve, () => undefined);
+          rollout = waitForRollout(runner, ISTIO_NAMESPACE, ['deployment/istiod'], o.readinessS, { signal: gatewaySignal }).then(
+            istiodUp.resolve,
+            () => undefined,
+          );
         }
       },
       installed: (c) => {
@@ -103,10 +107,4 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
     stopGateways.abort();
     await rollout;
   }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = () => {};
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }

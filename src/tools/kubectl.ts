@@ -222,16 +222,22 @@ export async function rolloutRestart(runner: Runner, namespace: string, refs: st
   });
 }
 
-/** Returns once a workload's rollout is complete (its updated replicas available), as kubectl
+/** Returns once workloads' rollouts are complete (their updated replicas available), as kubectl
  * sees it through a watch. */
-export async function waitForRollout(runner: Runner, namespace: string, ref: string, timeoutS: number, signal?: AbortSignal): Promise<void> {
+export async function waitForRollout(
+  runner: Runner,
+  namespace: string,
+  refs: string[],
+  timeoutS: number,
+  opts: { step?: string; signal?: AbortSignal } = {},
+): Promise<void> {
   await runner.run({
     tool: 'kubectl',
-    args: ['rollout', 'status', ref, '-n', namespace, `--timeout=${timeoutS}s`],
+    args: ['rollout', 'status', ...refs, '-n', namespace, `--timeout=${timeoutS}s`],
     readOnly: true,
-    step: `Waiting for ${ref} in ${namespace}`,
+    step: opts.step ?? `Waiting for ${refs.join(', ')} in ${namespace}`,
     timeoutMs: (timeoutS + 30) * 1000,
-    signal,
+    signal: opts.signal,
   });
 }
 
