@@ -10,6 +10,7 @@ import { type DockerInfo, dockerInfo, dockerVersion } from '../tools/docker.js';
 import { kindVersion } from '../tools/kind.js';
 import { kubectlClientVersion } from '../tools/kubectl.js';
 import { minikubeVersion } from '../tools/minikube.js';
+import { sleep } from '../util/time.js';
 import type { HostFacts } from './host.js';
 import { ProbeCache } from './probe-cache.js';
 
@@ -47,7 +48,16 @@ async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Pr
   }
 }
 
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** Whether a port can be listened on. A port found taken is tried again a moment later: another
+ * program's check like this one (a second meshup, say) holds it for a moment only, while what
+ * really listens there is still there. */
+export async function portFree(port: number, host = '127.0.0.1', retryMs = 100): Promise<boolean> {
+  if (await canListen(port, host)) return true;
+  await sleep(retryMs);
+  return canListen(port, host);
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
