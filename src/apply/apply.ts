@@ -34,8 +34,19 @@ import { installIstio } from '../istio/install.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
 import { listedOverlays } from '../istio/overlay.js';
+import { asIstioctlInstalls, componentOf, GATEWAY_COMPONENTS, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import type { Observed } from '../observe/observe.js';
-import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../observe/refs.js';
+import {
+  addonRefsCached,
+  controlPlaneManifestFile,
+  controlPlaneRefs,
+  gatewaysManifestFile,
+  isClusterScoped,
+  type ObjectRef,
+  objectsOf,
+  refKey,
+  refOf,
+} from '../observe/refs.js';
 import type { Action, Plan } from '../plan/plan.js';
 import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js';
 import type { Provider } from '../providers/types.js';
@@ -114,6 +125,14 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
     )
     .catch(() => undefined);
   return shared.listing;
+}
+
+/** The gateways' objects from the listing's rendered manifest, once it is at hand; undefined when
+ * the rendering failed. */
+async function renderedGateways(input: ApplyInput, shared: Shared): Promise<Record<string, unknown>[] | undefined> {
+  await listingFor(input, shared);
+  const text = await readFile(gatewaysManifestFile(input.runner.env, input.spec.istioVersion, input.plan.overlay.hash), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (await objectsOf(text)).filter((o) => GATEWAY_COMPONENTS.includes(componentOf(o) ?? ''));
 }
 
 /** The addons' manifests are read (and their lists cached for the next run's check) as soon as
@@ -195,6 +214,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           controlPlaneFile: overlay.path,
           gatewaysFile: overlay.installGateways ? overlay.gateways.path : undefined,
           newMesh,
+          version: spec.istioVersion,
+          renderedGateways: () => renderedGateways(input, shared),
           readinessS: readinessSeconds(spec),
           signal: headStart.signal,
           line: (t) => report(t),
@@ -453,7 +474,7 @@ async function reapplyControlPlane(
   const rest = objs.filter((o) => o.kind !== 'CustomResourceDefinition');
   if (crds.length) {
     progress(`restoring ${crds.length} CRD(s)`);
-    await apply(runner, toYamlStream(crds), 'Restoring Istio CRDs');
+    await apply(runner, toYamlStream(crds.map((o) => asIstioctlInstalls(o, spec.istioVersion))), 'Restoring Istio CRDs', ISTIOCTL_FIELD_MANAGER);
     await waitForCrdsEstablished(
       runner,
       crds.map((c) => `crd/${(c.metadata as { name: string }).name}`),
@@ -463,7 +484,7 @@ async function reapplyControlPlane(
   crdsIn();
   if (rest.length) {
     progress(`restoring ${rest.map((o) => `${String(o.kind).toLowerCase()}/${(o.metadata as { name: string }).name}`).join(', ')}`);
-    await apply(runner, toYamlStream(rest), 'Restoring Istio objects');
+    await apply(runner, toYamlStream(rest.map((o) => asIstioctlInstalls(o, spec.istioVersion))), 'Restoring Istio objects', ISTIOCTL_FIELD_MANAGER);
   }
   const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => `deployment/${(o.metadata as { name: string }).name}`);
   if (deployments.length) {

@@ -1,17 +1,23 @@
 // Installing Istio as two IstioOperators (istio/overlay.ts): the control plane's, then the
-// gateways'. On a new mesh the gateways' install starts once istiod has rolled out, which is what
-// one istioctl install waits for before its own gateways (operator/pkg/install
+// gateways'. On a new mesh the gateways go in once istiod has rolled out, which is what one
+// istioctl install waits for before its own gateways (operator/pkg/install
 // componentDependencies), seen through kubectl's watch as it happens rather than at istioctl's
-// next two-second poll. On an installed mesh it starts after the control plane's install has
-// ended: an upgrade's istiod comes first, never newer gateways before it, and gateways that
-// install pruned (an older meshup's, made with the control plane) are gone before they are made
-// again.
+// next two-second poll. There they are applied from the manifest istioctl rendered for their
+// overlay, as its install applies them (istio/ownership.ts), and waited for with a watch too: a
+// second istioctl would spend its start, a version check against istiod and another poll on
+// what is a plain apply, with nothing of its own to prune. On an installed mesh the gateways'
+// istioctl install runs after the control plane's has ended: an upgrade's istiod comes first,
+// never newer gateways before it; gateways that install pruned (an older meshup's, made with
+// the control plane) are gone before they are made again; and it prunes what is no longer wanted.
+
+import { toYamlStream } from '../addons/manifest.js';
 import type { Runner } from '../exec/runner.js';
 import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
-import { waitForDeletion, waitForRollout } from '../tools/kubectl.js';
+import { apply, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { deferred } from '../util/deferred.js';
 import { ISTIO_NAMESPACE } from './labels.js';
 import { GATEWAY_NAMES } from './overlay.js';
+import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from './ownership.js';
 
 export interface IstioInstall {
   /** The control plane's overlay file, and the gateways' when their install runs. */
@@ -19,6 +25,11 @@ export interface IstioInstall {
   gatewaysFile?: string;
   /** No istiod exists yet: the gateways may go in as soon as the new one is up. */
   newMesh: boolean;
+  /** Istio's version, as istioctl labels what it installs. */
+  version: string;
+  /** The gateways' objects as istioctl renders them; on a new mesh they are applied from these,
+   * and without them (the rendering failed) by istioctl install. */
+  renderedGateways?: () => Promise<Record<string, unknown>[] | undefined>;
   readinessS: number;
   /** Stops both installs (a failed cluster step, say). */
   signal: AbortSignal;
@@ -87,17 +98,18 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
       });
   const file = o.gatewaysFile;
   const gateways = file
-    ? go.then((ok) =>
-        ok
-          ? istioctlInstall(
-              runner,
-              file,
-              o.readinessS,
-              { line: o.line, installed: (c) => c === INGRESS_GATEWAYS && o.ingress?.(), allInstalled: pruned },
-              gatewaySignal,
-            )
-          : undefined,
-      )
+    ? go.then(async (ok) => {
+        if (!ok) return;
+        const rendered = o.newMesh ? await o.renderedGateways?.() : undefined;
+        if (rendered?.length) return applyGateways(runner, rendered, o, gatewaySignal, pruned);
+        return istioctlInstall(
+          runner,
+          file,
+          o.readinessS,
+          { line: o.line, installed: (c) => c === INGRESS_GATEWAYS && o.ingress?.(), allInstalled: pruned },
+          gatewaySignal,
+        );
+      })
     : undefined;
   try {
     const [cp, gw] = await Promise.allSettled([controlPlane, gateways]);
@@ -107,4 +119,23 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
     stopGateways.abort();
     await rollout;
   }
+}
+
+async function applyGateways(runner: Runner, objs: Record<string, unknown>[], o: IstioInstall, signal: AbortSignal, done: () => void): Promise<void> {
+  const nameOf = (x: Record<string, unknown>) => (x.metadata as { name: string }).name;
+  const names = [...new Set(objs.filter((x) => x.kind === 'Deployment').map(nameOf))];
+  o.line(`Applying the gateways as istioctl renders them: ${names.join(', ')}`);
+  signal.throwIfAborted();
+  await apply(runner, toYamlStream(objs.map((x) => asIstioctlInstalls(x, o.version))), "Applying Istio's gateways", ISTIOCTL_FIELD_MANAGER);
+  if (objs.some((x) => x.kind === 'Service' && nameOf(x) === GATEWAY_NAMES[0])) o.ingress?.();
+  o.line(`Waiting for ${names.join(', ')} to roll out`);
+  if (names.length)
+    await waitForRollout(
+      runner,
+      ISTIO_NAMESPACE,
+      names.map((n) => `deployment/${n}`),
+      o.readinessS,
+      { step: "Waiting for Istio's gateways", signal },
+    );
+  done();
 }

@@ -13,7 +13,7 @@ import type { Provider } from '../providers/types.js';
 /** What the overlay needs from the provider: the platform Istio must be told about, if any. */
 type PlatformSource = Pick<Provider, 'istioPlatform'>;
 
-const CONTROL_PLANE_OPERATOR = 'meshup';
+export const CONTROL_PLANE_OPERATOR = 'meshup';
 /** The gateways' names; their charts name every object of theirs after them. */
 export const GATEWAY_NAMES = ['istio-ingressgateway', 'istio-egressgateway'] as const;
 export const GATEWAYS_OPERATOR = 'meshup-gateways';

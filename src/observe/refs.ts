@@ -87,9 +87,14 @@ async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
 export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
   join(refsDir(env), `istio-${version}-${overlayHash}.yaml`);
 
-/** What the `istioctl install`s of the overlays (control plane, gateways) create, by name;
- * rendered once per version and overlay hash. The rendered manifest is kept too: a repair applies
- * just the missing objects from it. */
+/** Where the gateways' part of it is kept: a new mesh's gateways are applied from it. */
+export const gatewaysManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
+  join(refsDir(env), `istio-${version}-${overlayHash}-gateways.yaml`);
+
+/** What the `istioctl install`s of the overlays (the control plane's, then the gateways' when
+ * listed: istio/overlay.ts listedOverlays) create, by name; rendered once per version and overlay
+ * hash. The rendered manifest is kept too: a repair applies just the missing objects from it, and
+ * a new mesh its gateways, from their own file (small enough to read at once). */
 export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlays: readonly string[]): Promise<ObjectRef[]> {
   const dir = refsDir(runner.env);
   return cached(join(dir, `istio-${version}-${overlayHash}.json`), async () => {
@@ -110,6 +115,7 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
     );
     const text = rendered.join('\n---\n');
     await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), text);
+    if (rendered[1] !== undefined) await writeFileAtomic(gatewaysManifestFile(runner.env, version, overlayHash), rendered[1]);
     return (await objectsOf(text)).filter((o) => o.kind !== 'Namespace').map((o) => refOf(o, 'istio-system', isClusterScoped));
   });
 }

@@ -16,6 +16,7 @@ import { AMBIENT_LABEL, injectionManifest, modeOf, otherModeRemovals, REVISION_L
 import { INJECTION_MARKER, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
 import { overlayFiles, overlayHash } from '../istio/overlay.js';
+import { ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { detectPlatform } from '../istio/platform.js';
 import { podsWithoutSidecar, podsWithSidecar } from '../istio/sidecars.js';
 import type { Observed } from '../observe/observe.js';
@@ -218,9 +219,15 @@ export function plan(input: PlanInput): Plan {
   }
 
   // The control plane.
-  const installCmds = [overlay.path, ...(installGateways ? [overlay.gateways.path] : [])].map((f) =>
-    formatCommand('istioctl', ['--context', context, ...installArgs(f, readinessSeconds(spec))]),
-  );
+  const istioctl = (f: string) => formatCommand('istioctl', ['--context', context, ...installArgs(f, readinessSeconds(spec))]);
+  const installCmds = [istioctl(overlay.path), ...(installGateways ? [istioctl(overlay.gateways.path)] : [])];
+  // On a new mesh the gateways are applied from their rendered manifest (istio/install.ts).
+  const newMeshCmds = [
+    istioctl(overlay.path),
+    ...(installGateways
+      ? [kube(applyArgs(ISTIOCTL_FIELD_MANAGER), `(the gateways' objects istioctl renders for ${overlay.gateways.path}, labelled as its install labels them)`)]
+      : []),
+  ];
   if (want('istio')) {
     const installed = seen && observed.istio.present ? recorded?.istioVersion : undefined;
     const sameOverlay = recorded?.overlayHash === hash;
@@ -232,7 +239,7 @@ export function plan(input: PlanInput): Plan {
         title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`,
         reasons: [],
         changes: true,
-        commands: installCmds,
+        commands: newMesh ? newMeshCmds : installCmds,
         op: { type: 'istio', how: 'install', ...(newMesh ? { newMesh } : {}) },
       };
     } else if (installed && installed !== spec.istioVersion) {
@@ -268,7 +275,7 @@ export function plan(input: PlanInput): Plan {
         reasons: reasonsOf(missing, [], notReady),
         changes: true,
         commands: reapply
-          ? [kube(applyArgs(), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
+          ? [kube(applyArgs(ISTIOCTL_FIELD_MANAGER), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
           : installCmds,
         op: { type: 'istio', how: 'repair', ...(reapply ? { missing } : {}) },
       };

@@ -28,7 +28,14 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
             .map((l) => c.dim(`  #   ${l}`)),
         );
       }
-      if (files.length > 1) lines.push(c.dim("  # the gateways' install starts once istiod is up (on an installed mesh, once the first install ends)"));
+      if (files.length > 1)
+        lines.push(
+          c.dim(
+            istio.op.type === 'istio' && istio.op.newMesh
+              ? '  # the gateways go in once istiod is up, applied as istioctl would apply them'
+              : "  # the gateways' install starts once the control plane's has ended",
+          ),
+        );
     }
     for (const a of changing) for (const cmd of a.commands) lines.push(...cmd.split('\n').map((l, i) => (i === 0 ? `  $ ${l}` : `    ${l}`)));
   }

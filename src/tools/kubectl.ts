@@ -183,13 +183,14 @@ export async function listNames(runner: Runner, kind: string): Promise<string[]>
     .filter(Boolean);
 }
 
-export const applyArgs = () => ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '--force-conflicts', '-f', '-'];
+export const applyArgs = (fieldManager = FIELD_MANAGER) => ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-'];
 
-/** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours. */
-export async function apply(runner: Runner, manifest: string, step: string): Promise<string> {
+/** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours.
+ * Objects istioctl manages go in under its own field manager (istio/ownership.ts). */
+export async function apply(runner: Runner, manifest: string, step: string, fieldManager?: string): Promise<string> {
   const r = await runner.run({
     tool: 'kubectl',
-    args: applyArgs(),
+    args: applyArgs(fieldManager),
     input: manifest,
     step,
     timeoutMs: 120_000,

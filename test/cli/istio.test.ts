@@ -215,8 +215,19 @@ describe('installing', () => {
     try {
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes']);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(installs(0)).toEqual(['istio-overlay.yaml', 'istio-gateways.yaml']);
+      // On the new mesh, istioctl installs the control plane; the gateways are applied from their
+      // rendered manifest under istioctl's field manager and labels, and waited for by a watch.
+      expect(installs(0)).toEqual(['istio-overlay.yaml']);
+      const gatewayCalls = w2.calls().filter((c) => c.tool === 'kubectl' && c.args.includes('--field-manager=istio-operator'));
+      expect(gatewayCalls).toHaveLength(1);
+      expect(gatewayCalls[0]!.stdin).toContain('"install.operator.istio.io/owning-resource":"meshup-gateways"');
+      expect(w2.calls().some((c) => c.tool === 'kubectl' && c.args.includes('rollout') && c.args.includes('deployment/istio-ingressgateway'))).toBe(true);
       expect(objects()['deployment/istio-system/istiod']!.metadata.labels?.[OWNER]).toBe('meshup');
+      // The same labels istioctl's own install gives its objects (the fake's, as Istio 1.31's).
+      const { [OWNER]: cpOwner, 'operator.istio.io/component': cpComponent, ...cpRest } = objects()['deployment/istio-system/istiod']!.metadata.labels!;
+      const gw = objects()['deployment/istio-system/istio-ingressgateway']!.metadata.labels!;
+      expect([cpOwner, cpComponent, gw[OWNER], gw['operator.istio.io/component']]).toEqual(['meshup', 'Pilot', 'meshup-gateways', 'IngressGateways']);
+      expect(gw).toMatchObject(cpRest);
       expect(objects()['service/istio-system/istio-ingressgateway']!.metadata.labels?.[OWNER]).toBe('meshup-gateways');
       expect(r.stdout).toMatch(/gateway +\S/);
 
@@ -275,7 +286,11 @@ describe('installing', () => {
       const r = await w2.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes', '--dry-run']);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/\$ istioctl --context kind-meshup install -f \S+istio-overlay\.yaml -y --readiness-timeout 600s/);
-      expect(r.stdout).toMatch(/\$ istioctl --context kind-meshup install -f \S+istio-gateways\.yaml -y --readiness-timeout 600s/);
+      // A new mesh's gateways are applied as istioctl applies them, from their rendered manifest.
+      expect(r.stdout).toMatch(
+        /\$ kubectl --context kind-meshup apply --server-side --field-manager=istio-operator --force-conflicts -f - <<'MESHUP_EOF'\n\s+\(the gateways' objects istioctl renders for \S+istio-gateways\.yaml/,
+      );
+      expect(r.stdout).not.toMatch(/istioctl .*install -f \S+istio-gateways\.yaml/);
       expect(r.stdout).toContain('kind: IstioOperator');
       expect(r.stdout).toMatch(/#\s+name: meshup-gateways/);
       expect(r.stdout).toMatch(/name: http2\n\s+#\s+port: 80\n\s+#\s+targetPort: 8080\n\s+#\s+nodePort: 30080/);

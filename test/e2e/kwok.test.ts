@@ -64,6 +64,15 @@ describe('meshup on a simulated cluster', () => {
     expect(ready).toMatchObject({ istiod: 1, 'istio-ingressgateway': 1, 'istio-egressgateway': 1 });
     // Two IstioOperators: each install owns, and so prunes, only its own objects.
     expect(await Promise.all(['istiod', 'istio-ingressgateway', 'istio-egressgateway'].map(owner))).toEqual(['meshup', 'meshup-gateways', 'meshup-gateways']);
+    // The gateways, which meshup applied itself on this new mesh, carry the labels the real
+    // istioctl gave istiod, but for their owner and component.
+    const labels = async (d: string) =>
+      (await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'deployment', d, '-n', 'istio-system'])).metadata.labels;
+    const operatorLabels = (l: Record<string, string>) =>
+      Object.fromEntries(Object.entries(l).filter(([k]) => /operator\.istio\.io\/|^istio\.io\/rev$/.test(k)));
+    const [istiod, ingress] = [operatorLabels(await labels('istiod')), operatorLabels(await labels('istio-ingressgateway'))];
+    expect(Object.keys(ingress).sort()).toEqual(Object.keys(istiod).sort());
+    expect({ ...ingress, 'install.operator.istio.io/owning-resource': 'meshup', 'operator.istio.io/component': 'Pilot' }).toEqual(istiod);
     const svc = await getJson<{ spec: { ports: { name: string; nodePort?: number }[] } }>(['get', 'service', 'istio-ingressgateway', '-n', 'istio-system']);
     expect(svc.spec.ports.find((p) => p.name === 'http2')?.nodePort).toBe(30080);
     const shop = await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'shop']);
@@ -257,6 +266,22 @@ describe('meshup on a simulated cluster', () => {
     expect(shop.metadata.labels['istio-injection']).toBeUndefined();
     const mine = await getJson<{ metadata: { labels: Record<string, string> } }>(['get', 'namespace', 'mine']);
     expect(mine.metadata.labels['istio-injection']).toBe('enabled');
+  });
+
+  it('the real istioctl prunes a gateway meshup applied on the new mesh once the config drops it', async () => {
+    writeFileSync(join(dir, 'meshup.yaml'), 'gateway:\n  egress: false\n');
+    try {
+      const r = await meshup(['up', '--yes']);
+      expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stderr).toContain('Reconfigure Istio 1.31.1');
+      expect(await kubectl(['get', 'deployment', 'istio-egressgateway', '-n', 'istio-system', '--ignore-not-found'])).toBe('');
+      expect(await owner('istio-ingressgateway')).toBe('meshup-gateways');
+    } finally {
+      rmSync(join(dir, 'meshup.yaml'), { force: true });
+    }
+    const back = await meshup(['up', '--yes']);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await owner('istio-egressgateway')).toBe('meshup-gateways');
   });
 
   it('takes over the gateways an older meshup installed with the control plane, without losing them', async () => {

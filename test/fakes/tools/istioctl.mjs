@@ -2,8 +2,11 @@
 // real 1.31 istioctl run in test/e2e: `version --remote=false -o json` prints
 // {"clientVersion":{"version":...}}; `install -f FILE -y --readiness-timeout Ns` applies the
 // components and waits for their Deployments; a timeout prints "resources not ready after ...";
-// each object is labelled install.operator.istio.io/owning-resource with the IstioOperator's name,
-// and an install prunes only its own objects (Istio 1.31, operator/pkg/install getOwnerLabels).
+// each object is labelled install.operator.istio.io/owning-resource with the IstioOperator's name
+// and operator.istio.io/component with its component, and an install prunes only its own objects
+// that carry a component (Istio 1.31, operator/pkg/install getOwnerLabels and prune).
+// `manifest generate` prints the component label only where Istio's charts set it themselves:
+// on the gateways' objects and istiod's Deployment and Service.
 // It writes the Deployments it would create into the fake kubectl's objects for the context.
 // State: state.istioctl = { version, failInstall, slowInstallMs }; FAKE_ISTIOCTL_VERSION (set by
 // a test release's bin/istioctl) names the version.
@@ -12,6 +15,13 @@ import { resolve } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 const OWNER = 'install.operator.istio.io/owning-resource';
+const COMPONENT = 'operator.istio.io/component';
+/** The component an object is installed as, and whether the chart labels it so itself. */
+const ofComponent = (o, component, charted) => ({
+  ...o,
+  component,
+  ...(charted ? { metadata: { ...o.metadata, labels: { ...o.metadata.labels, [COMPONENT]: component } } } : {}),
+});
 
 /** The objects of an overlay's components: a small stand-in for the real charts'. */
 function controlPlane(overlay) {
@@ -46,7 +56,10 @@ function controlPlane(overlay) {
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istiod', namespace: ns }, spec: { type: 'ClusterIP', ports: [{ name: 'grpc-xds', port: 15010 }] } },
   ];
   // A component is on unless the overlay turns it off (every profile meshup uses has both).
-  const objs = [...(components.base?.enabled === false ? [] : base), ...(components.pilot?.enabled === false ? [] : pilot)];
+  const objs = [
+    ...(components.base?.enabled === false ? [] : base.map((o) => ofComponent(o, 'Base', false))),
+    ...(components.pilot?.enabled === false ? [] : pilot.map((o) => ofComponent(o, 'Pilot', true))),
+  ];
   // Ambient's node agents, as Istio's charts name them: DaemonSets ready on the one node.
   const daemonSet = (name) => ({
     apiVersion: 'apps/v1',
@@ -54,21 +67,27 @@ function controlPlane(overlay) {
     metadata: { name, namespace: ns },
     status: { desiredNumberScheduled: 1, numberReady: 1 },
   });
-  if (components.cni?.enabled) objs.push(daemonSet('istio-cni-node'));
-  if (components.ztunnel?.enabled) objs.push(daemonSet('ztunnel'));
+  if (components.cni?.enabled) objs.push(ofComponent(daemonSet('istio-cni-node'), 'Cni', true));
+  if (components.ztunnel?.enabled) objs.push(ofComponent(daemonSet('ztunnel'), 'Ztunnel', true));
   // The gateway Service as istioctl creates it: type LoadBalancer, address pending, the
   // overlay's nodePorts (the API server would allocate the status port's).
   const gw = components.ingressGateways?.[0];
   if (gw?.enabled) {
-    objs.push(deployment('istio-ingressgateway'));
+    objs.push(ofComponent(deployment('istio-ingressgateway'), 'IngressGateways', true));
     const ports = gw.k8s.service.ports.map((p) => ({ ...p, protocol: 'TCP', nodePort: p.nodePort ?? 31021 }));
-    objs.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'istio-ingressgateway', namespace: ns },
-      spec: { type: 'LoadBalancer', ports },
-      status: { loadBalancer: {} },
-    });
+    objs.push(
+      ofComponent(
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'istio-ingressgateway', namespace: ns },
+          spec: { type: 'LoadBalancer', ports },
+          status: { loadBalancer: {} },
+        },
+        'IngressGateways',
+        true,
+      ),
+    );
   }
   return objs;
 }
@@ -112,14 +131,25 @@ export default async function istioctl(t) {
     const keep = new Set(rendered.map(keyOf));
     const removed = [];
     for (const [key, o] of Object.entries(objects)) {
-      if (o.metadata?.labels?.[OWNER] !== owner || keep.has(key)) continue;
+      if (o.metadata?.labels?.[OWNER] !== owner || !o.metadata.labels[COMPONENT] || keep.has(key)) continue;
       delete objects[key];
       // As the real one logs a pruned object (operator/pkg/uninstall DeleteResource): its GVK, name and namespace.
       const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
       removed.push(`  Removed ${group}/${version}, Kind=${o.kind}/${o.metadata.name}.${o.metadata.namespace ?? ''}.`);
     }
     objects['namespace//istio-system'] = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } };
-    for (const o of rendered) objects[keyOf(o)] = { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [OWNER]: owner } } };
+    for (const { component, ...o } of rendered) {
+      const labels = {
+        ...o.metadata.labels,
+        'operator.istio.io/managed': 'Reconcile',
+        'operator.istio.io/version': cfg.version,
+        [OWNER]: owner,
+        'install.operator.istio.io/owning-resource-namespace': 'istio-system',
+        'istio.io/rev': 'default',
+        [COMPONENT]: component,
+      };
+      objects[keyOf(o)] = { ...o, metadata: { ...o.metadata, labels } };
+    }
     t.save(s);
     const c = overlay?.spec?.components ?? {};
     t.out(
@@ -138,7 +168,7 @@ export default async function istioctl(t) {
     // What install would create, as YAML documents (the real one prints no Namespace).
     t.out(
       controlPlane(overlayFile())
-        .map((o) => stringify(o))
+        .map(({ component: _, ...o }) => stringify(o))
         .join('---\n'),
     );
   } else if (args[0] === 'kube-inject') {
