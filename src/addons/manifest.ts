@@ -2,11 +2,12 @@
 // with the addon's name so meshup can find exactly its objects later.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { Addon } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import { ADDON_LABEL } from '../istio/labels.js';
 import { hashObject, isClusterScoped, type ObjectRef, refOf } from '../observe/refs.js';
+import { yamlStream } from '../util/yaml.js';
 
 /** On every object meshup applies for an addon: the hash of the object as meshup applies it, so a
  * later run can tell an object someone changed (or an older release's) from the current one. */
@@ -34,12 +35,12 @@ export const addonVariant = (addon: Addon, enabled: readonly string[]) => [addon
 
 function splitManifest(addon: Addon, text: string, source: string, partners: readonly string[]): AddonManifest {
   const all: (Obj & Record<string, unknown>)[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length)
-      throw new MeshupError(`${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, {
+  for (const doc of yamlStream(text)) {
+    if (doc.error !== undefined)
+      throw new MeshupError(`${source} is not valid YAML: ${doc.error}`, {
         fix: 'Delete the cached release so meshup downloads it again',
       });
-    const o = doc.toJS() as (Obj & Record<string, unknown>) | null;
+    const o = doc.value as (Obj & Record<string, unknown>) | null | undefined;
     if (!o?.kind) continue;
     if (o.kind === 'List' && Array.isArray(o.items)) all.push(...(o.items as (Obj & Record<string, unknown>)[]));
     else all.push(o);

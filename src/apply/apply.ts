@@ -132,7 +132,7 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
 async function renderedGateways(input: ApplyInput, shared: Shared): Promise<Record<string, unknown>[] | undefined> {
   await listingFor(input, shared);
   const text = await readFile(gatewaysManifestFile(input.runner.env, input.spec.istioVersion, input.plan.overlay.hash), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (await objectsOf(text)).filter((o) => GATEWAY_COMPONENTS.includes(componentOf(o) ?? ''));
+  return text === undefined ? undefined : objectsOf(text).filter((o) => GATEWAY_COMPONENTS.includes(componentOf(o) ?? ''));
 }
 
 /** The addons' manifests are read (and their lists cached for the next run's check) as soon as
@@ -469,7 +469,7 @@ async function reapplyControlPlane(
 ): Promise<void> {
   const text = await readFile(controlPlaneManifestFile(runner.env, spec.istioVersion, hash), 'utf8');
   const want = new Set(missing.map(refKey));
-  const objs = (await objectsOf(text)).filter((o) => want.has(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped))));
+  const objs = objectsOf(text).filter((o) => want.has(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped))));
   const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
   const rest = objs.filter((o) => o.kind !== 'CustomResourceDefinition');
   if (crds.length) {

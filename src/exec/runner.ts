@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 // The one place meshup starts programs. It owns dry-run, verbose echo, timeouts, Ctrl-C,
 // kube-context pinning and the translation of spawn failures and known stderr into typed errors.
 // Commands and tool modules receive a Runner; tests pass one whose PATH holds fake tools.
@@ -36,6 +37,10 @@ export interface RunSpec {
   /** Stops this call alone (it then fails with InterruptedError), e.g. work started ahead of a
    * step that failed. Ctrl-C stops every call whatever this is. */
   signal?: AbortSignal;
+  /** Work no step waits for yet (rendering the listing for the next run's check): it runs at the
+   * lowest CPU priority, so on a machine with few cores it takes only what the cluster's creation
+   * and the install leave idle. */
+  background?: boolean;
 }
 
 export interface RunResult {
@@ -160,6 +165,12 @@ export class Runner {
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
     });
     this.live.add(child);
+    // A child that has already exited, or a system without priorities, runs as it is.
+    if (spec.background && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 19);
+      } catch {}
+    }
     this.spawned(spec);
     if (spec.onLine) followLines(child, spec.onLine);
     const r = await child.finally(() => this.live.delete(child));

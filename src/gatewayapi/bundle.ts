@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InterruptedError, MeshupError, PreflightError } from '../errors.js';
 import { cacheDir } from '../state/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { yamlDocuments } from '../util/yaml.js';
+import { yamlStream } from '../util/yaml.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 export const BUNDLE_VERSION_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
@@ -69,13 +69,13 @@ export async function checkBundle(text: string, version: string, source: string)
   const objects: Record<string, unknown>[] = [];
   const seen = new Set<string>();
   let n = 0;
-  for await (const doc of yamlDocuments(text)) {
+  for (const doc of yamlStream(text)) {
     n++;
-    if (doc.errors.length) {
-      problems.push(`document ${n}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
+    if (doc.error !== undefined) {
+      problems.push(`document ${n}: not valid YAML (${doc.error})`);
       continue;
     }
-    const o = doc.toJS() as Obj | null;
+    const o = doc.value as Obj | null | undefined;
     if (o === null || o === undefined) continue;
     if (typeof o !== 'object' || Array.isArray(o)) {
       problems.push(`document ${n}: not a Kubernetes object`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { yamlDocuments } from '../util/yaml.js';
+import { yamlStream } from '../util/yaml.js';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -33,10 +33,10 @@ export function resourceOf(r: { apiVersion: string; kind: string }): string {
 }
 
 /** Every object of a multi-document YAML stream (List items included), empty documents skipped. */
-export async function objectsOf(text: string): Promise<Record<string, unknown>[]> {
+export function objectsOf(text: string): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for await (const doc of yamlDocuments(text)) {
-    const o = doc.toJS() as Record<string, unknown> | null;
+  for (const { value } of yamlStream(text)) {
+    const o = value as Record<string, unknown> | null | undefined;
     if (!o || typeof o !== 'object' || !o.kind) continue;
     if (o.kind === 'List' && Array.isArray(o.items)) out.push(...(o.items as Record<string, unknown>[]));
     else out.push(o);
@@ -107,6 +107,7 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
           args: ['manifest', 'generate', '-f', overlayFile],
           readOnly: true,
           noContext: true,
+          background: true,
           step: 'Listing the objects of the Istio control plane',
           timeoutMs: 120_000,
         });
@@ -116,7 +117,9 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
     const text = rendered.join('\n---\n');
     await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), text);
     if (rendered[1] !== undefined) await writeFileAtomic(gatewaysManifestFile(runner.env, version, overlayHash), rendered[1]);
-    return (await objectsOf(text)).filter((o) => o.kind !== 'Namespace').map((o) => refOf(o, 'istio-system', isClusterScoped));
+    return objectsOf(text)
+      .filter((o) => o.kind !== 'Namespace')
+      .map((o) => refOf(o, 'istio-system', isClusterScoped));
   });
 }
 

@@ -1,12 +1,23 @@
-// Large YAML streams (a megabyte of CRDs, Istio's rendered control plane) take a few hundred
-// milliseconds to parse. Parsed one document at a time with a turn of the event loop in between,
-// they do not hold up what runs beside them: a cluster's creation waiting to be started, the
-// spinner.
-import { Composer, type Document, Parser } from 'yaml';
+// Manifest streams (Istio's rendered control plane, the Gateway API CRDs, an addon) are parsed
+// with js-yaml: on a megabyte of CRDs it needs a quarter of the CPU the `yaml` package does
+// (measured in a fresh process: 0.2 s against 0.8 s), and a cold `up` parses two such streams
+// while its cluster starts on the same cores. Both read YAML 1.2's core schema, and give the
+// same objects for Istio's and the Gateway API's real manifests. `yaml` stays where positions
+// matter (config files, inject), and for a stream js-yaml refuses: it tells which document is
+// broken, and how.
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 
-export async function* yamlDocuments(text: string): AsyncGenerator<Document.Parsed> {
-  for (const doc of new Composer().compose(new Parser().parse(text))) {
-    yield doc;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+/** One document of a stream: its value, or why it could not be read. */
+export interface StreamDocument {
+  value: unknown;
+  error?: string;
+}
+
+export function yamlStream(text: string): StreamDocument[] {
+  try {
+    return loadAll(text, null, { schema: CORE_SCHEMA }).map((value) => ({ value }));
+  } catch {
+    return parseAllDocuments(text).map((d) => (d.errors.length ? { value: undefined, error: d.errors[0]!.message.split('\n')[0]! } : { value: d.toJS() }));
   }
 }
