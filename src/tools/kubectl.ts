@@ -256,27 +256,39 @@ export async function waitForDeletion(runner: Runner, namespace: string, refs: s
   });
 }
 
-/** kubectl wait fails at once, instead of waiting, when it reads a CRD before the API server has
- * set any condition on it (".status.conditions accessor error: <nil> is of the type <nil>", seen
- * right after an apply; pingcap/tidb-operator#1511 met it too): such a read is tried again until
- * the time is up. `crds` are refs, crd/NAME. */
+/** Returns once the API server serves the named CRDs (`crd/NAME` refs). Its discovery lists a
+ * CRD's resources only once the CRD is Established (apiextensions-apiserver DiscoveryController),
+ * which is when kubectl and istiod can use it; `kubectl api-resources` reads that in one small
+ * request, where `kubectl wait` fetches every CRD whole (a megabyte of schemas for the Gateway
+ * API's) while a new cluster's API server is at its busiest. Asked again, more slowly each time,
+ * until the time is up. kubectl exits 1 with what it could read when some other API group does
+ * not answer (an aggregated API that is down): that list still says whether these are served. */
 export async function waitForCrdsEstablished(runner: Runner, crds: string[], step: string, timeoutS = 60): Promise<void> {
+  const want = crds.map((c) => c.replace(/^crd\//, ''));
   const deadline = Date.now() + timeoutS * 1000;
-  for (;;) {
-    const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
-    try {
-      await runner.run({
-        readOnly: true,
-        tool: 'kubectl',
-        args: ['wait', '--for=condition=Established', ...crds, `--timeout=${left}s`],
-        step,
-        timeoutMs: (left + 30) * 1000,
+  for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+    const r = await runner.run({
+      readOnly: true,
+      tool: 'kubectl',
+      args: ['api-resources', '-o', 'name'],
+      okExitCodes: [1],
+      step,
+      timeoutMs: 30_000,
+    });
+    const served = new Set(r.stdout.split('\n').map((l) => l.trim()));
+    if (r.exitCode !== 0 && served.size <= 1) {
+      throw new MeshupError(`${step}: kubectl api-resources failed`, {
+        details: r.stderr.trim().split('\n').slice(-5),
+        fix: 'Check that the cluster answers: kubectl get --raw /readyz',
       });
-      return;
-    } catch (e) {
-      const noConditionsYet = e instanceof MeshupError && /\.status\.conditions accessor error: <nil>/.test([e.message, ...e.details].join('\n'));
-      if (!noConditionsYet || Date.now() >= deadline) throw e;
-      await sleep(200, runner.signal);
     }
+    const missing = want.filter((n) => !served.has(n));
+    if (!missing.length) return;
+    if (Date.now() >= deadline) {
+      throw new MeshupError(`${step}: ${missing.join(', ')} not served after ${timeoutS}s`, {
+        fix: `See why: kubectl get crd ${missing[0]} -o jsonpath='{.status.conditions}'`,
+      });
+    }
+    await sleep(pause, runner.signal);
   }
 }

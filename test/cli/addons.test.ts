@@ -22,18 +22,13 @@ describe('addons', () => {
     const all = w.calls();
     const isApply = (c: Call) => c.tool === 'kubectl' && kube(c)[0] === 'apply';
     const firstCrd = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"name":"prometheuses.monitoring.test.meshup.dev"'));
-    const waitIdx = all.findIndex((c) => c.tool === 'kubectl' && kube(c)[0] === 'wait' && kube(c).includes('crd/prometheuses.monitoring.test.meshup.dev'));
+    // Waited for in discovery, which lists a CRD's resources once it is Established.
+    const waitIdx = all.findIndex((c, i) => i > firstCrd && c.tool === 'kubectl' && kube(c)[0] === 'api-resources');
     const kialiApply = all.findIndex((c) => isApply(c) && (c.stdin ?? '').includes('"name":"kiali-default"'));
     expect(firstCrd).toBeGreaterThan(-1);
     expect(waitIdx).toBeGreaterThan(firstCrd);
     expect(kialiApply).toBeGreaterThan(waitIdx);
-    expect(kube(all[waitIdx]!)).toEqual([
-      'wait',
-      '--for=condition=Established',
-      'crd/prometheuses.monitoring.test.meshup.dev',
-      'crd/monitoringdashboards.monitoring.test.meshup.dev',
-      '--timeout=60s',
-    ]);
+    expect(kube(all[waitIdx]!)).toEqual(['api-resources', '-o', 'name']);
     const dep = w.readState().clusters['kind-meshup'].objects['deployment/istio-system/kiali'];
     expect(dep.metadata.labels['meshup.dev/addon']).toBe('kiali');
     expect(r.stdout).toContain('addons     prometheus, kiali');

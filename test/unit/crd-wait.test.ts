@@ -1,6 +1,6 @@
-// Waiting for CRDs to be Established. kubectl wait fails at once, rather than waiting, when it reads
-// a CRD that has no conditions yet (right after an apply, seen in a benchmark run); meshup asks
-// again. Through the real runner, with a stand-in kubectl that answers from a script of replies.
+// Waiting for CRDs to be Established, read from the API server's discovery, which lists a CRD's
+// resources only once it is (apiextensions-apiserver DiscoveryController). Through the real
+// runner, with a stand-in kubectl that answers from a script of replies.
 
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,20 +14,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** kubectl that gives the replies in order (stderr text, exit code), one per call, and logs its args. */
-function kubectl(replies: [string, number][]): { runner: Runner; calls: () => string[] } {
+/** kubectl that gives the replies in order (stdout, stderr, exit code), one per call, and logs its args. */
+function kubectl(replies: [string, string, number][]): { runner: Runner; calls: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'meshup-crd-wait-'));
   dirs.push(dir);
-  for (const [i, [text, code]] of replies.entries()) writeFileSync(join(dir, `reply-${i}`), `${code}\n${text}`);
+  for (const [i, [out, err, code]] of replies.entries()) {
+    writeFileSync(join(dir, `out-${i}`), out);
+    writeFileSync(join(dir, `err-${i}`), err);
+    writeFileSync(join(dir, `code-${i}`), String(code));
+  }
   writeFileSync(
     join(dir, 'kubectl'),
     `#!/bin/sh
 n=$(cat '${dir}/count' 2>/dev/null || echo 0)
 echo $((n + 1)) > '${dir}/count'
 echo "$*" >> '${dir}/calls'
-code=$(head -n 1 '${dir}/reply-'$n)
-tail -n +2 '${dir}/reply-'$n >&2
-exit $code
+cat '${dir}/out-'$n
+cat '${dir}/err-'$n >&2
+exit $(cat '${dir}/code-'$n)
 `,
   );
   chmodSync(join(dir, 'kubectl'), 0o755);
@@ -36,25 +40,38 @@ exit $code
   return { runner, calls: () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') };
 }
 
-const NO_CONDITIONS = 'error: .status.conditions accessor error: <nil> is of the type <nil>, expected []interface{}';
+const BUILTIN = 'pods\nservices\ndeployments.apps\ncustomresourcedefinitions.apiextensions.k8s.io\n';
+const VS = 'virtualservices.networking.istio.io';
 
 describe('waiting for CRDs to be Established', () => {
-  it('asks again when kubectl read a CRD before it had any condition', async () => {
+  it('asks discovery until every CRD is served', async () => {
     const { runner, calls } = kubectl([
-      [NO_CONDITIONS, 1],
-      ['', 0],
+      [BUILTIN, '', 0],
+      [`${BUILTIN}gateways.networking.istio.io\n`, '', 0],
+      [`${BUILTIN}gateways.networking.istio.io\n${VS}\n`, '', 0],
     ]);
-    await waitForCrdsEstablished(runner, ['crd/virtualservices.networking.istio.io'], 'Waiting for Istio CRDs to be Established');
-    expect(calls()).toHaveLength(2);
-    expect(calls()[0]).toMatch(/^--context kind-meshup wait --for=condition=Established crd\/virtualservices\.networking\.istio\.io --timeout=\d+s$/);
+    await waitForCrdsEstablished(runner, [`crd/${VS}`, 'crd/gateways.networking.istio.io'], 'Waiting for Istio CRDs to be Established');
+    expect(calls()).toEqual(Array(3).fill('--context kind-meshup api-resources -o name'));
   });
 
-  it('fails at once on any other error, and when the time is up', async () => {
-    const other = kubectl([['Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "x" not found', 1]]);
-    await expect(waitForCrdsEstablished(other.runner, ['crd/x'], 'Waiting')).rejects.toThrow('Waiting: kubectl exited with code 1');
-    expect(other.calls()).toHaveLength(1);
-    const late = kubectl([[NO_CONDITIONS, 1]]);
-    await expect(waitForCrdsEstablished(late.runner, ['crd/x'], 'Waiting', 0)).rejects.toThrow('Waiting: kubectl exited with code 1');
+  it('reads what discovery listed when another API group does not answer', async () => {
+    const { runner, calls } = kubectl([
+      [
+        `${BUILTIN}${VS}\n`,
+        'error: unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request',
+        1,
+      ],
+    ]);
+    await waitForCrdsEstablished(runner, [`crd/${VS}`], 'Waiting');
+    expect(calls()).toHaveLength(1);
+  });
+
+  it('fails at once when kubectl reads nothing, and names what is not served when the time is up', async () => {
+    const down = kubectl([['', 'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?', 1]]);
+    await expect(waitForCrdsEstablished(down.runner, [`crd/${VS}`], 'Waiting')).rejects.toThrow('Waiting: kubectl api-resources failed');
+    expect(down.calls()).toHaveLength(1);
+    const late = kubectl([[BUILTIN, '', 0]]);
+    await expect(waitForCrdsEstablished(late.runner, [`crd/${VS}`], 'Waiting', 0)).rejects.toThrow(`Waiting: ${VS} not served after 0s`);
     expect(late.calls()).toHaveLength(1);
   });
 });

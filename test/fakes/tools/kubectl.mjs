@@ -272,6 +272,24 @@ export default async function kubectl(t) {
       t.save(s);
       break;
     }
+    case 'api-resources':
+      // `-o name`: what discovery lists, as plural[.group]; a CRD's resource once it exists (this
+      // fake's CRDs are Established at once; the real discovery lists only Established ones).
+      if (flag('-o') !== 'name') t.unexpected();
+      t.out(
+        [
+          'configmaps',
+          'namespaces',
+          'pods',
+          'services',
+          'deployments.apps',
+          'customresourcedefinitions.apiextensions.k8s.io',
+          ...Object.values(objects)
+            .filter((o) => o.kind === 'CustomResourceDefinition')
+            .map((o) => o.metadata.name),
+        ].join('\n'),
+      );
+      break;
     case 'rollout':
       if (args[1] !== 'status') t.unexpected();
       t.out(
