@@ -9,7 +9,8 @@ import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { apply, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
-import { type AddonManifest, toYamlStream } from './manifest.js';
+import { toYamlStream } from '../util/yaml.js';
+import type { AddonManifest } from './manifest.js';
 
 export interface ApplyOptions {
   timeoutMs: number;

@@ -124,8 +124,6 @@ export async function readAddonManifest(releaseDir: string, addon: Addon, versio
   return splitManifest(addon, text, file, partnersOf(addon, enabled));
 }
 
-export const toYamlStream = (objs: Record<string, unknown>[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
-
 /** Jaeger shows no traces until a Telemetry resource selects the tracing provider (#53779). */
 export function tracingTelemetry(samplingPercent: number): Record<string, unknown> {
   return stamp({

@@ -19,7 +19,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
-import { type AddonManifest, addonRefs, addonVariant, readAddonManifest, toYamlStream, tracingTelemetry } from '../addons/manifest.js';
+import { type AddonManifest, addonRefs, addonVariant, readAddonManifest, tracingTelemetry } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError } from '../errors.js';
@@ -56,6 +56,7 @@ import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablis
 import type { StepTask } from '../ui/tasks.js';
 import { deferred } from '../util/deferred.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { toYamlStream } from '../util/yaml.js';
 
 export interface ApplyInput {
   runner: Runner;

@@ -1,11 +1,11 @@
 // Carrying out the Gateway API action the planner chose, and removing what meshup installed.
 // The bundle is applied server-side (its CRDs are too large for client-side apply's annotation),
 // CRDs are awaited until Established, and each object carries meshup's mark when meshup owns it.
-import { toYamlStream } from '../addons/manifest.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
+import { toYamlStream } from '../util/yaml.js';
 import { readCachedBundle } from './bundle.js';
 import { isGatewayApiCrd } from './observe.js';
 import { dropPolicyArgs, type GatewayApiOp } from './plan.js';

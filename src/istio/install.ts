@@ -10,11 +10,11 @@
 // never newer gateways before it; gateways that install pruned (an older meshup's, made with
 // the control plane) are gone before they are made again; and it prunes what is no longer wanted.
 
-import { toYamlStream } from '../addons/manifest.js';
 import type { Runner } from '../exec/runner.js';
 import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
 import { apply, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { deferred } from '../util/deferred.js';
+import { toYamlStream } from '../util/yaml.js';
 import { ISTIO_NAMESPACE } from './labels.js';
 import { GATEWAY_NAMES } from './overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from './ownership.js';

@@ -313,13 +313,8 @@ export default async function kubectl(t) {
         if (left.length) t.fail(`error: timed out waiting for the condition on ${left[0]}`);
         break;
       }
-      t.out(
-        args
-          .slice(1)
-          .filter((a) => a.startsWith('crd/'))
-          .map((a) => `customresourcedefinition.apiextensions.k8s.io/${a.slice(4)} condition met`)
-          .join('\n'),
-      );
+      // meshup waits for conditions through rollout status and discovery (api-resources), not this.
+      t.unexpected();
       break;
     case 'delete': {
       if (args.includes('-f')) {
