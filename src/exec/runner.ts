@@ -1,11 +1,18 @@
-import { setPriority } from 'node:os';
 // The one place meshup starts programs. It owns dry-run, verbose echo, timeouts, Ctrl-C,
 // kube-context pinning and the translation of spawn failures and known stderr into typed errors.
 // Commands and tool modules receive a Runner; tests pass one whose PATH holds fake tools.
+// It also makes the one kind of call that is not a program: a read straight from the pinned
+// context's API server (apiGet; tools/kubeapi.ts builds the requests), with the same echo, time
+// limit and Ctrl-C, and kubectl behind it for whatever it cannot read.
+
+import { request as plainRequest } from 'node:http';
+import { Agent, request } from 'node:https';
+import { homedir, setPriority } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
 import { installHint } from './install-hints.js';
 import { matchKnownError } from './known-errors.js';
+import { type KubeEndpoint, resolveKubeEndpoint } from './kube-endpoint.js';
 import { formatCommand } from './quote.js';
 
 export type ToolName = 'kubectl' | 'docker' | 'kind' | 'minikube' | 'istioctl' | 'kwokctl';
@@ -41,6 +48,20 @@ export interface RunSpec {
    * lowest CPU priority, so on a machine with few cores it takes only what the cluster's creation
    * and the install leave idle. */
   background?: boolean;
+}
+
+export interface ApiGetSpec {
+  /** The API path with its query, e.g. /api/v1/namespaces/istio-system/pods. */
+  path: string;
+  /** The Accept header: JSON unless said otherwise (a metadata-only list, say). */
+  accept?: string;
+  step?: string;
+  timeoutMs?: number;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: string;
 }
 
 export interface RunResult {
@@ -83,6 +104,7 @@ export class Runner {
   private readonly binaries: Partial<Record<ToolName, string>>;
   private readonly live = new Set<ResultPromise>();
   private readonly spawnWaiters: { match: (spec: RunSpec) => boolean; resolve: () => void }[] = [];
+  private endpoint?: { context: string; ep: KubeEndpoint; agent?: Agent };
 
   constructor(private readonly opts: RunnerOptions) {
     this.dryRun = opts.dryRun ?? false;
@@ -207,6 +229,61 @@ export class Runner {
     return { stdout, stderr, exitCode, skipped: false };
   }
 
+  /** A GET straight from the pinned context's API server: no kubectl process, no discovery, and
+   * the Accept header is the caller's (the API server can send metadata only). Undefined when the
+   * context's credentials need kubectl (an exec plugin, say), when MESHUP_DIRECT_READS=0, or when
+   * the request fails before any answer: the caller then reads with kubectl, whose errors are
+   * the ones meshup knows how to explain. Any HTTP answer is returned, whatever its status. */
+  async apiGet(spec: ApiGetSpec): Promise<ApiResponse | undefined> {
+    this.throwIfAborted();
+    const context = this.context;
+    if (!context) throw new MeshupError('internal: an API read before a kube context was pinned');
+    if (this.env.MESHUP_DIRECT_READS === '0') return undefined;
+    // Resolved once per context; a context not in the kubeconfig yet (its cluster is still being
+    // created) is looked up again next time.
+    if (this.endpoint?.context !== context) {
+      const ep = resolveKubeEndpoint(this.env, this.env.HOME || homedir(), context);
+      const agent =
+        ep?.server.startsWith('https:') &&
+        new Agent({ keepAlive: true, ca: ep.ca, cert: ep.cert, key: ep.key, rejectUnauthorized: !ep.insecure, servername: ep.serverName });
+      this.endpoint = ep && { context, ep, agent: agent || undefined };
+    }
+    const target = this.endpoint;
+    if (!target) return undefined;
+    const url = `${target.ep.server}${spec.path}`;
+    const shown = `GET ${url}`;
+    const record: CommandRecord = { command: shown, mutates: false, skipped: false };
+    this.history.push(record);
+    if (this.verbose) this.opts.log(`$ ${shown}`);
+    const started = Date.now();
+    const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json', 'User-Agent': 'meshup' };
+    if (target.ep.token) headers.Authorization = `Bearer ${target.ep.token}`;
+    const signal = anySignal(this.opts.signal, AbortSignal.timeout(spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000));
+    try {
+      const res = await new Promise<ApiResponse>((resolve, reject) => {
+        const req = (target.agent ? request : plainRequest)(url, { headers, agent: target.agent, signal }, (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          r.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      record.exitCode = res.status;
+      return res;
+    } catch (e) {
+      if (this.opts.signal?.aborted) throw new InterruptedError();
+      // A cluster created again since gets a new address and certificates: resolve them anew.
+      target.agent?.destroy();
+      if (this.endpoint === target) this.endpoint = undefined;
+      if (this.verbose) this.opts.log(`  (no answer: ${(e as Error).message}; reading with kubectl instead)`);
+      return undefined;
+    } finally {
+      record.ms = Date.now() - started;
+    }
+  }
+
   /** Starts a long-running child (a port-forward); it is stopped by stopAll() and on Ctrl-C. */
   start(spec: RunSpec): ResultPromise {
     this.throwIfAborted();
@@ -245,6 +322,7 @@ export class Runner {
 
   /** Stops every child still running; used on interrupt and before exit. */
   async stopAll(): Promise<void> {
+    this.endpoint?.agent?.destroy();
     const children = [...this.live];
     for (const c of children) c.kill('SIGTERM');
     await Promise.allSettled(children);

@@ -8,6 +8,7 @@ import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { home } from '../state/paths.js';
 import { sleep } from '../util/time.js';
+import { type ApiKind, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
 
 const FIELD_MANAGER = 'meshup';
 
@@ -150,6 +151,11 @@ export async function serverVersion(runner: Runner): Promise<string> {
 
 /** An object, or undefined when it does not exist. */
 export async function getObject<T extends KubeObject>(runner: Runner, kind: string, name: string, namespace?: string): Promise<T | undefined> {
+  const k = builtinKind(kind);
+  if (k && (!k.namespaced || namespace)) {
+    const direct = await getDirect<T>(runner, k, name, namespace);
+    if (direct !== undefined) return direct ?? undefined;
+  }
   const args = ['get', kind, name, '--ignore-not-found'];
   if (namespace) args.push('-n', namespace);
   return getJson<T>(runner, args, `Reading ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
@@ -160,6 +166,13 @@ export async function listObjects<T extends KubeObject>(
   kind: string,
   opts: { namespace?: string; allNamespaces?: boolean; selector?: string } = {},
 ): Promise<T[]> {
+  // Built-in kinds straight from the API server; without a namespace, kubectl's would be the
+  // context's own, which only kubectl knows.
+  const kinds = kind.split(',').map(builtinKind);
+  if (kinds.every((k) => k && (!k.namespaced || opts.namespace || opts.allNamespaces))) {
+    const direct = await listDirect(runner, kinds as ApiKind[], { namespace: opts.namespace, selector: opts.selector }, `Listing ${kind}`);
+    if (direct) return direct as T[];
+  }
   const args = ['get', kind];
   if (opts.namespace) args.push('-n', opts.namespace);
   if (opts.allNamespaces) args.push('--all-namespaces');
@@ -256,32 +269,39 @@ export async function waitForDeletion(runner: Runner, namespace: string, refs: s
   });
 }
 
+/** `kubectl api-resources -o name`: every resource served, by name. */
+async function apiResources(runner: Runner, step: string): Promise<Set<string>> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['api-resources', '-o', 'name'],
+    okExitCodes: [1],
+    step,
+    timeoutMs: 30_000,
+  });
+  const served = new Set(r.stdout.split('\n').map((l) => l.trim()));
+  if (r.exitCode !== 0 && served.size <= 1) {
+    throw new MeshupError(`${step}: kubectl api-resources failed`, {
+      details: r.stderr.trim().split('\n').slice(-5),
+      fix: 'Check that the cluster answers: kubectl get --raw /readyz',
+    });
+  }
+  return served;
+}
+
 /** Returns once the API server serves the named CRDs (`crd/NAME` refs). Its discovery lists a
  * CRD's resources only once the CRD is Established (apiextensions-apiserver DiscoveryController),
- * which is when kubectl and istiod can use it; `kubectl api-resources` reads that in one small
- * request, where `kubectl wait` fetches every CRD whole (a megabyte of schemas for the Gateway
- * API's) while a new cluster's API server is at its busiest. Asked again, more slowly each time,
- * until the time is up. kubectl exits 1 with what it could read when some other API group does
- * not answer (an aggregated API that is down): that list still says whether these are served. */
+ * which is when kubectl and istiod can use it; one discovery request reads that (straight from
+ * the API server where the kubeconfig allows, else `kubectl api-resources`), where `kubectl
+ * wait` fetches every CRD whole (a megabyte of schemas for the Gateway API's) while a new
+ * cluster's API server is at its busiest. Asked again, more slowly each time, until the time is
+ * up. kubectl exits 1 with what it could read when some other API group does not answer (an
+ * aggregated API that is down): that list still says whether these are served. */
 export async function waitForCrdsEstablished(runner: Runner, crds: string[], step: string, timeoutS = 60): Promise<void> {
   const want = crds.map((c) => c.replace(/^crd\//, ''));
   const deadline = Date.now() + timeoutS * 1000;
   for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
-    const r = await runner.run({
-      readOnly: true,
-      tool: 'kubectl',
-      args: ['api-resources', '-o', 'name'],
-      okExitCodes: [1],
-      step,
-      timeoutMs: 30_000,
-    });
-    const served = new Set(r.stdout.split('\n').map((l) => l.trim()));
-    if (r.exitCode !== 0 && served.size <= 1) {
-      throw new MeshupError(`${step}: kubectl api-resources failed`, {
-        details: r.stderr.trim().split('\n').slice(-5),
-        fix: 'Check that the cluster answers: kubectl get --raw /readyz',
-      });
-    }
+    const served = (await servedResourcesDirect(runner, step)) ?? (await apiResources(runner, step));
     const missing = want.filter((n) => !served.has(n));
     if (!missing.length) return;
     if (Date.now() >= deadline) {

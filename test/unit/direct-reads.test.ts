@@ -1,0 +1,271 @@
+// Reads straight from the API server: which kubeconfig entries they can use (the rest go through
+// kubectl), and what Runner.apiGet and listDirect send and return, against an HTTP server on
+// 127.0.0.1 that records each request. The TLS path with client certificates runs against the
+// real kube-apiserver in test/e2e (observe-direct.test.ts).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveKubeEndpoint } from '../../src/exec/kube-endpoint.js';
+import { Runner } from '../../src/exec/runner.js';
+import { listDirect, servedResourcesDirect } from '../../src/tools/kubeapi.js';
+import { getObject, listObjects } from '../../src/tools/kubectl.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshup-direct-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('resolveKubeEndpoint', () => {
+  it('merges KUBECONFIG files as kubectl does (first wins) and resolves relative paths against their file', () => {
+    mkdirSync(join(dir, 'pki'));
+    writeFileSync(join(dir, 'pki', 'ca.crt'), 'CA FROM FILE');
+    writeFileSync(join(dir, 'pki', 'token'), 'file-token\n');
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    writeFileSync(
+      a,
+      [
+        'contexts: [{ name: kind-x, context: { cluster: kind-x, user: kind-x } }]',
+        `clusters: [{ name: kind-x, cluster: { server: "https://127.0.0.1:6443/", certificate-authority: pki/ca.crt } }]`,
+        `users: [{ name: kind-x, user: { client-certificate-data: ${b64('CERT')}, client-key-data: ${b64('KEY')} } }]`,
+      ].join('\n'),
+    );
+    // b names the same cluster again (ignored: a came first) and a second context with a token file.
+    writeFileSync(
+      b,
+      [
+        'contexts: [{ name: kind-x, context: { cluster: other } }, { name: kwok-y, context: { cluster: kwok-y, user: tok } }]',
+        'clusters: [{ name: kind-x, cluster: { server: "https://10.9.9.9" } }, { name: kwok-y, cluster: { server: "http://127.0.0.1:8080", insecure-skip-tls-verify: true, tls-server-name: api.local } }]',
+        'users: [{ name: tok, user: { tokenFile: pki/token } }]',
+      ].join('\n'),
+    );
+    const env = { KUBECONFIG: [a, join(dir, 'missing'), b].join(':') };
+    expect(resolveKubeEndpoint(env, dir, 'kind-x')).toEqual({
+      server: 'https://127.0.0.1:6443',
+      ca: Buffer.from('CA FROM FILE'),
+      cert: Buffer.from('CERT'),
+      key: Buffer.from('KEY'),
+      token: undefined,
+      insecure: false,
+      serverName: undefined,
+    });
+    expect(resolveKubeEndpoint(env, dir, 'kwok-y')).toMatchObject({
+      server: 'http://127.0.0.1:8080',
+      token: 'file-token',
+      insecure: true,
+      serverName: 'api.local',
+    });
+    expect(resolveKubeEndpoint(env, dir, 'nope')).toBeUndefined();
+    // Without KUBECONFIG: ~/.kube/config of the given home.
+    expect(resolveKubeEndpoint({}, dir, 'kind-x')).toBeUndefined();
+    mkdirSync(join(dir, '.kube'));
+    writeFileSync(
+      join(dir, '.kube', 'config'),
+      `contexts: [{ name: c, context: { cluster: c } }]\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\n`,
+    );
+    expect(resolveKubeEndpoint({}, dir, 'c')).toMatchObject({ server: 'https://127.0.0.1:1', insecure: false });
+  });
+
+  it('leaves to kubectl what needs a program, a proxy or basic auth, and files it cannot read', () => {
+    const file = join(dir, 'k');
+    const env = { KUBECONFIG: file };
+    const config = (cluster: string, user: string) =>
+      writeFileSync(
+        file,
+        `contexts: [{ name: c, context: { cluster: c, user: u } }]\nclusters: [{ name: c, cluster: ${cluster} }]\nusers: [{ name: u, user: ${user} }]\n`,
+      );
+    config('{ server: "https://127.0.0.1:6443" }', '{ exec: { command: aws, apiVersion: client.authentication.k8s.io/v1 } }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    config('{ server: "https://127.0.0.1:6443" }', '{ auth-provider: { name: oidc } }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    config('{ server: "https://127.0.0.1:6443" }', '{ username: admin, password: secret }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    config('{ server: "https://127.0.0.1:6443", proxy-url: "http://proxy:3128" }', '{ token: t }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    // A proxy in the environment: kubectl would use it for a remote server, never for loopback.
+    config('{ server: "https://192.0.2.10:6443" }', '{ token: t }');
+    expect(resolveKubeEndpoint({ ...env, HTTPS_PROXY: 'http://proxy:3128' }, dir, 'c')).toBeUndefined();
+    expect(resolveKubeEndpoint(env, dir, 'c')).toMatchObject({ server: 'https://192.0.2.10:6443', token: 't' });
+    config('{ server: "https://127.0.0.1:6443" }', '{ token: t }');
+    expect(resolveKubeEndpoint({ ...env, HTTPS_PROXY: 'http://proxy:3128' }, dir, 'c')).toMatchObject({ token: 't' });
+    // A certificate file that is not there, and a file that does not parse.
+    config('{ server: "https://127.0.0.1:6443", certificate-authority: /nonexistent/ca.crt }', '{ token: t }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    writeFileSync(file, 'contexts: [\n');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+  });
+});
+
+interface Seen {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+describe('Runner.apiGet and listDirect', () => {
+  let server: Server;
+  let seen: Seen[];
+  let answer: (url: string) => { status: number; body: unknown };
+  let logs: string[];
+  let env: NodeJS.ProcessEnv;
+
+  beforeEach(async () => {
+    seen = [];
+    logs = [];
+    answer = () => ({ status: 200, body: { items: [] } });
+    server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      const a = answer(req.url ?? '');
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(a.body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      `contexts: [{ name: kwok-a, context: { cluster: a, user: a } }]\nclusters: [{ name: a, cluster: { server: "http://127.0.0.1:${port}" } }]\nusers: [{ name: a, user: { token: sesame } }]\n`,
+    );
+    env = { KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir };
+  });
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  const runner = (extra: NodeJS.ProcessEnv = {}, verbose = false) => {
+    const r = new Runner({ env: { ...env, ...extra }, log: (l) => logs.push(l), verbose });
+    r.pinContext('kwok-a');
+    return r;
+  };
+
+  it('sends the token and the Accept header, returns any status, and records a read', async () => {
+    answer = (url) => (url.endsWith('/missing') ? { status: 404, body: { kind: 'Status' } } : { status: 200, body: { ok: true } });
+    const r = runner({}, true);
+    expect(await r.apiGet({ path: '/api/v1/namespaces', accept: 'application/x-test' })).toEqual({ status: 200, body: '{"ok":true}' });
+    expect(await r.apiGet({ path: '/api/v1/missing' })).toMatchObject({ status: 404 });
+    expect(seen.map((s) => [s.url, s.headers.accept, s.headers.authorization])).toEqual([
+      ['/api/v1/namespaces', 'application/x-test', 'Bearer sesame'],
+      ['/api/v1/missing', 'application/json', 'Bearer sesame'],
+    ]);
+    expect(r.history.map((h) => [h.command.replace(/:\d+/, ':PORT'), h.mutates, h.exitCode])).toEqual([
+      ['GET http://127.0.0.1:PORT/api/v1/namespaces', false, 200],
+      ['GET http://127.0.0.1:PORT/api/v1/missing', false, 404],
+    ]);
+    expect(logs[0]).toMatch(/^\$ GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces$/);
+  });
+
+  it('gives way to kubectl: when told to, before a context is known, and when nothing answers', async () => {
+    expect(await runner({ MESHUP_DIRECT_READS: '0' }).apiGet({ path: '/api/v1/nodes' })).toBeUndefined();
+    const unpinned = new Runner({ env, log: () => {} });
+    await expect(unpinned.apiGet({ path: '/api/v1/nodes' })).rejects.toThrow(/before a kube context was pinned/);
+    const r = runner();
+    await new Promise<void>((res) => server.close(() => res()));
+    expect(await r.apiGet({ path: '/api/v1/nodes' })).toBeUndefined();
+    expect(seen).toEqual([]);
+    // Once something answers at the (re-read) address again, reads go direct again.
+    server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      res.end('{}');
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const { port } = server.address() as AddressInfo;
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      `contexts: [{ name: kwok-a, context: { cluster: a } }]\nclusters: [{ name: a, cluster: { server: "http://127.0.0.1:${port}" } }]\n`,
+    );
+    expect(await r.apiGet({ path: '/api/v1/nodes' })).toEqual({ status: 200, body: '{}' });
+  });
+
+  it('lists kinds in one round, metadata only where asked, each item with its kind; any refusal means kubectl', async () => {
+    answer = (url) =>
+      url.includes('/deployments')
+        ? { status: 200, body: { items: [{ metadata: { name: 'istiod', namespace: 'istio-system' }, status: { readyReplicas: 1 } }] } }
+        : {
+            status: 200,
+            body: { kind: 'PartialObjectMetadataList', items: [{ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'x' } }] },
+          };
+    const kinds = [
+      { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
+      { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, metadataOnly: true },
+    ];
+    const r = runner();
+    expect(await listDirect(r, kinds, { namespace: 'istio-system' }, 'Reading')).toEqual([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: 'istio-system' }, status: { readyReplicas: 1 } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } },
+    ]);
+    expect(seen.map((s) => [s.url, s.headers.accept])).toEqual([
+      ['/apis/apps/v1/namespaces/istio-system/deployments', 'application/json'],
+      ['/api/v1/namespaces', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'],
+    ]);
+    answer = (url) => (url.includes('/namespaces') && !url.includes('deployments') ? { status: 403, body: {} } : { status: 200, body: { items: [] } });
+    expect(await listDirect(r, kinds, { namespace: 'istio-system' }, 'Reading')).toBeUndefined();
+  });
+
+  it('getObject reads one built-in object directly: undefined when the API server says it does not exist', async () => {
+    answer = (url) => (url.endsWith('/meshup') ? { status: 200, body: { metadata: { name: 'meshup' }, data: { spec: '{}' } } } : { status: 404, body: {} });
+    const r = runner({ PATH: join(dir, 'no-tools') });
+    expect(await getObject(r, 'configmap', 'meshup', 'kube-public')).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'meshup' },
+      data: { spec: '{}' },
+    });
+    expect(await getObject(r, 'configmap', 'other', 'kube-public')).toBeUndefined();
+    expect(seen.map((s) => s.url)).toEqual(['/api/v1/namespaces/kube-public/configmaps/meshup', '/api/v1/namespaces/kube-public/configmaps/other']);
+    // Any other answer, and a namespaced kind without a namespace, are kubectl's (not on this PATH).
+    answer = () => ({ status: 500, body: {} });
+    await expect(getObject(r, 'configmap', 'meshup', 'kube-public')).rejects.toThrow(/kubectl was not found/);
+    await expect(getObject(r, 'configmap', 'meshup')).rejects.toThrow(/kubectl was not found/);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('reads served resources from aggregated discovery; a server without it leaves them to kubectl', async () => {
+    answer = () => ({
+      status: 200,
+      body: {
+        kind: 'APIGroupDiscoveryList',
+        items: [
+          { metadata: { name: 'apps' }, versions: [{ version: 'v1', resources: [{ resource: 'deployments' }, { resource: 'statefulsets' }] }] },
+          {
+            metadata: { name: 'networking.istio.io' },
+            versions: [
+              { version: 'v1', resources: [{ resource: 'virtualservices' }] },
+              { version: 'v1beta1', resources: [{ resource: 'virtualservices' }, { resource: 'sidecars' }] },
+            ],
+          },
+        ],
+      },
+    });
+    const r = runner();
+    expect([...(await servedResourcesDirect(r, 'Waiting'))!].sort()).toEqual([
+      'deployments.apps',
+      'sidecars.networking.istio.io',
+      'statefulsets.apps',
+      'virtualservices.networking.istio.io',
+    ]);
+    expect(seen.map((s) => [s.url, s.headers.accept?.split(',')[0]])).toEqual([
+      ['/apis', 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'],
+    ]);
+    answer = () => ({ status: 200, body: { kind: 'APIGroupList', groups: [] } });
+    expect(await servedResourcesDirect(r, 'Waiting')).toBeUndefined();
+  });
+
+  it('listObjects reads built-in kinds directly, with the selector; the rest, and a namespaced kind without a namespace, through kubectl', async () => {
+    const r = runner({ PATH: join(dir, 'no-tools') });
+    expect(await listObjects(r, 'deployments,statefulsets.apps', { namespace: 'istio-system', selector: 'meshup.dev/addon' })).toEqual([]);
+    expect(await listObjects(r, 'pods', { allNamespaces: true, selector: 'app=istiod' })).toEqual([]);
+    expect(await listObjects(r, 'clusterroles')).toEqual([]);
+    expect(seen.map((s) => s.url)).toEqual([
+      '/apis/apps/v1/namespaces/istio-system/deployments?labelSelector=meshup.dev%2Faddon',
+      '/apis/apps/v1/namespaces/istio-system/statefulsets?labelSelector=meshup.dev%2Faddon',
+      '/api/v1/pods?labelSelector=app%3Distiod',
+      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+    ]);
+    // kubectl is not on this PATH: these calls reaching for it is what shows they were not direct.
+    await expect(listObjects(r, 'pods')).rejects.toThrow(/kubectl was not found/);
+    await expect(listObjects(r, 'gateways.gateway.networking.k8s.io', { allNamespaces: true })).rejects.toThrow(/kubectl was not found/);
+    expect(seen).toHaveLength(4);
+  });
+});
