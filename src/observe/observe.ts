@@ -13,6 +13,7 @@ import { CRD_COLUMNS, type GatewayApiObserved, observeGatewayApi, parseCrdRows }
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
+import { type ApiKind, BUILTIN, kubectlResource, listDirect } from '../tools/kubeapi.js';
 import { getJson, type KubeList, type KubeObject, kubeconfigHasContext, type NodeInfo, parseNodes } from '../tools/kubectl.js';
 import { type ObjectRef, refKey, resourceOf } from './refs.js';
 
@@ -73,37 +74,46 @@ export interface Expected {
   gatewayApi?: BundleObject[];
 }
 
-/** Every kind meshup owns objects of: the control plane's and the addons'. Read in one call, so
- * the read does not depend on the spec (and can start before it is final). */
-const OWNED_KINDS = [
-  'nodes',
-  'namespaces',
-  'deployments.apps',
-  'statefulsets.apps',
-  'daemonsets.apps',
-  'services',
-  'pods',
-  'configmaps',
-  'serviceaccounts',
-  'roles.rbac.authorization.k8s.io',
-  'rolebindings.rbac.authorization.k8s.io',
-  'clusterroles.rbac.authorization.k8s.io',
-  'clusterrolebindings.rbac.authorization.k8s.io',
-  'mutatingwebhookconfigurations.admissionregistration.k8s.io',
-  'validatingwebhookconfigurations.admissionregistration.k8s.io',
-  'poddisruptionbudgets.policy',
-  'horizontalpodautoscalers.autoscaling',
+const metadataOnly = (k: ApiKind): ApiKind => ({ ...k, metadataOnly: true });
+
+/** Every kind meshup owns objects of: the control plane's and the addons'. Read in one round, so
+ * the read does not depend on the spec (and can start before it is final). Of most kinds only
+ * names, labels and annotations are compared (presence and meshup's content hash); workloads,
+ * Services, Pods and nodes are read whole for their status. */
+const OWNED_KINDS: readonly ApiKind[] = [
+  BUILTIN.nodes,
+  metadataOnly(BUILTIN.namespaces),
+  BUILTIN.deployments,
+  BUILTIN.statefulsets,
+  BUILTIN.daemonsets,
+  BUILTIN.services,
+  BUILTIN.pods,
+  metadataOnly(BUILTIN.configmaps),
+  metadataOnly(BUILTIN.serviceaccounts),
+  metadataOnly(BUILTIN.roles),
+  metadataOnly(BUILTIN.rolebindings),
+  metadataOnly(BUILTIN.clusterroles),
+  metadataOnly(BUILTIN.clusterrolebindings),
+  metadataOnly(BUILTIN.mutatingwebhookconfigurations),
+  metadataOnly(BUILTIN.validatingwebhookconfigurations),
+  metadataOnly(BUILTIN.poddisruptionbudgets),
+  metadataOnly(BUILTIN.horizontalpodautoscalers),
 ];
-const CUSTOM = ['telemetries.telemetry.istio.io', 'peerauthentications.security.istio.io'];
+/** Istio's custom resources meshup sets: the tracing Telemetry (its hash) and the mesh-wide
+ * PeerAuthentication (its mode). Versions older than these (Istio before 1.22) read through kubectl. */
+const CUSTOM: readonly ApiKind[] = [
+  { group: 'telemetry.istio.io', version: 'v1', resource: 'telemetries', kind: 'Telemetry', namespaced: true, metadataOnly: true },
+  { group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true },
+];
 /** CRDs are read by name only (with the Gateway API's release annotations and meshup's mark on
  * them): their schemas are most of a full read's bytes, and a missing CRD is what matters. */
-const CRDS = 'customresourcedefinitions.apiextensions.k8s.io';
+const CRDS = metadataOnly(BUILTIN.customresourcedefinitions);
 
 async function crdNames(runner: Runner): Promise<KubeObject[]> {
   const r = await runner.run({
     readOnly: true,
     tool: 'kubectl',
-    args: ['get', CRDS, '-o', CRD_COLUMNS, '--no-headers'],
+    args: ['get', kubectlResource(CRDS), '-o', CRD_COLUMNS, '--no-headers'],
     step: 'Reading CRDs',
     timeoutMs: 30_000,
   });
@@ -145,21 +155,30 @@ const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 /** Reads everything in one round. The provider is asked at the same time: on a cluster that is
  * absent the reads fail and are dropped. */
 export async function readCluster(runner: Runner, spec: Spec, provider: Provider): Promise<ClusterRead> {
-  const kinds = new Set(OWNED_KINDS);
-  const readable = new Set([...kinds, CRDS]);
+  const kinds = OWNED_KINDS.map(kubectlResource);
+  const readable = new Set([...kinds, kubectlResource(CRDS)]);
   const settle = <T>(p: Promise<T>) =>
     p.then(
       (v) => ({ ok: true as const, v }),
       (e: unknown) => ({ ok: false as const, e }),
     );
-  const reads = () =>
-    Promise.all([
-      settle(getJson<KubeList<KubeObject>>(runner, ['get', [...kinds].join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
+  // Straight from the API server where the kubeconfig allows (tools/kubeapi.ts), else kubectl.
+  const readOwned = async () => {
+    const direct = await listDirect(runner, [...OWNED_KINDS, CRDS], { namespace: ISTIO_NAMESPACE }, 'Reading the cluster');
+    if (direct) return { main: direct.filter((o) => o.kind !== CRDS.kind), crds: direct.filter((o) => o.kind === CRDS.kind) };
+    const [main, crds] = await Promise.all([
+      settle(getJson<KubeList<KubeObject>>(runner, ['get', kinds.join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
       settle(crdNames(runner)),
-      // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
-      settle(getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources')),
-      settle(readAppliedSpec(runner)),
     ]);
+    if (!main.ok) throw main.e;
+    return { main: main.v?.items ?? [], crds: crds.ok ? crds.v : undefined };
+  };
+  const readCustoms = async () =>
+    (await listDirect(runner, CUSTOM, { namespace: ISTIO_NAMESPACE }, 'Reading Istio resources')) ??
+    // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
+    (await getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.map(kubectlResource).join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources'))?.items ??
+    [];
+  const reads = () => Promise.all([settle(readOwned()), settle(readCustoms()), settle(readAppliedSpec(runner))]);
   const statusRead = settle(provider.status(runner, spec));
   const hostPortsRead = settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined));
   // Without its context in the kubeconfig the reads would fail at once: they wait for the
@@ -172,9 +191,9 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   const none = { items: [], customs: [], kinds: readable };
   if (cluster.state === 'absent') return { cluster, ...none };
   reading ??= reads();
-  const [[main, crds, custom, recorded], hostPorts] = await Promise.all([reading, hostPortsRead]);
-  if (!main.ok) {
-    const e = main.e;
+  const [[owned, custom, recorded], hostPorts] = await Promise.all([reading, hostPortsRead]);
+  if (!owned.ok) {
+    const e = owned.e;
     if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
     const said = [e.message, ...e.details].join('\n');
     // It runs, but its context is gone (deleted by hand): a provider that can write it back will.
@@ -188,12 +207,12 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   }
   return {
     cluster,
-    items: [...(main.v?.items ?? []), ...(crds.ok ? crds.v : [])],
-    customs: custom.ok ? (custom.v?.items ?? []) : [],
+    items: [...owned.v.main, ...(owned.v.crds ?? [])],
+    customs: custom.ok ? custom.v : [],
     recorded: recorded.ok ? recorded.v : undefined,
     kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
-    crdsRead: crds.ok,
+    crdsRead: !!owned.v.crds,
   };
 }
 

@@ -69,11 +69,35 @@ describe("meshup with Istio's real release content", () => {
     for (const o of DRIFT_OBJECTS) expect(await kubectl(['get', ...driftRef(o), '-o', 'name', '--ignore-not-found']), o.what).not.toBe('');
   });
 
+  it('reads the cluster straight from the API server (TLS, client certificates), and sees what kubectl sees', async () => {
+    const verbose = await meshup(['status', '--json', '--verbose']);
+    expect(verbose.exitCode, verbose.stderr).toBe(0);
+    const echoed = verbose.stderr.split('\n').filter((l) => l.startsWith('$ '));
+    expect(echoed).toContainEqual(expect.stringMatching(/^\$ GET https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/istio-system\/deployments$/));
+    expect(echoed.filter((l) => /kubectl .* get /.test(l))).toEqual([]);
+    const viaKubectl = await execa(process.execPath, [MESHUP, 'status', '--json', '--verbose', '--provider', 'kwok', '--name', name], {
+      env: { ...env, MESHUP_DIRECT_READS: '0' },
+      extendEnv: false,
+      reject: false,
+      cwd: dir,
+    });
+    expect(viaKubectl.stderr).not.toContain('$ GET ');
+    expect(JSON.parse(verbose.stdout)).toEqual(JSON.parse(viaKubectl.stdout));
+  });
+
   it('the five deletions are named by status and plan, and a re-run of up restores them all', async () => {
     expect((await meshup(['plan'])).exitCode).toBe(0);
     for (const o of DRIFT_OBJECTS) await kubectl(['delete', ...driftRef(o), '--wait=true']);
     const status = await meshup(['status']);
     expect(status.exitCode, status.stderr).toBe(0);
+    // The same findings when every read goes through kubectl.
+    const viaKubectl = await execa(process.execPath, [MESHUP, 'status', '--provider', 'kwok', '--name', name], {
+      env: { ...env, MESHUP_DIRECT_READS: '0' },
+      extendEnv: false,
+      reject: false,
+      cwd: dir,
+    });
+    expect(viaKubectl.stdout).toBe(status.stdout);
     for (const line of [
       'deployment istio-system/istio-ingressgateway is missing',
       'mutatingwebhookconfiguration istio-sidecar-injector is missing',
