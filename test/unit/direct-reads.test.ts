@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveKubeEndpoint } from '../../src/exec/kube-endpoint.js';
 import { Runner } from '../../src/exec/runner.js';
 import { listDirect, servedResourcesDirect } from '../../src/tools/kubeapi.js';
-import { getObject, listObjects } from '../../src/tools/kubectl.js';
+import { deploymentRollout, getObject, listObjects, waitForRollout } from '../../src/tools/kubectl.js';
 
 let dir: string;
 beforeEach(() => {
@@ -267,5 +267,57 @@ describe('Runner.apiGet and listDirect', () => {
     await expect(listObjects(r, 'pods')).rejects.toThrow(/kubectl was not found/);
     await expect(listObjects(r, 'gateways.gateway.networking.k8s.io', { allNamespaces: true })).rejects.toThrow(/kubectl was not found/);
     expect(seen).toHaveLength(4);
+  });
+
+  it('waits for a Deployment rollout by reading it again until kubectl would call it done', async () => {
+    let reads = 0;
+    const istiod = (status: Record<string, unknown>) => ({ metadata: { name: 'istiod', generation: 2 }, spec: { replicas: 1 }, status });
+    answer = (url) => {
+      if (!url.endsWith('/deployments/istiod')) return { status: 404, body: {} };
+      reads++;
+      return {
+        status: 200,
+        body:
+          reads === 1
+            ? istiod({ observedGeneration: 1 })
+            : reads === 2
+              ? istiod({ observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 0 })
+              : istiod({ observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }),
+      };
+    };
+    const r = runner({ PATH: join(dir, 'no-tools') });
+    await waitForRollout(r, 'istio-system', ['deployment/istiod'], 10);
+    expect(reads).toBe(3);
+    expect(new Set(seen.map((s) => s.url))).toEqual(new Set(['/apis/apps/v1/namespaces/istio-system/deployments/istiod']));
+    // A Deployment that is not there, and a kind other than Deployment: kubectl's to say (not on this PATH).
+    await expect(waitForRollout(r, 'istio-system', ['deployment/missing'], 10)).rejects.toThrow(/kubectl was not found/);
+    await expect(waitForRollout(r, 'istio-system', ['daemonset/ztunnel'], 10)).rejects.toThrow(/kubectl was not found/);
+    // Past its progress deadline: failed at once, as kubectl fails.
+    answer = () => ({
+      status: 200,
+      body: { ...istiod({ observedGeneration: 2, conditions: [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] }) },
+    });
+    await expect(waitForRollout(r, 'istio-system', ['deployment/istiod'], 10, { step: 'Waiting for istiod' })).rejects.toThrow(
+      'Waiting for istiod: deployment "istiod" exceeded its progress deadline',
+    );
+    // Never available: a time-out that says what it was waiting for.
+    answer = () => ({ status: 200, body: istiod({ observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 0 }) });
+    const e = await waitForRollout(r, 'istio-system', ['deployment/istiod'], 1).catch((x: unknown) => x);
+    expect(e).toMatchObject({ message: 'Waiting for deployment/istiod in istio-system: not rolled out after 1s' });
+    expect((e as { details: string[] }).details).toContain('  deployment istiod: 0 of 1 updated replicas are available');
+  });
+});
+
+describe('deploymentRollout (kubectl rollout status for a Deployment)', () => {
+  const d = (generation: number, spec: Record<string, unknown>, status: Record<string, unknown>) => ({ metadata: { name: 'web', generation }, spec, status });
+  it.each([
+    ['spec not observed yet', d(3, { replicas: 2 }, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }), false],
+    ['new replicas not all updated', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 2, updatedReplicas: 1, availableReplicas: 2 }), false],
+    ['old replicas pending termination', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }), false],
+    ['updated replicas not available', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), false],
+    ['rolled out', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }), true],
+    ['scaled to zero', d(4, { replicas: 0 }, { observedGeneration: 4 }), true],
+  ])('%s', (_what, dep, done) => {
+    expect(deploymentRollout(dep).done).toBe(done);
   });
 });
