@@ -63,10 +63,11 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
 
 /** Resolves `context`, or undefined when kubectl is needed (see the header) or a file cannot be
  * read. Never throws. */
-export function resolveKubeEndpoint(env: NodeJS.ProcessEnv, home: string, context: string): KubeEndpoint | undefined {
+export function resolveKubeEndpoint(env: NodeJS.ProcessEnv, home: string, context: string, cwd = process.cwd()): KubeEndpoint | undefined {
   try {
     const docs: { doc: KubeconfigFile; dir: string }[] = [];
-    for (const file of kubeconfigFiles(env, home)) {
+    // A relative KUBECONFIG entry is relative to where kubectl runs: the runner's cwd.
+    for (const file of kubeconfigFiles(env, home).map((f) => (isAbsolute(f) ? f : join(cwd, f)))) {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -85,21 +86,28 @@ export function resolveKubeEndpoint(env: NodeJS.ProcessEnv, home: string, contex
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
     // kubectl would send a non-loopback request through HTTPS_PROXY; meshup does not proxy.
     if (!LOOPBACK.test(url.hostname) && (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy)) return undefined;
+    // kubectl refuses a CA together with insecure-skip-tls-verify, and a user that is not there.
+    const insecure = c['insecure-skip-tls-verify'] === true;
+    if (insecure && (c['certificate-authority'] || c['certificate-authority-data'])) return undefined;
     const user = ctx.user ? pick(docs, (d) => d.users, ctx.user) : undefined;
+    if (ctx.user && !user) return undefined;
     const u = user?.entry.user ?? {};
     if (Object.entries(u).some(([k, v]) => v !== undefined && v !== null && v !== '' && !USER_FIELDS.has(k))) return undefined;
+    // Over plain HTTP kubectl sends no credentials at all (client-go reads them only for TLS).
+    if (url.protocol === 'http:') return { server: c.server.replace(/\/+$/, ''), insecure };
     const file = (p: string, dir: string) => readFileSync(isAbsolute(p) ? p : join(dir, p));
     const data = (inline: string | undefined, path: string | undefined, dir: string) =>
       inline ? Buffer.from(inline, 'base64') : path ? file(path, dir) : undefined;
     const udir = user?.dir ?? '';
-    const token = u.token || (u.tokenFile ? file(u.tokenFile, udir).toString('utf8').trim() : undefined);
+    // A token file beats an inline token, as in client-go.
+    const token = u.tokenFile ? file(u.tokenFile, udir).toString('utf8').trim() : u.token;
     return {
       server: c.server.replace(/\/+$/, ''),
       ca: data(c['certificate-authority-data'], c['certificate-authority'], cluster?.dir ?? ''),
       cert: data(u['client-certificate-data'], u['client-certificate'], udir),
       key: data(u['client-key-data'], u['client-key'], udir),
       token: token || undefined,
-      insecure: c['insecure-skip-tls-verify'] === true,
+      insecure,
       serverName: c['tls-server-name'] || undefined,
     };
   } catch {

@@ -57,6 +57,8 @@ export interface ApiGetSpec {
   accept?: string;
   step?: string;
   timeoutMs?: number;
+  /** false: not echoed under --verbose (a poll that repeats the read before it). */
+  echo?: boolean;
 }
 
 export interface ApiResponse {
@@ -105,6 +107,10 @@ export class Runner {
   private readonly live = new Set<ResultPromise>();
   private readonly spawnWaiters: { match: (spec: RunSpec) => boolean; resolve: () => void }[] = [];
   private endpoint?: { context: string; ep: KubeEndpoint; agent?: Agent };
+  /** Every agent made, closed by stopAll: one replaced after a failure may still carry reads. */
+  private readonly agents: Agent[] = [];
+  /** Contexts whose direct reads were refused for good (credentials, certificates). */
+  private readonly kubectlOnly = new Set<string>();
 
   constructor(private readonly opts: RunnerOptions) {
     this.dryRun = opts.dryRun ?? false;
@@ -238,14 +244,15 @@ export class Runner {
     this.throwIfAborted();
     const context = this.context;
     if (!context) throw new MeshupError('internal: an API read before a kube context was pinned');
-    if (this.env.MESHUP_DIRECT_READS === '0') return undefined;
+    if (this.env.MESHUP_DIRECT_READS === '0' || this.kubectlOnly.has(context)) return undefined;
     // Resolved once per context; a context not in the kubeconfig yet (its cluster is still being
     // created) is looked up again next time.
     if (this.endpoint?.context !== context) {
-      const ep = resolveKubeEndpoint(this.env, this.env.HOME || homedir(), context);
+      const ep = resolveKubeEndpoint(this.env, this.env.HOME || homedir(), context, this.opts.cwd);
       const agent =
         ep?.server.startsWith('https:') &&
         new Agent({ keepAlive: true, ca: ep.ca, cert: ep.cert, key: ep.key, rejectUnauthorized: !ep.insecure, servername: ep.serverName });
+      if (agent) this.agents.push(agent);
       this.endpoint = ep && { context, ep, agent: agent || undefined };
     }
     const target = this.endpoint;
@@ -254,28 +261,39 @@ export class Runner {
     const shown = `GET ${url}`;
     const record: CommandRecord = { command: shown, mutates: false, skipped: false };
     this.history.push(record);
-    if (this.verbose) this.opts.log(`$ ${shown}`);
+    if (this.verbose && spec.echo !== false) this.opts.log(`$ ${shown}`);
     const started = Date.now();
     const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json', 'User-Agent': 'meshup' };
     if (target.ep.token) headers.Authorization = `Bearer ${target.ep.token}`;
     const signal = anySignal(this.opts.signal, AbortSignal.timeout(spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000));
-    try {
-      const res = await new Promise<ApiResponse>((resolve, reject) => {
+    const once = () =>
+      new Promise<ApiResponse>((resolve, reject) => {
         const req = (target.agent ? request : plainRequest)(url, { headers, agent: target.agent, signal }, (r) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
           r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
           r.on('error', reject);
         });
-        req.on('error', reject);
+        req.on('error', (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reused: req.reusedSocket })));
         req.end();
       });
+    try {
+      // A kept-alive socket the server closed meanwhile fails at once: one more try, on a new one.
+      const res = await once().catch((e: NodeJS.ErrnoException & { reused?: boolean }) => {
+        if (e.reused && e.code === 'ECONNRESET') return once();
+        throw e;
+      });
       record.exitCode = res.status;
+      // Credentials the API server refuses will not do better next time.
+      if (res.status === 401) this.kubectlOnly.add(context);
       return res;
     } catch (e) {
       if (this.opts.signal?.aborted) throw new InterruptedError();
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      // A certificate Node cannot verify (a CA only in the system's store, which Go reads and Node
+      // does not, say) will not verify next time either: kubectl reads this context from now on.
+      if (/CERT|TLS|SSL|SIGNATURE/.test(code)) this.kubectlOnly.add(context);
       // A cluster created again since gets a new address and certificates: resolve them anew.
-      target.agent?.destroy();
       if (this.endpoint === target) this.endpoint = undefined;
       if (this.verbose) this.opts.log(`  (no answer: ${(e as Error).message}; reading with kubectl instead)`);
       return undefined;
@@ -322,7 +340,7 @@ export class Runner {
 
   /** Stops every child still running; used on interrupt and before exit. */
   async stopAll(): Promise<void> {
-    this.endpoint?.agent?.destroy();
+    for (const a of this.agents) a.destroy();
     const children = [...this.live];
     for (const c of children) c.kill('SIGTERM');
     await Promise.allSettled(children);

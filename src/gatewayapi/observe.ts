@@ -12,28 +12,39 @@ const path = (key: string) => key.replace(/\./g, '\\.');
  * A CRD without one of them prints `<none>` in its column. */
 export const CRD_COLUMNS = `custom-columns=NAME:.metadata.name,BUNDLE:.metadata.annotations.${path(BUNDLE_VERSION_ANNOTATION)},CHANNEL:.metadata.annotations.${path(CHANNEL_ANNOTATION)},MESHUP:.metadata.labels.${path(GATEWAY_API_LABEL)}`;
 
+/** A CRD object carrying only what a CRD_COLUMNS read holds. */
+function crdOf(name: string, bundle?: string, channel?: string, mark?: string): KubeObject {
+  const annotations = Object.fromEntries(
+    [
+      [BUNDLE_VERSION_ANNOTATION, bundle],
+      [CHANNEL_ANNOTATION, channel],
+    ].filter(([, v]) => v),
+  );
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name, ...(Object.keys(annotations).length ? { annotations } : {}), ...(mark ? { labels: { [GATEWAY_API_LABEL]: mark } } : {}) },
+  };
+}
+
 /** The rows of a CRD_COLUMNS read (without headers) as CRD objects carrying what was read. */
 export function parseCrdRows(stdout: string): KubeObject[] {
+  const given = (v: string | undefined) => (v && v !== '<none>' ? v : undefined);
   return stdout
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((cols) => cols[0])
-    .map(([name, bundle, channel, mark]) => {
-      const given = (v: string | undefined) => (v && v !== '<none>' ? v : undefined);
-      const annotations = Object.fromEntries(
-        [
-          [BUNDLE_VERSION_ANNOTATION, given(bundle)],
-          [CHANNEL_ANNOTATION, given(channel)],
-        ].filter(([, v]) => v),
-      );
-      const labels = given(mark) ? { [GATEWAY_API_LABEL]: mark! } : undefined;
-      return {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name: name!, ...(Object.keys(annotations).length ? { annotations } : {}), ...(labels ? { labels } : {}) },
-      };
-    });
+    .map(([name, bundle, channel, mark]) => crdOf(name!, given(bundle), given(channel), given(mark)));
 }
+
+/** A CRD read whole (or as metadata), cut to what a CRD_COLUMNS read holds: both reads observe the same. */
+export const crdColumns = (o: KubeObject): KubeObject =>
+  crdOf(
+    o.metadata.name,
+    o.metadata.annotations?.[BUNDLE_VERSION_ANNOTATION] || undefined,
+    o.metadata.annotations?.[CHANNEL_ANNOTATION] || undefined,
+    o.metadata.labels?.[GATEWAY_API_LABEL] || undefined,
+  );
 
 export interface GatewayApiCrd {
   name: string;

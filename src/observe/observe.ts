@@ -9,7 +9,7 @@ import type { Spec } from '../config/spec.js';
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { BundleObject } from '../gatewayapi/bundle.js';
-import { CRD_COLUMNS, type GatewayApiObserved, observeGatewayApi, parseCrdRows } from '../gatewayapi/observe.js';
+import { CRD_COLUMNS, crdColumns, type GatewayApiObserved, observeGatewayApi, parseCrdRows } from '../gatewayapi/observe.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { ClusterStatus, PortMapping, Provider } from '../providers/types.js';
 import { type AppliedSpec, readAppliedSpec } from '../state/record.js';
@@ -165,7 +165,8 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   // Straight from the API server where the kubeconfig allows (tools/kubeapi.ts), else kubectl.
   const readOwned = async () => {
     const direct = await listDirect(runner, [...OWNED_KINDS, CRDS], { namespace: ISTIO_NAMESPACE }, 'Reading the cluster');
-    if (direct) return { main: direct.filter((o) => o.kind !== CRDS.kind), crds: direct.filter((o) => o.kind === CRDS.kind) };
+    // CRDs keep only what the kubectl read's columns hold, so both reads observe the same.
+    if (direct) return { main: direct.filter((o) => o.kind !== CRDS.kind), crds: direct.filter((o) => o.kind === CRDS.kind).map(crdColumns) };
     const [main, crds] = await Promise.all([
       settle(getJson<KubeList<KubeObject>>(runner, ['get', kinds.join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
       settle(crdNames(runner)),

@@ -77,6 +77,7 @@ export async function listDirect(
   kinds: readonly ApiKind[],
   where: { namespace?: string; selector?: string },
   step: string,
+  timeoutMs = 30_000,
 ): Promise<KubeObject[] | undefined> {
   const lists = await Promise.all(
     kinds.map(async (k) => {
@@ -84,11 +85,10 @@ export async function listDirect(
         path: listPath(k, where.namespace, where.selector),
         accept: k.metadataOnly ? METADATA_ONLY : undefined,
         step,
-        timeoutMs: 30_000,
+        timeoutMs,
       });
-      if (r?.status !== 200) return undefined;
-      const list = JSON.parse(r.body) as KubeList<KubeObject>;
-      return (list.items ?? []).map((o) => ({ ...o, apiVersion: apiVersionOf(k), kind: k.kind }));
+      const list = r?.status === 200 ? json<KubeList<KubeObject>>(r.body) : undefined;
+      return list && (list.items ?? []).map((o) => ({ ...o, apiVersion: apiVersionOf(k), kind: k.kind }));
     }),
   );
   return lists.some((l) => !l) ? undefined : lists.flatMap((l) => l!);
@@ -96,12 +96,28 @@ export async function listDirect(
 
 /** One object; null when the API server says it does not exist, undefined when it could not be
  * read directly. */
-export async function getDirect<T extends KubeObject>(runner: Runner, k: ApiKind, name: string, namespace?: string): Promise<T | null | undefined> {
+export async function getDirect<T extends KubeObject>(
+  runner: Runner,
+  k: ApiKind,
+  name: string,
+  namespace?: string,
+  opts: { echo?: boolean } = {},
+): Promise<T | null | undefined> {
   const path = `${listPath(k, namespace, undefined)}/${encodeURIComponent(name)}`;
-  const r = await runner.apiGet({ path, step: `Reading ${k.kind} ${namespace ? `${namespace}/` : ''}${name}`, timeoutMs: 30_000 });
+  const r = await runner.apiGet({ path, step: `Reading ${k.kind} ${namespace ? `${namespace}/` : ''}${name}`, timeoutMs: 30_000, echo: opts.echo });
   if (r?.status === 404) return null;
-  if (r?.status !== 200) return undefined;
-  return { ...(JSON.parse(r.body) as T), apiVersion: apiVersionOf(k), kind: k.kind };
+  const o = r?.status === 200 ? json<T>(r.body) : undefined;
+  return o && { ...o, apiVersion: apiVersionOf(k), kind: k.kind };
+}
+
+/** A body that is not JSON (something else answering on a reused port) is no answer. */
+function json<T>(body: string): T | undefined {
+  try {
+    const v = JSON.parse(body) as unknown;
+    return v && typeof v === 'object' ? (v as T) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Aggregated discovery: every group's resources in one answer (a server too old for it answers
@@ -118,9 +134,8 @@ interface GroupDiscoveryList {
  * api-resources -o name` prints for them), from one discovery request. */
 export async function servedResourcesDirect(runner: Runner, step: string): Promise<Set<string> | undefined> {
   const r = await runner.apiGet({ path: '/apis', accept: DISCOVERY, step, timeoutMs: 30_000 });
-  if (r?.status !== 200) return undefined;
-  const doc = JSON.parse(r.body) as GroupDiscoveryList;
-  if (doc.kind !== 'APIGroupDiscoveryList') return undefined;
+  const doc = r?.status === 200 ? json<GroupDiscoveryList>(r.body) : undefined;
+  if (doc?.kind !== 'APIGroupDiscoveryList') return undefined;
   const served = new Set<string>();
   for (const g of doc.items ?? []) for (const v of g.versions ?? []) for (const res of v.resources ?? []) served.add(`${res.resource}.${g.metadata?.name}`);
   return served;

@@ -133,7 +133,7 @@ export function parseNodes(list: KubeList<KubeObject>): NodeInfo[] {
 }
 
 export async function getNodes(runner: Runner, timeoutMs = 30_000): Promise<NodeInfo[]> {
-  const direct = await listDirect(runner, [BUILTIN.nodes], {}, 'Reading nodes');
+  const direct = await listDirect(runner, [BUILTIN.nodes], {}, 'Reading nodes', timeoutMs);
   const list = direct ? { items: direct } : await getJson<KubeList<KubeObject>>(runner, ['get', 'nodes'], 'Reading nodes', timeoutMs);
   return parseNodes(list ?? { items: [] });
 }
@@ -281,30 +281,26 @@ export async function waitForRollout(
   if (names.every(Boolean)) {
     let pending = names as string[];
     let waiting = '';
-    for (let pause = 100; ; pause = Math.min(pause * 1.5, 500)) {
+    // Each Deployment is echoed under --verbose once, not every few tenths of a second.
+    const how = `reading ${refs.join(', ')} in ${namespace} until rolled out, as kubectl rollout status judges it`;
+    for (let pause = 100, first = true; ; pause = Math.min(pause * 1.5, 500), first = false) {
       if (signal?.aborted) throw new InterruptedError();
-      const read = await Promise.all(pending.map((n) => getDirect(runner, BUILTIN.deployments, n, namespace)));
+      const read = await Promise.all(pending.map((n) => getDirect(runner, BUILTIN.deployments, n, namespace, { echo: first })));
       // Not there, or no answer: kubectl says what is wrong, or waits in its own way.
       if (read.some((d) => !d)) break;
       const states = read.map((d) => deploymentRollout(d!));
       const failed = states.find((x) => x.failed);
       if (failed)
-        throw new CommandFailedError(`${step}: ${failed.failed}`, `kubectl rollout status ${refs.join(' ')} -n ${namespace}`, [], undefined, {
+        throw new CommandFailedError(`${step}: ${failed.failed}`, how, [], undefined, {
           fix: `See why: kubectl describe ${refs[0]} -n ${namespace}`,
         });
       pending = pending.filter((_, i) => !states[i]!.done);
       if (!pending.length) return;
       waiting = states.find((x) => x.waiting)?.waiting ?? waiting;
       if (Date.now() >= deadline) {
-        throw new CommandFailedError(
-          `${step}: not rolled out after ${timeoutS}s`,
-          `kubectl rollout status ${refs.join(' ')} -n ${namespace}`,
-          [waiting],
-          undefined,
-          {
-            fix: 'Run it again with --verbose to watch it; a slow machine may need a longer --timeout',
-          },
-        );
+        throw new CommandFailedError(`${step}: not rolled out after ${timeoutS}s`, how, [waiting], undefined, {
+          fix: 'Run it again with --verbose to watch it; a slow machine may need a longer --timeout',
+        });
       }
       await sleep(pause, signal);
     }

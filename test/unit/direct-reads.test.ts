@@ -1,9 +1,13 @@
 // Reads straight from the API server: which kubeconfig entries they can use (the rest go through
 // kubectl), and what Runner.apiGet and listDirect send and return, against an HTTP server on
 // 127.0.0.1 that records each request. The TLS path with client certificates runs against the
-// real kube-apiserver in test/e2e (observe-direct.test.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// real kube-apiserver in test/e2e/real-release.test.ts; here an HTTPS server with a certificate
+// openssl makes checks the CA and the token.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,13 +40,14 @@ describe('resolveKubeEndpoint', () => {
         `users: [{ name: kind-x, user: { client-certificate-data: ${b64('CERT')}, client-key-data: ${b64('KEY')} } }]`,
       ].join('\n'),
     );
-    // b names the same cluster again (ignored: a came first) and a second context with a token file.
+    // b names the same cluster again (ignored: a came first) and a second context with a token file
+    // (which beats the inline token, as in client-go).
     writeFileSync(
       b,
       [
         'contexts: [{ name: kind-x, context: { cluster: other } }, { name: kwok-y, context: { cluster: kwok-y, user: tok } }]',
-        'clusters: [{ name: kind-x, cluster: { server: "https://10.9.9.9" } }, { name: kwok-y, cluster: { server: "http://127.0.0.1:8080", insecure-skip-tls-verify: true, tls-server-name: api.local } }]',
-        'users: [{ name: tok, user: { tokenFile: pki/token } }]',
+        'clusters: [{ name: kind-x, cluster: { server: "https://10.9.9.9" } }, { name: kwok-y, cluster: { server: "https://127.0.0.1:8080", insecure-skip-tls-verify: true, tls-server-name: api.local } }]',
+        'users: [{ name: tok, user: { tokenFile: pki/token, token: inline-token } }]',
       ].join('\n'),
     );
     const env = { KUBECONFIG: [a, join(dir, 'missing'), b].join(':') };
@@ -56,7 +61,7 @@ describe('resolveKubeEndpoint', () => {
       serverName: undefined,
     });
     expect(resolveKubeEndpoint(env, dir, 'kwok-y')).toMatchObject({
-      server: 'http://127.0.0.1:8080',
+      server: 'https://127.0.0.1:8080',
       token: 'file-token',
       insecure: true,
       serverName: 'api.local',
@@ -70,6 +75,14 @@ describe('resolveKubeEndpoint', () => {
       `contexts: [{ name: c, context: { cluster: c } }]\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]\n`,
     );
     expect(resolveKubeEndpoint({}, dir, 'c')).toMatchObject({ server: 'https://127.0.0.1:1', insecure: false });
+    // A relative KUBECONFIG entry is relative to the directory kubectl runs in.
+    expect(resolveKubeEndpoint({ KUBECONFIG: '.kube/config' }, '/nonexistent', 'c', dir)).toMatchObject({ server: 'https://127.0.0.1:1' });
+    // Over plain HTTP, kubectl sends no credentials: neither does meshup.
+    writeFileSync(
+      join(dir, '.kube', 'config'),
+      `contexts: [{ name: c, context: { cluster: c, user: u } }]\nclusters: [{ name: c, cluster: { server: "http://127.0.0.1:1" } }]\nusers: [{ name: u, user: { token: t, client-certificate-data: ${b64('CERT')} } }]\n`,
+    );
+    expect(resolveKubeEndpoint({}, dir, 'c')).toEqual({ server: 'http://127.0.0.1:1', insecure: false });
   });
 
   it('leaves to kubectl what needs a program, a proxy or basic auth, and files it cannot read', () => {
@@ -94,6 +107,14 @@ describe('resolveKubeEndpoint', () => {
     expect(resolveKubeEndpoint(env, dir, 'c')).toMatchObject({ server: 'https://192.0.2.10:6443', token: 't' });
     config('{ server: "https://127.0.0.1:6443" }', '{ token: t }');
     expect(resolveKubeEndpoint({ ...env, HTTPS_PROXY: 'http://proxy:3128' }, dir, 'c')).toMatchObject({ token: 't' });
+    // What kubectl refuses: a CA together with insecure-skip-tls-verify, a user that is not there.
+    config(`{ server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true, certificate-authority-data: ${b64('CA')} }`, '{ token: t }');
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
+    writeFileSync(
+      file,
+      'contexts: [{ name: c, context: { cluster: c, user: nobody } }]\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:6443" } }]\n',
+    );
+    expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
     // A certificate file that is not there, and a file that does not parse.
     config('{ server: "https://127.0.0.1:6443", certificate-authority: /nonexistent/ca.crt }', '{ token: t }');
     expect(resolveKubeEndpoint(env, dir, 'c')).toBeUndefined();
@@ -145,9 +166,10 @@ describe('Runner.apiGet and listDirect', () => {
     const r = runner({}, true);
     expect(await r.apiGet({ path: '/api/v1/namespaces', accept: 'application/x-test' })).toEqual({ status: 200, body: '{"ok":true}' });
     expect(await r.apiGet({ path: '/api/v1/missing' })).toMatchObject({ status: 404 });
+    // Plain HTTP: the token stays home (see the HTTPS test for where it goes).
     expect(seen.map((s) => [s.url, s.headers.accept, s.headers.authorization])).toEqual([
-      ['/api/v1/namespaces', 'application/x-test', 'Bearer sesame'],
-      ['/api/v1/missing', 'application/json', 'Bearer sesame'],
+      ['/api/v1/namespaces', 'application/x-test', undefined],
+      ['/api/v1/missing', 'application/json', undefined],
     ]);
     expect(r.history.map((h) => [h.command.replace(/:\d+/, ':PORT'), h.mutates, h.exitCode])).toEqual([
       ['GET http://127.0.0.1:PORT/api/v1/namespaces', false, 200],
@@ -163,7 +185,6 @@ describe('Runner.apiGet and listDirect', () => {
     const r = runner();
     await new Promise<void>((res) => server.close(() => res()));
     expect(await r.apiGet({ path: '/api/v1/nodes' })).toBeUndefined();
-    expect(seen).toEqual([]);
     // Once something answers at the (re-read) address again, reads go direct again.
     server = createServer((req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
@@ -317,7 +338,109 @@ describe('deploymentRollout (kubectl rollout status for a Deployment)', () => {
     ['updated replicas not available', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }), false],
     ['rolled out', d(1, { replicas: 2 }, { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }), true],
     ['scaled to zero', d(4, { replicas: 0 }, { observedGeneration: 4 }), true],
+    ['no replicas in its spec, all available', d(1, {}, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }), true],
+    ['no replicas in its spec, none available', d(1, {}, { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 0 }), false],
   ])('%s', (_what, dep, done) => {
-    expect(deploymentRollout(dep).done).toBe(done);
+    const state = deploymentRollout(dep);
+    expect(state.done).toBe(done);
+    expect(state.failed).toBeUndefined();
+  });
+  it('past its progress deadline: failed, once the spec is observed', () => {
+    const conditions = [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }];
+    expect(deploymentRollout(d(2, { replicas: 1 }, { observedGeneration: 2, conditions }))).toEqual({
+      done: false,
+      failed: 'deployment "web" exceeded its progress deadline',
+    });
+    expect(deploymentRollout(d(3, { replicas: 1 }, { observedGeneration: 2, conditions })).failed).toBeUndefined();
+  });
+});
+
+describe('Runner.apiGet over HTTPS', () => {
+  let server: HttpsServer;
+  let seen: Seen[];
+  let cert: string;
+  let port: number;
+  beforeEach(async () => {
+    seen = [];
+    // A self-signed certificate for 127.0.0.1, made for this test (openssl is a Debian package CI has).
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      res.end('{"kind":"Status"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  const runnerWith = (ca: string) => {
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      `contexts: [{ name: kwok-a, context: { cluster: a, user: a } }]\nclusters: [{ name: a, cluster: { server: "https://127.0.0.1:${port}", certificate-authority-data: ${b64(ca)} } }]\nusers: [{ name: a, user: { token: sesame } }]\n`,
+    );
+    const r = new Runner({ env: { KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir }, log: () => {} });
+    r.pinContext('kwok-a');
+    return r;
+  };
+
+  it('checks the server against the kubeconfig CA and sends the token', async () => {
+    expect(await runnerWith(cert).apiGet({ path: '/version' })).toEqual({ status: 200, body: '{"kind":"Status"}' });
+    expect(seen.map((s) => [s.url, s.headers.authorization])).toEqual([['/version', 'Bearer sesame']]);
+  });
+
+  it('a server its CA does not vouch for gets no token, and the context is read with kubectl from then on', async () => {
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=other',
+        '-days',
+        '1',
+        '-keyout',
+        join(other, 'key.pem'),
+        '-out',
+        join(other, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const r = runnerWith(readFileSync(join(other, 'cert.pem'), 'utf8'));
+    expect(await r.apiGet({ path: '/version' })).toBeUndefined();
+    // Fixing the kubeconfig does not matter to this runner any more: it decided for kubectl.
+    runnerWith(cert);
+    expect(await r.apiGet({ path: '/version' })).toBeUndefined();
+    expect(seen).toEqual([]);
+    expect(r.history.map((h) => h.command)).toEqual([`GET https://127.0.0.1:${port}/version`]);
   });
 });
