@@ -46,12 +46,38 @@ interface KubeconfigFile {
 /** The user fields this resolver knows how to use; any other set field means "ask kubectl". */
 const USER_FIELDS = new Set(['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile']);
 
-const kubeconfigFiles = (env: NodeJS.ProcessEnv, home: string) =>
-  env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(home, '.kube', 'config')];
+interface KubeconfigDoc {
+  doc: KubeconfigFile;
+  /** The directory of its file: relative paths in it are relative to this. */
+  dir: string;
+}
+
+/** The files kubectl reads (those of KUBECONFIG in order, else ~/.kube/config), parsed; files that
+ * are not there are skipped; undefined when one cannot be read or parsed. A relative KUBECONFIG
+ * entry is relative to where kubectl runs. */
+export function readKubeconfigs(env: NodeJS.ProcessEnv, home: string, cwd = process.cwd()): KubeconfigDoc[] | undefined {
+  const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(home, '.kube', 'config')];
+  const docs: KubeconfigDoc[] = [];
+  for (const file of files.map((f) => (isAbsolute(f) ? f : join(cwd, f)))) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return undefined;
+    }
+    try {
+      docs.push({ doc: (load(text) ?? {}) as KubeconfigFile, dir: dirname(file) });
+    } catch {
+      return undefined;
+    }
+  }
+  return docs;
+}
 
 /** The first file that names an entry wins, as in kubectl's merge; a relative path in an entry is
  * relative to the file that holds it. */
-function pick<T>(docs: { doc: KubeconfigFile; dir: string }[], list: (d: KubeconfigFile) => Entry<T>[] | null | undefined, name: string) {
+function pick<T>(docs: KubeconfigDoc[], list: (d: KubeconfigFile) => Entry<T>[] | null | undefined, name: string) {
   for (const { doc, dir } of docs) {
     const hit = list(doc)?.find((e) => e?.name === name);
     if (hit) return { entry: hit, dir };
@@ -65,18 +91,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
  * read. Never throws. */
 export function resolveKubeEndpoint(env: NodeJS.ProcessEnv, home: string, context: string, cwd = process.cwd()): KubeEndpoint | undefined {
   try {
-    const docs: { doc: KubeconfigFile; dir: string }[] = [];
-    // A relative KUBECONFIG entry is relative to where kubectl runs: the runner's cwd.
-    for (const file of kubeconfigFiles(env, home).map((f) => (isAbsolute(f) ? f : join(cwd, f)))) {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        return undefined;
-      }
-      docs.push({ doc: (load(text) ?? {}) as KubeconfigFile, dir: dirname(file) });
-    }
+    const docs = readKubeconfigs(env, home, cwd);
+    if (!docs) return undefined;
     const ctx = pick(docs, (d) => d.contexts, context)?.entry.context;
     if (!ctx?.cluster) return undefined;
     const cluster = pick(docs, (d) => d.clusters, ctx.cluster);

@@ -7,9 +7,11 @@
 
 import { request as plainRequest } from 'node:http';
 import { Agent, request } from 'node:https';
-import { homedir, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
+import { home } from '../state/paths.js';
+import { anySignal } from '../util/time.js';
 import { installHint } from './install-hints.js';
 import { matchKnownError } from './known-errors.js';
 import { type KubeEndpoint, resolveKubeEndpoint } from './kube-endpoint.js';
@@ -248,7 +250,7 @@ export class Runner {
     // Resolved once per context; a context not in the kubeconfig yet (its cluster is still being
     // created) is looked up again next time.
     if (this.endpoint?.context !== context) {
-      const ep = resolveKubeEndpoint(this.env, this.env.HOME || homedir(), context, this.opts.cwd);
+      const ep = resolveKubeEndpoint(this.env, home(this.env), context, this.opts.cwd);
       const agent =
         ep?.server.startsWith('https:') &&
         new Agent({ keepAlive: true, ca: ep.ca, cert: ep.cert, key: ep.key, rejectUnauthorized: !ep.insecure, servername: ep.serverName });
@@ -398,9 +400,4 @@ export function tail(text: string, lines = 8): string[] {
     .map((l) => l.trimEnd())
     .filter((l) => l.length > 0)
     .slice(-lines);
-}
-
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const set = signals.filter((s): s is AbortSignal => !!s);
-  return set.length > 1 ? AbortSignal.any(set) : set[0];
 }

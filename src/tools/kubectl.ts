@@ -1,13 +1,11 @@
 // kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
 
-import { readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { parse } from 'yaml';
 import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
 import { CommandFailedError, InterruptedError, MeshupError } from '../errors.js';
+import { readKubeconfigs } from '../exec/kube-endpoint.js';
 import type { Runner } from '../exec/runner.js';
 import { home } from '../state/paths.js';
-import { sleep } from '../util/time.js';
+import { anySignal, sleep } from '../util/time.js';
 import { type ApiKind, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
 
 const FIELD_MANAGER = 'meshup';
@@ -16,23 +14,7 @@ const FIELD_MANAGER = 'meshup';
  * KUBECONFIG, else ~/.kube/config); undefined when one of them cannot be read or parsed. No
  * process is started: a run that finds no such context need not ask the cluster anything yet. */
 export function kubeconfigHasContext(env: NodeJS.ProcessEnv, context: string): boolean | undefined {
-  const files = env.KUBECONFIG ? env.KUBECONFIG.split(delimiter).filter(Boolean) : [join(home(env), '.kube', 'config')];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      return undefined;
-    }
-    try {
-      const doc = parse(text) as { contexts?: { name?: unknown }[] | null } | null;
-      if (doc?.contexts?.some((c) => c?.name === context)) return true;
-    } catch {
-      return undefined;
-    }
-  }
-  return false;
+  return readKubeconfigs(env, home(env))?.some(({ doc }) => doc.contexts?.some((c) => c?.name === context));
 }
 
 export interface KubeContextInfo {
@@ -314,11 +296,6 @@ export async function waitForRollout(
     timeoutMs: (left + 30) * 1000,
     signal: opts.signal,
   });
-}
-
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const set = signals.filter((x): x is AbortSignal => !!x);
-  return set.length > 1 ? AbortSignal.any(set) : set[0];
 }
 
 /** Returns once the named objects (kind[.group]/name) of a namespace are gone; one already

@@ -14,3 +14,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** One signal that aborts when any of these does; undefined when none is given. */
+export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const set = signals.filter((s): s is AbortSignal => !!s);
+  return set.length > 1 ? AbortSignal.any(set) : set[0];
+}

@@ -355,6 +355,34 @@ describe('deploymentRollout (kubectl rollout status for a Deployment)', () => {
   });
 });
 
+/** A throwaway self-signed certificate (cert.pem, key.pem in dir) for a name, and for 127.0.0.1 when
+ * that is the name; openssl is a Debian package CI has. */
+function selfSigned(at: string, name: string): void {
+  const san = name === '127.0.0.1' ? ['-addext', 'subjectAltName=IP:127.0.0.1'] : [];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      ...san,
+      '-days',
+      '1',
+      '-keyout',
+      join(at, 'key.pem'),
+      '-out',
+      join(at, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
 describe('Runner.apiGet over HTTPS', () => {
   let server: HttpsServer;
   let seen: Seen[];
@@ -362,30 +390,7 @@ describe('Runner.apiGet over HTTPS', () => {
   let port: number;
   beforeEach(async () => {
     seen = [];
-    // A self-signed certificate for 127.0.0.1, made for this test (openssl is a Debian package CI has).
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(dir, '127.0.0.1');
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
     server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
       seen.push({ url: req.url ?? '', headers: req.headers });
@@ -414,27 +419,7 @@ describe('Runner.apiGet over HTTPS', () => {
   it('a server its CA does not vouch for gets no token, and the context is read with kubectl from then on', async () => {
     const other = join(dir, 'other');
     mkdirSync(other);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=other',
-        '-days',
-        '1',
-        '-keyout',
-        join(other, 'key.pem'),
-        '-out',
-        join(other, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSigned(other, 'other');
     const r = runnerWith(readFileSync(join(other, 'cert.pem'), 'utf8'));
     expect(await r.apiGet({ path: '/version' })).toBeUndefined();
     // Fixing the kubeconfig does not matter to this runner any more: it decided for kubectl.
