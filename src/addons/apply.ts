@@ -9,7 +9,6 @@ import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { apply, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
-import { toYamlStream } from '../util/yaml.js';
 import type { AddonManifest } from './manifest.js';
 
 export interface ApplyOptions {
@@ -21,7 +20,7 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
   if (crds.length) {
     await apply(
       runner,
-      toYamlStream(crds),
+      crds,
       `Applying CRDs of ${manifests
         .filter((m) => m.crds.length)
         .map((m) => m.addon.name)
@@ -38,7 +37,7 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
   if (!manifests.length) return;
   await apply(
     runner,
-    toYamlStream(manifests.flatMap((m) => m.objects)),
+    manifests.flatMap((m) => m.objects),
     `Applying addon${manifests.length > 1 ? 's' : ''} ${manifests.map((m) => m.addon.name).join(', ')}`,
   );
 }

@@ -56,7 +56,6 @@ import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablis
 import type { StepTask } from '../ui/tasks.js';
 import { deferred } from '../util/deferred.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { toYamlStream } from '../util/yaml.js';
 
 export interface ApplyInput {
   runner: Runner;
@@ -381,7 +380,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         // istioctl makes istio-system before Istio core (operator/pkg/install, installSystemNamespace);
         // without an install that got that far, it may be missing: make sure it is there.
         if (!coreIn && !input.observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
-          await apply(runner, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }), 'Creating istio-system');
+          await apply(runner, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } }], 'Creating istio-system');
         }
         task.output = `applying ${toApply.join(', ')}`;
         await applyAddons(runner, manifests);
@@ -404,11 +403,10 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         if (installing) task.output = 'waiting for istioctl to put in Istio core';
         await shared.istioCrds;
         if (a.op.type === 'mtls') {
-          if (a.op.mode) await apply(runner, JSON.stringify(peerAuthentication(a.op.mode)), 'Setting mesh-wide mTLS');
+          if (a.op.mode) await apply(runner, [peerAuthentication(a.op.mode)], 'Setting mesh-wide mTLS');
           else await deleteObjects(runner, ['peerauthentication/default'], 'Removing the mesh-wide PeerAuthentication', ISTIO_NAMESPACE);
         } else if (a.op.type === 'telemetry') {
-          if (a.op.how === 'apply')
-            await apply(runner, toYamlStream([tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)]), 'Applying the tracing Telemetry');
+          if (a.op.how === 'apply') await apply(runner, [tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)], 'Applying the tracing Telemetry');
           else await deleteObjects(runner, ['telemetry/mesh-default'], 'Removing the tracing Telemetry', ISTIO_NAMESPACE);
         }
       },
@@ -475,7 +473,12 @@ async function reapplyControlPlane(
   const rest = objs.filter((o) => o.kind !== 'CustomResourceDefinition');
   if (crds.length) {
     progress(`restoring ${crds.length} CRD(s)`);
-    await apply(runner, toYamlStream(crds.map((o) => asIstioctlInstalls(o, spec.istioVersion))), 'Restoring Istio CRDs', ISTIOCTL_FIELD_MANAGER);
+    await apply(
+      runner,
+      crds.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
+      'Restoring Istio CRDs',
+      ISTIOCTL_FIELD_MANAGER,
+    );
     await waitForCrdsEstablished(
       runner,
       crds.map((c) => `crd/${(c.metadata as { name: string }).name}`),
@@ -485,7 +488,12 @@ async function reapplyControlPlane(
   crdsIn();
   if (rest.length) {
     progress(`restoring ${rest.map((o) => `${String(o.kind).toLowerCase()}/${(o.metadata as { name: string }).name}`).join(', ')}`);
-    await apply(runner, toYamlStream(rest.map((o) => asIstioctlInstalls(o, spec.istioVersion))), 'Restoring Istio objects', ISTIOCTL_FIELD_MANAGER);
+    await apply(
+      runner,
+      rest.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
+      'Restoring Istio objects',
+      ISTIOCTL_FIELD_MANAGER,
+    );
   }
   const deployments = rest.filter((o) => o.kind === 'Deployment').map((o) => `deployment/${(o.metadata as { name: string }).name}`);
   if (deployments.length) {

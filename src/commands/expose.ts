@@ -122,7 +122,7 @@ export async function expose(app: App, service: string): Promise<void> {
     return;
   }
   const through = choice.api === 'istio' ? 'the ingress gateway' : `the Gateway API gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}`;
-  await apply(runner, objects.map((x) => JSON.stringify(x)).join('\n---\n'), `Routing ${through} to ${service}`);
+  await apply(runner, objects, `Routing ${through} to ${service}`);
   const gateway = choice.api === 'istio' ? await lookupIngress(runner, spec, provider, target.context) : await sharedGatewayIngress(app, runner, spec, target);
   report(app, route, choice, gateway, through);
 }

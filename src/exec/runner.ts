@@ -63,6 +63,16 @@ export interface ApiGetSpec {
   echo?: boolean;
 }
 
+/** A server-side apply of one object: a PATCH whose body is the whole object as the caller wants
+ * it (what `kubectl apply --server-side` sends for each object it reads). */
+export interface ApiApplySpec {
+  /** The object's own path with the apply's query (fieldManager, force, fieldValidation). */
+  path: string;
+  body: string;
+  step?: string;
+  timeoutMs?: number;
+}
+
 export interface ApiResponse {
   status: number;
   body: string;
@@ -239,14 +249,34 @@ export class Runner {
 
   /** A GET straight from the pinned context's API server: no kubectl process, no discovery, and
    * the Accept header is the caller's (the API server can send metadata only). Undefined when the
-   * context's credentials need kubectl (an exec plugin, say), when MESHUP_DIRECT_READS=0, or when
+   * context's credentials need kubectl (an exec plugin, say), when MESHUP_DIRECT_API=0, or when
    * the request fails before any answer: the caller then reads with kubectl, whose errors are
    * the ones meshup knows how to explain. Any HTTP answer is returned, whatever its status. */
-  async apiGet(spec: ApiGetSpec): Promise<ApiResponse | undefined> {
+  apiGet(spec: ApiGetSpec): Promise<ApiResponse | undefined> {
+    return this.apiCall('GET', spec.path, { accept: spec.accept ?? 'application/json' }, undefined, spec.timeoutMs, spec.echo !== false);
+  }
+
+  /** A server-side apply straight to the pinned context's API server, answered as apiGet is. It
+   * changes the cluster, so under --dry-run it is never sent (undefined: the caller goes to
+   * kubectl, which prints the command instead); the caller's apply is then kubectl's as a whole,
+   * which is safe to repeat, as a server-side apply is. */
+  apiApply(spec: ApiApplySpec): Promise<ApiResponse | undefined> {
+    if (this.dryRun) return Promise.resolve(undefined);
+    return this.apiCall('PATCH', spec.path, { accept: 'application/json', 'content-type': 'application/apply-patch+yaml' }, spec.body, spec.timeoutMs, true);
+  }
+
+  private async apiCall(
+    method: 'GET' | 'PATCH',
+    path: string,
+    extraHeaders: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number | undefined,
+    echo: boolean,
+  ): Promise<ApiResponse | undefined> {
     this.throwIfAborted();
     const context = this.context;
-    if (!context) throw new MeshupError('internal: an API read before a kube context was pinned');
-    if (this.env.MESHUP_DIRECT_READS === '0' || this.kubectlOnly.has(context)) return undefined;
+    if (!context) throw new MeshupError('internal: an API call before a kube context was pinned');
+    if (this.env.MESHUP_DIRECT_API === '0' || this.kubectlOnly.has(context)) return undefined;
     // Resolved once per context; a context not in the kubeconfig yet (its cluster is still being
     // created) is looked up again next time.
     if (this.endpoint?.context !== context) {
@@ -259,25 +289,25 @@ export class Runner {
     }
     const target = this.endpoint;
     if (!target) return undefined;
-    const url = `${target.ep.server}${spec.path}`;
-    const shown = `GET ${url}`;
-    const record: CommandRecord = { command: shown, mutates: false, skipped: false };
+    const url = `${target.ep.server}${path}`;
+    const shown = `${method} ${url}`;
+    const record: CommandRecord = { command: shown, mutates: method !== 'GET', skipped: false };
     this.history.push(record);
-    if (this.verbose && spec.echo !== false) this.opts.log(`$ ${shown}`);
+    if (this.verbose && echo) this.opts.log(`$ ${shown}`);
     const started = Date.now();
-    const headers: Record<string, string> = { Accept: spec.accept ?? 'application/json', 'User-Agent': 'meshup' };
+    const headers: Record<string, string> = { ...extraHeaders, 'User-Agent': 'meshup' };
     if (target.ep.token) headers.Authorization = `Bearer ${target.ep.token}`;
-    const signal = anySignal(this.opts.signal, AbortSignal.timeout(spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000));
+    const signal = anySignal(this.opts.signal, AbortSignal.timeout(timeoutMs ?? this.opts.defaultTimeoutMs ?? 30_000));
     const once = () =>
       new Promise<ApiResponse>((resolve, reject) => {
-        const req = (target.agent ? request : plainRequest)(url, { headers, agent: target.agent, signal }, (r) => {
+        const req = (target.agent ? request : plainRequest)(url, { method, headers, agent: target.agent, signal }, (r) => {
           const chunks: Buffer[] = [];
           r.on('data', (c: Buffer) => chunks.push(c));
           r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
           r.on('error', reject);
         });
         req.on('error', (e: NodeJS.ErrnoException) => reject(Object.assign(e, { reused: req.reusedSocket })));
-        req.end();
+        req.end(body);
       });
     try {
       // A kept-alive socket the server closed meanwhile fails at once: one more try, on a new one.
@@ -297,7 +327,7 @@ export class Runner {
       if (/CERT|TLS|SSL|SIGNATURE/.test(code)) this.kubectlOnly.add(context);
       // A cluster created again since gets a new address and certificates: resolve them anew.
       if (this.endpoint === target) this.endpoint = undefined;
-      if (this.verbose) this.opts.log(`  (no answer: ${(e as Error).message}; reading with kubectl instead)`);
+      if (this.verbose) this.opts.log(`  (no answer: ${(e as Error).message}; kubectl instead)`);
       return undefined;
     } finally {
       record.ms = Date.now() - started;

@@ -5,7 +5,6 @@ import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
-import { toYamlStream } from '../util/yaml.js';
 import { readCachedBundle } from './bundle.js';
 import { isGatewayApiCrd } from './observe.js';
 import { dropPolicyArgs, type GatewayApiOp } from './plan.js';
@@ -42,7 +41,7 @@ export async function applyGatewayApi(
   }
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${(o as Obj).metadata.name}`);
   progress(`applying ${crds.length} CRDs of Gateway API ${op.version}`);
-  await apply(runner, toYamlStream(objects), `Applying the Gateway API ${op.version} CRDs`);
+  await apply(runner, objects, `Applying the Gateway API ${op.version} CRDs`);
   progress('waiting for the CRDs to be Established');
   await waitForCrdsEstablished(runner, crds, 'Waiting for the Gateway API CRDs to be Established');
   return `${crds.length} CRDs at ${op.version}${op.mark ? '' : ' (left unmarked: meshup did not install the ones they replace)'}`;

@@ -14,7 +14,6 @@ import type { Runner } from '../exec/runner.js';
 import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
 import { apply, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { deferred } from '../util/deferred.js';
-import { toYamlStream } from '../util/yaml.js';
 import { ISTIO_NAMESPACE } from './labels.js';
 import { GATEWAY_NAMES } from './overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from './ownership.js';
@@ -126,7 +125,12 @@ async function applyGateways(runner: Runner, objs: Record<string, unknown>[], o:
   const names = [...new Set(objs.filter((x) => x.kind === 'Deployment').map(nameOf))];
   o.line(`Applying the gateways as istioctl renders them: ${names.join(', ')}`);
   signal.throwIfAborted();
-  await apply(runner, toYamlStream(objs.map((x) => asIstioctlInstalls(x, o.version))), "Applying Istio's gateways", ISTIOCTL_FIELD_MANAGER);
+  await apply(
+    runner,
+    objs.map((x) => asIstioctlInstalls(x, o.version)),
+    "Applying Istio's gateways",
+    ISTIOCTL_FIELD_MANAGER,
+  );
   if (objs.some((x) => x.kind === 'Service' && nameOf(x) === GATEWAY_NAMES[0])) o.ingress?.();
   o.line(`Waiting for ${names.join(', ')} to roll out`);
   if (names.length)

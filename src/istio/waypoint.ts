@@ -62,7 +62,7 @@ export async function listWaypoints(runner: Runner, namespace?: string): Promise
 }
 
 export async function applyWaypoint(runner: Runner, namespace: string, name: string, opts: { traffic?: (typeof WAYPOINT_TRAFFIC)[number]; enrol: boolean }) {
-  await apply(runner, JSON.stringify(waypointObject(namespace, name, opts.traffic)), `Applying waypoint ${namespace}/${name}`);
+  await apply(runner, [waypointObject(namespace, name, opts.traffic)], `Applying waypoint ${namespace}/${name}`);
   if (opts.enrol) await label(runner, 'namespace', namespace, { [USE_WAYPOINT_LABEL]: name, [WAYPOINT_MARKER]: 'true' });
 }
 

@@ -1,8 +1,9 @@
-// Reads made straight to the API server (Runner.apiGet) where kubectl would cost a process, a
-// discovery round and whole objects: the observe round lists a dozen kinds at once, and most of
-// them only for their names, labels and annotations, which the API server can send alone
-// (PartialObjectMetadataList). Every function returns undefined when a read could not be made
-// that way, so its caller reads with kubectl instead and meets kubectl's errors.
+// Calls made straight to the API server (Runner.apiGet, Runner.apiApply) where kubectl would cost
+// a process, a discovery round and whole objects: the observe round lists a dozen kinds at once,
+// and most of them only for their names, labels and annotations, which the API server can send
+// alone (PartialObjectMetadataList); an apply sends each object as the server-side apply kubectl
+// would send. Every function returns undefined when a call could not be made that way, so its
+// caller goes to kubectl instead and meets kubectl's errors.
 import type { Runner } from '../exec/runner.js';
 import type { KubeList, KubeObject } from './kubectl.js';
 
@@ -127,16 +128,101 @@ const DISCOVERY =
 
 interface GroupDiscoveryList {
   kind?: string;
-  items?: { metadata?: { name?: string }; versions?: { resources?: { resource?: string }[] }[] }[];
+  items?: {
+    metadata?: { name?: string };
+    versions?: { version?: string; resources?: { resource?: string; scope?: string; responseKind?: { kind?: string } }[] }[];
+  }[];
+}
+
+async function discovery(runner: Runner, path: '/api' | '/apis', step: string): Promise<GroupDiscoveryList | undefined> {
+  const r = await runner.apiGet({ path, accept: DISCOVERY, step, timeoutMs: 30_000 });
+  const doc = r?.status === 200 ? json<GroupDiscoveryList>(r.body) : undefined;
+  return doc?.kind === 'APIGroupDiscoveryList' ? doc : undefined;
 }
 
 /** The resources of every API group the server serves, as `plural.group` (what `kubectl
  * api-resources -o name` prints for them), from one discovery request. */
 export async function servedResourcesDirect(runner: Runner, step: string): Promise<Set<string> | undefined> {
-  const r = await runner.apiGet({ path: '/apis', accept: DISCOVERY, step, timeoutMs: 30_000 });
-  const doc = r?.status === 200 ? json<GroupDiscoveryList>(r.body) : undefined;
-  if (doc?.kind !== 'APIGroupDiscoveryList') return undefined;
+  const doc = await discovery(runner, '/apis', step);
+  if (!doc) return undefined;
   const served = new Set<string>();
   for (const g of doc.items ?? []) for (const v of g.versions ?? []) for (const res of v.resources ?? []) served.add(`${res.resource}.${g.metadata?.name}`);
   return served;
+}
+
+/** The kinds of these apiVersion/kind pairs as the API server serves them: the built-in ones
+ * from the table, the others from aggregated discovery; undefined when one is not served (or
+ * discovery could not be read). */
+async function kindsOf(runner: Runner, wanted: ReadonlySet<string>, step: string): Promise<Map<string, ApiKind> | undefined> {
+  const found = new Map<string, ApiKind>();
+  for (const k of Object.values(BUILTIN) as ApiKind[]) {
+    const key = `${apiVersionOf(k)}/${k.kind}`;
+    if (wanted.has(key)) found.set(key, k);
+  }
+  const rest = [...wanted].filter((w) => !found.has(w));
+  if (rest.length) {
+    const core = rest.some((w) => w.split('/').length === 2);
+    const docs = await Promise.all([discovery(runner, '/apis', step), core ? discovery(runner, '/api', step) : undefined]);
+    if (!docs[0] || (core && !docs[1])) return undefined;
+    for (const g of docs.flatMap((d) => d?.items ?? [])) {
+      const group = g.metadata?.name ?? '';
+      for (const v of g.versions ?? []) {
+        for (const res of v.resources ?? []) {
+          const kind = res.responseKind?.kind;
+          if (!kind || !res.resource || !v.version) continue;
+          const k: ApiKind = { group, version: v.version, resource: res.resource, kind, namespaced: res.scope === 'Namespaced' };
+          const key = `${apiVersionOf(k)}/${kind}`;
+          if (wanted.has(key) && !found.has(key)) found.set(key, k);
+        }
+      }
+    }
+  }
+  return found.size === wanted.size ? found : undefined;
+}
+
+/** How many applies are in flight at once: enough to hide each request's round trip, few
+ * enough not to crowd a small cluster's API server while it starts Istio. */
+const APPLY_CONCURRENCY = 6;
+
+/** A server-side apply of these objects, each as `kubectl apply --server-side --force-conflicts`
+ * sends it (the same field manager, conflicts forced, unknown fields refused): namespaces and
+ * CRDs first, then the rest side by side, where kubectl sends one at a time after reading the
+ * API's discovery. Returns false when the apply could not be made this way as a whole: the
+ * kubeconfig needs kubectl, an object's kind is not served, a namespaced object names no
+ * namespace (only kubectl knows the context's default), or the API server refused one. The
+ * caller then applies them all with kubectl, which repeats nothing harmful (an apply of the same
+ * object is the same object) and reports what went wrong in the words meshup explains. */
+export async function applyDirect(runner: Runner, objects: readonly Record<string, unknown>[], fieldManager: string, step: string): Promise<boolean> {
+  if (runner.dryRun || !objects.length) return false;
+  const keyOf = (o: Record<string, unknown>) => `${String(o.apiVersion)}/${String(o.kind)}`;
+  const kinds = await kindsOf(runner, new Set(objects.map(keyOf)), step);
+  if (!kinds) return false;
+  const requests: { first: boolean; path: string; body: string }[] = [];
+  for (const o of objects) {
+    const k = kinds.get(keyOf(o))!;
+    const meta = (o.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    if (typeof meta.name !== 'string' || !meta.name) return false;
+    const ns = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : undefined;
+    if (k.namespaced !== !!ns) return false;
+    const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true&fieldValidation=Strict`;
+    requests.push({
+      first: k.kind === 'Namespace' || k.kind === 'CustomResourceDefinition',
+      path: `${listPath(k, ns, undefined)}/${encodeURIComponent(meta.name)}${query}`,
+      body: JSON.stringify(o),
+    });
+  }
+  const send = async (batch: typeof requests): Promise<boolean> => {
+    let next = 0;
+    let ok = true;
+    const worker = async () => {
+      while (ok && next < batch.length) {
+        const r = batch[next++]!;
+        const res = await runner.apiApply({ path: r.path, body: r.body, step, timeoutMs: 60_000 });
+        if (res?.status !== 200 && res?.status !== 201) ok = false;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, batch.length) }, worker));
+    return ok;
+  };
+  return (await send(requests.filter((r) => r.first))) && (await send(requests.filter((r) => !r.first)));
 }

@@ -6,7 +6,8 @@ import { readKubeconfigs } from '../exec/kube-endpoint.js';
 import type { Runner } from '../exec/runner.js';
 import { home } from '../state/paths.js';
 import { anySignal, sleep } from '../util/time.js';
-import { type ApiKind, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
+import { toYamlStream, yamlStream } from '../util/yaml.js';
+import { type ApiKind, applyDirect, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
 
 const FIELD_MANAGER = 'meshup';
 
@@ -182,16 +183,33 @@ export async function listNames(runner: Runner, kind: string): Promise<string[]>
 export const applyArgs = (fieldManager = FIELD_MANAGER) => ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-'];
 
 /** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours.
- * Objects istioctl manages go in under its own field manager (istio/ownership.ts). */
-export async function apply(runner: Runner, manifest: string, step: string, fieldManager?: string): Promise<string> {
-  const r = await runner.run({
+ * Objects istioctl manages go in under its own field manager (istio/ownership.ts). Sent straight
+ * to the API server where the kubeconfig allows (kubeapi.ts applyDirect), else by kubectl, whose
+ * command is what the plan and --dry-run show. */
+export async function apply(runner: Runner, manifest: string | readonly Record<string, unknown>[], step: string, fieldManager = FIELD_MANAGER): Promise<void> {
+  const objects = typeof manifest === 'string' ? manifestObjects(manifest) : manifest;
+  if (objects && (await applyDirect(runner, objects, fieldManager, step))) return;
+  await runner.run({
     tool: 'kubectl',
     args: applyArgs(fieldManager),
-    input: manifest,
+    input: typeof manifest === 'string' ? manifest : toYamlStream(manifest),
     step,
     timeoutMs: 120_000,
   });
-  return r.stdout;
+}
+
+/** The objects of a manifest meshup wrote, or undefined for anything kubectl should read (a
+ * document that does not parse, a List, a value that is not an object). */
+function manifestObjects(text: string): Record<string, unknown>[] | undefined {
+  const out: Record<string, unknown>[] = [];
+  for (const d of yamlStream(text)) {
+    if (d.error) return undefined;
+    if (d.value === null || d.value === undefined) continue;
+    const o = d.value as Record<string, unknown>;
+    if (typeof o !== 'object' || Array.isArray(o) || typeof o.kind !== 'string' || o.kind === 'List') return undefined;
+    out.push(o);
+  }
+  return out;
 }
 
 export async function deleteObjects(runner: Runner, refs: string[], step: string, namespace?: string): Promise<void> {

@@ -23,4 +23,4 @@ export function yamlStream(text: string): StreamDocument[] {
 }
 
 /** Objects as one stream kubectl apply reads: JSON documents, which it parses faster than YAML. */
-export const toYamlStream = (objs: Record<string, unknown>[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
+export const toYamlStream = (objs: readonly Record<string, unknown>[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');

@@ -181,13 +181,13 @@ describe("the README's environment variables", () => {
     expect([...listed].sort()).toEqual([...read].sort());
   });
 
-  it('each has a test here (MESHUP_KWOK_BIN_DIR in test/unit/kwokctl.test.ts, MESHUP_DIRECT_READS in test/unit/direct-reads.test.ts)', () => {
+  it('each has a test here (MESHUP_KWOK_BIN_DIR in test/unit/kwokctl.test.ts, MESHUP_DIRECT_API in test/unit/direct-reads.test.ts)', () => {
     const here = readFileSync(join(ROOT, 'test', 'cli', 'environment.test.ts'), 'utf8');
     const tested = new Set([
       ...cases.map((c) => c[0]),
       ...(here.match(/it\('MESHUP_[A-Z_]+/g) ?? []).map((s) => s.slice(4)),
       'MESHUP_KWOK_BIN_DIR',
-      'MESHUP_DIRECT_READS',
+      'MESHUP_DIRECT_API',
     ]);
     expect([...listed].filter((v) => !tested.has(v))).toEqual([]);
   });

@@ -117,8 +117,15 @@ describe('meshup on a simulated cluster', () => {
       expect(u.exitCode, u.stderr).toBe(0);
       const commands = (JSON.parse(u.stdout) as { commands: { command: string }[] }).commands.map((c) => c.command.split('\n')[0]!);
       expect(commands).toHaveLength(3);
-      expect(commands[0]).toMatch(/kubectl --context \S+ apply --server-side .* -f -/);
-      expect(commands.some((c) => / delete .* -l meshup.dev\/addon=kiali /.test(`${c} `))).toBe(true);
+      // The label goes in as a server-side apply sent straight to the API server (kubectl's own
+      // request, without the process), beside the removal of Kiali; then the record.
+      expect(commands).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^PATCH https:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/extra\?fieldManager=meshup&force=true&fieldValidation=Strict$/),
+          expect.stringMatching(/ delete .* -l meshup\.dev\/addon=kiali /),
+        ]),
+      );
+      expect(commands[2]).toMatch(/^PATCH https:\/\/127\.0\.0\.1:\d+\/api\/v1\/namespaces\/[^/]+\/configmaps\/[^?]+\?fieldManager=meshup&/);
       expect(JSON.parse(await kubectl(['get', 'namespace', 'extra', '-o', 'json'])).metadata.labels).toMatchObject({ 'istio-injection': 'enabled' });
       expect(await kubectl(['get', 'deployment', 'kiali', '-n', 'istio-system', '--ignore-not-found'])).toBe('');
       expect((await meshup(['plan'])).exitCode).toBe(0);

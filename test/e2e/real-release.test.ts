@@ -76,7 +76,7 @@ describe("meshup with Istio's real release content", () => {
     expect(echoed).toContainEqual(expect.stringMatching(/^\$ GET https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/istio-system\/deployments$/));
     expect(echoed.filter((l) => /kubectl .* get /.test(l))).toEqual([]);
     const viaKubectl = await execa(process.execPath, [MESHUP, 'status', '--json', '--verbose', '--provider', 'kwok', '--name', name], {
-      env: { ...env, MESHUP_DIRECT_READS: '0' },
+      env: { ...env, MESHUP_DIRECT_API: '0' },
       extendEnv: false,
       reject: false,
       cwd: dir,
@@ -92,7 +92,7 @@ describe("meshup with Istio's real release content", () => {
     expect(status.exitCode, status.stderr).toBe(0);
     // The same findings when every read goes through kubectl.
     const viaKubectl = await execa(process.execPath, [MESHUP, 'status', '--provider', 'kwok', '--name', name], {
-      env: { ...env, MESHUP_DIRECT_READS: '0' },
+      env: { ...env, MESHUP_DIRECT_API: '0' },
       extendEnv: false,
       reject: false,
       cwd: dir,
@@ -111,9 +111,37 @@ describe("meshup with Istio's real release content", () => {
     expect(plan.exitCode).toBe(10);
     const doc = JSON.parse(plan.stdout) as { actions: { id: string; symbol: string; changes: boolean }[] };
     expect(doc.actions.filter((a) => a.changes).map((a) => `${a.symbol} ${a.id}`)).toEqual(['~ istio', '~ addon:grafana', '+ telemetry']);
-    const up = await meshup(['up', '--yes']);
+    const up = await meshup(['up', '--yes', '--verbose']);
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
     for (const o of DRIFT_OBJECTS) expect(await kubectl(['get', ...driftRef(o), '-o', 'name', '--ignore-not-found']), o.what).not.toBe('');
+    expect((await meshup(['plan'])).exitCode).toBe(0);
+    // Every object went back as a PATCH to the API server (TLS, client certificates); no kubectl apply ran.
+    const echoed = up.stderr.split('\n').filter((l) => l.startsWith('$ '));
+    for (const path of [
+      '/apis/apps/v1/namespaces/istio-system/deployments/istio-ingressgateway?fieldManager=istio-operator&',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/virtualservices.networking.istio.io?fieldManager=istio-operator&',
+      '/api/v1/namespaces/istio-system/configmaps/istio-grafana-dashboards?fieldManager=meshup&',
+      '/apis/telemetry.istio.io/v1/namespaces/istio-system/telemetries/mesh-default?fieldManager=meshup&',
+    ]) {
+      expect(echoed, path).toContainEqual(expect.stringMatching(new RegExp(`^\\$ PATCH https://127\\.0\\.0\\.1:\\d+${path.replace(/[.?]/g, '\\$&')}`)));
+    }
+    expect(echoed.filter((l) => / apply /.test(l))).toEqual([]);
+  });
+
+  it('the same repair with every call through kubectl (MESHUP_DIRECT_API=0) leaves the same cluster', async () => {
+    for (const o of DRIFT_OBJECTS) await kubectl(['delete', ...driftRef(o), '--wait=true']);
+    const up = await execa(process.execPath, [MESHUP, 'up', '--yes', '--verbose', '--provider', 'kwok', '--name', name], {
+      env: { ...env, MESHUP_DIRECT_API: '0' },
+      extendEnv: false,
+      reject: false,
+      cwd: dir,
+    });
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
+    const echoed = up.stderr.split('\n').filter((l) => l.startsWith('$ '));
+    expect(echoed.filter((l) => /^\$ (GET|PATCH) /.test(l))).toEqual([]);
+    expect(echoed.filter((l) => / apply --server-side /.test(l)).length).toBeGreaterThan(0);
+    for (const o of DRIFT_OBJECTS) expect(await kubectl(['get', ...driftRef(o), '-o', 'name', '--ignore-not-found']), o.what).not.toBe('');
+    // Converged by either road: the direct reads find nothing to do.
     expect((await meshup(['plan'])).exitCode).toBe(0);
   });
 });

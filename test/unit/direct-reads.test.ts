@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveKubeEndpoint } from '../../src/exec/kube-endpoint.js';
 import { Runner } from '../../src/exec/runner.js';
 import { listDirect, servedResourcesDirect } from '../../src/tools/kubeapi.js';
-import { deploymentRollout, getObject, listObjects, waitForRollout } from '../../src/tools/kubectl.js';
+import { apply, deploymentRollout, getObject, listObjects, waitForRollout } from '../../src/tools/kubectl.js';
 
 let dir: string;
 beforeEach(() => {
@@ -126,12 +126,14 @@ describe('resolveKubeEndpoint', () => {
 interface Seen {
   url: string;
   headers: IncomingHttpHeaders;
+  method?: string;
+  body?: string;
 }
 
-describe('Runner.apiGet and listDirect', () => {
+describe('Runner.apiGet, Runner.apiApply and the calls made with them', () => {
   let server: Server;
   let seen: Seen[];
-  let answer: (url: string) => { status: number; body: unknown };
+  let answer: (url: string, method: string) => { status: number; body: unknown };
   let logs: string[];
   let env: NodeJS.ProcessEnv;
 
@@ -140,10 +142,14 @@ describe('Runner.apiGet and listDirect', () => {
     logs = [];
     answer = () => ({ status: 200, body: { items: [] } });
     server = createServer((req, res) => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
-      const a = answer(req.url ?? '');
-      res.writeHead(a.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(a.body));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ url: req.url ?? '', headers: req.headers, method: req.method, body: Buffer.concat(chunks).toString('utf8') });
+        const a = answer(req.url ?? '', req.method ?? 'GET');
+        res.writeHead(a.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(a.body));
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
@@ -179,7 +185,7 @@ describe('Runner.apiGet and listDirect', () => {
   });
 
   it('gives way to kubectl: when told to, before a context is known, and when nothing answers', async () => {
-    expect(await runner({ MESHUP_DIRECT_READS: '0' }).apiGet({ path: '/api/v1/nodes' })).toBeUndefined();
+    expect(await runner({ MESHUP_DIRECT_API: '0' }).apiGet({ path: '/api/v1/nodes' })).toBeUndefined();
     const unpinned = new Runner({ env, log: () => {} });
     await expect(unpinned.apiGet({ path: '/api/v1/nodes' })).rejects.toThrow(/before a kube context was pinned/);
     const r = runner();
@@ -326,6 +332,89 @@ describe('Runner.apiGet and listDirect', () => {
     const e = await waitForRollout(r, 'istio-system', ['deployment/istiod'], 1).catch((x: unknown) => x);
     expect(e).toMatchObject({ message: 'Waiting for deployment/istiod in istio-system: not rolled out after 1s' });
     expect((e as { details: string[] }).details).toContain('  deployment istiod: 0 of 1 updated replicas are available');
+  });
+
+  describe('apply: a server-side apply sent as PATCHes, else kubectl', () => {
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio-injection': 'enabled' } } };
+    const crd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.test.meshup.dev' }, spec: {} };
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'grafana', namespace: 'istio-system' }, data: { a: '1' } };
+    const gw = { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'web', namespace: 'shop' }, spec: {} };
+    const discovery = {
+      kind: 'APIGroupDiscoveryList',
+      items: [
+        {
+          metadata: { name: 'networking.istio.io' },
+          versions: [{ version: 'v1', resources: [{ resource: 'gateways', scope: 'Namespaced', responseKind: { kind: 'Gateway' } }] }],
+        },
+      ],
+    };
+    const patches = () => seen.filter((x) => x.method === 'PATCH');
+
+    it('sends each object as kubectl would (its manager, conflicts forced, strict fields); namespaces and CRDs before the rest', async () => {
+      answer = (url, method) => (method === 'GET' && url === '/apis' ? { status: 200, body: discovery } : { status: 201, body: {} });
+      const r = runner({ PATH: join(dir, 'no-tools') }, true);
+      await apply(r, [cm, gw, ns, crd], 'Applying', 'istio-operator');
+      const query = '?fieldManager=istio-operator&force=true&fieldValidation=Strict';
+      expect(seen.filter((x) => x.method === 'GET').map((x) => x.url)).toEqual(['/apis']);
+      const sent = patches();
+      expect(
+        sent
+          .slice(0, 2)
+          .map((x) => x.url)
+          .sort(),
+      ).toEqual([`/api/v1/namespaces/shop${query}`, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.test.meshup.dev${query}`]);
+      expect(
+        sent
+          .slice(2)
+          .map((x) => x.url)
+          .sort(),
+      ).toEqual([`/api/v1/namespaces/istio-system/configmaps/grafana${query}`, `/apis/networking.istio.io/v1/namespaces/shop/gateways/web${query}`]);
+      for (const x of sent) expect(x.headers['content-type']).toBe('application/apply-patch+yaml');
+      expect(sent.map((x) => JSON.parse(x.body!)).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([cm, crd, gw, ns]);
+      // Each PATCH changes the cluster: recorded as changing, echoed under --verbose.
+      expect(r.history.filter((h) => h.command.startsWith('PATCH ')).every((h) => h.mutates)).toBe(true);
+      expect(logs.filter((l) => l.startsWith('$ PATCH http://127.0.0.1:'))).toHaveLength(4);
+    });
+
+    it('reads a manifest it is given as text; a List or a document that does not parse is left to kubectl', async () => {
+      answer = () => ({ status: 200, body: {} });
+      const r = runner({ PATH: join(dir, 'no-tools') });
+      await apply(r, '# built-in kinds only: no discovery\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\n', 'Applying');
+      expect(seen.map((x) => `${x.method} ${x.url.split('?')[0]}`)).toEqual(['PATCH /api/v1/namespaces/x/configmaps/a']);
+      await expect(apply(r, 'apiVersion: v1\nkind: List\nitems: []\n', 'Applying')).rejects.toThrow(/kubectl was not found/);
+      await expect(apply(r, 'kind: [\n', 'Applying')).rejects.toThrow(/kubectl was not found/);
+      expect(seen).toHaveLength(1);
+    });
+
+    // kubectl is not on PATH in these: an apply reaching for it is one that was not sent direct.
+    it.each([
+      ['an object whose kind the server does not serve', [cm, { ...gw, kind: 'Sidecar' }], 0],
+      ['a namespaced object without a namespace (only kubectl knows the default one)', [{ ...cm, metadata: { name: 'x' } }], 0],
+      ['a cluster-scoped object with a namespace', [{ ...ns, metadata: { name: 'n', namespace: 'shop' } }], 0],
+      ['an object without a name', [{ ...cm, metadata: { namespace: 'x' } }], 0],
+    ])('leaves to kubectl %s, sending nothing', async (_what, objects, sent) => {
+      answer = (url) => (url === '/apis' ? { status: 200, body: discovery } : { status: 200, body: {} });
+      await expect(apply(runner({ PATH: join(dir, 'no-tools') }), objects, 'Applying')).rejects.toThrow(/kubectl was not found/);
+      expect(patches()).toHaveLength(sent);
+    });
+
+    it('gives the whole apply to kubectl when the API server refuses an object, and never sends under --dry-run or when told not to', async () => {
+      answer = (url) => (url.includes('/configmaps/') ? { status: 422, body: { kind: 'Status', reason: 'Invalid' } } : { status: 200, body: {} });
+      await expect(apply(runner({ PATH: join(dir, 'no-tools') }), [ns, cm], 'Applying')).rejects.toThrow(/kubectl was not found/);
+      // The namespace went first and was applied; kubectl then applies both again, which is harmless.
+      expect(patches().map((x) => x.url.split('?')[0])).toEqual(['/api/v1/namespaces/shop', '/api/v1/namespaces/istio-system/configmaps/grafana']);
+      seen = [];
+      await expect(apply(runner({ PATH: join(dir, 'no-tools'), MESHUP_DIRECT_API: '0' }), [ns], 'Applying')).rejects.toThrow(/kubectl was not found/);
+      const dry = new Runner({ env: { ...env, PATH: join(dir, 'no-tools') }, log: (l) => logs.push(l), dryRun: true });
+      dry.pinContext('kwok-a');
+      await apply(dry, [ns], 'Applying');
+      expect(seen).toEqual([]);
+      // Under --dry-run the command shown is kubectl's, with the objects it would send.
+      expect(dry.history.map((h) => [h.command.split('\n')[0], h.skipped])).toEqual([
+        ["kubectl --context kwok-a apply --server-side --field-manager=meshup --force-conflicts -f - <<'MESHUP_EOF'", true],
+      ]);
+      expect(dry.history[0]!.command).toContain(JSON.stringify(ns));
+    });
   });
 });
 
