@@ -38,6 +38,9 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
         );
     }
     for (const a of changing) for (const cmd of a.commands) lines.push(...cmd.split('\n').map((l, i) => (i === 0 ? `  $ ${l}` : `    ${l}`)));
+    // What --verbose shows then differs from these lines: say so here, where they are read.
+    if (changing.some((a) => a.commands.some((cmd) => / apply --server-side /.test(cmd))))
+      lines.push(c.dim('  # each kubectl apply goes as the same server-side apply, a PATCH per object, straight to the API server when the kubeconfig allows'));
   }
   return lines.join('\n');
 }

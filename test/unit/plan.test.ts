@@ -158,6 +158,16 @@ describe('plan', () => {
     const remove = p.actions.find((a) => a.id === 'addon:grafana')!;
     expect(remove.title).toBe('remove addon grafana');
     expect(remove.commands[0]).toContain('-l meshup.dev/addon=grafana');
+    // kubectl apply lines come with a word on how they are sent; a plan with none has no such word.
+    const note = '# each kubectl apply goes as the same server-side apply, a PATCH per object';
+    expect(renderPlan(p, 'Plan:', new Chalk({ level: 0 }), { commands: true })).toContain(note);
+    const removeOnly = planFor(await specFor({ provider: 'kind', profile: 'demo', addons: 'prometheus' }), converged(before));
+    expect(changing(removeOnly)).toEqual(['- addon:grafana', '~ record']);
+    const text = renderPlan({ ...removeOnly, actions: removeOnly.actions.filter((a) => a.id !== 'record') }, 'Plan:', new Chalk({ level: 0 }), {
+      commands: true,
+    });
+    expect(text).toContain('-l meshup.dev/addon=grafana');
+    expect(text).not.toContain(note);
   });
 
   it('a namespace added and one removed; a namespace labelled by hand is never unlabelled', async () => {
