@@ -1,7 +1,7 @@
 // What every command receives: the terminal, the output, the interrupt signal, the flags, and
 // a factory for the one runner that starts programs.
 
-import type { Flags } from '../config/spec.js';
+import type { Flags } from '../config/flags.js';
 import type { Runner } from '../exec/runner.js';
 import type { IO } from '../ui/io.js';
 import type { Output } from '../ui/output.js';

@@ -13,6 +13,7 @@ import type { AppliedSpec } from '../state/record.js';
 import type { LastTarget } from '../state/target.js';
 import { closest } from '../util/suggest.js';
 import { checkAddonNames, loadProfile, withDependencies } from './catalog.js';
+import type { Flags } from './flags.js';
 import { loadYamlFile } from './load.js';
 import { parseMiB } from './quantity.js';
 import {
@@ -29,36 +30,6 @@ import {
 import * as check from './validate.js';
 
 type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
-
-/** Flags as commander hands them over (strings; lists comma-separated). */
-export interface Flags {
-  config?: string;
-  context?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-  yes?: boolean;
-  color?: boolean;
-  provider?: string;
-  profile?: string;
-  name?: string;
-  addons?: string;
-  namespaces?: string;
-  istioVersion?: string;
-  kubernetesVersion?: string;
-  cpus?: string;
-  memory?: string;
-  force?: boolean;
-  allowContext?: string[];
-  driver?: string;
-  istioDir?: string;
-  istioMirror?: string;
-  timeout?: string;
-  dataplane?: string;
-  /** --gateway-api / --no-gateway-api. */
-  gatewayApi?: boolean;
-  gatewayApiMirror?: string;
-}
 
 /** What a person chose at the prompts: the top layer. */
 export interface Answers {

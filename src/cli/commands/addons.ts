@@ -1,0 +1,30 @@
+import { clusterOptions, type Declaration, examples } from '../define.js';
+
+const code = async () => import('../../commands/addons.js');
+
+export const addonsCommand: Declaration = (program, w) => {
+  const addons = clusterOptions(program.command('addons').description('list, enable and disable addons'))
+    .addHelpText(
+      'after',
+      examples(
+        'meshup addons                # same as meshup addons list',
+        'meshup addons enable kiali grafana',
+        'meshup addons disable kiali',
+        'meshup addons enable   # checkbox in a terminal',
+      ),
+    )
+    .action(w.groupDefault(async () => (await code()).list));
+  clusterOptions(addons.command('list').description('addons with their state'))
+    .addHelpText('after', examples('meshup addons list', 'meshup addons list --json'))
+    .action(w.action(async () => (await code()).list));
+  clusterOptions(addons.command('enable [names...]').description('apply addons (and what they need) from the installed Istio release'))
+    .option('--istio-dir <dir>', 'use an extracted Istio release on disk')
+    .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .addHelpText('after', examples('meshup addons enable kiali', 'meshup addons enable jaeger grafana'))
+    .action(w.action(async () => (await code()).enable));
+  clusterOptions(addons.command('disable <names...>').description("delete exactly those addons' objects"))
+    .addHelpText('after', examples('meshup addons disable kiali', 'meshup addons disable prometheus kiali grafana'))
+    .action(w.action(async () => (await code()).disable));
+  // Set last: subcommands copy their parent's settings when created, and must keep refusing extras.
+  return addons.allowExcessArguments(true);
+};

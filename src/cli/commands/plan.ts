@@ -1,0 +1,12 @@
+import { clusterOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
+
+export const planCommand: Declaration = (program, w) =>
+  clusterSizeOptions(
+    meshOptions(clusterOptions(program.command('plan').description('show what `meshup up` would change, and the exact commands; changes nothing'))),
+  )
+    .option('--timeout <duration>', 'how long up would wait for readiness (default 10m; MESHUP_TIMEOUT)')
+    .addHelpText(
+      'after',
+      `${examples('meshup plan', 'meshup plan --profile demo --addons kiali', 'meshup plan --json | jq .actions')}\nExit status: 0 when nothing would change, 10 when changes are pending, other codes on errors.\n`,
+    )
+    .action(w.action(async () => (await import('../../commands/plan.js')).planCommand));

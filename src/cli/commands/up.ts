@@ -1,0 +1,18 @@
+import { clusterOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
+
+export const upCommand: Declaration = (program, w) =>
+  clusterSizeOptions(meshOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh'))))
+    .option('--force', 'go on even when the preflight finds too few resources')
+    // No commander default: it would hide MESHUP_TIMEOUT; options resolution falls back to 10m.
+    .option('--timeout <duration>', 'how long to wait for readiness (default: 10m, or MESHUP_TIMEOUT)')
+    .addHelpText(
+      'after',
+      examples(
+        'meshup up                                   # asks in a terminal, defaults otherwise',
+        'meshup up --provider kind --profile demo --yes',
+        'meshup up --provider minikube --addons kiali,prometheus --namespaces default,shop',
+        'meshup up --provider existing --context docker-desktop',
+        'meshup up --dry-run                         # print what it would do',
+      ),
+    )
+    .action(w.action(async () => (await import('../../commands/up.js')).up));

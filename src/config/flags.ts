@@ -1,0 +1,32 @@
+// The command line's flags, as commander hands them over: the top layers of the spec and the
+// run switches. A leaf: the CLI declares them, the session reads them.
+
+/** Flags as commander hands them over (strings; lists comma-separated). */
+export interface Flags {
+  config?: string;
+  context?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  color?: boolean;
+  provider?: string;
+  profile?: string;
+  name?: string;
+  addons?: string;
+  namespaces?: string;
+  istioVersion?: string;
+  kubernetesVersion?: string;
+  cpus?: string;
+  memory?: string;
+  force?: boolean;
+  allowContext?: string[];
+  driver?: string;
+  istioDir?: string;
+  istioMirror?: string;
+  timeout?: string;
+  dataplane?: string;
+  /** --gateway-api / --no-gateway-api. */
+  gatewayApi?: boolean;
+  gatewayApiMirror?: string;
+}
