@@ -26,7 +26,7 @@ export function examples(...lines: string[]): string {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 // The same list as config/schema.ts PROVIDERS (not imported: zod would load for --version).
-export const PROVIDER_NAMES = ['minikube', 'kind', 'existing', 'kwok'] as const;
+const PROVIDER_NAMES = ['minikube', 'kind', 'existing', 'kwok'] as const;
 function providerArg(v: string): string {
   if ((PROVIDER_NAMES as readonly string[]).includes(v)) return v;
   const near = closest(v, PROVIDER_NAMES);
