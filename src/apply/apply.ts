@@ -115,9 +115,10 @@ function listingFor(input: ApplyInput, shared: Shared): Promise<unknown> {
   const { runner, spec, plan } = input;
   // releaseFor waits for the cluster's creation to be under way, and so does this.
   shared.listing ??= releaseFor(input, shared, () => {})
-    .then(() =>
+    .then((release) =>
       controlPlaneRefs(
         runner,
+        release.istioctl,
         spec.istioVersion,
         plan.overlay.hash,
         listedOverlays({ controlPlane: plan.overlay.yaml, gateways: plan.overlay.gateways.yaml, anyGateway: plan.overlay.gateways.wanted }),
@@ -203,7 +204,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   let report: (line: string) => void = (l) => (lastLine = l);
   function startInstall(): Promise<void> {
     installRun ??= (async () => {
-      await releaseFor(input, shared, (t) => report(t));
+      const release = await releaseFor(input, shared, (t) => report(t));
       const { overlay } = plan;
       await writeFileAtomic(overlay.path, overlay.yaml);
       if (overlay.installGateways) await writeFileAtomic(overlay.gateways.path, overlay.gateways.yaml);
@@ -211,6 +212,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
       const watch = watchPods(runner, (line) => report(line));
       try {
         await installIstio(runner, {
+          istioctl: release.istioctl,
           controlPlaneFile: overlay.path,
           gatewaysFile: overlay.installGateways ? overlay.gateways.path : undefined,
           newMesh,
@@ -271,7 +273,6 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
     } else if (cluster?.op.type === 'cluster' && cluster.op.how === 'restore-context') {
       await provider.restoreContext!(runner, spec);
     }
-    runner.pinContext(input.context);
     // Istio goes onto Ready nodes, unless the provider said sooner that its nodes are on the way.
     const check = !!cluster || !input.observed.nodes.length || !input.observed.nodes.every((n) => n.ready);
     if (check) await waitForReadyNodes(runner, spec.timeoutMs);
@@ -286,7 +287,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
         if (installing) void listingFor(input, shared);
         // Its failure is the addons step's to report.
         if (toApply.length) addonManifestsFor(input, shared, toApply).catch(() => undefined);
-        return `${r.source === 'download' ? 'downloaded into' : 'using'} ${r.dir ?? r.istioctl}`;
+        return `${r.source === 'download' ? 'downloaded into' : 'using'} ${r.dir ?? r.istioctl.bin}`;
       },
     });
   }

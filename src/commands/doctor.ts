@@ -12,11 +12,10 @@ import { specOf } from './target.js';
 export async function doctor(app: App): Promise<void> {
   const { spec: o } = await specOf(app);
   const provider = providerFor(o.provider);
-  const runner = app.runner();
   // Whether the cluster exists decides if sizes and ports still matter; doctor only reads.
+  const runner = provider.creates ? app.runner().forContext(provider.context(o)) : app.runner();
   let exists = !provider.creates;
   if (provider.creates) {
-    runner.pinContext(provider.context(o));
     exists = (await provider.status(runner, o).catch(() => ({ state: 'absent' as const }))).state !== 'absent';
   }
   const { findings } = await runPreflight({

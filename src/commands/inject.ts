@@ -159,7 +159,7 @@ export async function inject(app: App): Promise<void> {
 
   const { runner, spec: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
-  await acquireIstio(runner, {
+  const release = await acquireIstio(runner, {
     version: applied?.istioVersion ?? o.istioVersion,
     istioDir: o.istioDir,
     mirror: o.istioMirror,
@@ -187,6 +187,7 @@ export async function inject(app: App): Promise<void> {
     r = await runner.run({
       readOnly: true,
       tool: 'istioctl',
+      bin: release.istioctl.bin,
       // --revision default: the ConfigMaps above are the default revision's. Without it istioctl
       // (1.31) first watches the cluster's webhooks for a default revision tag and waits for that
       // watch to sync, forever when the API server cannot be reached, even with all three files.

@@ -56,11 +56,9 @@ export async function specOf(app: App, layers: SpecLayers & { recorded?: Observe
 
 export async function openTarget(app: App, layers: SpecLayers = {}): Promise<Target> {
   const { spec, catalog } = await specOf(app, layers);
-  const runner = app.runner();
   const provider = providerFor(spec.provider);
-  const context = await contextFor(runner, spec, provider);
-  runner.pinContext(context);
-  return { spec, provider, context, runner, catalog };
+  const context = await contextFor(app.runner(), spec, provider);
+  return { spec, provider, context, runner: app.runner().forContext(context), catalog };
 }
 
 /** Fixes the context and checks that meshup may use it. */
@@ -128,10 +126,11 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
 async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, provider: Provider, istioctl: string | undefined) {
   const files = overlayFiles(spec, provider);
   const hash = overlayHash(files);
-  const bin = istioctl ?? which('istioctl', runner.env);
+  // An istioctl on PATH is the fallback the runner had before (a tool's name); the listing is
+  // cached under the spec's version either way.
+  const bin = istioctl ?? which('istioctl', runner.env) ?? 'istioctl';
   try {
-    if (bin) runner.useBinary('istioctl', bin);
-    return await controlPlaneRefs(runner, spec.istioVersion, hash, listedOverlays(files));
+    return await controlPlaneRefs(runner, { bin, version: spec.istioVersion }, spec.istioVersion, hash, listedOverlays(files));
   } catch {
     return undefined;
   }

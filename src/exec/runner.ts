@@ -1,6 +1,10 @@
 // The one place meshup starts programs. It owns dry-run, verbose echo, timeouts, Ctrl-C,
 // kube-context pinning and the translation of spawn failures and known stderr into typed errors.
 // Commands and tool modules receive a Runner; tests pass one whose PATH holds fake tools.
+// A runner is bound to one kube context for life: forContext() gives a bound copy and leaves the
+// original as it was, so two clusters (or two istioctl builds, which callers name per call) can
+// be driven side by side in one process. Bound copies share one core: the history, the children
+// Ctrl-C stops, and the API server connections.
 // It also makes the one kind of call that is not a program: a read straight from the pinned
 // context's API server (apiGet; tools/kubeapi.ts builds the requests), with the same echo, time
 // limit and Ctrl-C, and kubectl behind it for whatever it cannot read.
@@ -38,6 +42,8 @@ export interface RunSpec {
   step?: string;
   /** Skip --context pinning: for calls that choose no cluster (kubectl config, version --client). */
   noContext?: boolean;
+  /** The program to start instead of the tool's name: the istioctl of a release (istio/acquire.ts). */
+  bin?: string;
   /** What a dry run should pretend the command printed, so later read-only logic can continue. */
   dryRunStdout?: string;
   /** Each line of output (stdout and stderr) as it arrives, one still being written included, for
@@ -95,7 +101,7 @@ export interface RunnerOptions {
   /** Where echoes and dry-run commands go (stderr in the CLI). */
   log: (line: string) => void;
   signal?: AbortSignal;
-  /** Paths that replace a tool's name, e.g. the istioctl of a downloaded release. */
+  /** Paths that replace a tool's name for every call (tests); a call's own `bin` comes first. */
   binaries?: Partial<Record<ToolName, string>>;
   defaultTimeoutMs?: number;
 }
@@ -108,52 +114,70 @@ export interface CommandRecord {
   ms?: number;
 }
 
+/** What every copy of a runner shares (made by the constructor; internal to this module's class). */
+export interface RunnerCore {
+  opts: RunnerOptions;
+  history: CommandRecord[];
+  live: Set<ResultPromise>;
+  spawnWaiters: { match: (spec: RunSpec) => boolean; resolve: () => void }[];
+  /** Each context's API server, resolved once (again after a failure). */
+  endpoints: Map<string, { ep: KubeEndpoint; agent?: Agent }>;
+  /** Every agent made, closed by stopAll: one replaced after a failure may still carry reads. */
+  agents: Agent[];
+  /** Contexts whose direct reads were refused for good (credentials, certificates). */
+  kubectlOnly: Set<string>;
+}
+
+const newCore = (opts: RunnerOptions, history: CommandRecord[] = []): RunnerCore => ({
+  opts,
+  history,
+  live: new Set(),
+  spawnWaiters: [],
+  endpoints: new Map(),
+  agents: [],
+  kubectlOnly: new Set(),
+});
+
 export class Runner {
   readonly dryRun: boolean;
   readonly verbose: boolean;
   readonly env: NodeJS.ProcessEnv;
-  /** Every command run or planned, in order; --json reports it and tests read it. */
-  readonly history: CommandRecord[] = [];
-  private context: string | undefined;
-  private readonly binaries: Partial<Record<ToolName, string>>;
-  private readonly live = new Set<ResultPromise>();
-  private readonly spawnWaiters: { match: (spec: RunSpec) => boolean; resolve: () => void }[] = [];
-  private endpoint?: { context: string; ep: KubeEndpoint; agent?: Agent };
-  /** Every agent made, closed by stopAll: one replaced after a failure may still carry reads. */
-  private readonly agents: Agent[] = [];
-  /** Contexts whose direct reads were refused for good (credentials, certificates). */
-  private readonly kubectlOnly = new Set<string>();
+  /** Every command run or planned, in order, by this runner and its bound copies: --json reports
+   * it and tests read it. */
+  readonly history: CommandRecord[];
+  /** The kube context every kubectl and istioctl call names, whatever current-context becomes;
+   * undefined for a runner that drives no cluster (yet). */
+  readonly context: string | undefined;
+  private readonly core: RunnerCore;
+  private readonly opts: RunnerOptions;
 
-  constructor(private readonly opts: RunnerOptions) {
-    this.dryRun = opts.dryRun ?? false;
-    this.verbose = opts.verbose ?? false;
-    this.env = opts.env;
-    this.binaries = { ...opts.binaries };
-  }
-
-  /** Every later kubectl and istioctl call names this context, whatever current-context becomes. */
-  pinContext(context: string): void {
+  constructor(opts: RunnerOptions);
+  constructor(core: RunnerCore, context: string);
+  constructor(from: RunnerOptions | RunnerCore, context?: string) {
+    this.core = 'history' in from ? from : newCore(from);
+    this.opts = this.core.opts;
     this.context = context;
+    this.dryRun = this.opts.dryRun ?? false;
+    this.verbose = this.opts.verbose ?? false;
+    this.env = this.opts.env;
+    this.history = this.core.history;
   }
 
-  get pinnedContext(): string | undefined {
-    return this.context;
+  /** A copy bound to this context, sharing everything else; this runner is left as it is. */
+  forContext(context: string): Runner {
+    return new Runner(this.core, context);
   }
 
-  /** A runner for clean-up after an interrupt: same settings, but Ctrl-C no longer stops it. */
+  /** A runner for clean-up after an interrupt: same settings and context, but Ctrl-C no longer
+   * stops it. Its calls are in the same history. */
   forCleanup(): Runner {
-    const r = new Runner({ ...this.opts, signal: undefined, defaultTimeoutMs: 120_000 });
-    for (const [tool, path] of Object.entries(this.binaries)) r.useBinary(tool as ToolName, path);
-    if (this.context) r.pinContext(this.context);
-    return r;
+    const core = newCore({ ...this.opts, signal: undefined, defaultTimeoutMs: 120_000 }, this.core.history);
+    return this.context ? new Runner(core, this.context) : new Runner(core.opts);
   }
 
-  useBinary(tool: ToolName, path: string): void {
-    this.binaries[tool] = path;
-  }
-
-  binaryFor(tool: ToolName): string {
-    return this.binaries[tool] ?? tool;
+  /** The program a call starts: its own `bin`, else the runner's, else the tool's name on PATH. */
+  binaryFor(tool: ToolName, bin?: string): string {
+    return bin ?? this.opts.binaries?.[tool] ?? tool;
   }
 
   get signal(): AbortSignal | undefined {
@@ -164,23 +188,23 @@ export class Runner {
   argsFor(spec: RunSpec): string[] {
     if (!KUBE_TOOLS.has(spec.tool) || spec.noContext) return [...spec.args];
     if (!this.context) {
-      throw new MeshupError(`internal: ${spec.tool} called before a kube context was pinned`);
+      throw new MeshupError(`internal: ${spec.tool} called before a kube context was pinned (a runner bound by forContext)`);
     }
     return ['--context', this.context, ...spec.args];
   }
 
   describe(spec: RunSpec): string {
-    return formatCommand(this.binaryFor(spec.tool), this.argsFor(spec), spec.input);
+    return formatCommand(this.binaryFor(spec.tool, spec.bin), this.argsFor(spec), spec.input);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
     this.throwIfAborted();
     if (spec.signal?.aborted) throw new InterruptedError();
-    const file = this.binaryFor(spec.tool);
+    const file = this.binaryFor(spec.tool, spec.bin);
     const args = this.argsFor(spec);
     const shown = formatCommand(file, args, spec.input);
     const record: CommandRecord = { command: shown, mutates: !spec.readOnly, skipped: false };
-    this.history.push(record);
+    this.core.history.push(record);
 
     if (!spec.readOnly && this.dryRun) {
       record.skipped = true;
@@ -204,7 +228,7 @@ export class Runner {
       maxBuffer: 256 * 1024 * 1024,
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
     });
-    this.live.add(child);
+    this.core.live.add(child);
     // A child that has already exited, or a system without priorities, runs as it is.
     if (spec.background && child.pid !== undefined) {
       try {
@@ -213,7 +237,7 @@ export class Runner {
     }
     this.spawned(spec);
     if (spec.onLine) followLines(child, spec.onLine);
-    const r = await child.finally(() => this.live.delete(child));
+    const r = await child.finally(() => this.core.live.delete(child));
     record.ms = Date.now() - started;
     record.exitCode = r.exitCode;
 
@@ -275,24 +299,25 @@ export class Runner {
   ): Promise<ApiResponse | undefined> {
     this.throwIfAborted();
     const context = this.context;
-    if (!context) throw new MeshupError('internal: an API call before a kube context was pinned');
-    if (this.env.MESHUP_DIRECT_API === '0' || this.kubectlOnly.has(context)) return undefined;
+    if (!context) throw new MeshupError('internal: an API call before a kube context was pinned (a runner bound by forContext)');
+    const { endpoints, kubectlOnly } = this.core;
+    if (this.env.MESHUP_DIRECT_API === '0' || kubectlOnly.has(context)) return undefined;
     // Resolved once per context; a context not in the kubeconfig yet (its cluster is still being
     // created) is looked up again next time.
-    if (this.endpoint?.context !== context) {
+    if (!endpoints.has(context)) {
       const ep = resolveKubeEndpoint(this.env, home(this.env), context, this.opts.cwd);
       const agent =
         ep?.server.startsWith('https:') &&
         new Agent({ keepAlive: true, ca: ep.ca, cert: ep.cert, key: ep.key, rejectUnauthorized: !ep.insecure, servername: ep.serverName });
-      if (agent) this.agents.push(agent);
-      this.endpoint = ep && { context, ep, agent: agent || undefined };
+      if (agent) this.core.agents.push(agent);
+      if (ep) endpoints.set(context, { ep, agent: agent || undefined });
     }
-    const target = this.endpoint;
+    const target = endpoints.get(context);
     if (!target) return undefined;
     const url = `${target.ep.server}${path}`;
     const shown = `${method} ${url}`;
     const record: CommandRecord = { command: shown, mutates: method !== 'GET', skipped: false };
-    this.history.push(record);
+    this.core.history.push(record);
     if (this.verbose && echo) this.opts.log(`$ ${shown}`);
     const started = Date.now();
     const headers: Record<string, string> = { ...extraHeaders, 'User-Agent': 'meshup' };
@@ -317,16 +342,16 @@ export class Runner {
       });
       record.exitCode = res.status;
       // Credentials the API server refuses will not do better next time.
-      if (res.status === 401) this.kubectlOnly.add(context);
+      if (res.status === 401) kubectlOnly.add(context);
       return res;
     } catch (e) {
       if (this.opts.signal?.aborted) throw new InterruptedError();
       const code = (e as NodeJS.ErrnoException).code ?? '';
       // A certificate Node cannot verify (a CA only in the system's store, which Go reads and Node
       // does not, say) will not verify next time either: kubectl reads this context from now on.
-      if (/CERT|TLS|SSL|SIGNATURE/.test(code)) this.kubectlOnly.add(context);
+      if (/CERT|TLS|SSL|SIGNATURE/.test(code)) kubectlOnly.add(context);
       // A cluster created again since gets a new address and certificates: resolve them anew.
-      if (this.endpoint === target) this.endpoint = undefined;
+      if (endpoints.get(context) === target) endpoints.delete(context);
       if (this.verbose) this.opts.log(`  (no answer: ${(e as Error).message}; kubectl instead)`);
       return undefined;
     } finally {
@@ -337,10 +362,10 @@ export class Runner {
   /** Starts a long-running child (a port-forward); it is stopped by stopAll() and on Ctrl-C. */
   start(spec: RunSpec): ResultPromise {
     this.throwIfAborted();
-    const file = this.binaryFor(spec.tool);
+    const file = this.binaryFor(spec.tool, spec.bin);
     const args = this.argsFor(spec);
     if (this.verbose) this.opts.log(`$ ${formatCommand(file, args)}`);
-    this.history.push({ command: formatCommand(file, args), mutates: !spec.readOnly, skipped: false });
+    this.core.history.push({ command: formatCommand(file, args), mutates: !spec.readOnly, skipped: false });
     const child = execa(file, args, {
       env: { ...this.env, ...spec.env },
       extendEnv: false,
@@ -351,36 +376,36 @@ export class Runner {
       stdin: 'ignore',
       buffer: false,
     });
-    this.live.add(child);
+    this.core.live.add(child);
     this.spawned(spec);
-    void child.finally(() => this.live.delete(child));
+    void child.finally(() => this.core.live.delete(child));
     return child;
   }
 
   /** Resolves once a command that `match` accepts has been started (or printed, under --dry-run):
    * for work that should begin only after a slow command is under way. */
   whenStarted(match: (spec: RunSpec) => boolean): Promise<void> {
-    return new Promise((resolve) => this.spawnWaiters.push({ match, resolve }));
+    return new Promise((resolve) => this.core.spawnWaiters.push({ match, resolve }));
   }
 
   private spawned(spec: RunSpec): void {
-    for (const w of this.spawnWaiters.filter((x) => x.match(spec))) {
-      this.spawnWaiters.splice(this.spawnWaiters.indexOf(w), 1);
+    for (const w of this.core.spawnWaiters.filter((x) => x.match(spec))) {
+      this.core.spawnWaiters.splice(this.core.spawnWaiters.indexOf(w), 1);
       w.resolve();
     }
   }
 
   /** Stops every child still running; used on interrupt and before exit. */
   async stopAll(): Promise<void> {
-    for (const a of this.agents) a.destroy();
-    const children = [...this.live];
+    for (const a of this.core.agents) a.destroy();
+    const children = [...this.core.live];
     for (const c of children) c.kill('SIGTERM');
     await Promise.allSettled(children);
   }
 
   /** A second Ctrl-C: stop waiting for children to finish cleanly. */
   killAll(): void {
-    for (const c of this.live) c.kill('SIGKILL');
+    for (const c of this.core.live) c.kill('SIGKILL');
   }
 
   private throwIfAborted(): void {

@@ -1,19 +1,20 @@
 // Finding an istioctl of the wanted version, in this order: an extracted release (--istio-dir),
 // the istioctl on PATH when its version matches, a whole release in meshup's cache, a download.
-// A mismatched or foreign-architecture istioctl is never used.
+// A mismatched or foreign-architecture istioctl is never used. What is found is a handle
+// (tools/istioctl.ts Istioctl) the caller passes to whatever runs istioctl.
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
-import { istioctlClientVersion } from '../tools/istioctl.js';
+import { type Istioctl, istioctlClientVersion } from '../tools/istioctl.js';
 import { which } from '../util/which.js';
 import { DEFAULT_ISTIO_MIRROR, downloadRelease, probeRelease } from './download.js';
 
 export interface IstioRelease {
   version: string;
-  istioctl: string;
+  istioctl: Istioctl;
   /** Directory of the extracted release (samples/addons/ lives there), when there is one. */
   dir?: string;
   source: 'istio-dir' | 'path' | 'cache' | 'download';
@@ -71,7 +72,6 @@ function foreignArch(file: string): string | undefined {
 const checks = new WeakMap<Runner, Map<string, Promise<void>>>();
 
 function checkVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
-  runner.useBinary('istioctl', bin);
   const mine = checks.get(runner) ?? new Map<string, Promise<void>>();
   checks.set(runner, mine);
   const key = `${bin}\0${want}`;
@@ -95,7 +95,7 @@ export function checkIstioDirEarly(runner: Runner, o: Pick<AcquireOptions, 'isti
 async function askVersion(runner: Runner, bin: string, want: string, where: string): Promise<void> {
   let v: string;
   try {
-    v = await istioctlClientVersion(runner);
+    v = await istioctlClientVersion(runner, bin);
   } catch (e) {
     const foreign = foreignArch(bin);
     throw new UsageError(
@@ -126,10 +126,7 @@ export async function checkObtainable(runner: Runner, o: AcquireOptions): Promis
   if (existsSync(join(dir, '.complete')) && existsSync(join(dir, 'bin', 'istioctl'))) return 'at-hand';
   if (!o.needRelease) {
     const onPath = which('istioctl', runner.env);
-    if (onPath) {
-      runner.useBinary('istioctl', onPath);
-      if ((await istioctlClientVersion(runner).catch(() => '')) === o.version) return 'at-hand';
-    }
+    if (onPath && (await istioctlClientVersion(runner, onPath).catch(() => '')) === o.version) return 'at-hand';
   }
   await probeRelease({ version: o.version, mirror: o.mirror ?? DEFAULT_ISTIO_MIRROR, signal: runner.signal });
   return 'download';
@@ -144,15 +141,13 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
         fix: 'Point --istio-dir at the directory that holds bin/ and samples/',
       });
     await checkVersion(runner, bin, version, o.istioDir);
-    return { version, istioctl: bin, dir: o.istioDir, source: 'istio-dir' };
+    return { version, istioctl: { bin, version }, dir: o.istioDir, source: 'istio-dir' };
   }
 
   if (!o.needRelease) {
     const onPath = which('istioctl', runner.env);
-    if (onPath) {
-      runner.useBinary('istioctl', onPath);
-      const v = await istioctlClientVersion(runner).catch(() => '');
-      if (v === version) return { version, istioctl: onPath, source: 'path' };
+    if (onPath && (await istioctlClientVersion(runner, onPath).catch(() => '')) === version) {
+      return { version, istioctl: { bin: onPath, version }, source: 'path' };
     }
   }
 
@@ -162,7 +157,7 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
     if (existsSync(join(dir, '.complete')) && existsSync(bin)) {
       try {
         await checkVersion(runner, bin, version, dir);
-        return { version, istioctl: bin, dir, source: 'cache' };
+        return { version, istioctl: { bin, version }, dir, source: 'cache' };
       } catch (e) {
         if (o.offline) throw e;
         o.progress?.(`cached release is unusable (${(e as Error).message}); downloading it again`);
@@ -174,8 +169,7 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
   if (runner.dryRun) {
     // A dry run fills no cache; later istioctl calls are printed, not run.
     o.progress?.(`[dry-run] would download Istio ${version} into ${dir}`);
-    runner.useBinary('istioctl', bin);
-    return { version, istioctl: bin, dir, source: 'download', planned: true };
+    return { version, istioctl: { bin, version }, dir, source: 'download', planned: true };
   }
   if (o.offline) {
     throw new MeshupError(`No istioctl ${version} at hand`, { fix: `Run meshup up once (it downloads Istio ${version}), or pass --istio-dir` });
@@ -193,5 +187,5 @@ export async function acquireIstio(runner: Runner, o: AcquireOptions): Promise<I
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  return { version, istioctl: bin, dir, source: 'download' };
+  return { version, istioctl: { bin, version }, dir, source: 'download' };
 }

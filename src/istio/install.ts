@@ -11,7 +11,7 @@
 // the control plane) are gone before they are made again; and it prunes what is no longer wanted.
 
 import type { Runner } from '../exec/runner.js';
-import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
+import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, type Istioctl, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
 import { apply, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { deferred } from '../util/deferred.js';
 import { ISTIO_NAMESPACE } from './labels.js';
@@ -19,6 +19,7 @@ import { GATEWAY_NAMES } from './overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from './ownership.js';
 
 export interface IstioInstall {
+  istioctl: Istioctl;
   /** The control plane's overlay file, and the gateways' when their install runs. */
   controlPlaneFile: string;
   gatewaysFile?: string;
@@ -56,6 +57,7 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
   const prunedGateways: PrunedObject[] = [];
   const controlPlane = istioctlInstall(
     runner,
+    o.istioctl,
     o.controlPlaneFile,
     o.readinessS,
     {
@@ -103,6 +105,7 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
         if (rendered?.length) return applyGateways(runner, rendered, o, gatewaySignal, pruned);
         return istioctlInstall(
           runner,
+          o.istioctl,
           file,
           o.readinessS,
           { line: o.line, installed: (c) => c === INGRESS_GATEWAYS && o.ingress?.(), allInstalled: pruned },

@@ -7,6 +7,7 @@ import type { Runner } from '../exec/runner.js';
 import { KINDS } from '../expose/objects.js';
 import { purgeGatewayApi } from '../gatewayapi/apply.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
+import type { Istioctl } from '../tools/istioctl.js';
 import { deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
 import { disableInjection } from './injection.js';
 import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from './labels.js';
@@ -16,7 +17,7 @@ export interface UninstallOptions {
   purgeCrds: boolean;
   log: (line: string) => void;
   /** An istioctl of the installed version, when one is at hand. */
-  istioctl?: string;
+  istioctl?: Istioctl;
 }
 
 const ISTIO_CLUSTER_OBJECT = /^istio(d)?-/;
@@ -62,8 +63,14 @@ export async function uninstallMesh(runner: Runner, opts: UninstallOptions): Pro
   // `istioctl uninstall --purge` deletes the CRDs as well (seen with 1.31), so it runs only when
   // CRDs are to go; otherwise the clean-up below removes the control plane and keeps them.
   if (opts.istioctl && hasIstioNs && opts.purgeCrds) {
-    runner.useBinary('istioctl', opts.istioctl);
-    await runner.run({ tool: 'istioctl', args: ['uninstall', '--purge', '-y'], step: 'Uninstalling Istio', timeoutMs: 5 * 60_000, okExitCodes: [] });
+    await runner.run({
+      tool: 'istioctl',
+      bin: opts.istioctl.bin,
+      args: ['uninstall', '--purge', '-y'],
+      step: 'Uninstalling Istio',
+      timeoutMs: 5 * 60_000,
+      okExitCodes: [],
+    });
     removed.push('istio control plane');
   }
 

@@ -184,7 +184,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   const hostPortsRead = settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined));
   // Without its context in the kubeconfig the reads would fail at once: they wait for the
   // provider's word that the cluster exists, so a run that creates it starts it sooner.
-  const context = runner.pinnedContext;
+  const context = runner.context;
   let reading = context && kubeconfigHasContext(runner.env, context) === false ? undefined : reads();
   const status = await statusRead;
   if (!status.ok) throw status.e;

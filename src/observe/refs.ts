@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runner } from '../exec/runner.js';
 import { cacheDir } from '../state/paths.js';
+import type { Istioctl } from '../tools/istioctl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yamlStream } from '../util/yaml.js';
 
@@ -95,7 +96,13 @@ export const gatewaysManifestFile = (env: NodeJS.ProcessEnv, version: string, ov
  * listed: istio/overlay.ts listedOverlays) create, by name; rendered once per version and overlay
  * hash. The rendered manifest is kept too: a repair applies just the missing objects from it, and
  * a new mesh its gateways, from their own file (small enough to read at once). */
-export async function controlPlaneRefs(runner: Runner, version: string, overlayHash: string, overlays: readonly string[]): Promise<ObjectRef[]> {
+export async function controlPlaneRefs(
+  runner: Runner,
+  istioctl: Istioctl,
+  version: string,
+  overlayHash: string,
+  overlays: readonly string[],
+): Promise<ObjectRef[]> {
   const dir = refsDir(runner.env);
   return cached(join(dir, `istio-${version}-${overlayHash}.json`), async () => {
     const rendered = await Promise.all(
@@ -104,6 +111,7 @@ export async function controlPlaneRefs(runner: Runner, version: string, overlayH
         await writeFileAtomic(overlayFile, yaml);
         const r = await runner.run({
           tool: 'istioctl',
+          bin: istioctl.bin,
           args: ['manifest', 'generate', '-f', overlayFile],
           readOnly: true,
           noContext: true,

@@ -68,7 +68,6 @@ export const kwokProvider: Provider = {
     const file = configFile(runner.env, spec.clusterName);
     await writeFileAtomic(file, yaml);
     await kwokCreate(runner, spec.clusterName, file, yaml);
-    runner.pinContext(kwokContext(spec.clusterName));
     answering?.();
     await apply(runner, nodeYaml(spec), 'Adding a simulated node');
   },

@@ -29,7 +29,7 @@ export async function waitForReadyNodes(runner: Runner, timeoutMs: number, pollM
       // Advice that can work: nodes can be described only when the API server answers.
       throw new MeshupError(`The cluster's nodes were not Ready within ${Math.round(timeoutMs / 1000)}s (${last})`, {
         fix: answered
-          ? `Look at the nodes with: kubectl --context ${runner.pinnedContext ?? '<context>'} describe nodes`
+          ? `Look at the nodes with: kubectl --context ${runner.context ?? '<context>'} describe nodes`
           : 'Its API server never answered: meshup status says what it sees; recreating the cluster (meshup down, then meshup up) helps when it does not come up',
       });
     }

@@ -1,9 +1,25 @@
-// istioctl: install, uninstall and kube-inject. Its binary is chosen by istio/acquire.ts.
+// istioctl: install, uninstall and kube-inject. Which binary runs is the caller's handle
+// (istio/acquire.ts finds one per version), never a setting of the runner: two versions can then
+// be driven in one process.
 import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
 
-export async function istioctlClientVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'istioctl', args: ['version', '--remote=false', '-o', 'json'], noContext: true, timeoutMs: 20_000 });
+/** An istioctl binary and the Istio version it was found to be. */
+export interface Istioctl {
+  bin: string;
+  version: string;
+}
+
+/** The version a binary reports of itself (no cluster is asked). */
+export async function istioctlClientVersion(runner: Runner, bin: string): Promise<string> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'istioctl',
+    bin,
+    args: ['version', '--remote=false', '-o', 'json'],
+    noContext: true,
+    timeoutMs: 20_000,
+  });
   return (JSON.parse(r.stdout) as { clientVersion?: { version?: string } }).clientVersion?.version ?? '';
 }
 
@@ -44,6 +60,7 @@ export function parseRemoved(text: string): PrunedObject | undefined {
 
 export async function istioctlInstall(
   runner: Runner,
+  istioctl: Istioctl,
   overlayFile: string,
   readinessTimeoutS: number,
   progress: InstallProgress = {},
@@ -52,6 +69,7 @@ export async function istioctlInstall(
   const seen = new Set<string>();
   await runner.run({
     tool: 'istioctl',
+    bin: istioctl.bin,
     args: installArgs(overlayFile, readinessTimeoutS),
     step: 'Installing Istio',
     signal,

@@ -73,8 +73,7 @@ describe('the install started ahead of the node check', () => {
     dirs.push(root);
     const { dir, pidFile } = release(root);
     const env = { PATH: '/usr/bin:/bin', HOME: root, XDG_STATE_HOME: join(root, 'state'), XDG_CACHE_HOME: join(root, 'cache') };
-    const runner = new Runner({ env, log: () => {} });
-    runner.useBinary('kwokctl', '/bin/true');
+    const runner = new Runner({ env, log: () => {}, binaries: { kwokctl: '/bin/true' } }).forContext('kwok-meshup');
     const spec = await specFor({ provider: 'kwok', profile: 'minimal', addons: '', istioDir: dir, gatewayApi: false, namespaces: '' });
     const kwok = providerFor('kwok');
     // A kwok cluster whose API answers, but whose node cannot be added.
@@ -83,7 +82,6 @@ describe('the install started ahead of the node check', () => {
       async create(r, _spec, answering) {
         // The cluster's creation, under way: what waits for it (getting the release) goes on.
         await r.run({ tool: 'kwokctl', args: ['create', 'cluster'] });
-        r.pinContext('kwok-meshup');
         answering?.();
         await until('istioctl install to start', () => existsSync(pidFile));
         throw new MeshupError('Adding a simulated node: the API server refused it');

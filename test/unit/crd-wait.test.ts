@@ -35,8 +35,7 @@ exit $(cat '${dir}/code-'$n)
 `,
   );
   chmodSync(join(dir, 'kubectl'), 0o755);
-  const runner = new Runner({ env: { PATH: `${dir}:/usr/bin:/bin` }, log: () => {} });
-  runner.pinContext('kind-meshup');
+  const runner = new Runner({ env: { PATH: `${dir}:/usr/bin:/bin` }, log: () => {} }).forContext('kind-meshup');
   return { runner, calls: () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') };
 }
 

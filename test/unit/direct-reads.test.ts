@@ -162,9 +162,7 @@ describe('Runner.apiGet, Runner.apiApply and the calls made with them', () => {
   afterEach(() => new Promise<void>((r) => server.close(() => r())));
 
   const runner = (extra: NodeJS.ProcessEnv = {}, verbose = false) => {
-    const r = new Runner({ env: { ...env, ...extra }, log: (l) => logs.push(l), verbose });
-    r.pinContext('kwok-a');
-    return r;
+    return new Runner({ env: { ...env, ...extra }, log: (l) => logs.push(l), verbose }).forContext('kwok-a');
   };
 
   it('sends the token and the Accept header, returns any status, and records a read', async () => {
@@ -405,8 +403,7 @@ describe('Runner.apiGet, Runner.apiApply and the calls made with them', () => {
       expect(patches().map((x) => x.url.split('?')[0])).toEqual(['/api/v1/namespaces/shop', '/api/v1/namespaces/istio-system/configmaps/grafana']);
       seen = [];
       await expect(apply(runner({ PATH: join(dir, 'no-tools'), MESHUP_DIRECT_API: '0' }), [ns], 'Applying')).rejects.toThrow(/kubectl was not found/);
-      const dry = new Runner({ env: { ...env, PATH: join(dir, 'no-tools') }, log: (l) => logs.push(l), dryRun: true });
-      dry.pinContext('kwok-a');
+      const dry = new Runner({ env: { ...env, PATH: join(dir, 'no-tools') }, log: (l) => logs.push(l), dryRun: true }).forContext('kwok-a');
       await apply(dry, [ns], 'Applying');
       expect(seen).toEqual([]);
       // Under --dry-run the command shown is kubectl's, with the objects it would send.
@@ -495,9 +492,7 @@ describe('Runner.apiGet over HTTPS', () => {
       join(dir, 'kubeconfig'),
       `contexts: [{ name: kwok-a, context: { cluster: a, user: a } }]\nclusters: [{ name: a, cluster: { server: "https://127.0.0.1:${port}", certificate-authority-data: ${b64(ca)} } }]\nusers: [{ name: a, user: { token: sesame } }]\n`,
     );
-    const r = new Runner({ env: { KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir }, log: () => {} });
-    r.pinContext('kwok-a');
-    return r;
+    return new Runner({ env: { KUBECONFIG: join(dir, 'kubeconfig'), HOME: dir }, log: () => {} }).forContext('kwok-a');
   };
 
   it('checks the server against the kubeconfig CA and sends the token', async () => {

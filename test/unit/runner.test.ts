@@ -23,8 +23,7 @@ afterEach(() => w.cleanup());
 
 describe('Runner', () => {
   it('pins the context on kube tools and nowhere else', async () => {
-    const r = runner();
-    r.pinContext('kind-meshup');
+    const r = runner().forContext('kind-meshup');
     w.state({ kubeconfig: { current: 'other', contexts: [{ name: 'kind-meshup', cluster: 'kind-meshup', server: 'https://127.0.0.1:1', reachable: true }] } });
     await apply(r, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"default"}}', 'test');
     await kindClusters(r);
@@ -32,6 +31,30 @@ describe('Runner', () => {
       ['kubectl', ['--context', 'kind-meshup', 'apply', '--server-side', '--field-manager=meshup', '--force-conflicts', '-f', '-']],
       ['kind', ['get', 'clusters']],
     ]);
+  });
+
+  it('binds copies to contexts without re-pointing the original; the copies share one history', async () => {
+    const root = runner();
+    const a = root.forContext('kind-a');
+    const b = root.forContext('kind-b');
+    // Interleaved, as two clusters driven side by side are.
+    await Promise.all([
+      a.run({ tool: 'kubectl', args: ['get', 'ns'], readOnly: true, okExitCodes: [1, 99] }),
+      b.run({ tool: 'kubectl', args: ['get', 'ns'], readOnly: true, okExitCodes: [1, 99] }),
+      a.run({ tool: 'kubectl', args: ['get', 'pods'], readOnly: true, okExitCodes: [1, 99] }),
+    ]);
+    expect([a.context, b.context, root.context]).toEqual(['kind-a', 'kind-b', undefined]);
+    const ctx = (c: { args: string[] }) => c.args.slice(0, 2).join(' ');
+    expect(w.calls().map(ctx).sort()).toEqual(['--context kind-a', '--context kind-a', '--context kind-b']);
+    expect(root.history.map((h) => h.command.split(' ').slice(0, 3).join(' ')).sort()).toEqual([
+      'kubectl --context kind-a',
+      'kubectl --context kind-a',
+      'kubectl --context kind-b',
+    ]);
+    // A copy of a copy is bound to its own context; the one it came from keeps its own.
+    expect(a.forContext('kind-c').context).toBe('kind-c');
+    expect(a.context).toBe('kind-a');
+    await expect(root.run({ tool: 'kubectl', args: ['get', 'nodes'] })).rejects.toThrow(/before a kube context was pinned/);
   });
 
   it('refuses a kube call before a context is pinned', async () => {
@@ -135,16 +158,14 @@ next();
     );
     chmodSync(fake, 0o755);
     try {
-      const r = runner();
-      r.useBinary('istioctl', fake);
-      r.pinContext('kind-meshup');
+      const r = runner().forContext('kind-meshup');
       const lines: string[] = [];
       const events: string[] = [];
       const heard = (what: string) => {
         events.push(what);
         writeFileSync(join(dir, what), '');
       };
-      await istioctlInstall(r, '/overlay.yaml', 60, {
+      await istioctlInstall(r, { bin: fake, version: '1.31.1' }, '/overlay.yaml', 60, {
         line: (t) => {
           lines.push(t);
           if (t.endsWith('Waiting for CustomResourceDefinition/x')) heard('crd-wait');
