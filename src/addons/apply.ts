@@ -7,9 +7,11 @@ import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { diagnosePods } from '../istio/diagnose.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
-import { apply, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
+import { WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
+import { apply, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
-import type { AddonManifest } from './manifest.js';
+import { type AddonManifest, removeAddonArgs } from './manifest.js';
 
 export interface ApplyOptions {
   timeoutMs: number;
@@ -42,53 +44,15 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
   );
 }
 
-/** The kinds an addon's objects can have; all carry the addon's label, CRDs excepted (users'
- * resources may live in them, so they stay). */
-const ADDON_KINDS = [
-  'deployments.apps',
-  'statefulsets.apps',
-  'daemonsets.apps',
-  'services',
-  'configmaps',
-  'secrets',
-  'serviceaccounts',
-  'persistentvolumeclaims',
-  'roles.rbac.authorization.k8s.io',
-  'rolebindings.rbac.authorization.k8s.io',
-  'clusterroles.rbac.authorization.k8s.io',
-  'clusterrolebindings.rbac.authorization.k8s.io',
-];
-
-/** Every kind the addon's objects may have (`kinds`: those its manifest names, when known). */
-export const removeAddonArgs = (addon: Addon, kinds: readonly string[] = []) => [
-  'delete',
-  [...new Set([...ADDON_KINDS, ...kinds])].join(','),
-  '-n',
-  addon.namespace,
-  '-l',
-  `${ADDON_LABEL}=${addon.name}`,
-  '--ignore-not-found',
-  '--wait=false',
-];
-
 /** Exactly the addon's labelled objects, found by label: no release is needed to remove one. */
 export async function removeAddon(runner: Runner, addon: Addon, kinds: readonly string[] = []): Promise<void> {
   await runner.run({ tool: 'kubectl', args: removeAddonArgs(addon, kinds), step: `Removing addon ${addon.name}`, timeoutMs: 120_000 });
-}
-
-function workloadReady(o: KubeObject): boolean {
-  const spec = (o.spec ?? {}) as { replicas?: number };
-  const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
-  if (o.kind === 'DaemonSet') return (st.numberReady ?? 0) >= (st.desiredNumberScheduled ?? 1);
-  return (st.readyReplicas ?? 0) >= (spec.replicas ?? 1);
 }
 
 /** The addon workloads meshup applied, by "kind/name", with their readiness. */
 export async function addonWorkloads(runner: Runner, namespace = ISTIO_NAMESPACE): Promise<Map<string, { addon: string; ready: boolean; object: KubeObject }>> {
   return workloadMap(await listObjects(runner, 'deployments,statefulsets,daemonsets', { namespace, selector: ADDON_LABEL }));
 }
-
-const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 function workloadMap(all: KubeObject[]): Map<string, { addon: string; ready: boolean; object: KubeObject }> {
   const objs = all.filter((o) => WORKLOAD_KINDS.has(o.kind ?? 'Deployment') && o.metadata.labels?.[ADDON_LABEL]);

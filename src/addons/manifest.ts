@@ -1,12 +1,11 @@
 // An addon's manifest from the Istio release, split into CRDs and the rest, each object labelled
-// with the addon's name so meshup can find exactly its objects later.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// with the addon's name so meshup can find exactly its objects later. Pure: addons/read.ts reads
+// the release's file.
 import { parse, stringify } from 'yaml';
 import type { Addon } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import { ADDON_LABEL } from '../istio/labels.js';
-import { hashObject, isClusterScoped, type ObjectRef, refOf } from '../observe/refs.js';
+import { hashObject, isClusterScoped, type ObjectRef, refOf } from '../kube/refs.js';
 import { yamlStream } from '../util/yaml.js';
 
 /** On every object meshup applies for an addon: the hash of the object as meshup applies it, so a
@@ -24,7 +23,7 @@ type Obj = { kind?: string; metadata?: { name?: string; namespace?: string; labe
 
 /** The addons among `enabled` whose settings this addon takes (its `with`), sorted: part of what
  * its objects are, so part of their cache key. */
-function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
+export function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
   return Object.keys(addon.with ?? {})
     .filter((n) => enabled.includes(n))
     .sort();
@@ -33,7 +32,7 @@ function partnersOf(addon: Addon, enabled: readonly string[]): string[] {
 /** The key an addon's refs are cached under: its objects change with the partners enabled. */
 export const addonVariant = (addon: Addon, enabled: readonly string[]) => [addon.name, ...partnersOf(addon, enabled)].join('+');
 
-function splitManifest(addon: Addon, text: string, source: string, partners: readonly string[]): AddonManifest {
+export function splitManifest(addon: Addon, text: string, source: string, partners: readonly string[]): AddonManifest {
   const all: (Obj & Record<string, unknown>)[] = [];
   for (const doc of yamlStream(text)) {
     if (doc.error !== undefined)
@@ -110,20 +109,6 @@ export function addonRefs(m: AddonManifest): ObjectRef[] {
   }));
 }
 
-/** An addon's objects from the release, set up for the partner addons enabled with it. */
-export async function readAddonManifest(releaseDir: string, addon: Addon, version: string, enabled: readonly string[] = []): Promise<AddonManifest> {
-  const file = join(releaseDir, addon.manifest);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new MeshupError(`Istio ${version} ships no ${addon.manifest}, so meshup cannot install ${addon.name} for it`, {
-      fix: [`Disable it (--addons without ${addon.name}), or use an Istio version that has it`],
-    });
-  }
-  return splitManifest(addon, text, file, partnersOf(addon, enabled));
-}
-
 /** Jaeger shows no traces until a Telemetry resource selects the tracing provider (#53779). */
 export function tracingTelemetry(samplingPercent: number): Record<string, unknown> {
   return stamp({
@@ -133,3 +118,32 @@ export function tracingTelemetry(samplingPercent: number): Record<string, unknow
     spec: { tracing: [{ providers: [{ name: 'jaeger' }], randomSamplingPercentage: samplingPercent }] },
   });
 }
+
+/** The kinds an addon's objects can have; all carry the addon's label, CRDs excepted (users'
+ * resources may live in them, so they stay). */
+const ADDON_KINDS = [
+  'deployments.apps',
+  'statefulsets.apps',
+  'daemonsets.apps',
+  'services',
+  'configmaps',
+  'secrets',
+  'serviceaccounts',
+  'persistentvolumeclaims',
+  'roles.rbac.authorization.k8s.io',
+  'rolebindings.rbac.authorization.k8s.io',
+  'clusterroles.rbac.authorization.k8s.io',
+  'clusterrolebindings.rbac.authorization.k8s.io',
+];
+
+/** Every kind the addon's objects may have (`kinds`: those its manifest names, when known). */
+export const removeAddonArgs = (addon: Addon, kinds: readonly string[] = []) => [
+  'delete',
+  [...new Set([...ADDON_KINDS, ...kinds])].join(','),
+  '-n',
+  addon.namespace,
+  '-l',
+  `${ADDON_LABEL}=${addon.name}`,
+  '--ignore-not-found',
+  '--wait=false',
+];

@@ -19,40 +19,35 @@
 
 import { readFile } from 'node:fs/promises';
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
-import { type AddonManifest, addonRefs, addonVariant, readAddonManifest, tracingTelemetry } from '../addons/manifest.js';
+import { type AddonManifest, addonRefs, addonVariant, tracingTelemetry } from '../addons/manifest.js';
+import { readAddonManifest } from '../addons/read.js';
 import type { Addon } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { applyGatewayApi } from '../gatewayapi/apply.js';
 import { type AcquiredBundle, acquireBundle, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
-import type { GatewayApiOp } from '../gatewayapi/plan.js';
 import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { diagnosePods } from '../istio/diagnose.js';
-import { disableInjection, enableInjection } from '../istio/injection.js';
 import { installIstio } from '../istio/install.js';
+import { disableInjection, enableInjection } from '../istio/labelling.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
 import { listedOverlays } from '../istio/overlay.js';
 import { asIstioctlInstalls, componentOf, GATEWAY_COMPONENTS, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
-import type { Observed } from '../observe/observe.js';
-import {
-  addonRefsCached,
-  controlPlaneManifestFile,
-  controlPlaneRefs,
-  gatewaysManifestFile,
-  isClusterScoped,
-  type ObjectRef,
-  objectsOf,
-  refKey,
-  refOf,
-} from '../observe/refs.js';
-import type { Action, Plan } from '../plan/plan.js';
-import { needsIstio, needsWholeRelease, readinessSeconds } from '../plan/plan.js';
+import type { KubeObject } from '../kube/objects.js';
+import { isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../kube/refs.js';
+import type { Observed } from '../observe/evaluate.js';
+import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
+import type { GatewayApiOp } from '../plan/gateway-api.js';
+import { readinessSeconds } from '../plan/istio.js';
+import { needsIstio, needsWholeRelease } from '../plan/plan.js';
+import type { Action, Plan } from '../plan/types.js';
+import { changes } from '../plan/types.js';
 import type { Provider } from '../providers/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
-import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished, waitForRollout } from '../tools/kubectl.js';
+import { apply, deleteObjects, listObjects, waitForCrdsEstablished, waitForRollout } from '../tools/kubectl.js';
 import type { StepTask } from '../ui/tasks.js';
 import { deferred } from '../util/deferred.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -165,7 +160,7 @@ function gatewayApiBundleFor(input: ApplyInput, shared: Shared, op: GatewayApiOp
 
 export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared } {
   const { runner, spec, provider, plan, catalog } = input;
-  const changing = plan.actions.filter((a) => a.changes);
+  const changing = plan.actions.filter((a) => changes(a));
   const of = (t: Action['op']['type']) => changing.filter((a) => a.op.type === t);
   const installing = of('istio').some((a) => a.op.type === 'istio' && !a.op.missing);
   // No istiod yet: nothing of an older install to take over, and no older istiod to outlast.
@@ -194,8 +189,8 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
   };
 
   const addons = of('addon');
-  const toApply = addons.filter((a) => a.op.type === 'addon' && a.op.how !== 'remove').map((a) => (a.op as { name: string }).name);
-  const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.op.how === 'remove' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
+  const toApply = addons.filter((a) => a.op.type === 'addon' && a.change !== 'delete').map((a) => (a.op as { name: string }).name);
+  const toRemove = addons.flatMap((a) => (a.op.type === 'addon' && a.change === 'delete' ? [{ name: a.op.name, kinds: a.op.kinds ?? [] }] : []));
 
   // The install, started once the cluster answers and the release is at hand, and reported by
   // the control plane's task from when that task starts; the lines before are kept for it.
@@ -407,7 +402,7 @@ export function applyTasks(input: ApplyInput): { tasks: Task[]; shared: Shared }
           if (a.op.mode) await apply(runner, [peerAuthentication(a.op.mode)], 'Setting mesh-wide mTLS');
           else await deleteObjects(runner, ['peerauthentication/default'], 'Removing the mesh-wide PeerAuthentication', ISTIO_NAMESPACE);
         } else if (a.op.type === 'telemetry') {
-          if (a.op.how === 'apply') await apply(runner, [tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)], 'Applying the tracing Telemetry');
+          if (a.change !== 'delete') await apply(runner, [tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)], 'Applying the tracing Telemetry');
           else await deleteObjects(runner, ['telemetry/mesh-default'], 'Removing the tracing Telemetry', ISTIO_NAMESPACE);
         }
       },

@@ -5,8 +5,10 @@ import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
+import { workloadReady } from '../kube/readiness.js';
 import { readCluster } from '../observe/observe.js';
-import type { Op } from '../plan/plan.js';
+import type { Op } from '../plan/types.js';
+import { changes } from '../plan/types.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
 import { applyEdit, checkPreconditions, prepare } from './converge.js';
@@ -28,7 +30,7 @@ export async function list(app: App): Promise<void> {
         ready: new Map(
           [...catalog.values()].map((a) => [
             a.name,
-            a.workloads.every((w) => labelled(a.name).some((o) => `${o.kind?.toLowerCase()}/${o.metadata.name}` === w && ready(o))),
+            a.workloads.every((w) => labelled(a.name).some((o) => `${o.kind?.toLowerCase()}/${o.metadata.name}` === w && workloadReady(o))),
           ]),
         ),
         version: read.recorded?.istioVersion,
@@ -66,12 +68,6 @@ export async function list(app: App): Promise<void> {
   );
 }
 
-function ready(o: { kind?: string; spec?: unknown; status?: unknown }): boolean {
-  const want = ((o.spec ?? {}) as { replicas?: number }).replicas ?? 1;
-  const st = (o.status ?? {}) as { readyReplicas?: number; numberReady?: number };
-  return (st.readyReplicas ?? st.numberReady ?? 0) >= want;
-}
-
 async function change(app: App, edit: (spec: Spec) => string[], verb: string): Promise<void> {
   let before: readonly string[] = [];
   const prepared = await prepare(app, {
@@ -88,9 +84,9 @@ async function change(app: App, edit: (spec: Spec) => string[], verb: string): P
     throw new MeshupError('meshup has not installed a mesh in this cluster', { fix: 'Run meshup up first; addons come from the Istio release it installs' });
   }
   await checkPreconditions(prepared);
-  const changes = plan.actions.filter((a) => a.changes && a.op.type !== 'record');
+  const changing = plan.actions.filter((a) => changes(a) && a.op.type !== 'record');
   if (!(await applyEdit(app, prepared))) return;
-  const done = changes.map((a) => a.title);
+  const done = changing.map((a) => a.title);
   app.out.result({ addons: spec.addons, changed: done });
   app.out.print(done.length ? `${verb}: ${done.join('; ')}` : `Nothing to change: addons ${spec.addons.join(', ') || 'none'} as wanted.`);
 }

@@ -8,13 +8,16 @@ import { loadAddonCatalog, loadAllProfiles } from '../config/catalog.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
 import { PreflightError, UsageError } from '../errors.js';
-import { checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
-import { unknownGatewayApi } from '../gatewayapi/plan.js';
+import { bundleCacheFile, checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
+import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { checkIstioDirEarly, checkObtainable } from '../istio/acquire.js';
 import { minKubernetesMinor } from '../istio/version.js';
-import { type Observed, readCluster } from '../observe/observe.js';
-import { needsIstio, needsWholeRelease, type Op, type Plan, plan } from '../plan/plan.js';
+import type { Observed } from '../observe/evaluate.js';
+import { readCluster } from '../observe/observe.js';
+import { unknownGatewayApi } from '../plan/gateway-api.js';
+import { needsIstio, needsWholeRelease, plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
+import { blockerText, changes, type Op, type Plan, symbolOf } from '../plan/types.js';
 import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
@@ -88,7 +91,16 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
 /** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
 export function planFor(target: Target, spec: Spec, observed: Observed, only?: ReadonlySet<Op['type']>): Plan {
   const { provider, context, runner, catalog } = target;
-  return plan({ spec, observed, provider, catalog, context, overlayPath: overlayPath(runner.env, provider.name, spec.clusterName), env: runner.env, only });
+  return plan({
+    spec,
+    observed,
+    provider,
+    catalog,
+    context,
+    overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
+    gatewayApiBundle: bundleCacheFile(runner.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
+    only,
+  });
 }
 
 /** An edit's part of the plan (`addons enable`, `injection disable`): printed under --dry-run
@@ -96,10 +108,10 @@ export function planFor(target: Target, spec: Spec, observed: Observed, only?: R
 export async function applyEdit(app: App, { target, spec, plan: p, observed }: Prepared): Promise<boolean> {
   if (spec.dryRun) {
     app.out.print(renderPlan(p, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
-    app.out.result({ dryRun: true, actions: p.actions.map((a) => ({ id: a.id, symbol: a.symbol, title: a.title })) });
+    app.out.result({ dryRun: true, actions: p.actions.map((a) => ({ id: a.id, symbol: symbolOf(a), title: a.title })) });
     return false;
   }
-  if (p.actions.some((a) => a.changes)) {
+  if (p.actions.some((a) => changes(a))) {
     const { applyTasks } = await import('../apply/apply.js');
     const { tasks } = applyTasks({ ...target, spec, plan: p, observed, meshupVersion: app.version });
     await runSteps(app.io, spec.json, tasks, {});
@@ -155,13 +167,11 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   const k8s = kubernetesTooOld(prepared);
   if (k8s) throw k8s;
   if (p.blockers.length) {
-    throw new PreflightError(p.blockers[0]!.replace(/ Fix: .*$/, ''), {
-      details: p.blockers.slice(1),
-      fix: /Fix: (.*)$/.exec(p.blockers[0]!)?.[1] ?? 'See above',
-    });
+    const [first, ...rest] = p.blockers;
+    throw new PreflightError(first!.message, { details: rest.map(blockerText), fix: first!.fix ?? 'See above' });
   }
   // The Gateway API bundle is had like the Istio release: cached, or the mirror has it.
-  const gatewayApi = p.actions.find((a) => a.changes && a.op.type === 'gateway-api')?.op;
+  const gatewayApi = p.actions.find((a) => changes(a) && a.op.type === 'gateway-api')?.op;
   await Promise.all([
     needsIstio(p)
       ? checkObtainable(target.runner, { version: spec.istioVersion, istioDir: spec.istioDir, mirror: spec.istioMirror, needRelease: needsWholeRelease(p) })

@@ -25,8 +25,9 @@ import {
 import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { EXPOSE_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import type { KubeObject } from '../kube/objects.js';
 import { readAppliedSpec } from '../state/record.js';
-import { apply, deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
+import { apply, deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
 import { openTarget, specOf, type Target } from './target.js';
 

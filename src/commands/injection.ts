@@ -10,7 +10,8 @@ import type { Runner } from '../exec/runner.js';
 import { AMBIENT_LABEL, modeOf, REVISION_LABEL, SIDECAR_LABEL } from '../istio/injection.js';
 import { INJECTION_MARKER } from '../istio/labels.js';
 import { podsWithoutSidecar, podsWithSidecar } from '../istio/sidecars.js';
-import type { Op } from '../plan/plan.js';
+import type { Op } from '../plan/types.js';
+import { changes } from '../plan/types.js';
 import type { Provider } from '../providers/types.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
@@ -59,7 +60,7 @@ async function change(app: App, names: string[], on: boolean): Promise<void> {
   }
   if (!(await applyEdit(app, prepared))) return;
   const changed = plan.actions
-    .filter((a) => a.changes && a.op.type === 'injection')
+    .filter((a) => changes(a) && a.op.type === 'injection')
     .flatMap((a) => (a.op.type === 'injection' ? [...a.op.enable, ...a.op.disable] : []));
   if (on) {
     const restart = (app.flags as { restart?: boolean }).restart;

@@ -3,6 +3,7 @@
 import type { App } from '../cli/app.js';
 import { ExitCode } from '../errors.js';
 import { planJson, renderPlan } from '../plan/render.js';
+import { changes } from '../plan/types.js';
 import { checkPreconditions, prepare } from './converge.js';
 
 export async function planCommand(app: App): Promise<number> {
@@ -11,7 +12,7 @@ export async function planCommand(app: App): Promise<number> {
   // The plan is shown whatever the preconditions say; a failing one then ends it as `up` would.
   app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`, app.out.c, { commands: true }));
   const notes = await checkPreconditions(prepared);
-  const pending = plan.actions.some((a) => a.changes);
+  const pending = plan.actions.some((a) => changes(a));
   app.out.result({ provider: spec.provider, cluster: spec.clusterName, context: target.context, ...planJson(plan), notes });
   for (const n of notes) app.out.warn(n);
   return pending ? ExitCode.changesPending : ExitCode.ok;

@@ -4,7 +4,9 @@ import type { App } from '../cli/app.js';
 import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { modeOf } from '../istio/injection.js';
-import type { KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
+import { readiness } from '../kube/readiness.js';
+import { changes, symbolOf } from '../plan/types.js';
 import { table } from '../ui/table.js';
 import { planFor } from './converge.js';
 import { observeTarget, openTarget } from './target.js';
@@ -17,12 +19,8 @@ interface DeploymentStatus {
 
 /** A Deployment's ready replicas, or a DaemonSet's ready nodes (ztunnel, istio-cni). */
 export function deploymentStatus(d: KubeObject): DeploymentStatus {
-  const spec = (d.spec ?? {}) as { replicas?: number };
-  const st = (d.status ?? {}) as { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
-  const daemon = d.kind === 'DaemonSet';
-  const want = daemon ? (st.desiredNumberScheduled ?? 0) : (spec.replicas ?? 1);
-  const have = (daemon ? st.numberReady : st.readyReplicas) ?? 0;
-  return { name: daemon ? `daemonset/${d.metadata.name}` : d.metadata.name, ready: `${have}/${want}`, ok: have >= want };
+  const r = readiness(d);
+  return { name: d.kind === 'DaemonSet' ? `daemonset/${d.metadata.name}` : d.metadata.name, ready: `${r.ready}/${r.wanted}`, ok: r.ok };
 }
 
 export async function status(app: App): Promise<void> {
@@ -59,7 +57,7 @@ export async function status(app: App): Promise<void> {
       )
     : undefined;
   // Drift: what `meshup up` would change to get back to what was recorded.
-  const drift = recorded ? planFor(target, spec, observed).actions.filter((a) => a.changes && a.op.type !== 'record') : [];
+  const drift = recorded ? planFor(target, spec, observed).actions.filter((a) => changes(a) && a.op.type !== 'record') : [];
   report.nodes = observed.nodes.map((n) => ({ name: n.name, ready: n.ready, version: n.kubeletVersion }));
   report.applied = recorded ?? null;
   report.deployments = deployments.map(deploymentStatus);
@@ -84,7 +82,7 @@ export async function status(app: App): Promise<void> {
     out.print('');
     out.print(out.c.yellow(`Drift: ${drift.length} difference${drift.length > 1 ? 's' : ''} from what meshup applied; meshup up repairs them:`));
     for (const a of drift) {
-      out.print(out.c.yellow(`  ${a.symbol} ${a.title}`));
+      out.print(out.c.yellow(`  ${symbolOf(a)} ${a.title}`));
       for (const r of a.reasons) out.print(`      ${r}`);
     }
   }

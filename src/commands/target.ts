@@ -4,7 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonRefs, addonVariant, readAddonManifest } from '../addons/manifest.js';
+import { addonRefs, addonVariant } from '../addons/manifest.js';
+import { readAddonManifest } from '../addons/read.js';
 import type { App } from '../cli/app.js';
 import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
@@ -17,7 +18,8 @@ import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
-import { type ClusterRead, type Expected, evaluate, type Observed, readCluster } from '../observe/observe.js';
+import { type ClusterRead, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
+import { readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';

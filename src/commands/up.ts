@@ -5,6 +5,7 @@ import type { App } from '../cli/app.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
+import { changes } from '../plan/types.js';
 import { writeLastTarget } from '../state/target.js';
 import { runSteps, type StepResult } from '../ui/tasks.js';
 import { checkPreconditions, confirmRisky, type Prepared, prepare } from './converge.js';
@@ -37,8 +38,7 @@ export async function up(app: App): Promise<void> {
       ok = true;
       return;
     }
-    const changes = plan.actions.filter((a) => a.changes);
-    if (changes.length) {
+    if (plan.actions.some(changes)) {
       const { applyTasks } = await import('../apply/apply.js');
       const { tasks, shared } = applyTasks({ ...target, spec, plan, observed: prepared.observed, meshupVersion: app.version });
       // Read while the last steps (istioctl's pruning, the record) still run; never settles when

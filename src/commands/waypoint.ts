@@ -14,8 +14,9 @@ import {
   WAYPOINT_TRAFFIC,
   type WaypointInfo,
 } from '../istio/waypoint.js';
+import type { KubeObject } from '../kube/objects.js';
 import { readAppliedSpec } from '../state/record.js';
-import { getObject, type KubeObject } from '../tools/kubectl.js';
+import { getObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import { openTarget, type Target } from './target.js';
 

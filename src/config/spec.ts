@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { DEFAULT_ISTIO_VERSION } from '../istio/version.js';
 import { computeNeed } from '../preflight/need.js';
-import type { AppliedSpec } from '../state/record.js';
+import type { AppliedSpec } from '../state/applied-spec.js';
 import type { LastTarget } from '../state/target.js';
 import { closest } from '../util/suggest.js';
 import { checkAddonNames, loadProfile, withDependencies } from './catalog.js';

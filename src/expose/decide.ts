@@ -2,7 +2,7 @@
 // may pin. Pure: it reads facts already gathered, so every case is a table row in the tests.
 
 import { MeshupError, UsageError } from '../errors.js';
-import type { KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
 import { SHARED_GATEWAY, SHARED_GATEWAY_SERVICE } from './objects.js';
 
 export type ExposeApi = 'gateway' | 'istio';

@@ -4,10 +4,11 @@
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
-import { apply, deleteObjects, type KubeObject, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
+import { dropPolicyArgs, type GatewayApiOp } from '../plan/gateway-api.js';
+import { apply, deleteObjects, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 import { readCachedBundle } from './bundle.js';
 import { isGatewayApiCrd } from './observe.js';
-import { dropPolicyArgs, type GatewayApiOp } from './plan.js';
 
 type Obj = { kind?: string; metadata: { name: string; labels?: Record<string, string> } };
 

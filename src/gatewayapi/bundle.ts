@@ -9,12 +9,7 @@ import { InterruptedError, MeshupError, PreflightError } from '../errors.js';
 import { cacheDir } from '../state/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yamlStream } from '../util/yaml.js';
-
-export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
-export const BUNDLE_VERSION_ANNOTATION = 'gateway.networking.k8s.io/bundle-version';
-export const CHANNEL_ANNOTATION = 'gateway.networking.k8s.io/channel';
-/** The admission policy bundles from v1.5.0 on carry (with a binding of the same name). */
-export const SAFE_UPGRADES_POLICY = 'safe-upgrades.gateway.networking.k8s.io';
+import { BUNDLE_VERSION_ANNOTATION, type BundleObject, CHANNEL_ANNOTATION, GATEWAY_API_GROUP, objectsOf } from './crds.js';
 
 export const DEFAULT_GATEWAY_API_MIRROR = 'https://github.com/kubernetes-sigs/gateway-api/releases/download';
 export const BUNDLE_FILE = 'standard-install.yaml';
@@ -36,11 +31,6 @@ const REQUIRED_CRDS = ['gatewayclasses', 'gateways', 'httproutes'].map((p) => `$
 const bundleUrl = (mirror: string, version: string) => `${mirror.replace(/\/+$/, '')}/${version}/${BUNDLE_FILE}`;
 export const bundleCacheDir = (env: NodeJS.ProcessEnv, version: string) => join(cacheDir(env), 'gateway-api', version);
 export const bundleCacheFile = (env: NodeJS.ProcessEnv, version: string) => join(bundleCacheDir(env, version), BUNDLE_FILE);
-
-export interface BundleObject {
-  kind: string;
-  name: string;
-}
 
 type Obj = {
   apiVersion?: unknown;
@@ -117,10 +107,6 @@ export async function checkBundle(text: string, version: string, source: string)
     });
   }
   return objects;
-}
-
-export function objectsOf(objects: Record<string, unknown>[]): BundleObject[] {
-  return objects.map((o) => ({ kind: String(o.kind), name: String((o.metadata as { name: string }).name) }));
 }
 
 /** The cached bundle's directory, when a whole one is there. */

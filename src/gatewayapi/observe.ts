@@ -2,8 +2,8 @@
 // CRD's name with its bundle-version and channel annotations and meshup's mark. Reading these
 // four columns (not whole CRDs, whose schemas are most of the bytes) keeps the read small.
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
-import type { KubeObject } from '../tools/kubectl.js';
-import { BUNDLE_VERSION_ANNOTATION, type BundleObject, CHANNEL_ANNOTATION, GATEWAY_API_GROUP } from './bundle.js';
+import type { KubeObject } from '../kube/objects.js';
+import { BUNDLE_VERSION_ANNOTATION, type BundleObject, CHANNEL_ANNOTATION, GATEWAY_API_GROUP } from './crds.js';
 
 /** kubectl's JSONPath takes a dot inside a key escaped; a slash needs no escape. */
 const path = (key: string) => key.replace(/\./g, '\\.');

@@ -4,8 +4,9 @@ import type { Spec } from '../config/spec.js';
 import type { Runner } from '../exec/runner.js';
 import { SHARED_GATEWAY, SHARED_GATEWAY_SERVICE } from '../expose/objects.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import type { KubeObject, NodeInfo } from '../kube/objects.js';
 import type { PortMapping, Provider } from '../providers/types.js';
-import { getNodes, getObject, type KubeObject, listObjects, type NodeInfo } from '../tools/kubectl.js';
+import { getNodes, getObject, listObjects } from '../tools/kubectl.js';
 import { type IngressResult, resolveIngress } from './resolve.js';
 
 export interface Known {

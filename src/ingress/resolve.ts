@@ -6,8 +6,8 @@
 import type { Profile } from '../config/schema.js';
 import { MeshupError } from '../errors.js';
 import { SHARED_GATEWAY } from '../expose/objects.js';
+import type { KubeObject, NodeInfo } from '../kube/objects.js';
 import type { IngressReach, PortMapping } from '../providers/types.js';
-import type { KubeObject, NodeInfo } from '../tools/kubectl.js';
 
 export interface IngressInput {
   reach: IngressReach;

@@ -1,6 +1,6 @@
 // Why the mesh is not ready, in words: istioctl only says "resources not ready after 5m0s".
 // Reads the pods of a namespace and names each problem with a fix (istio/istio#31706, #11964).
-import type { KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
 
 interface PodStatus {
   phase?: string;

@@ -2,8 +2,6 @@
 // every namespace it labels, and removes only labels that carry its marker, so a label a user set
 // by hand is never stripped.
 import type { Dataplane } from '../config/schema.js';
-import type { Runner } from '../exec/runner.js';
-import { apply, label } from '../tools/kubectl.js';
 import { INJECTION_MARKER } from './labels.js';
 
 export const SIDECAR_LABEL = 'istio-injection';
@@ -38,21 +36,4 @@ export function injectionManifest(namespaces: readonly string[], mode: Dataplane
       JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...meshLabels(mode, revision), [INJECTION_MARKER]: 'true' } } }),
     )
     .join('\n---\n');
-}
-
-/** Creates missing namespaces and labels them, in one server-side apply; namespaces switching
- * mode lose the other mode's labels (meshup's own: they carry its marker). */
-export async function enableInjection(runner: Runner, namespaces: string[], mode: Dataplane = 'sidecar', switching: readonly string[] = []): Promise<void> {
-  if (!namespaces.length) return;
-  const what = mode === 'ambient' ? 'Enrolling in ambient mode' : 'Enabling sidecar injection in';
-  await apply(runner, injectionManifest(namespaces, mode), `${what} ${namespaces.join(', ')}`);
-  for (const ns of switching) {
-    await label(runner, 'namespace', ns, Object.fromEntries(otherModeRemovals(mode).map((l) => [l.slice(0, -1), null])));
-  }
-}
-
-export async function disableInjection(runner: Runner, namespaces: string[]): Promise<void> {
-  for (const ns of namespaces) {
-    await label(runner, 'namespace', ns, { [SIDECAR_LABEL]: null, [REVISION_LABEL]: null, [AMBIENT_LABEL]: null, [INJECTION_MARKER]: null });
-  }
 }

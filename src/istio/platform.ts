@@ -3,7 +3,7 @@
 // them elsewhere (istio.io docs, "Platform-Specific Prerequisites"); kind and plain clusters need
 // no value.
 import type { ISTIO_PLATFORMS } from '../config/schema.js';
-import type { NodeInfo } from '../tools/kubectl.js';
+import type { NodeInfo } from '../kube/objects.js';
 
 type Platform = (typeof ISTIO_PLATFORMS)[number];
 

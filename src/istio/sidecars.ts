@@ -1,6 +1,6 @@
 // Which running pods lack a sidecar in namespaces that want one: injection happens only at pod
 // creation, so labelling a namespace does nothing for what already runs (istio/istio#7866).
-import type { KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
 
 export interface MissingSidecar {
   namespace: string;
@@ -27,13 +27,13 @@ const hasSidecar = (p: PodLike) => [...(p.spec?.containers ?? []), ...(p.spec?.i
 
 /** Running pods that carry a sidecar: in a namespace moving to ambient mode, they keep it (and
  * ztunnel skips them) until they are recreated. */
-export function podsWithSidecar(pods: KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
+export function podsWithSidecar(pods: readonly KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
   return (pods as PodLike[])
     .filter((p) => namespaces.has(p.metadata.namespace ?? '') && p.status?.phase === 'Running' && hasSidecar(p))
     .map((p) => ({ namespace: p.metadata.namespace ?? '', pod: p.metadata.name, workload: workloadOf(p) }));
 }
 
-export function podsWithoutSidecar(pods: KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
+export function podsWithoutSidecar(pods: readonly KubeObject[], namespaces: ReadonlySet<string>): MissingSidecar[] {
   const out: MissingSidecar[] = [];
   for (const p of pods as PodLike[]) {
     const ns = p.metadata.namespace ?? '';

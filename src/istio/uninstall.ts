@@ -6,10 +6,11 @@
 import type { Runner } from '../exec/runner.js';
 import { KINDS } from '../expose/objects.js';
 import { purgeGatewayApi } from '../gatewayapi/apply.js';
-import { RECORD_NAME, RECORD_NAMESPACE } from '../state/record.js';
+import type { KubeObject } from '../kube/objects.js';
+import { RECORD_NAME, RECORD_NAMESPACE } from '../state/applied-spec.js';
 import type { Istioctl } from '../tools/istioctl.js';
-import { deleteObjects, getObject, type KubeObject, listNames, listObjects } from '../tools/kubectl.js';
-import { disableInjection } from './injection.js';
+import { deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
+import { disableInjection } from './labelling.js';
 import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from './labels.js';
 import { removeAllWaypoints } from './waypoint.js';
 

@@ -4,7 +4,8 @@
 // can carry meshup's labels, and marks the namespace label it sets, so `remove` and `down` take
 // away only what meshup made.
 import type { Runner } from '../exec/runner.js';
-import { apply, deleteObjects, type KubeObject, label, listObjects } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
+import { apply, deleteObjects, label, listObjects } from '../tools/kubectl.js';
 import { MANAGED_BY } from './labels.js';
 
 const WAYPOINT_CLASS = 'istio-waypoint';

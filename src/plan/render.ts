@@ -1,17 +1,18 @@
 // A plan as a person reads it (a diff, then the exact commands) and as a script reads it (JSON).
 import type { ChalkInstance } from 'chalk';
-import type { Plan } from './plan.js';
+import type { Plan } from './types.js';
+import { blockerText, changes, symbolOf } from './types.js';
 
 export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { commands: boolean }): string {
   const colour = { '+': c.green, '~': c.yellow, '-': c.red, '=': c.dim } as const;
   const lines = [header];
   for (const a of p.actions) {
-    lines.push(colour[a.symbol](`  ${a.symbol} ${a.title}${a.needsYes ? ' (needs --yes)' : ''}`));
+    lines.push(colour[symbolOf(a)](`  ${symbolOf(a)} ${a.title}${a.needsYes ? ' (needs --yes)' : ''}`));
     for (const r of a.reasons) lines.push(c.dim(`      ${r}`));
   }
-  for (const b of p.blockers) lines.push(c.red(`  ! ${b}`));
+  for (const b of p.blockers) lines.push(c.red(`  ! ${blockerText(b)}`));
   for (const n of p.notes) lines.push(c.yellow(`  note: ${n}`));
-  const changing = p.actions.filter((a) => a.changes);
+  const changing = p.actions.filter((a) => changes(a));
   const same = p.actions.length - changing.length;
   lines.push('', changing.length ? `${changing.length} to change, ${same} unchanged.` : `Nothing to change (${same} checked).`);
   if (opts.commands && changing.length) {
@@ -47,15 +48,15 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
 
 export function planJson(p: Plan) {
   return {
-    changes: p.actions.some((a) => a.changes),
-    blockers: p.blockers,
+    changes: p.actions.some((a) => changes(a)),
+    blockers: p.blockers.map(blockerText),
     notes: p.notes,
     actions: p.actions.map((a) => ({
       id: a.id,
-      symbol: a.symbol,
+      symbol: symbolOf(a),
       title: a.title,
       reasons: a.reasons,
-      changes: a.changes,
+      changes: changes(a),
       needsYes: !!a.needsYes,
       commands: a.commands,
     })),

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
 import { stateDir } from '../state/paths.js';
-import { apply, applyArgs } from '../tools/kubectl.js';
+import { apply } from '../tools/kubectl.js';
+import { applyArgs } from '../tools/kubectl-args.js';
 import {
   type KwokBinaries,
   kwokClusters,

@@ -2,7 +2,8 @@
 // minikube's waits vary by version, so meshup checks for itself.
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { getNodes, type NodeInfo } from '../tools/kubectl.js';
+import type { NodeInfo } from '../kube/objects.js';
+import { getNodes } from '../tools/kubectl.js';
 import { sleep } from '../util/time.js';
 
 export async function waitForReadyNodes(runner: Runner, timeoutMs: number, pollMs = 1000): Promise<NodeInfo[]> {

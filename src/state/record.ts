@@ -3,29 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Runner } from '../exec/runner.js';
-import { apply, getObject, type KubeObject } from '../tools/kubectl.js';
+import type { KubeObject } from '../kube/objects.js';
+import { apply, getObject } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { type AppliedSpec, appliedSpecManifest, RECORD_NAME, RECORD_NAMESPACE } from './applied-spec.js';
 import { stateDir } from './paths.js';
-
-export const RECORD_NAMESPACE = 'kube-public';
-export const RECORD_NAME = 'meshup';
-
-/** The parts of the desired state whose change means work. */
-export interface AppliedSpec {
-  provider: string;
-  clusterName: string;
-  profile: string;
-  /** The profile as it was given: a bundled name or a file's absolute path. */
-  profileRef?: string;
-  istioVersion?: string;
-  istioRevision?: string;
-  overlayHash?: string;
-  addons?: string[];
-  namespaces?: string[];
-  /** Missing in records from before ambient mode: those meshes are sidecar meshes. */
-  dataplane?: 'sidecar' | 'ambient';
-  mtls?: string;
-}
 
 export async function readAppliedSpec(runner: Runner): Promise<AppliedSpec | undefined> {
   const cm = await getObject<KubeObject & { data?: Record<string, string> }>(runner, 'configmap', RECORD_NAME, RECORD_NAMESPACE);
@@ -35,15 +17,6 @@ export async function readAppliedSpec(runner: Runner): Promise<AppliedSpec | und
   } catch {
     return undefined;
   }
-}
-
-export function appliedSpecManifest(spec: AppliedSpec, meshupVersion: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: RECORD_NAME, namespace: RECORD_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'meshup' } },
-    data: { spec: JSON.stringify(spec), meshupVersion },
-  });
 }
 
 export async function writeAppliedSpec(runner: Runner, spec: AppliedSpec, meshupVersion: string): Promise<void> {

@@ -3,6 +3,7 @@
 // be driven in one process.
 import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
+import { installArgs } from './istioctl-args.js';
 
 /** An istioctl binary and the Istio version it was found to be. */
 export interface Istioctl {
@@ -21,10 +22,6 @@ export async function istioctlClientVersion(runner: Runner, bin: string): Promis
     timeoutMs: 20_000,
   });
   return (JSON.parse(r.stdout) as { clientVersion?: { version?: string } }).clientVersion?.version ?? '';
-}
-
-export function installArgs(overlayFile: string, readinessTimeoutS: number): string[] {
-  return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
 
 /** What install reports as it goes (operator/pkg/util/progress in Istio 1.31): each progress line;

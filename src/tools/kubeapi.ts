@@ -5,7 +5,7 @@
 // would send. Every function returns undefined when a call could not be made that way, so its
 // caller goes to kubectl instead and meets kubectl's errors.
 import type { Runner } from '../exec/runner.js';
-import type { KubeList, KubeObject } from './kubectl.js';
+import type { KubeList, KubeObject } from '../kube/objects.js';
 
 /** A kind as the API serves it. */
 export interface ApiKind {

@@ -1,15 +1,14 @@
 // kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
 
-import { parseKubeCpuMillis, parseKubeMemoryMiB } from '../config/quantity.js';
 import { CommandFailedError, InterruptedError, MeshupError } from '../errors.js';
 import { readKubeconfigs } from '../exec/kube-endpoint.js';
 import type { Runner } from '../exec/runner.js';
+import { deploymentRollout, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { home } from '../state/paths.js';
 import { anySignal, sleep } from '../util/time.js';
 import { toYamlStream, yamlStream } from '../util/yaml.js';
 import { type ApiKind, applyDirect, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
-
-const FIELD_MANAGER = 'meshup';
+import { applyArgs, FIELD_MANAGER } from './kubectl-args.js';
 
 /** Whether kubectl's configuration names `context`, read from the files kubectl reads (those of
  * KUBECONFIG, else ~/.kube/config); undefined when one of them cannot be read or parsed. No
@@ -60,59 +59,6 @@ export async function kubectlClientVersion(runner: Runner): Promise<string> {
 export async function getJson<T>(runner: Runner, args: string[], step?: string, timeoutMs = 30_000): Promise<T | undefined> {
   const r = await runner.run({ readOnly: true, tool: 'kubectl', args: [...args, '-o', 'json'], step, timeoutMs });
   return r.stdout.trim() ? (JSON.parse(r.stdout) as T) : undefined;
-}
-
-export interface KubeList<T> {
-  items: T[];
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    uid?: string;
-    creationTimestamp?: string;
-  };
-  [k: string]: unknown;
-}
-
-export interface NodeInfo {
-  name: string;
-  ready: boolean;
-  cpuMillis: number;
-  memoryMiB: number;
-  internalIP?: string;
-  hostname?: string;
-  kubeletVersion: string;
-  labels: Record<string, string>;
-  /** A kwok node: a record with nothing behind it (no kubelet, no address that answers). */
-  simulated: boolean;
-}
-
-export function parseNodes(list: KubeList<KubeObject>): NodeInfo[] {
-  return list.items.map((n) => {
-    const status = (n.status ?? {}) as {
-      conditions?: { type: string; status: string }[];
-      allocatable?: Record<string, string>;
-      addresses?: { type: string; address: string }[];
-      nodeInfo?: { kubeletVersion?: string };
-    };
-    return {
-      name: n.metadata.name,
-      ready: status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-      cpuMillis: parseKubeCpuMillis(status.allocatable?.cpu ?? '0'),
-      memoryMiB: parseKubeMemoryMiB(status.allocatable?.memory ?? '0'),
-      internalIP: status.addresses?.find((a) => a.type === 'InternalIP')?.address,
-      hostname: status.addresses?.find((a) => a.type === 'Hostname')?.address,
-      kubeletVersion: status.nodeInfo?.kubeletVersion ?? '',
-      labels: n.metadata.labels ?? {},
-      simulated: n.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake',
-    };
-  });
 }
 
 export async function getNodes(runner: Runner, timeoutMs = 30_000): Promise<NodeInfo[]> {
@@ -180,7 +126,21 @@ export async function listNames(runner: Runner, kind: string): Promise<string[]>
     .filter(Boolean);
 }
 
-export const applyArgs = (fieldManager = FIELD_MANAGER) => ['apply', '--server-side', `--field-manager=${fieldManager}`, '--force-conflicts', '-f', '-'];
+/** The namespaces' names, asked with a short limit (shell completion waits for it); the runner's
+ * own context, or kubectl's current one when the runner is bound to none. */
+export async function namespaceNames(runner: Runner, timeoutMs: number): Promise<string[]> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: ['get', 'namespaces', '-o', 'name', `--request-timeout=${Math.ceil(timeoutMs / 1000)}s`],
+    noContext: !runner.context,
+    timeoutMs,
+  });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('namespace/'))
+    .map((l) => l.slice('namespace/'.length));
+}
 
 /** Server-side apply, so re-applying an unchanged manifest changes nothing and conflicts are ours.
  * Objects istioctl manages go in under its own field manager (istio/ownership.ts). Sent straight
@@ -235,31 +195,6 @@ export async function rolloutRestart(runner: Runner, namespace: string, refs: st
     step: `Restarting workloads in ${namespace}`,
     timeoutMs: 60_000,
   });
-}
-
-/** Where a Deployment's rollout stands, as `kubectl rollout status` judges it (kubectl's
- * DeploymentStatusViewer): done, still waiting (and for what), or failed. */
-export function deploymentRollout(d: KubeObject): { done: boolean; waiting?: string; failed?: string } {
-  const name = d.metadata.name;
-  const generation = (d.metadata as { generation?: number }).generation ?? 0;
-  const spec = (d.spec ?? {}) as { replicas?: number };
-  const st = (d.status ?? {}) as {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-    conditions?: { type: string; reason?: string }[];
-  };
-  if (generation > (st.observedGeneration ?? 0)) return { done: false, waiting: `deployment ${name}: spec update not observed yet` };
-  if (st.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded'))
-    return { done: false, failed: `deployment "${name}" exceeded its progress deadline` };
-  const updated = st.updatedReplicas ?? 0;
-  if (spec.replicas !== undefined && updated < spec.replicas)
-    return { done: false, waiting: `deployment ${name}: ${updated} out of ${spec.replicas} new replicas have been updated` };
-  if ((st.replicas ?? 0) > updated) return { done: false, waiting: `deployment ${name}: ${(st.replicas ?? 0) - updated} old replicas are pending termination` };
-  if ((st.availableReplicas ?? 0) < updated)
-    return { done: false, waiting: `deployment ${name}: ${st.availableReplicas ?? 0} of ${updated} updated replicas are available` };
-  return { done: true };
 }
 
 /** Returns once workloads' rollouts are complete (their updated replicas available), as kubectl

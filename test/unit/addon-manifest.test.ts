@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addonRefs, readAddonManifest } from '../../src/addons/manifest.js';
+import { addonRefs } from '../../src/addons/manifest.js';
+import { readAddonManifest } from '../../src/addons/read.js';
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 
 const catalog = await loadAddonCatalog();

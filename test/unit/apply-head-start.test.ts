@@ -12,8 +12,9 @@ import { applyTasks } from '../../src/apply/apply.js';
 import { loadAddonCatalog } from '../../src/config/catalog.js';
 import { MeshupError } from '../../src/errors.js';
 import { Runner } from '../../src/exec/runner.js';
-import { emptyObserved } from '../../src/observe/observe.js';
+import { emptyObserved } from '../../src/observe/evaluate.js';
 import { plan } from '../../src/plan/plan.js';
+import { changes } from '../../src/plan/types.js';
 import { providerFor } from '../../src/providers/index.js';
 import type { Provider } from '../../src/providers/types.js';
 import type { IO } from '../../src/ui/io.js';
@@ -90,8 +91,16 @@ describe('the install started ahead of the node check', () => {
     };
     const catalog = await loadAddonCatalog();
     const observed = emptyObserved({ state: 'absent' });
-    const p = plan({ spec, observed, provider, catalog, context: 'kwok-meshup', overlayPath: join(root, 'overlay.yaml'), env });
-    expect(p.actions.filter((a) => a.changes).map((a) => a.op.type)).toEqual(expect.arrayContaining(['cluster', 'istio']));
+    const p = plan({
+      spec,
+      observed,
+      provider,
+      catalog,
+      context: 'kwok-meshup',
+      overlayPath: join(root, 'overlay.yaml'),
+      gatewayApiBundle: join(root, 'bundle.yaml'),
+    });
+    expect(p.actions.filter((a) => changes(a)).map((a) => a.op.type)).toEqual(expect.arrayContaining(['cluster', 'istio']));
     const { tasks } = applyTasks({ runner, spec, provider, context: 'kwok-meshup', plan: p, observed, catalog, meshupVersion: '0.0.0-test' });
 
     const io: IO = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: { CI: 'true' }, cwd: root };

@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveKubeEndpoint } from '../../src/exec/kube-endpoint.js';
 import { Runner } from '../../src/exec/runner.js';
+import { deploymentRollout } from '../../src/kube/objects.js';
 import { listDirect, servedResourcesDirect } from '../../src/tools/kubeapi.js';
-import { apply, deploymentRollout, getObject, listObjects, waitForRollout } from '../../src/tools/kubectl.js';
+import { apply, getObject, listObjects, waitForRollout } from '../../src/tools/kubectl.js';
 
 let dir: string;
 beforeEach(() => {

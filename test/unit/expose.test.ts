@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { MeshupError, UsageError } from '../../src/errors.js';
 import { type ApiFacts, chooseApi, nodePortHolder } from '../../src/expose/decide.js';
 import { attachedToShared, httpRouteObject, istioRouteObjects, serviceOverlay, sharedGatewayObjects } from '../../src/expose/objects.js';
-import type { KubeObject } from '../../src/tools/kubectl.js';
+import type { KubeObject } from '../../src/kube/objects.js';
 
 const route = { service: 'web', namespace: 'shop', port: 8080, host: 'web.local', path: '/api' };
 const meshup = { 'app.kubernetes.io/managed-by': 'meshup' };

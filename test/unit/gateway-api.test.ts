@@ -4,11 +4,13 @@
 // started; observed states are built the way gatewayapi/observe.ts builds them.
 import { describe, expect, it } from 'vitest';
 import { labelled } from '../../src/gatewayapi/apply.js';
-import { checkBundle, objectsOf } from '../../src/gatewayapi/bundle.js';
+import { checkBundle } from '../../src/gatewayapi/bundle.js';
+import { objectsOf } from '../../src/gatewayapi/crds.js';
 import { CRD_COLUMNS, describeGatewayApi, type GatewayApiCrd, observeGatewayApi, parseCrdRows } from '../../src/gatewayapi/observe.js';
-import { type GatewayApiPlanInput, planGatewayApi, unknownGatewayApi } from '../../src/gatewayapi/plan.js';
 import { compareBundle, gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
-import { evaluate } from '../../src/observe/observe.js';
+import { evaluate } from '../../src/observe/evaluate.js';
+import { type GatewayApiPlanInput, planGatewayApi, unknownGatewayApi } from '../../src/plan/gateway-api.js';
+import { changes, symbolOf } from '../../src/plan/types.js';
 import { smallBundle } from '../helpers/gateway-api.mjs';
 
 const GROUP = 'gateway.networking.k8s.io';
@@ -185,7 +187,7 @@ const set = (version: string | undefined, meshup: boolean, channel?: string) =>
   ['gatewayclasses', 'gateways', 'httproutes'].map((p) => crd(p, version, meshup, channel));
 
 function decide(crds: GatewayApiCrd[] | undefined, more: Partial<GatewayApiPlanInput> = {}) {
-  return planGatewayApi({
+  const { action, note } = planGatewayApi({
     enabled: true,
     istioVersion: '1.31.1',
     observed: crds && { crds, missing: [], verified: true },
@@ -193,6 +195,10 @@ function decide(crds: GatewayApiCrd[] | undefined, more: Partial<GatewayApiPlanI
     kube: (args, stdin) => `kubectl --context kind-meshup ${args.join(' ')}${stdin ? ` <<< ${stdin}` : ''}`,
     ...more,
   });
+  // As the plan's JSON shows it: a symbol, and whether it changes anything.
+  if (!action) return { note };
+  const { change, ...rest } = action;
+  return { action: { symbol: symbolOf({ change }), ...rest, changes: changes({ change }) }, note };
 }
 const APPLY = 'kubectl --context kind-meshup apply --server-side --field-manager=meshup --force-conflicts -f -';
 

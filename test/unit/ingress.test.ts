@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MeshupError } from '../../src/errors.js';
 import { envLines, type IngressInput, resolveIngress } from '../../src/ingress/resolve.js';
-import type { KubeObject, NodeInfo } from '../../src/tools/kubectl.js';
+import type { KubeObject, NodeInfo } from '../../src/kube/objects.js';
 
 // Recorded shapes: the gateway Service as istioctl creates it (LoadBalancer, pinned nodePorts).
 const svc = (lb?: { ip?: string; hostname?: string }, nodePorts = { http: 30080, https: 30443 }): KubeObject => ({

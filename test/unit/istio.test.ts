@@ -7,7 +7,7 @@ import { parseRemoved } from '../../src/tools/istioctl.js';
 const istioOverlay = (...a: Parameters<typeof istioOverlays>) => istioOverlays(...a).controlPlane;
 
 import { parseIstioVersion } from '../../src/istio/version.js';
-import type { KubeObject } from '../../src/tools/kubectl.js';
+import type { KubeObject } from '../../src/kube/objects.js';
 import { specFor } from '../helpers/spec.js';
 
 const pod = (name: string, status: unknown): KubeObject => ({ metadata: { name, namespace: 'istio-system' }, status });

@@ -8,11 +8,13 @@ import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
 import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
 import { overlayFiles, overlayHash } from '../../src/istio/overlay.js';
-import { emptyObserved, type Observed } from '../../src/observe/observe.js';
-import { type Plan, plan, STATIC_NODE_PORTS } from '../../src/plan/plan.js';
+import type { KubeObject } from '../../src/kube/objects.js';
+import { emptyObserved, type Observed } from '../../src/observe/evaluate.js';
+import { STATIC_NODE_PORTS } from '../../src/plan/istio.js';
+import { plan } from '../../src/plan/plan.js';
 import { planJson, renderPlan } from '../../src/plan/render.js';
+import { type Action, blockerText, changes, type Plan, symbolOf } from '../../src/plan/types.js';
 import { providerFor } from '../../src/providers/index.js';
-import type { KubeObject } from '../../src/tools/kubectl.js';
 import { specFor } from '../helpers/spec.js';
 
 const catalog = await loadAddonCatalog();
@@ -69,13 +71,15 @@ function planFor(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[
     catalog,
     context: `kind-${spec.clusterName}`,
     overlayPath: '/state/istio-overlay.yaml',
-    env: {},
+    gatewayApiBundle: '/cache/gateway-api/standard-install.yaml',
     only,
   });
 }
 
-const summary = (p: Plan) => p.actions.map((a) => `${a.symbol} ${a.id}`);
-const changing = (p: Plan) => p.actions.filter((a) => a.changes).map((a) => `${a.symbol} ${a.id}`);
+/** An action as the plan's JSON shows it: its symbol and whether it changes anything. */
+const legacy = (a: Action | undefined) => a && { ...a, symbol: symbolOf(a), changes: changes(a) };
+const summary = (p: Plan) => p.actions.map((a) => `${symbolOf(a)} ${a.id}`);
+const changing = (p: Plan) => p.actions.filter((a) => changes(a)).map((a) => `${symbolOf(a)} ${a.id}`);
 
 describe('plan', () => {
   it('on a fresh cluster: creates it, installs Istio, labels, applies addons and the Telemetry, records', async () => {
@@ -137,7 +141,7 @@ describe('plan', () => {
     const old = converged(spec);
     old.recorded!.istioVersion = '1.30.2';
     const a = planFor(spec, old).actions.find((x) => x.id === 'istio')!;
-    expect(a).toMatchObject({ symbol: '~', title: 'upgrade Istio 1.30.2 → 1.31.1', needsYes: true, changes: true });
+    expect(legacy(a)).toMatchObject({ symbol: '~', title: 'upgrade Istio 1.30.2 → 1.31.1', needsYes: true, changes: true });
   });
 
   it('a profile change reconfigures Istio without asking, and keeps what is unchanged', async () => {
@@ -188,8 +192,8 @@ describe('plan', () => {
     expect(changing(planFor(strict, converged(none)))).toEqual(['+ mtls', '~ record']);
     const permissive = { ...none, mtls: 'permissive' as const };
     const p = planFor(permissive, converged(strict));
-    expect(p.actions.find((a) => a.id === 'mtls')).toMatchObject({ symbol: '~', title: 'set mesh-wide mTLS to permissive', reasons: ['it is strict'] });
-    expect(planFor(none, converged(strict)).actions.find((a) => a.id === 'mtls')).toMatchObject({ symbol: '-', changes: true });
+    expect(legacy(p.actions.find((a) => a.id === 'mtls'))).toMatchObject({ symbol: '~', title: 'set mesh-wide mTLS to permissive', reasons: ['it is strict'] });
+    expect(legacy(planFor(none, converged(strict)).actions.find((a) => a.id === 'mtls'))).toMatchObject({ symbol: '-', changes: true });
     // A PeerAuthentication someone else made is left alone.
     const theirs = converged(none);
     theirs.peerAuthentication = { mode: 'strict', managed: false };
@@ -223,7 +227,7 @@ describe('plan', () => {
     const spec = await specFor({ provider: 'kind', profile: 'demo', addons: 'prometheus' });
     const o = converged(spec);
     o.addons.prometheus!.changed = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'prometheus' }];
-    expect(planFor(spec, o).actions.find((a) => a.id === 'addon:prometheus')).toMatchObject({
+    expect(legacy(planFor(spec, o).actions.find((a) => a.id === 'addon:prometheus'))).toMatchObject({
       symbol: '~',
       title: 'repair addon prometheus',
       reasons: ['configmap istio-system/prometheus was changed'],
@@ -266,7 +270,7 @@ describe('plan', () => {
   it('a stopped minikube profile is started; a kind cluster whose API server is down is a blocker', async () => {
     const mk = await specFor({ provider: 'minikube', profile: 'minimal' });
     const p = planFor(mk, emptyObserved({ state: 'stopped' }));
-    expect(p.actions[0]).toMatchObject({
+    expect(legacy(p.actions[0])).toMatchObject({
       id: 'cluster',
       symbol: '~',
       title: 'start minikube cluster meshup (it is stopped)',
@@ -275,8 +279,8 @@ describe('plan', () => {
     const kind = await specFor({ provider: 'kind', profile: 'minimal' });
     const b = planFor(kind, emptyObserved({ state: 'broken', detail: 'Unable to connect to the server' }));
     expect(b.actions.some((a) => a.id === 'cluster')).toBe(false);
-    expect(b.blockers[0]).toContain('exists but its API server does not answer (Unable to connect to the server)');
-    expect(b.blockers[0]).toContain('kind delete cluster --name meshup');
+    expect(blockerText(b.blockers[0]!)).toContain('exists but its API server does not answer (Unable to connect to the server)');
+    expect(blockerText(b.blockers[0]!)).toContain('kind delete cluster --name meshup');
   });
 
   it('a partial plan (addons enable) touches only its part and keeps the rest of the record', async () => {
@@ -346,7 +350,7 @@ describe('ambient mode', () => {
     o.namespaces = [ns('default', { 'istio-injection': 'enabled' })];
     const p = planFor(spec, o);
     const a = p.actions.find((x) => x.id === 'injection:default')!;
-    expect(a).toMatchObject({ symbol: '+', title: 'enrol default in ambient mode' });
+    expect(legacy(a)).toMatchObject({ symbol: '+', title: 'enrol default in ambient mode' });
     expect(a.commands.join('\n')).not.toContain('istio-injection-');
     expect(p.notes.join('\n')).toContain('default: its istio-injection label was set by hand, so meshup leaves it');
   });
@@ -356,7 +360,7 @@ describe('ambient mode', () => {
     const o = converged(spec);
     o.namespaces = [ambientNs('default', { 'meshup.dev/injection': 'true' }), ambientNs('shop', { 'meshup.dev/injection': 'true' })];
     const a = planFor(spec, o).actions.find((x) => x.id === 'injection:shop')!;
-    expect(a).toMatchObject({ symbol: '-', title: 'take shop out of ambient mode (its pods leave the mesh at once)' });
+    expect(legacy(a)).toMatchObject({ symbol: '-', title: 'take shop out of ambient mode (its pods leave the mesh at once)' });
   });
 
   it('a cluster whose nodes say k3s needs platform k3s before anything runs', async () => {
@@ -364,8 +368,8 @@ describe('ambient mode', () => {
     const o = converged(spec);
     o.nodes = [{ ...o.nodes[0]!, kubeletVersion: 'v1.31.4+k3s1' }];
     const p = planFor(spec, o);
-    expect(p.blockers[0]).toContain("This cluster runs k3s: Istio's ambient mode needs global.platform=k3s");
-    expect(p.blockers[0]).toContain('MESHUP_PLATFORM=k3s');
+    expect(blockerText(p.blockers[0]!)).toContain("This cluster runs k3s: Istio's ambient mode needs global.platform=k3s");
+    expect(blockerText(p.blockers[0]!)).toContain('MESHUP_PLATFORM=k3s');
     const fixed = await specFor({ context: 'k3s-default', profile: 'ambient' }, { env: { MESHUP_PLATFORM: 'k3s' } });
     const q = planFor(fixed, { ...o, recorded: undefined });
     expect(q.blockers).toEqual([]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MeshupError } from '../../src/errors.js';
-import type { AppliedSpec } from '../../src/state/record.js';
+import type { AppliedSpec } from '../../src/state/applied-spec.js';
 import { specFor } from '../helpers/spec.js';
 
 const dirWith = (files: Record<string, string>) => {

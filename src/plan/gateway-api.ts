@@ -1,5 +1,5 @@
 // Deciding what to do about the Gateway API CRDs, from the Istio version and what the cluster has.
-// Pure: no I/O. The rule (README, "Gateway API CRDs"):
+// Pure: no I/O. The rule (docs/ambient-and-gateway-api.md):
 //   none installed                       → install the standard channel at Istio's version (+)
 //   the same release, or a patch of its minor → keep (=); meshup's own are updated to a later
 //                                          patch and missing ones restored (~)
@@ -8,11 +8,12 @@
 // CRDs meshup did not install are never marked as meshup's, never restored piecemeal and never
 // removed (down --purge-crds removes only what carries meshup's mark).
 import { UsageError } from '../errors.js';
+import { BUNDLE_VERSION_ANNOTATION, SAFE_UPGRADES_POLICY } from '../gatewayapi/crds.js';
+import type { GatewayApiCrd, GatewayApiObserved } from '../gatewayapi/observe.js';
+import { carriesSafeUpgradesPolicy, compareBundle, gatewayApiVersionFor, isLater, KNOWN_ISTIO_MINORS } from '../gatewayapi/version.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
-import { applyArgs } from '../tools/kubectl.js';
-import { BUNDLE_VERSION_ANNOTATION, SAFE_UPGRADES_POLICY } from './bundle.js';
-import type { GatewayApiCrd, GatewayApiObserved } from './observe.js';
-import { carriesSafeUpgradesPolicy, compareBundle, gatewayApiVersionFor, isLater, KNOWN_ISTIO_MINORS } from './version.js';
+import { applyArgs } from '../tools/kubectl-args.js';
+import type { Action } from './types.js';
 
 export interface GatewayApiOp {
   type: 'gateway-api';
@@ -25,16 +26,8 @@ export interface GatewayApiOp {
   dropPolicy?: boolean;
 }
 
-/** An action of plan.ts, without its id. */
-interface GatewayApiAction {
-  symbol: '+' | '~' | '=';
-  title: string;
-  reasons: string[];
-  changes: boolean;
-  needsYes?: boolean;
-  commands: string[];
-  op: GatewayApiOp;
-}
+/** An action of the plan, without its id. */
+type GatewayApiAction = Omit<Action, 'id' | 'op'> & { op: GatewayApiOp };
 
 export interface GatewayApiPlanInput {
   /** meshup manages the Gateway API CRDs (spec.gatewayApi). */
@@ -89,10 +82,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   if (input.unreadable) {
     return {
       action: {
-        symbol: '=',
+        change: 'none',
         title: `Gateway API CRDs not checked: the cluster's CRDs could not be listed`,
         reasons: [`meshup changes them only once it can see them (Istio ${istio} wants ${want})`],
-        changes: false,
         commands: [],
         op: { type: 'gateway-api', how: 'keep', version: want, mark: false },
       },
@@ -116,10 +108,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   if (!crds.length) {
     return {
       action: {
-        symbol: '+',
+        change: 'create',
         title: `install Gateway API CRDs ${want} (standard channel)`,
         reasons: [],
-        changes: true,
         commands: apply(true),
         op: op('install', true),
       },
@@ -149,10 +140,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
     const from = versions.length > 1 ? `of mixed releases (${versions.join(', ')})` : versions[0] === 'unknown' ? 'of an unknown release' : versions[0]!;
     return {
       action: {
-        symbol: '~',
+        change: 'update',
         title: `replace Gateway API CRDs ${from} with ${want} (standard channel)`,
         reasons,
-        changes: true,
         needsYes: true,
         commands: apply(owner === 'meshup', dropPolicy),
         op: op('replace', owner === 'meshup', dropPolicy),
@@ -166,10 +156,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   if (owner === 'meshup' && !experimental && isLater(want, have)) {
     return {
       action: {
-        symbol: '~',
+        change: 'update',
         title: `update Gateway API CRDs ${have} → ${want} (a patch release of the same minor)`,
         reasons: [],
-        changes: true,
         commands: apply(true),
         op: op('update', true),
       },
@@ -178,10 +167,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   if (owner === 'meshup' && !experimental && missing.length && have === want) {
     return {
       action: {
-        symbol: '~',
+        change: 'update',
         title: `restore ${plural(missing.length, 'missing Gateway API CRD')} of ${want}`,
         reasons: missing.slice(0, 5).map((m) => `customresourcedefinition ${m} is missing`),
-        changes: true,
         commands: apply(true),
         op: op('restore', true),
       },
@@ -195,12 +183,11 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
   ].filter(Boolean);
   return {
     action: {
-      symbol: '=',
+      change: 'none',
       title: `Gateway API CRDs ${have} ${owner === 'meshup' ? 'unchanged' : 'kept'}${notes.length ? ` (${notes.join('; ')})` : ''}`,
       // meshup does not complete a set it did not install; it says what is missing.
       reasons:
         owner === 'meshup' ? [] : missing.slice(0, 5).map((m) => `customresourcedefinition ${m} is missing; meshup leaves CRDs it did not install alone`),
-      changes: false,
       commands: [],
       op: op('keep', owner === 'meshup'),
     },

@@ -1,0 +1,157 @@
+// What was read, compared with what is expected: present, missing, changed, not ready. The
+// planner only compares what this gives it. Pure: observe/observe.ts does the reading.
+import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
+import type { Addon } from '../config/schema.js';
+import type { BundleObject } from '../gatewayapi/crds.js';
+import { type GatewayApiObserved, observeGatewayApi } from '../gatewayapi/observe.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
+import { WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
+import { type ObjectRef, refKey, resourceOf } from '../kube/refs.js';
+import type { ClusterStatus, PortMapping } from '../providers/types.js';
+import type { AppliedSpec } from '../state/applied-spec.js';
+
+interface AddonObserved {
+  /** Any object carrying the addon's label exists. */
+  present: boolean;
+  /** Expected objects that are not there (known only when the addon's refs are at hand). */
+  missing: ObjectRef[];
+  /** Objects whose content hash differs from what meshup would apply. */
+  changed: ObjectRef[];
+  /** Workloads (kind/name) that are not Ready. */
+  notReady: string[];
+  /** Whether missing/changed were checked against the full list of the addon's objects. */
+  verified: boolean;
+  /** The kinds of its objects (CRDs aside), as kubectl names them: what removing it deletes. */
+  kinds: string[];
+}
+
+export interface Observed {
+  cluster: ClusterStatus;
+  /** The API server answered. */
+  reachable: boolean;
+  nodes: NodeInfo[];
+  namespaces: KubeObject[];
+  recorded?: AppliedSpec;
+  istio: {
+    /** istiod's Deployment exists. */
+    present: boolean;
+    missing: ObjectRef[];
+    notReady: string[];
+    /** Whether the control plane was checked object by object (its refs were at hand). */
+    verified: boolean;
+    /** The rendered control plane is cached: missing objects can be applied without istioctl. */
+    manifestCached: boolean;
+    /** istio-system's workloads, Services and Pods: for the ingress and for diagnoses. */
+    objects: KubeObject[];
+  };
+  addons: Record<string, AddonObserved>;
+  /** The host ports the cluster maps (kind), read from the cluster, not from the config. */
+  hostPorts?: PortMapping[];
+  /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
+  telemetry?: { hash?: string };
+  peerAuthentication?: { mode?: string; managed: boolean };
+  /** Pods of the namespaces that change dataplane mode (read only then): which need a restart. */
+  meshPods?: KubeObject[];
+  /** The Gateway API CRDs (gatewayapi/observe.ts); absent when the cluster could not be read. */
+  gatewayApi?: GatewayApiObserved;
+}
+
+export interface Expected {
+  /** The control plane's objects for the desired version and overlay, when known. */
+  controlPlane?: ObjectRef[];
+  /** Its rendered manifest is on disk. */
+  controlPlaneManifest?: boolean;
+  /** Each addon's objects, when its manifest is at hand. */
+  addons: Map<string, ObjectRef[]>;
+  /** The objects of the wanted Gateway API bundle, when it is cached. */
+  gatewayApi?: BundleObject[];
+}
+
+/** What one round of reads brought back, before it is compared with anything. */
+export interface ClusterRead {
+  cluster: ClusterStatus;
+  items: KubeObject[];
+  customs: KubeObject[];
+  recorded?: AppliedSpec;
+  /** The kinds read, as kubectl resource names: refs of other kinds cannot be checked. */
+  kinds: ReadonlySet<string>;
+  /** false when the CRD read failed: then nothing is known of the Gateway API CRDs. */
+  crdsRead?: boolean;
+  /** The host ports the cluster really maps, for providers that map them. */
+  hostPorts?: PortMapping[];
+}
+
+export const emptyObserved = (cluster: ClusterStatus): Observed => ({
+  cluster,
+  reachable: false,
+  nodes: [],
+  namespaces: [],
+  istio: { present: false, missing: [], notReady: [], verified: true, manifestCached: false, objects: [] },
+  addons: {},
+});
+
+/** Compares what was read with what is expected. Pure. */
+export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expected: Expected): Observed {
+  if (!read.items.length) return { ...emptyObserved(read.cluster), recorded: read.recorded, hostPorts: read.hostPorts };
+  const { items, customs, cluster } = read;
+  const checkable = (r: ObjectRef) => read.kinds.has(resourceOf(r));
+  const byKey = new Map(items.map((o) => [refKey({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }), o]));
+  const nodes = parseNodes({ items: items.filter((o) => o.kind === 'Node') });
+  const namespaces = items.filter((o) => o.kind === 'Namespace');
+  const inIstio = items.filter((o) => o.metadata.namespace === ISTIO_NAMESPACE);
+
+  const istiod = byKey.get(refKey({ kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }));
+  const ownWorkloads = inIstio.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '') && !o.metadata.labels?.[ADDON_LABEL]);
+  const istio = {
+    present: !!istiod,
+    missing: (expected.controlPlane ?? []).filter((r) => checkable(r) && !byKey.has(refKey(r))),
+    notReady: ownWorkloads.filter((o) => !workloadReady(o)).map((o) => `${o.kind!.toLowerCase()}/${o.metadata.name}`),
+    verified: !!expected.controlPlane,
+    manifestCached: !!expected.controlPlaneManifest,
+    objects: inIstio.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '') || o.kind === 'Service' || o.kind === 'Pod'),
+  };
+
+  const addons: Record<string, AddonObserved> = {};
+  for (const a of catalog.values()) {
+    const labelled = items.filter((o) => o.metadata.labels?.[ADDON_LABEL] === a.name);
+    const refs = expected.addons.get(a.name);
+    const missing: ObjectRef[] = [];
+    const changed: ObjectRef[] = [];
+    for (const r of refs ?? []) {
+      if (!checkable(r)) continue;
+      const o = byKey.get(refKey(r));
+      if (!o) missing.push(r);
+      // CRDs are read by name only (see CRDS): present is all that is known of them.
+      else if (r.hash && r.kind !== 'CustomResourceDefinition' && o.metadata.annotations?.[HASH_ANNOTATION] !== r.hash) changed.push(r);
+    }
+    const notReady = a.workloads.filter((w) => {
+      const [kind, name] = w.split('/');
+      const o = labelled.find((x) => x.kind?.toLowerCase() === kind && x.metadata.name === name);
+      return !o || !workloadReady(o);
+    });
+    const kinds = [...new Set((refs ?? []).filter((r) => r.kind !== 'CustomResourceDefinition').map(resourceOf))];
+    addons[a.name] = { present: labelled.length > 0, missing, changed, notReady, verified: !!refs, kinds };
+  }
+
+  const telemetry = customs.find((o) => o.kind === 'Telemetry' && o.metadata.name === TELEMETRY_NAME);
+  const pa = customs.find((o) => o.kind === 'PeerAuthentication' && o.metadata.name === 'default');
+  return {
+    cluster,
+    reachable: true,
+    nodes,
+    namespaces,
+    recorded: read.recorded,
+    hostPorts: read.hostPorts,
+    istio,
+    addons,
+    telemetry: telemetry ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION] } : undefined,
+    peerAuthentication: pa
+      ? {
+          mode: ((pa.spec ?? {}) as { mtls?: { mode?: string } }).mtls?.mode?.toLowerCase(),
+          managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
+        }
+      : undefined,
+    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),
+  };
+}

@@ -1,0 +1,121 @@
+// The plan's vocabulary: an action (one change, or a verified part left alone), what it stands
+// for (its op), what stops a plan (a blocker), and what every planner reads (PlanContext).
+// Pure: no I/O.
+import type { Addon, Dataplane } from '../config/schema.js';
+import type { Spec } from '../config/spec.js';
+import { type ObjectRef, refLabel } from '../kube/refs.js';
+import type { Observed } from '../observe/evaluate.js';
+import type { Provider } from '../providers/types.js';
+import type { AppliedSpec } from '../state/applied-spec.js';
+import type { GatewayApiOp } from './gateway-api.js';
+
+/** What an action does to the cluster: the one fact its symbol, its colour and whether it needs
+ * applying are read from. */
+type Change = 'create' | 'update' | 'delete' | 'none';
+
+const SYMBOLS = { create: '+', update: '~', delete: '-', none: '=' } as const;
+export const symbolOf = (a: Pick<Action, 'change'>) => SYMBOLS[a.change];
+export const changes = (a: Pick<Action, 'change'>) => a.change !== 'none';
+
+export type Op =
+  | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }
+  | {
+      type: 'istio';
+      how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep';
+      from?: string;
+      missing?: ObjectRef[];
+      /** No istiod is there (a new cluster, or one read without Istio): nothing to take over. */
+      newMesh?: boolean;
+    }
+  | { type: 'mtls'; mode?: 'strict' | 'permissive' }
+  | { type: 'injection'; enable: string[]; disable: string[]; mode: Dataplane; switching?: string[] }
+  | { type: 'addon'; name: string; kinds?: string[] }
+  | { type: 'telemetry' }
+  | { type: 'record'; spec: AppliedSpec }
+  | GatewayApiOp;
+
+export interface Action {
+  /** Stable id: "cluster", "istio", "addon:kiali"... */
+  id: string;
+  change: Change;
+  /** Future tense, e.g. "create kind cluster meshup". */
+  title: string;
+  /** Why: what was observed, e.g. "deployment istio-system/istio-ingressgateway is missing". */
+  reasons: string[];
+  /** Needs --yes (or a yes at the prompt) because it replaces something that works. */
+  needsYes?: boolean;
+  /** The exact commands it runs (a generated file is shown by its path and content). */
+  commands: string[];
+  op: Op;
+}
+
+/** Something the plan cannot change, with what a person can do about it. */
+export interface Blocker {
+  message: string;
+  fix?: string;
+}
+
+export const blockerText = (b: Blocker) => (b.fix ? `${b.message}. Fix: ${b.fix}` : b.message);
+
+export interface Overlays {
+  path: string;
+  yaml: string;
+  hash: string;
+  /** `wanted`: some gateway is enabled (else its overlay installs nothing, and prunes). */
+  gateways: { path: string; yaml: string; wanted: boolean };
+  /** Whether the gateways' install runs (with the control plane's) when Istio is installed. */
+  installGateways: boolean;
+}
+
+export interface Plan {
+  actions: Action[];
+  /** The overlays the Istio actions use (the control plane's, the gateways'), where they will be
+   * written, and their combined hash. */
+  overlay: Overlays;
+  /** Things the plan cannot change, said once (e.g. a cluster that exists but does not answer). */
+  blockers: Blocker[];
+  /** What a person should know that no action changes (e.g. host ports fixed at creation). */
+  notes: string[];
+}
+
+export interface PlanInput {
+  spec: Spec;
+  observed: Observed;
+  provider: Provider;
+  catalog: Map<string, Addon>;
+  context: string;
+  overlayPath: string;
+  /** Where the Gateway API bundle of the wanted release is (or will be) cached. */
+  gatewayApiBundle: string;
+  /** Which concerns to plan: `addons enable` plans only addons (and the record). */
+  only?: ReadonlySet<Op['type']>;
+}
+
+/** What each planner reads: the input, and what every one of them would otherwise work out again. */
+export interface PlanContext extends PlanInput {
+  overlay: Overlays;
+  /** The cluster answered: what it holds is known. A cluster that does not run yet is planned as empty. */
+  seen: boolean;
+  /** A kubectl command with the pinned context, as the plan shows it. */
+  kube: (args: string[], stdin?: string) => string;
+}
+
+/** One concern's part of the plan. */
+export interface Planned {
+  actions?: Action[];
+  blockers?: Blocker[];
+  notes?: string[];
+}
+
+const MAX_REASONS = 6;
+
+export function reasonsOf(missing: ObjectRef[], changed: ObjectRef[] = [], notReady: string[] = []): string[] {
+  const all = [
+    ...missing.map((r) => `${refLabel(r)} is missing`),
+    ...changed.map((r) => `${refLabel(r)} was changed`),
+    ...notReady.map((w) => `${w} is not ready`),
+  ];
+  return all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS - 1), `and ${all.length - MAX_REASONS + 1} more`] : all;
+}
+
+export const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
