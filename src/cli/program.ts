@@ -7,6 +7,7 @@ import type { IO } from '../ui/io.js';
 import { closest } from '../util/suggest.js';
 import type { App } from './app.js';
 import { addonsCommand } from './commands/addons.js';
+import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
@@ -39,6 +40,7 @@ const COMMANDS: readonly Declaration[] = [
   injectionCommand,
   waypointCommand,
   schemaCommand,
+  completionCommand,
 ];
 
 /** `start` makes the App from the parsed flags; `run` runs a command's code under the error boundary. */
