@@ -14,9 +14,9 @@ const MAX_FILE_BYTES = 1024 * 1024;
 
 /** Where a user learns the format of each kind of file. */
 const FORMAT_HELP: Record<string, string> = {
-  'config file': '`meshup schema config` prints the format; the README explains it under "Configuration"',
-  profile: '`meshup schema profile` prints the format; the README explains it under "Profiles and addons"',
-  addon: '`meshup schema addon` prints the format; the README explains it under "Profiles and addons"',
+  'config file': '`meshup schema config` prints the format; docs/configuration.md explains it',
+  profile: '`meshup schema profile` prints the format; docs/configuration.md explains it under "Profile files"',
+  addon: '`meshup schema addon` prints the format; docs/configuration.md explains it under "Addon files"',
 };
 
 function formatHelp(what: string): string[] {

@@ -101,10 +101,10 @@ row('config: --config names a missing file', ['up', '--yes', '--config', 'nope.y
 row('config: MESHUP_CONFIG names a missing file', UP, 2, 'no such file', { env: { MESHUP_CONFIG: '$WORK/gone.yaml' } });
 row('config: --config /dev/zero never ends', ['up', '--yes', '--config', '/dev/zero'], 2, /not a text file|larger than any config file/);
 row(
-  'config: the fix names meshup schema config and the README',
+  'config: the fix names meshup schema config and the docs page',
   UP,
   2,
-  'fix: `meshup schema config` prints the format; the README explains it under "Configuration"',
+  'fix: `meshup schema config` prints the format; docs/configuration.md explains it',
   cfg('addons: kiali\n'),
 );
 row('config: a huge value is quoted as an excerpt', UP, 2, /addons: expected a list .*found the string "x{20,}…x+"/, cfg(`addons: ${big(100 * KiB)}\n`));

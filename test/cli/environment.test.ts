@@ -1,5 +1,5 @@
-// Every environment variable the README lists: it takes effect, and the flag for the same
-// setting beats it (MESHUP_ALLOW_CONTEXTS adds to --allow-context instead). And the README's list
+// Every environment variable docs/configuration.md lists: it takes effect, and the flag for the
+// same setting beats it (MESHUP_ALLOW_CONTEXTS adds to --allow-context instead). And the docs' list
 // is the code's: every MESHUP_* variable src/ reads is listed there, and nothing else is.
 
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -168,9 +168,9 @@ describe('environment variables', () => {
   });
 });
 
-describe("the README's environment variables", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const listed = new Set(/^Environment: ([\s\S]*?)\.\n\n/m.exec(readme)?.[1]?.match(/MESHUP_[A-Z_]+/g) ?? []);
+describe('the documented environment variables', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  const listed = new Set(/^## Environment variables\n([\s\S]*?)^## /m.exec(doc)?.[1]?.match(/MESHUP_[A-Z_]+/g) ?? []);
   const read = new Set<string>();
   for (const f of readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
     for (const m of readFileSync(join(ROOT, 'src', f), 'utf8').matchAll(/env(?:\.|\[')(MESHUP_[A-Z_]+)/g)) read.add(m[1]!);
