@@ -40,10 +40,12 @@ export async function up(app: App): Promise<void> {
     }
     if (plan.actions.some(changes)) {
       const { applyTasks } = await import('../apply/apply.js');
-      const { tasks, shared } = applyTasks({ ...target, spec, plan, observed: prepared.observed, meshupVersion: app.version });
-      // Read while the last steps (istioctl's pruning, the record) still run; never settles when
-      // the control plane's step fails first, and is then not waited for.
-      const looking = shared.gatewayReadable.then(() => gateway(prepared, shared.istioChanged));
+      const { tasks, gates, facts } = applyTasks({ ...target, spec, plan, observed: prepared.observed, meshupVersion: app.version });
+      // Read while the last steps (istioctl's pruning, the record) still run, once the cluster is
+      // ready and the control plane's step is done or its ingress is in; never settles when the
+      // control plane's step fails first, and is then not waited for.
+      const readable = Promise.all([gates.opens('cluster-ready'), Promise.race([gates.opens('istio-done'), gates.opens('ingress-in')])]);
+      const looking = readable.then(() => gateway(prepared, facts.istioChanged));
       await runSteps(app.io, spec.json, tasks, {}, steps);
       ingress = await looking;
     } else {
