@@ -7,7 +7,8 @@ import type { StepTask } from '../ui/tasks.js';
 import { Gates, Halted } from './gates.js';
 import { ORDER, type StepOrder, WAITING_FOR } from './order.js';
 import { Resources } from './resources.js';
-import { type ApplyInput, type Facts, type Step, type StepContext, stepsOf } from './steps.js';
+import { stepsOf } from './steps.js';
+import type { ApplyInput, Facts, Step, StepContext } from './types.js';
 
 type Task = StepTask<unknown>;
 type TaskView = { output: string };

@@ -15,7 +15,7 @@ import { controlPlaneManifestFile } from '../observe/refs.js';
 import { readinessSeconds } from '../plan/istio.js';
 import { apply, listObjects, waitForCrdsEstablished, waitForRollout } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { StepContext } from './steps.js';
+import type { StepContext } from './types.js';
 
 /** Installs the control plane (and the gateways), opening its gates as istioctl reports progress.
  * Istio's core gate opens once it is in, or when the install ends either way. */

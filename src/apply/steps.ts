@@ -3,65 +3,18 @@
 // here decides what to change: that was the plan's job.
 import { applyAddons, removeAddon, waitForAddons } from '../addons/apply.js';
 import { tracingTelemetry } from '../addons/manifest.js';
-import type { Addon } from '../config/schema.js';
-import type { Spec } from '../config/spec.js';
-import type { Runner } from '../exec/runner.js';
-import { applyGatewayApi } from '../gatewayapi/apply.js';
 import { disableInjection, enableInjection } from '../istio/labelling.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
-import type { Observed } from '../observe/evaluate.js';
-import type { GatewayApiOp } from '../plan/gateway-api.js';
 import { needsIstio } from '../plan/plan.js';
-import { type Action, changes, type Plan } from '../plan/types.js';
-import type { Provider } from '../providers/types.js';
+import type { GatewayApiOp } from '../plan/types.js';
+import { type Action, changes } from '../plan/types.js';
 import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
 import { apply, deleteObjects } from '../tools/kubectl.js';
-import type { Gates } from './gates.js';
+import { applyGatewayApi } from './gateway-api.js';
 import { installControlPlane, repairControlPlane } from './istio.js';
-import type { StepKind } from './order.js';
-import type { Resources } from './resources.js';
-
-export interface ApplyInput {
-  runner: Runner;
-  spec: Spec;
-  provider: Provider;
-  context: string;
-  plan: Plan;
-  observed: Observed;
-  catalog: Map<string, Addon>;
-  meshupVersion: string;
-}
-
-/** What a step learns that a later one, or the caller, needs. */
-export interface Facts {
-  /** The control plane was (re)installed: istio-system objects read before are stale. */
-  istioChanged: boolean;
-  /** istioctl reported Istio's core in (and so istio-system made). */
-  istioCoreIn: boolean;
-}
-
-export interface StepContext {
-  input: ApplyInput;
-  gates: Gates;
-  resources: Resources;
-  facts: Facts;
-  /** A progress line, shown by the step's task (kept until the task shows, for a step ahead of it). */
-  progress: (line: string) => void;
-  /** Aborted when the prepare group fails while this step runs ahead of its group. */
-  signal: AbortSignal;
-  /** Whether every other step of its group succeeded (for the steps that go last). */
-  othersSucceeded: () => Promise<boolean>;
-}
-
-type Note = string | undefined | void | { skipped: string };
-
-export interface Step {
-  kind: StepKind;
-  title: string;
-  run: (x: StepContext) => Promise<Note>;
-}
+import type { ApplyInput, Note, Step, StepContext } from './types.js';
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -2,8 +2,8 @@
 // groups several commands take, and the examples block of --help. Declarations stay light (no
 // command code is imported until it runs), so --version and --help stay fast.
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { App } from '../session/app.js';
 import { closest } from '../util/suggest.js';
-import type { App } from './app.js';
 
 /** A command's code; a number it returns is the exit status (`meshup plan`: 10 = changes pending). */
 export type Action = (app: App, ...args: never[]) => Promise<void | number>;

@@ -3,8 +3,8 @@
 import { type Command, CommanderError } from 'commander';
 import { ExitCode, InterruptedError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { createApp } from '../session/app.js';
 import { colorEnabled, type IO, processIO } from '../ui/io.js';
-import { createApp } from './app.js';
 import { buildProgram, VERSION } from './program.js';
 import { commanderError, errorDocument, formatError, helpFix } from './report.js';
 

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Flags } from '../config/flags.js';
+import type { App } from '../session/app.js';
 import type { IO } from '../ui/io.js';
 import { closest } from '../util/suggest.js';
-import type { App } from './app.js';
 import { addonsCommand } from './commands/addons.js';
 import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';

@@ -1,7 +1,6 @@
 // meshup addons list|enable|disable: edits of the desired addons, planned and applied by the
 // same planner as `up` (only the addons' part of it, and the record).
 
-import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
@@ -9,6 +8,7 @@ import { workloadReady } from '../kube/readiness.js';
 import { readCluster } from '../observe/observe.js';
 import type { Op } from '../plan/types.js';
 import { changes } from '../plan/types.js';
+import type { App } from '../session/app.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
 import { applyEdit, checkPreconditions, prepare } from './converge.js';

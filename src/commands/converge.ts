@@ -3,15 +3,15 @@
 // Nothing in here changes anything; apply/apply.ts does, afterwards.
 
 import { join } from 'node:path';
-import type { App } from '../cli/app.js';
 import { loadAddonCatalog, loadAllProfiles } from '../config/catalog.js';
+import { home, stateDir } from '../config/paths.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
+import { minKubernetesMinor } from '../config/versions.js';
 import { PreflightError, UsageError } from '../errors.js';
 import { bundleCacheFile, checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { checkIstioDirEarly, checkObtainable } from '../istio/acquire.js';
-import { minKubernetesMinor } from '../istio/version.js';
 import type { Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
 import { unknownGatewayApi } from '../plan/gateway-api.js';
@@ -21,7 +21,7 @@ import { blockerText, changes, type Op, type Plan, symbolOf } from '../plan/type
 import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
-import { home, stateDir } from '../state/paths.js';
+import type { App } from '../session/app.js';
 import { dockerInfo } from '../tools/docker.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';

@@ -2,11 +2,11 @@
 // browser, and a clean stop on Ctrl-C.
 
 import { addonWorkloads } from '../addons/apply.js';
-import type { App } from '../cli/app.js';
 import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
 import { InterruptedError, MeshupError, UsageError } from '../errors.js';
 import { tail } from '../exec/runner.js';
 import { portFree } from '../preflight/checks.js';
+import type { App } from '../session/app.js';
 import { freePort } from '../util/ports.js';
 import { openTarget } from './target.js';
 

@@ -1,11 +1,12 @@
 // meshup doctor: the preflight as a table, for the setup flags and config describe.
-import type { App } from '../cli/app.js';
+
+import { home } from '../config/paths.js';
 import { formatMiB } from '../config/quantity.js';
 import { PreflightError } from '../errors.js';
 import { errorsOf, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { providerFor } from '../providers/index.js';
-import { home } from '../state/paths.js';
+import type { App } from '../session/app.js';
 import { table } from '../ui/table.js';
 import { specOf } from './target.js';
 

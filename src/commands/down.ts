@@ -1,9 +1,10 @@
 // meshup down: delete the cluster meshup created (after confirmation), or with --keep-cluster
 // remove only the mesh. A cluster meshup did not create is never deleted.
-import type { App } from '../cli/app.js';
+
+import { uninstallMesh } from '../apply/uninstall.js';
 import { MeshupError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
-import { uninstallMesh } from '../istio/uninstall.js';
+import type { App } from '../session/app.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { forgetLastTarget } from '../state/target.js';
 import { confirmOrRefuse } from '../ui/confirm.js';

@@ -5,7 +5,6 @@
 // with its last route.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import type { App } from '../cli/app.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
@@ -26,6 +25,7 @@ import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { EXPOSE_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
+import type { App } from '../session/app.js';
 import { readAppliedSpec } from '../state/record.js';
 import { apply, deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';

@@ -1,11 +1,12 @@
 // meshup ingress: the gateway's host and port, as text, shell exports (--env) or JSON. Without
 // --gateway: istio-ingressgateway, or where there is none, the Gateway API gateway meshup expose
 // deploys (istio-ingress/meshup-ingress).
-import type { App } from '../cli/app.js';
+
 import { MeshupError } from '../errors.js';
 import { SHARED_GATEWAY } from '../expose/objects.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { envLines } from '../ingress/resolve.js';
+import type { App } from '../session/app.js';
 import { openTarget } from './target.js';
 
 export async function ingress(app: App): Promise<void> {

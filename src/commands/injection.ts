@@ -2,7 +2,6 @@
 // by the same planner as `up` (only the labels, and the record). In a sidecar mesh the label asks
 // for injection; in an ambient mesh it enrols the namespace (istio.io/dataplane-mode=ambient).
 
-import type { App } from '../cli/app.js';
 import type { Dataplane } from '../config/schema.js';
 import * as check from '../config/validate.js';
 import { MeshupError, UsageError } from '../errors.js';
@@ -13,6 +12,7 @@ import { podsWithoutSidecar, podsWithSidecar } from '../istio/sidecars.js';
 import type { Op } from '../plan/types.js';
 import { changes } from '../plan/types.js';
 import type { Provider } from '../providers/types.js';
+import type { App } from '../session/app.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 import { applyEdit, checkPreconditions, prepare } from './converge.js';

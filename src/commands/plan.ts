@@ -1,9 +1,10 @@
 // meshup plan: what `meshup up` would change, as a diff and the exact commands, or as JSON.
 // Exit status: 0 when nothing would change, 10 when changes are pending (other codes: errors).
-import type { App } from '../cli/app.js';
+
 import { ExitCode } from '../errors.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
+import type { App } from '../session/app.js';
 import { checkPreconditions, prepare } from './converge.js';
 
 export async function planCommand(app: App): Promise<number> {

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import type { App } from '../cli/app.js';
 import { loadAllProfiles, loadProfile } from '../config/catalog.js';
 import { formatMiB, parseMiB } from '../config/quantity.js';
+import type { App } from '../session/app.js';
 import { table } from '../ui/table.js';
 
 export async function listProfiles(app: App): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { App } from '../cli/app.js';
 import { SCHEMAS, type SchemaKind } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import type { App } from '../session/app.js';
 import { closest } from '../util/suggest.js';
 import { excerpt } from '../util/text.js';
 

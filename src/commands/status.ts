@@ -1,12 +1,13 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
-import type { App } from '../cli/app.js';
+
 import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { modeOf } from '../istio/injection.js';
 import type { KubeObject } from '../kube/objects.js';
 import { readiness } from '../kube/readiness.js';
 import { changes, symbolOf } from '../plan/types.js';
+import type { App } from '../session/app.js';
 import { table } from '../ui/table.js';
 import { planFor } from './converge.js';
 import { observeTarget, openTarget } from './target.js';

@@ -1,11 +1,12 @@
 // meshup up: from nothing (or anything) to a working mesh. It decides before it acts:
 // spec (answers asked first) → preconditions → one round of reads → plan → apply. A converged
 // cluster is verified object by object and nothing is changed; drift becomes planned repairs.
-import type { App } from '../cli/app.js';
+
 import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
+import type { App } from '../session/app.js';
 import { writeLastTarget } from '../state/target.js';
 import { runSteps, type StepResult } from '../ui/tasks.js';
 import { checkPreconditions, confirmRisky, type Prepared, prepare } from './converge.js';

@@ -1,6 +1,6 @@
 // meshup waypoint apply|remove|list: the L7 proxies of an ambient mesh, per namespace. They need
 // the mesh in ambient mode and the Gateway API CRDs; both are checked before anything changes.
-import type { App } from '../cli/app.js';
+
 import * as check from '../config/validate.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { AMBIENT_LABEL } from '../istio/injection.js';
@@ -15,6 +15,7 @@ import {
   type WaypointInfo,
 } from '../istio/waypoint.js';
 import type { KubeObject } from '../kube/objects.js';
+import type { App } from '../session/app.js';
 import { readAppliedSpec } from '../state/record.js';
 import { getObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';

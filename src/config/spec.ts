@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { DEFAULT_ISTIO_VERSION } from '../istio/version.js';
 import { computeNeed } from '../preflight/need.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
 import type { LastTarget } from '../state/target.js';
@@ -28,6 +27,7 @@ import {
   type ProviderName,
 } from './schema.js';
 import * as check from './validate.js';
+import { DEFAULT_ISTIO_VERSION } from './versions.js';
 
 type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
 

@@ -4,8 +4,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, parseIstioVersion } from '../istio/version.js';
 import { closest } from '../util/suggest.js';
+import { DEFAULT_ISTIO_VERSION, MIN_ISTIO_MINOR, parseIstioVersion } from './versions.js';
 
 /** Where a value came from, as a user would name it: "--name", "MESHUP_CLUSTER_NAME", "meshup.yaml (clusterName)". */
 export interface From {

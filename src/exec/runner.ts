@@ -13,18 +13,12 @@ import { request as plainRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { setPriority } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
+import { home } from '../config/paths.js';
 import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
-import { home } from '../state/paths.js';
 import { anySignal } from '../util/time.js';
-import { installHint } from './install-hints.js';
-import { matchKnownError } from './known-errors.js';
 import { type KubeEndpoint, resolveKubeEndpoint } from './kube-endpoint.js';
 import { formatCommand } from './quote.js';
-
-export type ToolName = 'kubectl' | 'docker' | 'kind' | 'minikube' | 'istioctl' | 'kwokctl';
-
-/** Tools that talk to a Kubernetes API and so get the pinned --context. */
-const KUBE_TOOLS: ReadonlySet<ToolName> = new Set(['kubectl', 'istioctl']);
+import { installHint, matchKnownError, type ToolName, toolDescriptor } from './tools.js';
 
 export interface RunSpec {
   tool: ToolName;
@@ -186,7 +180,7 @@ export class Runner {
 
   /** The final argument list, with the pinned context for kube tools. */
   argsFor(spec: RunSpec): string[] {
-    if (!KUBE_TOOLS.has(spec.tool) || spec.noContext) return [...spec.args];
+    if (!toolDescriptor(spec.tool).kube || spec.noContext) return [...spec.args];
     if (!this.context) {
       throw new MeshupError(`internal: ${spec.tool} called before a kube context was pinned (a runner bound by forContext)`);
     }
@@ -203,6 +197,11 @@ export class Runner {
     const file = this.binaryFor(spec.tool, spec.bin);
     const args = this.argsFor(spec);
     const shown = formatCommand(file, args, spec.input);
+    // A call declared read-only that the tool's descriptor knows to change something would run
+    // under --dry-run: refused, as a bug, before it starts.
+    if (spec.readOnly && toolDescriptor(spec.tool).changes(spec.args)) {
+      throw new MeshupError(`internal: ${shown} is declared read-only, but ${spec.tool} changes things with it`);
+    }
     const record: CommandRecord = { command: shown, mutates: !spec.readOnly, skipped: false };
     this.core.history.push(record);
 

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cacheDir } from '../config/paths.js';
 import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { cacheDir } from '../state/paths.js';
 import { type Istioctl, istioctlClientVersion } from '../tools/istioctl.js';
 import { which } from '../util/which.js';
 import { DEFAULT_ISTIO_MIRROR, downloadRelease, probeRelease } from './download.js';

@@ -4,9 +4,9 @@
 // to verify without rendering charts or parsing manifests again.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cacheDir } from '../config/paths.js';
 import type { Runner } from '../exec/runner.js';
 import { isClusterScoped, type ObjectRef, objectsOf, refOf } from '../kube/refs.js';
-import { cacheDir } from '../state/paths.js';
 import type { Istioctl } from '../tools/istioctl.js';
 import { writeFileAtomic } from '../util/fs.js';
 

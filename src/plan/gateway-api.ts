@@ -13,18 +13,7 @@ import type { GatewayApiCrd, GatewayApiObserved } from '../gatewayapi/observe.js
 import { carriesSafeUpgradesPolicy, compareBundle, gatewayApiVersionFor, isLater, KNOWN_ISTIO_MINORS } from '../gatewayapi/version.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import { applyArgs } from '../tools/kubectl-args.js';
-import type { Action } from './types.js';
-
-export interface GatewayApiOp {
-  type: 'gateway-api';
-  how: 'install' | 'replace' | 'update' | 'restore' | 'keep';
-  /** The bundle version the cluster ends up with (or keeps). */
-  version: string;
-  /** Label what is applied as meshup's: when meshup installed what is there, or nothing is. */
-  mark: boolean;
-  /** Remove the safe-upgrades admission policy first: it refuses CRDs of an older release. */
-  dropPolicy?: boolean;
-}
+import type { Action, GatewayApiOp } from './types.js';
 
 /** An action of the plan, without its id. */
 type GatewayApiAction = Omit<Action, 'id' | 'op'> & { op: GatewayApiOp };

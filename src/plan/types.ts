@@ -7,7 +7,6 @@ import { type ObjectRef, refLabel } from '../kube/refs.js';
 import type { Observed } from '../observe/evaluate.js';
 import type { Provider } from '../providers/types.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
-import type { GatewayApiOp } from './gateway-api.js';
 
 /** What an action does to the cluster: the one fact its symbol, its colour and whether it needs
  * applying are read from. */
@@ -16,6 +15,17 @@ type Change = 'create' | 'update' | 'delete' | 'none';
 const SYMBOLS = { create: '+', update: '~', delete: '-', none: '=' } as const;
 export const symbolOf = (a: Pick<Action, 'change'>) => SYMBOLS[a.change];
 export const changes = (a: Pick<Action, 'change'>) => a.change !== 'none';
+
+export interface GatewayApiOp {
+  type: 'gateway-api';
+  how: 'install' | 'replace' | 'update' | 'restore' | 'keep';
+  /** The bundle version the cluster ends up with (or keeps). */
+  version: string;
+  /** Label what is applied as meshup's: when meshup installed what is there, or nothing is. */
+  mark: boolean;
+  /** Remove the safe-upgrades admission policy first: it refuses CRDs of an older release. */
+  dropPolicy?: boolean;
+}
 
 export type Op =
   | { type: 'cluster'; how: 'create' | 'start' | 'reuse' | 'restore-context' }

@@ -4,12 +4,11 @@ import { createServer } from 'node:net';
 import { formatMiB } from '../config/quantity.js';
 import type { Resources, Spec } from '../config/spec.js';
 import { MeshupError, ToolMissingError } from '../errors.js';
-import type { Runner, ToolName } from '../exec/runner.js';
+import type { Runner } from '../exec/runner.js';
+import type { ToolName } from '../exec/tools.js';
 import type { Provider } from '../providers/types.js';
-import { type DockerInfo, dockerInfo, dockerVersion } from '../tools/docker.js';
-import { kindVersion } from '../tools/kind.js';
-import { kubectlClientVersion } from '../tools/kubectl.js';
-import { minikubeVersion } from '../tools/minikube.js';
+import { type DockerInfo, dockerInfo } from '../tools/docker.js';
+import { toolVersion } from '../tools/version.js';
 import { sleep } from '../util/time.js';
 import type { HostFacts } from './host.js';
 import { ProbeCache } from './probe-cache.js';
@@ -25,20 +24,11 @@ export interface Finding {
 
 const KIND_MIN_INOTIFY = { maxUserWatches: 524288, maxUserInstances: 512 };
 
-const VERSION_PROBES: Partial<Record<ToolName, (r: Runner) => Promise<string>>> = {
-  kubectl: kubectlClientVersion,
-  docker: dockerVersion,
-  kind: kindVersion,
-  minikube: minikubeVersion,
-  kwokctl: async (r) =>
-    (await r.run({ tool: 'kwokctl', args: ['--version'], timeoutMs: 10_000 })).stdout.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '',
-};
-
 async function probeTool(runner: Runner, tool: ToolName, cache?: ProbeCache): Promise<Finding> {
   const cached = runner.dryRun ? undefined : cache?.get(tool, runner.binaryFor(tool));
   if (cached !== undefined) return { check: tool, status: 'ok', message: cached ? `version ${cached}` : 'found' };
   try {
-    const v = await VERSION_PROBES[tool]!(runner);
+    const v = await toolVersion(runner, tool);
     cache?.set(tool, v, runner.binaryFor(tool));
     return { check: tool, status: 'ok', message: v ? `version ${v}` : 'found' };
   } catch (e) {

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir } from '../state/paths.js';
+import { cacheDir } from '../config/paths.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { which } from '../util/which.js';
 

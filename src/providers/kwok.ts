@@ -2,9 +2,9 @@
 // configuration and for meshup's own end-to-end tests; nothing runs in its pods.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { stateDir } from '../config/paths.js';
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
-import { stateDir } from '../state/paths.js';
 import { apply } from '../tools/kubectl.js';
 import { applyArgs } from '../tools/kubectl-args.js';
 import {

@@ -4,7 +4,8 @@
 
 import type { ProviderName } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
-import type { Runner, ToolName } from '../exec/runner.js';
+import type { Runner } from '../exec/runner.js';
+import type { ToolName } from '../exec/tools.js';
 
 type ClusterState = 'absent' | 'running' | 'stopped' | 'paused' | 'broken';
 

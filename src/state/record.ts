@@ -2,12 +2,12 @@
 // so a re-run can tell what changed. On disk: the clusters it created, so `down` deletes only those.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stateDir } from '../config/paths.js';
 import type { Runner } from '../exec/runner.js';
 import type { KubeObject } from '../kube/objects.js';
 import { apply, getObject } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { type AppliedSpec, appliedSpecManifest, RECORD_NAME, RECORD_NAMESPACE } from './applied-spec.js';
-import { stateDir } from './paths.js';
 
 export async function readAppliedSpec(runner: Runner): Promise<AppliedSpec | undefined> {
   const cm = await getObject<KubeObject & { data?: Record<string, string> }>(runner, 'configmap', RECORD_NAME, RECORD_NAMESPACE);

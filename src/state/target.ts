@@ -2,9 +2,9 @@
 // `meshup up --provider kwok` looks at that cluster without the flags being repeated.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stateDir } from '../config/paths.js';
 import { PROVIDERS, type ProviderName } from '../config/schema.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { stateDir } from './paths.js';
 
 export interface LastTarget {
   provider: ProviderName;

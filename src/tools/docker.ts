@@ -62,9 +62,3 @@ export async function dockerInfo(runner: Runner): Promise<DockerInfo> {
     throw e;
   }
 }
-
-/** "Docker version 28.2.2, build e6534b4" → "28.2.2" */
-export async function dockerVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'docker', args: ['--version'], timeoutMs: 10_000 });
-  return /version\s+v?([0-9][^\s,]*)/i.exec(r.stdout)?.[1] ?? r.stdout.trim();
-}

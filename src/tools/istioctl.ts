@@ -4,6 +4,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
 import { installArgs } from './istioctl-args.js';
+import { toolVersion } from './version.js';
 
 /** An istioctl binary and the Istio version it was found to be. */
 export interface Istioctl {
@@ -12,17 +13,7 @@ export interface Istioctl {
 }
 
 /** The version a binary reports of itself (no cluster is asked). */
-export async function istioctlClientVersion(runner: Runner, bin: string): Promise<string> {
-  const r = await runner.run({
-    readOnly: true,
-    tool: 'istioctl',
-    bin,
-    args: ['version', '--remote=false', '-o', 'json'],
-    noContext: true,
-    timeoutMs: 20_000,
-  });
-  return (JSON.parse(r.stdout) as { clientVersion?: { version?: string } }).clientVersion?.version ?? '';
-}
+export const istioctlClientVersion = (runner: Runner, bin: string): Promise<string> => toolVersion(runner, 'istioctl', bin);
 
 /** What install reports as it goes (operator/pkg/util/progress in Istio 1.31): each progress line;
  * each component once it is in ("✔ Istio core installed", the CRDs and cluster-wide objects,

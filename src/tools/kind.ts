@@ -161,9 +161,3 @@ export async function kindPortMappings(runner: Runner, name: string): Promise<Ki
 export async function kindDelete(runner: Runner, name: string): Promise<void> {
   await runner.run({ tool: 'kind', args: ['delete', 'cluster', '--name', name], step: `Deleting kind cluster ${name}`, timeoutMs: 180_000 });
 }
-
-/** "kind v0.29.0 go1.24.2 linux/amd64" → "0.29.0" */
-export async function kindVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'kind', args: ['version'], timeoutMs: 10_000 });
-  return /v(\d+\.\d+\.\d+\S*)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
-}

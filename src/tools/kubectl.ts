@@ -1,10 +1,10 @@
 // kubectl: every cluster read and write meshup makes. Context pinning is the runner's job.
 
+import { home } from '../config/paths.js';
 import { CommandFailedError, InterruptedError, MeshupError } from '../errors.js';
 import { readKubeconfigs } from '../exec/kube-endpoint.js';
 import type { Runner } from '../exec/runner.js';
 import { deploymentRollout, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
-import { home } from '../state/paths.js';
 import { anySignal, sleep } from '../util/time.js';
 import { toYamlStream, yamlStream } from '../util/yaml.js';
 import { type ApiKind, applyDirect, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
@@ -48,12 +48,6 @@ export function parseKubeconfigView(stdout: string): KubeconfigView {
 export async function kubeconfigView(runner: Runner): Promise<KubeconfigView> {
   const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['config', 'view', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
   return parseKubeconfigView(r.stdout);
-}
-
-export async function kubectlClientVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'kubectl', args: ['version', '--client', '-o', 'json'], noContext: true, timeoutMs: 15_000 });
-  const v = (JSON.parse(r.stdout) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '';
-  return v.replace(/^v/, '').replace(/-dispatcher$/, '');
 }
 
 export async function getJson<T>(runner: Runner, args: string[], step?: string, timeoutMs = 30_000): Promise<T | undefined> {

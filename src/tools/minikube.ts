@@ -123,9 +123,3 @@ export async function minikubeIp(runner: Runner, profile: string): Promise<strin
   const r = await runner.run({ readOnly: true, tool: 'minikube', args: ['ip', '-p', profile], timeoutMs: 30_000 });
   return r.stdout.trim();
 }
-
-/** "minikube version: v1.36.0\ncommit: ..." or "v1.36.0" with --short → "1.36.0" */
-export async function minikubeVersion(runner: Runner): Promise<string> {
-  const r = await runner.run({ readOnly: true, tool: 'minikube', args: ['version', '--short'], timeoutMs: 10_000 });
-  return /v(\d+\.\d+\.\d+\S*)/.exec(r.stdout)?.[1] ?? r.stdout.trim();
-}

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ISTIO_VERSION } from '../../src/config/versions.js';
 import { acquireBundle, checkBundle, readCachedBundle } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
 import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
-import { DEFAULT_ISTIO_VERSION } from '../../src/istio/version.js';
 import { realBundle, serveGatewayApi } from '../helpers/gateway-api.mjs';
 
 const real = realBundle();

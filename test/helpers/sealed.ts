@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
+import { type ToolName, toolDescriptor } from '../../src/exec/tools.js';
 import { BUNDLE_FILE, bundleCacheDir, OBJECTS_FILE } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
 import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
@@ -132,16 +133,14 @@ export function sealed(opts: { tools?: string[]; gatewayApiCache?: boolean } = {
   };
 }
 
-/** Calls that change something: what --dry-run and refusals must never make. */
+/** Calls that change something: what --dry-run and refusals must never make. The tools'
+ * descriptors decide; a call of a shape no descriptor knows fails the test, so a new kind of
+ * call is never counted as harmless by default. */
 export function mutatingCalls(calls: Call[]): Call[] {
   return calls.filter((c) => {
-    const a = c.args[0] === '--context' ? c.args.slice(2) : c.args;
-    const verb = `${a[0]} ${a[1] ?? ''}`;
-    if (c.tool === 'kubectl') return ['apply', 'delete', 'label', 'create', 'patch'].includes(a[0]!) || (a[0] === 'rollout' && a[1] !== 'status');
-    if (c.tool === 'kind') return /^(create|delete) cluster/.test(verb);
-    if (c.tool === 'minikube') return ['start', 'delete', 'stop'].includes(a[0]!);
-    if (c.tool === 'kwokctl') return /^(create|delete|start|stop) cluster/.test(verb);
-    if (c.tool === 'istioctl') return ['install', 'apply', 'uninstall'].includes(a[0]!);
-    return false;
+    const args = c.args[0] === '--context' ? c.args.slice(2) : c.args;
+    const changes = toolDescriptor(c.tool as ToolName).changes(args);
+    if (changes === undefined) throw new Error(`the dry-run oracle does not know ${c.tool} ${args.join(' ')}: classify it in src/exec/tools.ts`);
+    return changes;
   });
 }

@@ -3,7 +3,7 @@
 // apart, older, newer, mixed, not installed by meshup, experimental, unannotated). No process is
 // started; observed states are built the way gatewayapi/observe.ts builds them.
 import { describe, expect, it } from 'vitest';
-import { labelled } from '../../src/gatewayapi/apply.js';
+import { labelled } from '../../src/apply/gateway-api.js';
 import { checkBundle } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
 import { CRD_COLUMNS, describeGatewayApi, type GatewayApiCrd, observeGatewayApi, parseCrdRows } from '../../src/gatewayapi/observe.js';

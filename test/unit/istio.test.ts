@@ -6,7 +6,7 @@ import { parseRemoved } from '../../src/tools/istioctl.js';
 
 const istioOverlay = (...a: Parameters<typeof istioOverlays>) => istioOverlays(...a).controlPlane;
 
-import { parseIstioVersion } from '../../src/istio/version.js';
+import { parseIstioVersion } from '../../src/config/versions.js';
 import type { KubeObject } from '../../src/kube/objects.js';
 import { specFor } from '../helpers/spec.js';
 

@@ -1,4 +1,4 @@
-import type { App } from '../app.js';
+import type { App } from '../../session/app.js';
 import { type Declaration, examples } from '../define.js';
 
 const code = async () => import('../../commands/completion.js');

@@ -5,14 +5,14 @@
 // Gateway API CRDs, only those meshup installed. Running it twice is a no-op.
 import type { Runner } from '../exec/runner.js';
 import { KINDS } from '../expose/objects.js';
-import { purgeGatewayApi } from '../gatewayapi/apply.js';
+import { disableInjection } from '../istio/labelling.js';
+import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import { removeAllWaypoints } from '../istio/waypoint.js';
 import type { KubeObject } from '../kube/objects.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/applied-spec.js';
 import type { Istioctl } from '../tools/istioctl.js';
 import { deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
-import { disableInjection } from './labelling.js';
-import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from './labels.js';
-import { removeAllWaypoints } from './waypoint.js';
+import { purgeGatewayApi } from './gateway-api.js';
 
 export interface UninstallOptions {
   purgeCrds: boolean;

@@ -3,12 +3,13 @@
 // CRDs are awaited until Established, and each object carries meshup's mark when meshup owns it.
 import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { readCachedBundle } from '../gatewayapi/bundle.js';
+import { isGatewayApiCrd } from '../gatewayapi/observe.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
-import { dropPolicyArgs, type GatewayApiOp } from '../plan/gateway-api.js';
+import { dropPolicyArgs } from '../plan/gateway-api.js';
+import type { GatewayApiOp } from '../plan/types.js';
 import { apply, deleteObjects, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
-import { readCachedBundle } from './bundle.js';
-import { isGatewayApiCrd } from './observe.js';
 
 type Obj = { kind?: string; metadata: { name: string; labels?: Record<string, string> } };
 
