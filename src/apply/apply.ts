@@ -5,10 +5,11 @@
 // running and the failure reported is that group's own.
 import type { StepTask } from '../ui/tasks.js';
 import { Gates, Halted } from './gates.js';
+import type { ApplyInput } from './input.js';
 import { ORDER, type StepOrder, WAITING_FOR } from './order.js';
 import { Resources } from './resources.js';
 import { stepsOf } from './steps.js';
-import type { ApplyInput, Facts, Step, StepContext } from './types.js';
+import type { Facts, Step, StepContext } from './types.js';
 
 type Task = StepTask<unknown>;
 type TaskView = { output: string };

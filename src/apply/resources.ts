@@ -11,7 +11,7 @@ import { componentOf, GATEWAY_COMPONENTS } from '../istio/ownership.js';
 import { objectsOf } from '../kube/refs.js';
 import { addonRefsCached, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
 import { needsWholeRelease } from '../plan/plan.js';
-import type { ApplyInput } from './types.js';
+import type { ApplyInput } from './input.js';
 
 export class Resources {
   private release?: Promise<IstioRelease>;

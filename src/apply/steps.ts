@@ -13,8 +13,9 @@ import { waitForReadyNodes } from '../providers/wait.js';
 import { forgetCreated, rememberCreated, writeAppliedSpec } from '../state/record.js';
 import { apply, deleteObjects } from '../tools/kubectl.js';
 import { applyGatewayApi } from './gateway-api.js';
+import type { ApplyInput } from './input.js';
 import { installControlPlane, repairControlPlane } from './istio.js';
-import type { ApplyInput, Note, Step, StepContext } from './types.js';
+import type { Note, Step, StepContext } from './types.js';
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 

@@ -1,24 +1,7 @@
-// What an apply's steps are given and share.
-import type { Addon } from '../config/schema.js';
-import type { Spec } from '../config/spec.js';
-import type { Runner } from '../exec/runner.js';
-import type { Observed } from '../observe/evaluate.js';
-import type { Plan } from '../plan/types.js';
-import type { Provider } from '../providers/types.js';
 import type { Gates } from './gates.js';
+import type { ApplyInput } from './input.js';
 import type { StepKind } from './order.js';
 import type { Resources } from './resources.js';
-
-export interface ApplyInput {
-  runner: Runner;
-  spec: Spec;
-  provider: Provider;
-  context: string;
-  plan: Plan;
-  observed: Observed;
-  catalog: Map<string, Addon>;
-  meshupVersion: string;
-}
 
 /** What a step learns that a later one, or the caller, needs. */
 export interface Facts {

@@ -1,7 +1,7 @@
 // meshup addons list|enable|disable: edits of the desired addons, planned and applied by the
 // same planner as `up` (only the addons' part of it, and the record).
 
-import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
+import { checkAddonNames } from '../config/catalog.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { workloadReady } from '../kube/readiness.js';
@@ -9,16 +9,16 @@ import { readCluster } from '../observe/observe.js';
 import type { Op } from '../plan/types.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
+import { applyEdit, checkPreconditions, prepare } from '../session/converge.js';
+import { openTarget, specOf } from '../session/target.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
-import { applyEdit, checkPreconditions, prepare } from './converge.js';
-import { openTarget, specOf } from './target.js';
 
 const ADDON_PARTS: ReadonlySet<Op['type']> = new Set(['addon', 'telemetry', 'record']);
 
 /** The catalog, and the cluster's state when there is a cluster: listing needs no cluster. */
 export async function list(app: App): Promise<void> {
-  const catalog = await loadAddonCatalog();
+  const catalog = await app.sources.catalog();
   let state: { enabled: Set<string>; ready: Map<string, boolean>; version?: string; cluster?: string } | undefined;
   try {
     const t = await openTarget(app);
@@ -92,14 +92,15 @@ async function change(app: App, edit: (spec: Spec) => string[], verb: string): P
 }
 
 export async function enable(app: App, names: string[]): Promise<void> {
-  const catalog = await loadAddonCatalog();
+  const catalog = await app.sources.catalog();
   if (names.length) {
     checkAddonNames(names, catalog, 'the command line');
     return change(app, (spec) => [...spec.addons, ...names], 'Done');
   }
   // No names: a checkbox of every addon, ticked as the cluster has them; the ticks are the set.
-  const { spec } = await specOf(app);
-  if (!canPrompt(app.io) || spec.yes)
+  // Every input is checked before anything is asked.
+  await specOf(app);
+  if (!canPrompt(app.io) || app.switches.yes)
     throw new UsageError('Name the addons to enable', { fix: `e.g. meshup addons enable kiali (known: ${[...catalog.keys()].join(', ')})` });
   const t = await openTarget(app);
   const read = await readCluster(t.runner, t.spec, t.provider);
@@ -113,7 +114,7 @@ export async function enable(app: App, names: string[]): Promise<void> {
 }
 
 export async function disable(app: App, names: string[]): Promise<void> {
-  const catalog = await loadAddonCatalog();
+  const catalog = await app.sources.catalog();
   if (!names.length) throw new UsageError('Name the addons to disable', { fix: 'e.g. meshup addons disable kiali' });
   checkAddonNames(names, catalog, 'the command line');
   return change(

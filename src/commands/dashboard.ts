@@ -2,13 +2,13 @@
 // browser, and a clean stop on Ctrl-C.
 
 import { addonWorkloads } from '../addons/apply.js';
-import { checkAddonNames, loadAddonCatalog } from '../config/catalog.js';
+import { checkAddonNames } from '../config/catalog.js';
 import { InterruptedError, MeshupError, UsageError } from '../errors.js';
 import { tail } from '../exec/runner.js';
 import { portFree } from '../preflight/checks.js';
 import type { App } from '../session/app.js';
+import { openTarget } from '../session/target.js';
 import { freePort } from '../util/ports.js';
-import { openTarget } from './target.js';
 
 interface DashboardFlags {
   port?: string;
@@ -17,7 +17,7 @@ interface DashboardFlags {
 
 export async function dashboard(app: App, name: string): Promise<void> {
   const flags = app.flags as DashboardFlags;
-  const catalog = await loadAddonCatalog();
+  const catalog = await app.sources.catalog();
   checkAddonNames([name], catalog, 'the command line');
   const addon = catalog.get(name)!;
   if (!addon.dashboard)
@@ -35,7 +35,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
       throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
   }
 
-  const { runner, spec: o, context } = await openTarget(app);
+  const { runner, context } = await openTarget(app);
   const have = await addonWorkloads(runner, addon.namespace);
   const present = addon.workloads.filter((w) => have.has(w));
   if (!present.length) throw new MeshupError(`${name} is not enabled`, { fix: `Enable it with: meshup addons enable ${name}` });
@@ -68,7 +68,7 @@ export async function dashboard(app: App, name: string): Promise<void> {
   app.out.result({ addon: name, url, port });
   app.out.print(`${name}: ${url}`);
   app.out.log('Press Ctrl-C to stop the port-forward.');
-  if (flags.browser !== false && !o.json) {
+  if (flags.browser !== false && !app.switches.json) {
     const { default: open } = await import('open');
     await open(url).catch(() => app.out.warn(`could not open a browser; visit ${url}`));
   }

@@ -7,8 +7,8 @@ import { errorsOf, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { providerFor } from '../providers/index.js';
 import type { App } from '../session/app.js';
+import { specOf } from '../session/target.js';
 import { table } from '../ui/table.js';
-import { specOf } from './target.js';
 
 export async function doctor(app: App): Promise<void> {
   const { spec: o } = await specOf(app);

@@ -5,10 +5,10 @@ import { uninstallMesh } from '../apply/uninstall.js';
 import { MeshupError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import type { App } from '../session/app.js';
+import { openTarget } from '../session/target.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { forgetLastTarget } from '../state/target.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
-import { openTarget } from './target.js';
 
 interface DownFlags {
   keepCluster?: boolean;
@@ -34,7 +34,7 @@ export async function down(app: App): Promise<void> {
       });
     }
     const what = flags.purgeCrds ? 'Istio, its CRDs and the Gateway API CRDs meshup installed' : 'Istio';
-    if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Remove ${what} from context ${target.context}?`))) return;
+    if (!(await confirmOrRefuse(app.io, app.switches.yes || app.switches.dryRun, `Remove ${what} from context ${target.context}?`))) return;
     // istioctl's own uninstall first when one of the installed version is at hand; meshup's
     // clean-up below covers the rest either way.
     const applied = await readAppliedSpec(runner);
@@ -43,7 +43,7 @@ export async function down(app: App): Promise<void> {
       () => undefined,
     );
     const removed = await uninstallMesh(runner, { purgeCrds: !!flags.purgeCrds, log: (l) => app.out.log(l), istioctl });
-    app.out.result({ context: target.context, removed, dryRun: o.dryRun, commands: runner.history.filter((c) => c.mutates).map((c) => c.command) });
+    app.out.result({ context: target.context, removed, dryRun: app.switches.dryRun, commands: runner.history.filter((c) => c.mutates).map((c) => c.command) });
     app.out.print(removed.length ? `Removed the mesh from ${target.context}: ${removed.join(', ')}` : `No mesh found in ${target.context}; nothing to remove.`);
     return;
   }
@@ -61,15 +61,15 @@ export async function down(app: App): Promise<void> {
       fix: [`Remove only the mesh: meshup down --keep-cluster`, `or delete it yourself if you are sure (${p.deleteCommand(o)})`],
     });
   }
-  if (!(await confirmOrRefuse(app.io, o.yes || o.dryRun, `Delete the ${p.name} cluster "${o.clusterName}" and everything in it?`))) {
+  if (!(await confirmOrRefuse(app.io, app.switches.yes || app.switches.dryRun, `Delete the ${p.name} cluster "${o.clusterName}" and everything in it?`))) {
     app.out.print('Nothing deleted.');
     return;
   }
   await p.delete(runner, o);
-  if (!o.dryRun) {
+  if (!app.switches.dryRun) {
     await forgetCreated(app.io.env, p.name, o.clusterName);
     await forgetLastTarget(app.io.env, p.name, o.clusterName);
   }
-  app.out.result({ cluster: o.clusterName, provider: p.name, deleted: !o.dryRun, dryRun: o.dryRun });
-  app.out.print(o.dryRun ? `Dry run: would delete ${p.name} cluster "${o.clusterName}".` : `Deleted ${p.name} cluster "${o.clusterName}".`);
+  app.out.result({ cluster: o.clusterName, provider: p.name, deleted: !app.switches.dryRun, dryRun: app.switches.dryRun });
+  app.out.print(app.switches.dryRun ? `Dry run: would delete ${p.name} cluster "${o.clusterName}".` : `Deleted ${p.name} cluster "${o.clusterName}".`);
 }

@@ -26,10 +26,10 @@ import type { IngressResult } from '../ingress/resolve.js';
 import { EXPOSE_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
 import type { App } from '../session/app.js';
+import { openTarget, specOf, type Target } from '../session/target.js';
 import { readAppliedSpec } from '../state/record.js';
 import { apply, deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
-import { openTarget, specOf, type Target } from './target.js';
 
 interface ExposeFlags {
   namespace?: string;
@@ -116,7 +116,7 @@ export async function expose(app: App, service: string): Promise<void> {
   }
 
   for (const n of notes) app.out.warn(n);
-  if (f.output === 'yaml' || spec.dryRun) {
+  if (f.output === 'yaml' || app.switches.dryRun) {
     // Under --json the one document is a Kubernetes List, which kubectl apply -f - takes as it is.
     if (app.out.json) app.out.result({ apiVersion: 'v1', kind: 'List', items: objects });
     else app.io.stdout.write(objects.map((x) => stringify(x)).join('---\n'));
@@ -180,7 +180,7 @@ function report(app: App, r: Route, choice: ApiChoice, gateway: IngressResult | 
 
 /** Removes the route to a Service (whichever API made it) and, with its last route, the shared gateway. */
 async function unexpose(app: App, target: Target, service: string, ns: string): Promise<void> {
-  const { runner, spec: o } = target;
+  const { runner } = target;
   const name = routeName(service);
   const served = servedKinds(await listNames(runner, CRDS));
   const none = Promise.resolve(undefined);
@@ -224,10 +224,12 @@ async function unexpose(app: App, target: Target, service: string, ns: string): 
       gatewayRemoved = true;
     }
   }
-  app.out.result({ service, namespace: ns, deleted: !o.dryRun, gatewayRemoved: gatewayRemoved && !o.dryRun });
-  app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the route to ${service} in ${ns}.`);
+  app.out.result({ service, namespace: ns, deleted: !app.switches.dryRun, gatewayRemoved: gatewayRemoved && !app.switches.dryRun });
+  app.out.print(`${app.switches.dryRun ? 'Would remove' : 'Removed'} the route to ${service} in ${ns}.`);
   if (gatewayRemoved)
-    app.out.print(`${o.dryRun ? 'Would remove' : 'Removed'} the shared gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}: no route is left on it.`);
+    app.out.print(
+      `${app.switches.dryRun ? 'Would remove' : 'Removed'} the shared gateway ${SHARED_GATEWAY.namespace}/${SHARED_GATEWAY.name}: no route is left on it.`,
+    );
 }
 
 const isMeshups = (o: KubeObject | undefined) =>

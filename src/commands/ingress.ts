@@ -7,7 +7,7 @@ import { SHARED_GATEWAY } from '../expose/objects.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { envLines } from '../ingress/resolve.js';
 import type { App } from '../session/app.js';
-import { openTarget } from './target.js';
+import { openTarget } from '../session/target.js';
 
 export async function ingress(app: App): Promise<void> {
   const { runner, spec: o, context, provider } = await openTarget(app);
@@ -23,11 +23,11 @@ export async function ingress(app: App): Promise<void> {
   app.out.result(r);
   if ((app.flags as { env?: boolean }).env) {
     if (!r.reachable) throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });
-    if (!o.json) app.io.stdout.write(`${envLines(r).join('\n')}\n`);
+    if (!app.switches.json) app.io.stdout.write(`${envLines(r).join('\n')}\n`);
     return;
   }
   if (!r.reachable) {
-    if (o.json) return;
+    if (app.switches.json) return;
     throw new MeshupError(`The gateway is not reachable from here: ${r.message}`, { fix: r.hint });
   }
   app.out.print(`${r.url}   (${r.how}${r.securePort ? `; https port ${r.securePort}` : ''})`);

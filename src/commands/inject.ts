@@ -10,11 +10,11 @@ import { acquireIstio } from '../istio/acquire.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
 import type { App } from '../session/app.js';
+import { openTarget } from '../session/target.js';
 import { readAppliedSpec } from '../state/record.js';
 import { getObject } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
-import { openTarget } from './target.js';
 
 interface InjectFlags {
   filename?: string;
@@ -213,7 +213,7 @@ export async function inject(app: App): Promise<void> {
     await rm(tmp, { recursive: true, force: true });
   }
   const injected = r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`;
-  if (output && o.dryRun) {
+  if (output && app.switches.dryRun) {
     // A dry run writes nothing, not even a file of this machine.
     app.out.log(`Dry run: would write ${output} (${objects} object${objects === 1 ? '' : 's'} with sidecars where they belong); nothing was written.`);
     app.out.result({ output, objects, dryRun: true });

@@ -13,10 +13,10 @@ import type { Op } from '../plan/types.js';
 import { changes } from '../plan/types.js';
 import type { Provider } from '../providers/types.js';
 import type { App } from '../session/app.js';
+import { applyEdit, checkPreconditions, prepare } from '../session/converge.js';
+import { openTarget } from '../session/target.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
-import { applyEdit, checkPreconditions, prepare } from './converge.js';
-import { openTarget } from './target.js';
 
 const INJECTION_PARTS: ReadonlySet<Op['type']> = new Set(['injection', 'record']);
 

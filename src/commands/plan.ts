@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
-import { checkPreconditions, prepare } from './converge.js';
+import { checkPreconditions, prepare } from '../session/converge.js';
 
 export async function planCommand(app: App): Promise<number> {
   const prepared = await prepare(app, { preflight: true });

@@ -8,9 +8,9 @@ import type { KubeObject } from '../kube/objects.js';
 import { readiness } from '../kube/readiness.js';
 import { changes, symbolOf } from '../plan/types.js';
 import type { App } from '../session/app.js';
+import { planFor } from '../session/converge.js';
+import { observeTarget, openTarget } from '../session/target.js';
 import { table } from '../ui/table.js';
-import { planFor } from './converge.js';
-import { observeTarget, openTarget } from './target.js';
 
 interface DeploymentStatus {
   name: string;

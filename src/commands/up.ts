@@ -7,14 +7,14 @@ import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
+import { checkPreconditions, confirmRisky, type Prepared, prepare } from '../session/converge.js';
 import { writeLastTarget } from '../state/target.js';
 import { runSteps, type StepResult } from '../ui/tasks.js';
-import { checkPreconditions, confirmRisky, type Prepared, prepare } from './converge.js';
 
 export async function up(app: App): Promise<void> {
   let prepared = await prepare(app, { ask: true, preflight: true });
   const { restoreContext } = prepared.target.provider;
-  if (prepared.observed.cluster.contextMissing && restoreContext && !prepared.spec.dryRun) {
+  if (prepared.observed.cluster.contextMissing && restoreContext && !app.switches.dryRun) {
     // Writing the context back changes no cluster, and nothing can be read without it.
     app.out.log(`The kube context of ${prepared.target.provider.name} cluster ${prepared.spec.clusterName} is missing; restoring it`);
     await restoreContext(prepared.target.runner, prepared.spec);
@@ -30,10 +30,10 @@ export async function up(app: App): Promise<void> {
   let ingress: IngressResult | undefined;
   let ok = false;
   try {
-    if (!spec.dryRun) await confirmRisky(app, prepared);
+    if (!app.switches.dryRun) await confirmRisky(app, prepared);
     notes = await checkPreconditions(prepared);
     if (spec.addedDependencies.length) notes.unshift(`also enabling ${spec.addedDependencies.join(', ')} (needed by another addon)`);
-    if (spec.dryRun) {
+    if (app.switches.dryRun) {
       out.print(renderPlan(plan, header, out.c, { commands: true }));
       out.print('Dry run: nothing was changed.');
       ok = true;
@@ -47,7 +47,7 @@ export async function up(app: App): Promise<void> {
       // control plane's step fails first, and is then not waited for.
       const readable = Promise.all([gates.opens('cluster-ready'), Promise.race([gates.opens('istio-done'), gates.opens('ingress-in')])]);
       const looking = readable.then(() => gateway(prepared, facts.istioChanged));
-      await runSteps(app.io, spec.json, tasks, {}, steps);
+      await runSteps(app.io, app.switches.json, tasks, {}, steps);
       ingress = await looking;
     } else {
       out.log(`Verified ${plan.actions.length} parts of the mesh: nothing to change.`);
@@ -56,10 +56,10 @@ export async function up(app: App): Promise<void> {
     await writeLastTarget(app.io.env, { provider: spec.provider, clusterName: spec.clusterName, context: target.context });
     ok = true;
   } finally {
-    if (spec.json) {
+    if (app.switches.json) {
       out.result({
         ok,
-        dryRun: spec.dryRun,
+        dryRun: app.switches.dryRun,
         provider: spec.provider,
         cluster: spec.clusterName,
         context: target.context,
@@ -79,7 +79,7 @@ export async function up(app: App): Promise<void> {
     }
   }
   for (const n of notes) out.warn(n);
-  if (spec.dryRun) return;
+  if (app.switches.dryRun) return;
   out.print('');
   out.print(out.c.green(`Mesh ready on ${spec.provider} cluster "${spec.clusterName}" (context ${target.context})`));
   out.print(`  profile    ${spec.profile.name}, Istio ${spec.istioVersion}, ${spec.dataplane} dataplane`);

@@ -16,10 +16,10 @@ import {
 } from '../istio/waypoint.js';
 import type { KubeObject } from '../kube/objects.js';
 import type { App } from '../session/app.js';
+import { openTarget, type Target } from '../session/target.js';
 import { readAppliedSpec } from '../state/record.js';
 import { getObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
-import { openTarget, type Target } from './target.js';
 
 interface WaypointFlags {
   namespace?: string;

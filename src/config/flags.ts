@@ -30,3 +30,14 @@ export interface Flags {
   gatewayApi?: boolean;
   gatewayApiMirror?: string;
 }
+
+/** How a command runs, as opposed to what it should make: apart from the desired spec. */
+export interface RunSwitches {
+  readonly dryRun: boolean;
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly yes: boolean;
+  readonly force: boolean;
+}
+
+export const switchesOf = (f: Flags): RunSwitches => ({ dryRun: !!f.dryRun, json: !!f.json, verbose: !!f.verbose, yes: !!f.yes, force: !!f.force });

@@ -1,10 +1,12 @@
 // A spec resolved the way commands resolve it, for in-process tests: the bundled profiles and
 // addons, no config file unless a cwd holds one, and no provider tool installed.
-import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Flags } from '../../src/config/flags.js';
-import { resolveSpec, type SpecInput } from '../../src/config/spec.js';
+import { Sources } from '../../src/session/sources.js';
+import { resolveSpec, type SpecInput } from '../../src/session/spec.js';
 
 export async function specFor(flags: Flags = {}, more: Partial<SpecInput> = {}) {
-  const catalog = await loadAddonCatalog();
-  return resolveSpec({ flags, env: {}, cwd: '/nonexistent-meshup-cwd', catalog, installedProviders: ['kind'], ...more });
+  const input: SpecInput = { flags, env: {}, cwd: '/nonexistent-meshup-cwd', installedProviders: ['kind'], ...more };
+  // No HOME of this machine: the cluster meshup last used is what a test says, or none.
+  const sources = new Sources({ ...input.env, HOME: '/nonexistent-meshup-home', XDG_STATE_HOME: '' }, input.cwd, flags);
+  return resolveSpec(sources, input);
 }

@@ -53,7 +53,9 @@ describe('tool descriptors', () => {
   it('keeps install hints and known errors per tool', () => {
     expect(installHint('kind', 'darwin')).toBe('Install kind: brew install kind');
     expect(installHint('minikube', 'linux')).toContain('minikube.sigs.k8s.io');
-    expect(matchKnownError('kind', 'ERROR: node(s) already exist for a cluster with the name "meshup"')?.message).toBe('A kind cluster with that name already exists');
+    expect(matchKnownError('kind', 'ERROR: node(s) already exist for a cluster with the name "meshup"')?.message).toBe(
+      'A kind cluster with that name already exists',
+    );
     expect(matchKnownError('kubectl', 'node(s) already exist for a cluster with the name "x"')).toBeUndefined();
     expect(matchKnownError('kwokctl', 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock')?.message).toBe('Docker is not running');
   });

@@ -1,14 +1,14 @@
 // The start of every command that acts on a cluster: the desired spec (every input checked), the
-// provider, and a checked, pinned kube context. Then, for commands that plan: one round of reads,
-// the spec again with what the cluster recorded as a layer, and the observed state.
+// provider, a checked kube context and a runner bound to it. Then, for commands that plan: one
+// round of reads, the spec again with what the cluster recorded as a layer (resolved from the
+// sources already read), and the observed state.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addonRefs, addonVariant } from '../addons/manifest.js';
 import { readAddonManifest } from '../addons/read.js';
-import { loadAddonCatalog } from '../config/catalog.js';
 import type { Addon } from '../config/schema.js';
-import { type Answers, resolveSpec, type Spec } from '../config/spec.js';
+import type { Answers, Spec } from '../config/spec.js';
 import { assertContextAllowed } from '../context/safety.js';
 import { UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
@@ -22,11 +22,11 @@ import { readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
-import type { App } from '../session/app.js';
-import { readLastTarget } from '../state/target.js';
 import { kubeconfigView, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
 import { which } from '../util/which.js';
+import type { App } from './app.js';
+import { resolveSpec } from './spec.js';
 
 export interface Target {
   spec: Spec;
@@ -43,16 +43,10 @@ export interface SpecLayers {
 
 /** The spec from every source but the cluster: flags, env, config file, profile, last target. */
 export async function specOf(app: App, layers: SpecLayers & { recorded?: Observed['recorded'] } = {}): Promise<{ spec: Spec; catalog: Map<string, Addon> }> {
-  const [catalog, lastTarget] = await Promise.all([loadAddonCatalog(), readLastTarget(app.io.env)]);
-  const spec = await resolveSpec({
-    flags: app.flags,
-    env: app.io.env,
-    cwd: app.io.cwd,
-    catalog,
-    installedProviders: installedProviders(app.io.env),
-    lastTarget,
-    ...layers,
-  });
+  const [spec, catalog] = await Promise.all([
+    resolveSpec(app.sources, { flags: app.flags, env: app.io.env, cwd: app.io.cwd, installedProviders: installedProviders(app.io.env), ...layers }),
+    app.sources.catalog(),
+  ]);
   return { spec, catalog };
 }
 

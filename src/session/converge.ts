@@ -3,7 +3,7 @@
 // Nothing in here changes anything; apply/apply.ts does, afterwards.
 
 import { join } from 'node:path';
-import { loadAddonCatalog, loadAllProfiles } from '../config/catalog.js';
+import type { RunSwitches } from '../config/flags.js';
 import { home, stateDir } from '../config/paths.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
@@ -21,10 +21,10 @@ import { blockerText, changes, type Op, type Plan, symbolOf } from '../plan/type
 import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders } from '../providers/index.js';
-import type { App } from '../session/app.js';
 import { dockerInfo } from '../tools/docker.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';
+import type { App } from './app.js';
 import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
 export interface Prepared {
@@ -36,6 +36,7 @@ export interface Prepared {
   findings: Finding[];
   /** The layers the spec was resolved from (answers included), for preparing again. */
   layers: SpecLayers;
+  switches: RunSwitches;
 }
 
 export interface PrepareOptions {
@@ -49,7 +50,7 @@ export interface PrepareOptions {
   edit?: (spec: Spec) => SpecLayers['edits'];
 }
 
-export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
+function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
   return join(stateDir(env), provider, cluster, 'istio-overlay.yaml');
 }
 
@@ -58,7 +59,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
   if (opts.ask) {
     // Every question is asked here, before anything is changed.
     let { spec } = await specOf(app, layers);
-    if (!spec.yes && !spec.json && canPrompt(app.io)) {
+    if (!app.switches.yes && !app.switches.json && canPrompt(app.io)) {
       // On a cluster meshup set up, the questions offer what it recorded there: pressing Enter
       // keeps the mesh as it is.
       const recorded = asksProvider(spec) ? undefined : await recordOf(app, layers);
@@ -85,7 +86,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
       )
     : Promise.resolve([]);
   const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
-  return { target: { ...target, spec }, spec, observed, plan: planFor(target, spec, observed, opts.only), findings, layers };
+  return { target: { ...target, spec }, spec, observed, plan: planFor(target, spec, observed, opts.only), findings, layers, switches: app.switches };
 }
 
 /** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
@@ -106,7 +107,7 @@ export function planFor(target: Target, spec: Spec, observed: Observed, only?: R
 /** An edit's part of the plan (`addons enable`, `injection disable`): printed under --dry-run
  * (then false is returned), applied otherwise. */
 export async function applyEdit(app: App, { target, spec, plan: p, observed }: Prepared): Promise<boolean> {
-  if (spec.dryRun) {
+  if (app.switches.dryRun) {
     app.out.print(renderPlan(p, `Plan for ${target.provider.name} cluster "${spec.clusterName}":`, app.out.c, { commands: true }));
     app.out.result({ dryRun: true, actions: p.actions.map((a) => ({ id: a.id, symbol: symbolOf(a), title: a.title })) });
     return false;
@@ -114,14 +115,14 @@ export async function applyEdit(app: App, { target, spec, plan: p, observed }: P
   if (p.actions.some((a) => changes(a))) {
     const { applyTasks } = await import('../apply/apply.js');
     const { tasks } = applyTasks({ ...target, spec, plan: p, observed, meshupVersion: app.version });
-    await runSteps(app.io, spec.json, tasks, {});
+    await runSteps(app.io, app.switches.json, tasks, {});
   }
   return true;
 }
 
 async function preflight(app: App, target: Target, exists: Promise<boolean>): Promise<Finding[]> {
   const { spec, provider, runner } = target;
-  const [profiles, host] = await Promise.all([provider.usesDocker ? loadAllProfiles() : Promise.resolve([]), readHostFacts(home(app.io.env))]);
+  const [profiles, host] = await Promise.all([provider.usesDocker ? app.sources.allProfiles() : Promise.resolve([]), readHostFacts(home(app.io.env))]);
   const size = (x: { cluster: { memory: string | number } }) => parseMiB(x.cluster.memory) ?? 0;
   const mine = spec.profile;
   // Bundled profiles that ask for less, largest first: what "use a smaller profile" can name.
@@ -151,7 +152,7 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   const { spec, plan: p, findings, target } = prepared;
   const notes: string[] = [];
   const errors = errorsOf(findings);
-  if (errors.length && !spec.force) {
+  if (errors.length && !prepared.switches.force) {
     const none = installedProviders(target.runner.env).length === 0 && target.provider.usesDocker;
     throw new PreflightError(`This machine cannot run the requested cluster (${errors.length} problem${errors.length > 1 ? 's' : ''})`, {
       details: errors.map((f) => `${f.check}: ${f.message}`),
@@ -162,7 +163,7 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
       ],
     });
   }
-  for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && spec.force)))
+  for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && prepared.switches.force)))
     notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
   const k8s = kubernetesTooOld(prepared);
   if (k8s) throw k8s;
@@ -214,9 +215,9 @@ const kubeMinor = (v: string) => {
 /** Changes that replace something working need a yes: --yes, or a person at the prompt. */
 export async function confirmRisky(app: App, prepared: Prepared): Promise<void> {
   const risky = prepared.plan.actions.filter((a) => a.needsYes);
-  if (!risky.length || prepared.spec.yes) return;
+  if (!risky.length || prepared.switches.yes) return;
   const what = risky.map((a) => a.title).join('; ');
-  if (!canPrompt(app.io) || prepared.spec.json) {
+  if (!canPrompt(app.io) || prepared.switches.json) {
     const up = risky.find((a) => a.op.type === 'istio' && a.op.from);
     throw new UsageError(`This would ${what}, which needs confirmation`, {
       fix:
@@ -257,8 +258,8 @@ async function ask(app: App, spec: Spec) {
   const askAddons = spec.sources.addons === 'profile' || spec.sources.addons === 'recorded';
   if (!askProvider && !askProfile && !askAddons) return undefined;
   const [catalog, profiles, docker] = await Promise.all([
-    loadAddonCatalog(),
-    askProfile ? loadAllProfiles() : Promise.resolve([]),
+    app.sources.catalog(),
+    askProfile ? app.sources.allProfiles() : Promise.resolve([]),
     askProfile ? dockerInfo(app.runner()).catch(() => undefined) : Promise.resolve(undefined),
   ]);
   return askUp({
