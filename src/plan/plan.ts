@@ -16,7 +16,7 @@ import { planRecord } from './record.js';
 import { type Action, changes, type Op, type Overlays, type Plan, type PlanContext, type PlanInput, type Planned } from './types.js';
 
 export function plan(input: PlanInput): Plan {
-  const ctx = contextOf(input);
+  const ctx = planContext(input);
   const want = (t: Op['type']) => !input.only || input.only.has(t);
   const restore = planContextRestore(ctx);
   if (restore) return assemble(ctx.overlay, [restore]);
@@ -50,7 +50,9 @@ export function plan(input: PlanInput): Plan {
   );
 }
 
-function contextOf(input: PlanInput): PlanContext {
+/** What every planner reads: the input, the overlays, whether the cluster was seen, the kubectl
+ * command form. */
+export function planContext(input: PlanInput): PlanContext {
   const { spec, provider, context, observed } = input;
   const files = overlayFiles(spec, provider);
   // A cluster that may have Istio may hold gateways from before (of an earlier profile, or
