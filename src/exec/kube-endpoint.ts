@@ -4,8 +4,9 @@
 // (an exec or auth-provider plugin, a proxy, basic auth, impersonation) resolves to undefined and
 // its reads go through kubectl, which knows them all.
 import { readFileSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { load } from 'js-yaml';
+import { home } from '../config/paths.js';
 
 export interface KubeEndpoint {
   /** The server URL without a trailing slash. */
@@ -50,6 +51,12 @@ interface KubeconfigDoc {
   doc: KubeconfigFile;
   /** The directory of its file: relative paths in it are relative to this. */
   dir: string;
+}
+
+/** The file a cluster tool writes a new context to: the first of KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigPath(env: NodeJS.ProcessEnv, cwd = process.cwd()): string {
+  const first = env.KUBECONFIG?.split(delimiter).find(Boolean);
+  return first ? resolve(cwd, first) : join(home(env), '.kube', 'config');
 }
 
 /** The files kubectl reads (those of KUBECONFIG in order, else ~/.kube/config), parsed; files that

@@ -15,8 +15,9 @@ import { setPriority } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { home } from '../config/paths.js';
 import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
+import { serialized } from '../util/mutex.js';
 import { anySignal } from '../util/time.js';
-import { type KubeEndpoint, resolveKubeEndpoint } from './kube-endpoint.js';
+import { type KubeEndpoint, kubeconfigPath, resolveKubeEndpoint } from './kube-endpoint.js';
 import { formatCommand } from './quote.js';
 import { installHint, matchKnownError, type ToolName, toolDescriptor } from './tools.js';
 
@@ -212,7 +213,14 @@ export class Runner {
       return { stdout: spec.dryRunStdout ?? '', stderr: '', exitCode: 0, skipped: true };
     }
     if (this.verbose) this.opts.log(`$ ${shown}`);
+    // Two cluster tools rewriting one kubeconfig at once would lose a context: they take turns.
+    if (toolDescriptor(spec.tool).writesKubeconfig?.(spec.args)) {
+      return serialized(`kubeconfig\0${kubeconfigPath(this.env, this.opts.cwd)}`, () => this.spawn(spec, file, args, shown, record));
+    }
+    return this.spawn(spec, file, args, shown, record);
+  }
 
+  private async spawn(spec: RunSpec, file: string, args: string[], shown: string, record: CommandRecord): Promise<RunResult> {
     const started = Date.now();
     const child = execa(file, args, {
       input: spec.input,

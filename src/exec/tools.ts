@@ -24,7 +24,17 @@ export interface ToolDescriptor {
   /** Whether a call with these arguments (its --context left out) changes anything; undefined for
    * a shape meshup never makes. */
   changes: (args: readonly string[]) => boolean | undefined;
+  /** Whether it rewrites the kubeconfig (a cluster's context added or removed): such calls run one
+   * at a time per kubeconfig, or one writer's context is lost. */
+  writesKubeconfig?: (args: readonly string[]) => boolean;
 }
+
+const verbIn =
+  (...verbs: string[]) =>
+  (args: readonly string[]) => {
+    const words = args.filter((a) => !a.startsWith('-'));
+    return verbs.includes(words[0] ?? '') || verbs.includes(`${words[0]} ${words[1] ?? ''}`);
+  };
 
 /** A verb decides, given the words that make each kind of call: a first word, or two. */
 function byVerb(reads: readonly string[], writes: readonly string[]): ToolDescriptor['changes'] {
@@ -156,6 +166,7 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
       ['get clusters', 'get nodes', 'get kubeconfig', 'version'],
       ['create cluster', 'delete cluster', 'delete clusters', 'export kubeconfig', 'load'],
     ),
+    writesKubeconfig: verbIn('create cluster', 'delete cluster', 'delete clusters', 'export kubeconfig'),
   },
   minikube: {
     name: 'minikube',
@@ -184,6 +195,7 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
       ['status', 'profile list', 'ip', 'version'],
       ['start', 'stop', 'delete', 'pause', 'unpause', 'update-context', 'addons enable', 'addons disable', 'tunnel'],
     ),
+    writesKubeconfig: verbIn('start', 'stop', 'delete', 'update-context'),
   },
   docker: {
     name: 'docker',
@@ -235,6 +247,7 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
     version: { args: ['--version'], parse: (out) => out.replace(/^kwokctl version\s*/i, '').split(/\s/)[0] ?? '' },
     knownErrors: [DOCKER_DOWN, INOTIFY],
     changes: byVerb(['get clusters', 'get kubeconfig', 'get components', '--version'], ['create cluster', 'delete cluster', 'start cluster', 'stop cluster']),
+    writesKubeconfig: verbIn('create cluster', 'delete cluster'),
   },
 };
 

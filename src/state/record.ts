@@ -7,6 +7,7 @@ import type { Runner } from '../exec/runner.js';
 import type { KubeObject } from '../kube/objects.js';
 import { apply, getObject } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { serialized } from '../util/mutex.js';
 import { type AppliedSpec, appliedSpecManifest, RECORD_NAME, RECORD_NAMESPACE } from './applied-spec.js';
 
 export async function readAppliedSpec(runner: Runner): Promise<AppliedSpec | undefined> {
@@ -41,15 +42,20 @@ export async function wasCreatedByMeshup(env: NodeJS.ProcessEnv, provider: strin
   return (await readCreated(env)).clusters.some((c) => c.provider === provider && c.name === name);
 }
 
-export async function rememberCreated(env: NodeJS.ProcessEnv, provider: string, name: string, now = new Date()): Promise<void> {
-  const data = await readCreated(env);
-  data.clusters = data.clusters.filter((c) => !(c.provider === provider && c.name === name));
-  data.clusters.push({ provider, name, createdAt: now.toISOString() });
-  await writeFileAtomic(createdFile(env), `${JSON.stringify(data, null, 2)}\n`);
+/** Read, changed and written back one at a time: two at once would lose one's change. */
+function updateCreated(env: NodeJS.ProcessEnv, change: (clusters: CreatedClusters['clusters']) => CreatedClusters['clusters']): Promise<void> {
+  const file = createdFile(env);
+  return serialized(file, async () => {
+    const data = await readCreated(env);
+    data.clusters = change(data.clusters);
+    await writeFileAtomic(file, `${JSON.stringify(data, null, 2)}\n`);
+  });
 }
 
-export async function forgetCreated(env: NodeJS.ProcessEnv, provider: string, name: string): Promise<void> {
-  const data = await readCreated(env);
-  data.clusters = data.clusters.filter((c) => !(c.provider === provider && c.name === name));
-  await writeFileAtomic(createdFile(env), `${JSON.stringify(data, null, 2)}\n`);
+export function rememberCreated(env: NodeJS.ProcessEnv, provider: string, name: string, now = new Date()): Promise<void> {
+  return updateCreated(env, (cs) => [...cs.filter((c) => !(c.provider === provider && c.name === name)), { provider, name, createdAt: now.toISOString() }]);
+}
+
+export function forgetCreated(env: NodeJS.ProcessEnv, provider: string, name: string): Promise<void> {
+  return updateCreated(env, (cs) => cs.filter((c) => !(c.provider === provider && c.name === name)));
 }

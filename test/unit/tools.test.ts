@@ -1,6 +1,9 @@
 // The tool descriptors: which argument shapes change things (what --dry-run prints instead of
 // running, and what the tests' oracle counts), the version probes, and the runner's refusal of a
 // call declared read-only that changes things.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../src/exec/runner.js';
 import { installHint, matchKnownError, type ToolName, toolDescriptor } from '../../src/exec/tools.js';
@@ -64,5 +67,47 @@ describe('tool descriptors', () => {
     const r = new Runner({ env: { PATH: '/nonexistent' }, log: () => {} }).forContext('kind-meshup');
     await expect(r.run({ tool: 'kubectl', readOnly: true, args: ['delete', 'ns', 'shop'] })).rejects.toThrow(/declared read-only, but kubectl changes things/);
     expect(r.history).toEqual([]);
+  });
+});
+
+describe('calls that rewrite the kubeconfig', () => {
+  it('are known per tool', () => {
+    const writes = (tool: ToolName, line: string) => toolDescriptor(tool).writesKubeconfig?.(line.split(' ')) ?? false;
+    expect(writes('kind', 'create cluster --name a --config -')).toBe(true);
+    expect(writes('kind', 'export kubeconfig --name a')).toBe(true);
+    expect(writes('kind', 'get clusters')).toBe(false);
+    expect(writes('kwokctl', 'create cluster --name a --config /c.yaml')).toBe(true);
+    expect(writes('minikube', 'start -p a')).toBe(true);
+    expect(writes('kubectl', 'apply -f -')).toBe(false);
+  });
+
+  it('take turns per kubeconfig, in this process; others run side by side', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshup-kcfg-'));
+    try {
+      // A kwokctl that notes when it starts and ends, taking a moment in between.
+      writeFileSync(join(dir, 'kwokctl'), `#!/bin/sh\necho "start $4" >> '${dir}/log'\nsleep 0.3\necho "end $4" >> '${dir}/log'\n`);
+      chmodSync(join(dir, 'kwokctl'), 0o755);
+      const runner = (kubeconfig: string) => new Runner({ env: { PATH: `${dir}:/usr/bin:/bin`, KUBECONFIG: join(dir, kubeconfig) }, log: () => {} });
+      const create = (r: Runner, name: string) => r.run({ tool: 'kwokctl', args: ['create', 'cluster', '--name', name] });
+      // Two runners, as two commands in one process would have, on one kubeconfig.
+      await Promise.all([create(runner('config'), 'a'), create(runner('config'), 'b')]);
+      const log = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n');
+      expect([log.slice(0, 2), log.slice(2)].map((l) => l.map((x) => x.split(' ')[0]))).toEqual([
+        ['start', 'end'],
+        ['start', 'end'],
+      ]);
+      // Another kubeconfig: no turns to take.
+      rmSync(join(dir, 'log'));
+      await Promise.all([create(runner('one'), 'c'), create(runner('two'), 'd')]);
+      expect(
+        readFileSync(join(dir, 'log'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(0, 2)
+          .map((x) => x.split(' ')[0]),
+      ).toEqual(['start', 'start']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
