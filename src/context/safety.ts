@@ -19,7 +19,7 @@ const LOCAL_PREFIXES = [
 ];
 
 export function looksLocal(name: string): boolean {
-  return name === 'kind' || LOCAL_PREFIXES.some((p) => name === p.replace(/-$/, '') || name.startsWith(p));
+  return LOCAL_PREFIXES.some((p) => name === p.replace(/-$/, '') || name.startsWith(p));
 }
 
 export function isLocalContext(ctx: KubeContextInfo): boolean {

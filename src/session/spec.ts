@@ -15,6 +15,7 @@ import * as check from '../config/validate.js';
 import { DEFAULT_ISTIO_VERSION } from '../config/versions.js';
 import { UsageError } from '../errors.js';
 import { computeNeed } from '../preflight/need.js';
+import { providerFor } from '../providers/index.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
 import type { LastTarget } from '../state/target.js';
 import { closest } from '../util/suggest.js';
@@ -138,8 +139,9 @@ function targetOf(l: Layers, lastTarget: LastTarget | undefined) {
     ],
     check.clusterName,
   )!;
-  // `existing` without a context uses the kubeconfig's current-context (session/target.ts).
-  const targetContext = context ?? (provider === 'existing' ? sameTarget?.context : undefined);
+  // A provider that makes no clusters reaches one by context: the one it used last, else the
+  // kubeconfig's current-context (session/target.ts).
+  const targetContext = context ?? (providerFor(provider).creates ? undefined : sameTarget?.context);
   if (targetContext && !l.sources.context) l.sources.context = 'recorded';
   return { provider, clusterName, context: targetContext };
 }

@@ -2,7 +2,7 @@
 // real tree, and do catch what they are for: a cycle through a type-only import, an upward
 // import, and I/O reached from the planner.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,23 @@ describe('the shape of src/', () => {
     const purity = cruise(copy, true);
     expect(purity.ok).toBe(false);
     expect(purity.out).toMatch(/plan-is-pure: src\/plan\/zz-io\.ts → (node:)?fs/);
+  });
+});
+
+/** A comparison with a provider's name: what only src/providers may do (the rest read capabilities). */
+const PROVIDER_NAME_TEST =
+  /(?:===|!==)\s*'(?:kind|minikube|existing|kwok)'|'(?:kind|minikube|existing|kwok)'\s*(?:===|!==)|case\s+'(?:kind|minikube|existing|kwok)'\s*:/;
+
+describe('providers are capability records', () => {
+  it('nothing outside src/providers compares a provider by its name', () => {
+    const files = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('providers/'));
+    const found = files.flatMap((f) =>
+      readFileSync(join(ROOT, 'src', f), 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (PROVIDER_NAME_TEST.test(line) ? [`src/${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(found).toEqual([]);
+    // The test itself sees what it looks for.
+    expect(["if (spec.provider === 'kind')", "case 'minikube':", "'existing' !== p"].every((l) => PROVIDER_NAME_TEST.test(l))).toBe(true);
   });
 });
