@@ -99,3 +99,11 @@ export class InterruptedError extends MeshupError {
 export function isMeshupError(e: unknown): e is MeshupError {
   return e instanceof MeshupError;
 }
+
+/** An object under a name meshup would use is not meshup's (by evidence): changing it would take
+ * over, and a later removal delete, something a person made. */
+export class OwnershipError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.refused, ...opts });
+  }
+}

@@ -9,6 +9,7 @@ import { disableInjection } from '../istio/labelling.js';
 import { ADDON_LABEL, EXPOSE_LABEL, INJECTION_MARKER, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import { removeAllWaypoints } from '../istio/waypoint.js';
 import type { KubeObject } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/applied-spec.js';
 import type { Istioctl } from '../tools/istioctl.js';
 import { deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
@@ -171,7 +172,10 @@ async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObj
   // Routes before the gateways they attach to; kinds whose CRD is absent cannot be asked for.
   const kinds = [KINDS.httpRoute, KINDS.virtualService, KINDS.gateway, KINDS.istioGateway].filter((k) => crds.includes(k));
   const found = await Promise.all([...kinds, 'configmaps'].map((k) => listObjects(runner, k, { allNamespaces: true, selector: EXPOSE_LABEL })));
-  const objects = found.flatMap((items, i) => items.map((o) => ({ kind: [...kinds, 'configmaps'][i]!, o })));
+  // Only what meshup made (kube/ownership.ts): a label copied onto a user's object is not enough.
+  const objects = found.flatMap((items, i) =>
+    items.filter((o) => claimOf(o, { label: EXPOSE_LABEL }) === 'ours').map((o) => ({ kind: [...kinds, 'configmaps'][i]!, o })),
+  );
   if (!objects.length && !namespaces.some(exposeNamespace)) return [];
   // One call per namespace, in the order above (kubectl deletes its arguments in order).
   const byNamespace = new Map<string, string[]>();
@@ -196,6 +200,6 @@ async function removeExposed(runner: Runner, crds: string[], namespaces: KubeObj
 /** The shared gateway's namespace when meshup created it, unless it is already going away (a
  * second down must change nothing). */
 const exposeNamespace = (n: KubeObject) =>
-  n.metadata.labels?.[EXPOSE_LABEL] !== undefined &&
+  claimOf(n, { label: EXPOSE_LABEL }) === 'ours' &&
   n.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'] &&
   (n.status as { phase?: string } | undefined)?.phase !== 'Terminating';

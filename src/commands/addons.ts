@@ -10,7 +10,7 @@ import type { Op } from '../plan/types.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
 import { applyEdit, checkPreconditions, prepare } from '../session/converge.js';
-import { openTarget, specOf } from '../session/target.js';
+import { type EditFacts, openTarget, specOf } from '../session/target.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
 
@@ -68,13 +68,13 @@ export async function list(app: App): Promise<void> {
   );
 }
 
-async function change(app: App, edit: (spec: Spec) => string[], verb: string): Promise<void> {
+async function change(app: App, edit: (spec: Spec, facts: EditFacts) => string[], verb: string): Promise<void> {
   let before: readonly string[] = [];
   const prepared = await prepare(app, {
     only: ADDON_PARTS,
-    edit: (spec) => {
+    edit: (spec, facts) => {
       before = spec.addons;
-      return { addons: edit(spec) };
+      return { addons: edit(spec, facts) };
     },
   });
   const { spec, plan, observed } = prepared;
@@ -119,8 +119,9 @@ export async function disable(app: App, names: string[]): Promise<void> {
   checkAddonNames(names, catalog, 'the command line');
   return change(
     app,
-    (spec) => {
-      const notEnabled = names.filter((n) => !spec.addons.includes(n));
+    (spec, { addonsInCluster }) => {
+      // Enabled: recorded, or left by meshup's apply (an enable that failed before recording it).
+      const notEnabled = names.filter((n) => !spec.addons.includes(n) && !addonsInCluster.has(n));
       if (notEnabled.length === names.length) {
         throw new UsageError(`Not enabled: ${names.join(', ')}`, { fix: `Enabled addons: ${spec.addons.join(', ') || 'none'} (meshup addons list)` });
       }

@@ -5,6 +5,7 @@
 // with its last route.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { type Named, refuseForeign } from '../apply/ownership.js';
 import type { Spec } from '../config/spec.js';
 import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
@@ -25,6 +26,7 @@ import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { EXPOSE_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
 import type { App } from '../session/app.js';
 import { openTarget, specOf, type Target } from '../session/target.js';
 import { readAppliedSpec } from '../state/record.js';
@@ -39,6 +41,7 @@ interface ExposeFlags {
   output?: string;
   delete?: boolean;
   api?: ExposeApi;
+  adopt?: boolean;
 }
 
 /** How long istiod gets to create the shared gateway's Service before meshup stops waiting. */
@@ -59,6 +62,11 @@ export async function expose(app: App, service: string): Promise<void> {
   const path = f.path ?? '/';
   if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
   if (f.output !== undefined && f.output !== 'yaml') throw new UsageError(`-o supports only yaml, got "${f.output}"`);
+  if (f.delete && f.output !== undefined) {
+    throw new UsageError('-o prints the objects expose would apply; --delete applies nothing', {
+      fix: [`To remove the route: meshup expose --delete ${service}`, `To see it: meshup expose ${service} -o yaml`],
+    });
+  }
   const target = await openTarget(app);
   if (f.delete) return unexpose(app, target, service, ns);
 
@@ -116,6 +124,18 @@ export async function expose(app: App, service: string): Promise<void> {
   }
 
   for (const n of notes) app.out.warn(n);
+  if (f.output !== 'yaml') {
+    // A kind the cluster does not serve has no object to take over (and cannot be read).
+    const readable = (o: Record<string, unknown>) => {
+      const api = API_OF_GROUP[String(o.apiVersion).split('/')[0]!];
+      return api === undefined || served[api];
+    };
+    await refuseForeign(runner, objects.filter(readable).map(namedOf), {
+      adopt: !!f.adopt,
+      what: 'meshup expose',
+      rename: `Rename or remove yours first (kubectl get ${objects.map((o) => `${String(o.kind).toLowerCase()}`).join(',')} -n ${ns})`,
+    });
+  }
   if (f.output === 'yaml' || app.switches.dryRun) {
     // Under --json the one document is a Kubernetes List, which kubectl apply -f - takes as it is.
     if (app.out.json) app.out.result({ apiVersion: 'v1', kind: 'List', items: objects });
@@ -190,8 +210,8 @@ async function unexpose(app: App, target: Target, service: string, ns: string): 
     served.istio ? getObject(runner, KINDS.virtualService, name, ns) : none,
     served.gatewayApi ? listObjects(runner, KINDS.httpRoute, { allNamespaces: true }) : Promise.resolve([] as KubeObject[]),
   ]);
-  // Only what meshup made: an object of that name without meshup's label is the user's.
-  const ours = (x: KubeObject | undefined) => !!x && x.metadata.labels?.[EXPOSE_LABEL] === service;
+  // Only what meshup made (kube/ownership.ts): an object of that name that is not is the user's.
+  const ours = (x: KubeObject | undefined) => claimOf(x, { label: EXPOSE_LABEL, value: service }) === 'ours';
   const refs = [
     ...(ours(route) ? [`${KINDS.httpRoute}/${name}`] : []),
     ...(ours(vs) ? [`${KINDS.virtualService}/${name}`] : []),
@@ -212,7 +232,7 @@ async function unexpose(app: App, target: Target, service: string, ns: string): 
       getObject(runner, KINDS.gateway, SHARED_GATEWAY.name, SHARED_GATEWAY.namespace),
       getObject(runner, 'namespace', SHARED_GATEWAY.namespace),
     ]);
-    if (gateway?.metadata.labels?.[EXPOSE_LABEL]) {
+    if (claimOf(gateway, { label: EXPOSE_LABEL }) === 'ours') {
       await deleteObjects(
         runner,
         [`${KINDS.gateway}/${SHARED_GATEWAY.name}`, `configmap/${SHARED_GATEWAY_OPTIONS}`],
@@ -233,4 +253,24 @@ async function unexpose(app: App, target: Target, service: string, ns: string): 
 }
 
 const isMeshups = (o: KubeObject | undefined) =>
-  !!o && o.metadata.labels?.[EXPOSE_LABEL] !== undefined && o.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
+  claimOf(o, { label: EXPOSE_LABEL }) === 'ours' && o?.metadata.labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY['app.kubernetes.io/managed-by'];
+
+/** Which of the two APIs' CRDs an object of each group needs. */
+const API_OF_GROUP: Record<string, 'gatewayApi' | 'istio'> = { 'gateway.networking.k8s.io': 'gatewayApi', 'networking.istio.io': 'istio' };
+
+/** The kubectl resource each kind expose writes is read by (both APIs have a Gateway). */
+function namedOf(o: Record<string, unknown>): Named {
+  const md = o.metadata as { name: string; namespace?: string; labels: Record<string, string> };
+  const group = String(o.apiVersion).split('/')[0];
+  const resource =
+    o.kind === 'HTTPRoute'
+      ? KINDS.httpRoute
+      : o.kind === 'VirtualService'
+        ? KINDS.virtualService
+        : o.kind === 'Gateway'
+          ? group === 'networking.istio.io'
+            ? KINDS.istioGateway
+            : KINDS.gateway
+          : String(o.kind).toLowerCase();
+  return { resource, name: md.name, namespace: md.namespace, mark: { label: EXPOSE_LABEL, value: md.labels[EXPOSE_LABEL] } };
+}

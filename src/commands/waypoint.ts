@@ -1,6 +1,7 @@
 // meshup waypoint apply|remove|list: the L7 proxies of an ambient mesh, per namespace. They need
 // the mesh in ambient mode and the Gateway API CRDs; both are checked before anything changes.
 
+import { refuseForeign } from '../apply/ownership.js';
 import * as check from '../config/validate.js';
 import { MeshupError, UsageError } from '../errors.js';
 import { AMBIENT_LABEL } from '../istio/injection.js';
@@ -15,6 +16,7 @@ import {
   type WaypointInfo,
 } from '../istio/waypoint.js';
 import type { KubeObject } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
 import type { App } from '../session/app.js';
 import { openTarget, type Target } from '../session/target.js';
 import { readAppliedSpec } from '../state/record.js';
@@ -26,6 +28,7 @@ interface WaypointFlags {
   for?: string;
   enroll?: boolean;
   allNamespaces?: boolean;
+  adopt?: boolean;
 }
 
 const DEFAULT_NAME = 'waypoint';
@@ -71,6 +74,11 @@ export async function applyCmd(app: App, given?: string): Promise<void> {
       fix: [`Remove it first: meshup waypoint remove ${taken} -n ${namespace}`, 'or apply this one with --no-enroll'],
     });
   }
+  await refuseForeign(target.runner, [{ resource: GATEWAYS, name, namespace, mark: { label: WAYPOINT_MARKER } }], {
+    adopt: !!f.adopt,
+    what: 'meshup waypoint apply',
+    rename: `Give meshup's waypoint another name: meshup waypoint apply NAME -n ${namespace}`,
+  });
   await applyWaypoint(target.runner, namespace, name, { traffic, enrol });
   const enrolled = labels[AMBIENT_LABEL] === 'ambient';
   app.out.result({ namespace, name, traffic: traffic ?? 'service', enrolled: enrol, namespaceInAmbient: enrolled, dryRun: app.flags.dryRun ?? false });
@@ -91,7 +99,7 @@ export async function removeCmd(app: App, given?: string): Promise<void> {
     app.out.print(`No waypoint ${namespace}/${name}; nothing to remove.`);
     return;
   }
-  if (!gw.metadata.labels?.[WAYPOINT_MARKER]) {
+  if (claimOf(gw, { label: WAYPOINT_MARKER }) !== 'ours') {
     throw new MeshupError(`meshup did not create waypoint ${namespace}/${name} and will not remove it`, {
       fix: `Remove it yourself if you are sure: istioctl waypoint delete -n ${namespace} ${name}`,
     });
@@ -104,7 +112,8 @@ export async function removeCmd(app: App, given?: string): Promise<void> {
 export async function listCmd(app: App): Promise<void> {
   const f = app.flags as WaypointFlags;
   const target = await openTarget(app);
-  const crd = await getObject(target.runner, 'customresourcedefinitions', GATEWAYS).catch(() => undefined);
+  // A read that fails is an error, not "no waypoint": only a missing CRD means there are none.
+  const crd = await getObject(target.runner, 'customresourcedefinitions', GATEWAYS);
   const rows: WaypointInfo[] = crd ? await listWaypoints(target.runner, f.allNamespaces ? undefined : f.namespace) : [];
   app.out.result(rows);
   if (!rows.length) {

@@ -20,6 +20,7 @@ export interface Flags {
   cpus?: string;
   memory?: string;
   force?: boolean;
+  adopt?: boolean;
   allowContext?: string[];
   driver?: string;
   istioDir?: string;
@@ -38,6 +39,15 @@ export interface RunSwitches {
   readonly verbose: boolean;
   readonly yes: boolean;
   readonly force: boolean;
+  /** Take over objects under meshup's names that meshup did not make. */
+  readonly adopt: boolean;
 }
 
-export const switchesOf = (f: Flags): RunSwitches => ({ dryRun: !!f.dryRun, json: !!f.json, verbose: !!f.verbose, yes: !!f.yes, force: !!f.force });
+export const switchesOf = (f: Flags): RunSwitches => ({
+  dryRun: !!f.dryRun,
+  json: !!f.json,
+  verbose: !!f.verbose,
+  yes: !!f.yes,
+  force: !!f.force,
+  adopt: !!f.adopt,
+});

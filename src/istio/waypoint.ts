@@ -5,6 +5,7 @@
 // away only what meshup made.
 import type { Runner } from '../exec/runner.js';
 import type { KubeObject } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
 import { apply, deleteObjects, label, listObjects } from '../tools/kubectl.js';
 import { MANAGED_BY } from './labels.js';
 
@@ -56,7 +57,7 @@ export async function listWaypoints(runner: Runner, namespace?: string): Promise
       name: g.metadata.name,
       traffic: g.metadata.labels?.[WAYPOINT_FOR_LABEL] ?? 'service',
       programmed: conditions.some((c) => c.type === 'Programmed' && c.status === 'True'),
-      setBy: g.metadata.labels?.[WAYPOINT_MARKER] ? 'meshup' : 'user',
+      setBy: claimOf(g, { label: WAYPOINT_MARKER }) === 'ours' ? 'meshup' : 'user',
       usedBy: namespaces.filter((n) => n.metadata.name === ns && n.metadata.labels?.[USE_WAYPOINT_LABEL] === g.metadata.name).map((n) => n.metadata.name),
     };
   });
@@ -78,7 +79,9 @@ export async function removeWaypoint(runner: Runner, namespace: string, name: st
 /** Every waypoint meshup made, and its namespace labels: what `down --keep-cluster` takes away
  * before the control plane (istiod owns their Deployments). Returns what it removed. */
 export async function removeAllWaypoints(runner: Runner): Promise<string[]> {
-  const gateways = await listObjects(runner, GATEWAYS, { allNamespaces: true, selector: `${WAYPOINT_MARKER}=true` }).catch(() => [] as KubeObject[]);
+  const gateways = (await listObjects(runner, GATEWAYS, { allNamespaces: true, selector: `${WAYPOINT_MARKER}=true` }).catch(() => [] as KubeObject[])).filter(
+    (g) => claimOf(g, { label: WAYPOINT_MARKER }) === 'ours',
+  );
   const namespaces = await listObjects(runner, 'namespaces', { selector: `${WAYPOINT_MARKER}=true` }).catch(() => [] as KubeObject[]);
   for (const n of namespaces) await label(runner, 'namespace', n.metadata.name, { [USE_WAYPOINT_LABEL]: null, [WAYPOINT_MARKER]: null });
   for (const g of gateways) await deleteObjects(runner, [`${GATEWAYS}/${g.metadata.name}`], 'Removing waypoints', g.metadata.namespace);

@@ -4,8 +4,9 @@ import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { BundleObject } from '../gatewayapi/crds.js';
 import { type GatewayApiObserved, observeGatewayApi } from '../gatewayapi/observe.js';
-import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import { type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
 import { WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
 import { type ObjectRef, refKey, resourceOf } from '../kube/refs.js';
 import type { ClusterStatus, PortMapping } from '../providers/types.js';
@@ -14,6 +15,8 @@ import type { AppliedSpec } from '../state/applied-spec.js';
 interface AddonObserved {
   /** Any object carrying the addon's label exists. */
   present: boolean;
+  /** Some of them were applied by meshup (kube/ownership.ts): it may remove the addon. */
+  ours: boolean;
   /** Expected objects that are not there (known only when the addon's refs are at hand). */
   missing: ObjectRef[];
   /** Objects whose content hash differs from what meshup would apply. */
@@ -24,6 +27,8 @@ interface AddonObserved {
   verified: boolean;
   /** The kinds of its objects (CRDs aside), as kubectl names them: what removing it deletes. */
   kinds: string[];
+  /** Expected objects that exist but are not meshup's (kube/ownership.ts): applying would take them over. */
+  foreign: ObjectRef[];
 }
 
 export interface Observed {
@@ -48,8 +53,8 @@ export interface Observed {
   addons: Record<string, AddonObserved>;
   /** The host ports the cluster maps (kind), read from the cluster, not from the config. */
   hostPorts?: PortMapping[];
-  /** The tracing Telemetry meshup applies with jaeger: its content hash, if present. */
-  telemetry?: { hash?: string };
+  /** The tracing Telemetry meshup applies with jaeger: its content hash, and whether it is meshup's. */
+  telemetry?: { hash?: string; ours: boolean };
   peerAuthentication?: { mode?: string; managed: boolean };
   /** Pods of the namespaces that change dataplane mode (read only then): which need a restart. */
   meshPods?: KubeObject[];
@@ -92,6 +97,8 @@ export const emptyObserved = (cluster: ClusterStatus): Observed => ({
 });
 
 /** Compares what was read with what is expected. Pure. */
+const MANAGED_BY_LABEL = Object.keys(MANAGED_BY)[0]!;
+
 export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expected: Expected): Observed {
   if (!read.items.length) return { ...emptyObserved(read.cluster), recorded: read.recorded, hostPorts: read.hostPorts };
   const { items, customs, cluster } = read;
@@ -118,10 +125,13 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     const refs = expected.addons.get(a.name);
     const missing: ObjectRef[] = [];
     const changed: ObjectRef[] = [];
+    const foreign: ObjectRef[] = [];
     for (const r of refs ?? []) {
       if (!checkable(r)) continue;
       const o = byKey.get(refKey(r));
       if (!o) missing.push(r);
+      // CRDs are read without labels (see CRDS): whose they are is not known.
+      else if (r.kind !== 'CustomResourceDefinition' && claimOf(o, { label: ADDON_LABEL, value: a.name }) === 'foreign') foreign.push(r);
       // CRDs are read by name only (see CRDS): present is all that is known of them.
       else if (r.hash && r.kind !== 'CustomResourceDefinition' && o.metadata.annotations?.[HASH_ANNOTATION] !== r.hash) changed.push(r);
     }
@@ -131,7 +141,8 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
       return !o || !workloadReady(o);
     });
     const kinds = [...new Set((refs ?? []).filter((r) => r.kind !== 'CustomResourceDefinition').map(resourceOf))];
-    addons[a.name] = { present: labelled.length > 0, missing, changed, notReady, verified: !!refs, kinds };
+    const ours = labelled.some((o) => claimOf(o, { label: ADDON_LABEL, value: a.name }) === 'ours');
+    addons[a.name] = { present: labelled.length > 0, ours, missing, changed, notReady, verified: !!refs, kinds, foreign };
   }
 
   const telemetry = customs.find((o) => o.kind === 'Telemetry' && o.metadata.name === TELEMETRY_NAME);
@@ -145,11 +156,13 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     hostPorts: read.hostPorts,
     istio,
     addons,
-    telemetry: telemetry ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION] } : undefined,
+    telemetry: telemetry
+      ? { hash: telemetry.metadata.annotations?.[HASH_ANNOTATION], ours: claimOf(telemetry, { label: ADDON_LABEL, value: 'jaeger' }) === 'ours' }
+      : undefined,
     peerAuthentication: pa
       ? {
           mode: ((pa.spec ?? {}) as { mtls?: { mode?: string } }).mtls?.mode?.toLowerCase(),
-          managed: pa.metadata.labels?.['app.kubernetes.io/managed-by'] === 'meshup',
+          managed: claimOf(pa, { label: MANAGED_BY_LABEL, value: 'meshup' }) === 'ours',
         }
       : undefined,
     gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),

@@ -72,7 +72,7 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     // CRDs keep only what the kubectl read's columns hold, so both reads observe the same.
     if (direct) return { main: direct.filter((o) => o.kind !== CRDS.kind), crds: direct.filter((o) => o.kind === CRDS.kind).map(crdColumns) };
     const [main, crds] = await Promise.all([
-      settle(getJson<KubeList<KubeObject>>(runner, ['get', kinds.join(','), '-n', ISTIO_NAMESPACE], 'Reading the cluster')),
+      settle(getJson<KubeList<KubeObject>>(runner, ['get', kinds.join(','), '-n', ISTIO_NAMESPACE, '--show-managed-fields'], 'Reading the cluster')),
       settle(crdNames(runner)),
     ]);
     if (!main.ok) throw main.e;
@@ -81,7 +81,13 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
   const readCustoms = async () =>
     (await listDirect(runner, CUSTOM, { namespace: ISTIO_NAMESPACE }, 'Reading Istio resources')) ??
     // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
-    (await getJson<KubeList<KubeObject>>(runner, ['get', CUSTOM.map(kubectlResource).join(','), '-n', ISTIO_NAMESPACE], 'Reading Istio resources'))?.items ??
+    (
+      await getJson<KubeList<KubeObject>>(
+        runner,
+        ['get', CUSTOM.map(kubectlResource).join(','), '-n', ISTIO_NAMESPACE, '--show-managed-fields'],
+        'Reading Istio resources',
+      )
+    )?.items ??
     [];
   const reads = () => Promise.all([settle(readOwned()), settle(readCustoms()), settle(readAppliedSpec(runner))]);
   const statusRead = settle(provider.status(runner, spec));

@@ -5,28 +5,33 @@
 import { HASH_ANNOTATION, removeAddonArgs, tracingTelemetry } from '../addons/manifest.js';
 import type { Spec } from '../config/spec.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { refLabel } from '../kube/refs.js';
 import { applyArgs } from '../tools/kubectl-args.js';
-import { type Action, type PlanContext, type Planned, reasonsOf } from './types.js';
+import { type Action, adopting, type Blocker, conflict, type PlanContext, type Planned, reasonsOf } from './types.js';
 
-export function planAddons({ spec, observed, catalog, seen, kube }: PlanContext): Planned {
+export function planAddons({ spec, observed, catalog, seen, kube, adopt }: PlanContext): Planned {
   const recorded = observed.recorded;
   const recordedAddons = new Set(recorded?.addons ?? []);
   const sameIstio = !recorded || recorded.istioVersion === spec.istioVersion;
   const release = spec.istioDir ?? `<Istio ${spec.istioVersion} release>`;
   const actions: Action[] = [];
+  const blockers: Blocker[] = [];
   for (const name of spec.addons) {
     const a = catalog.get(name)!;
     const o = seen ? observed.addons[name] : undefined;
+    const foreign = (o?.foreign ?? []).map(refLabel);
+    if (foreign.length && !adopt) blockers.push(conflict(foreign, `addon ${name}`));
+    const takeover = foreign.length ? [adopting(foreign)] : [];
     const base = { id: `addon:${name}`, commands: [kube(applyArgs(), `(the objects of ${release}/${a.manifest})`)], op: { type: 'addon' as const, name } };
     if (!o?.present) {
       actions.push({
         ...base,
         change: 'create',
         title: `apply addon ${name}${spec.addedDependencies.includes(name) ? ' (needed by another addon)' : ''}`,
-        reasons: [],
+        reasons: takeover,
       });
-    } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || !recordedAddons.has(name)) {
-      const reasons = sameIstio ? reasonsOf(o.missing, o.changed, o.notReady) : [`it comes from Istio ${recorded?.istioVersion}'s release`];
+    } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || !recordedAddons.has(name) || foreign.length) {
+      const reasons = [...takeover, ...(sameIstio ? reasonsOf(o.missing, o.changed, o.notReady) : [`it comes from Istio ${recorded?.istioVersion}'s release`])];
       actions.push({
         ...base,
         change: 'update',
@@ -45,7 +50,9 @@ export function planAddons({ spec, observed, catalog, seen, kube }: PlanContext)
   }
   for (const a of catalog.values()) {
     const o = seen ? observed.addons[a.name] : undefined;
-    if (spec.addons.includes(a.name) || !o?.present || !recordedAddons.has(a.name)) continue;
+    // Removed when meshup applied it, by the evidence on its objects, recorded or not (an
+    // `addons enable` that failed before its record was written leaves such objects).
+    if (spec.addons.includes(a.name) || !o?.present || !o.ours) continue;
     actions.push({
       id: `addon:${a.name}`,
       change: 'delete',
@@ -55,7 +62,7 @@ export function planAddons({ spec, observed, catalog, seen, kube }: PlanContext)
       op: { type: 'addon', name: a.name, kinds: o.kinds },
     });
   }
-  return { actions };
+  return { actions, blockers };
 }
 
 function telemetryHash(spec: Spec): string | undefined {
@@ -63,10 +70,12 @@ function telemetryHash(spec: Spec): string | undefined {
   return md.annotations?.[HASH_ANNOTATION];
 }
 
-export function planTelemetry({ spec, observed, seen, kube }: PlanContext): Planned {
+export function planTelemetry({ spec, observed, seen, kube, adopt }: PlanContext): Planned {
   const t = seen ? observed.telemetry : undefined;
+  const name = 'telemetry istio-system/mesh-default';
   if (!spec.addons.includes('jaeger')) {
-    if (!t) return {};
+    // Removed only when it is meshup's: a person's own Telemetry of that name stays.
+    if (!t?.ours) return {};
     return {
       actions: [
         {
@@ -80,7 +89,8 @@ export function planTelemetry({ spec, observed, seen, kube }: PlanContext): Plan
       ],
     };
   }
-  if (t && t.hash === telemetryHash(spec)) {
+  if (t && !t.ours && !adopt) return { blockers: [conflict([name], 'the tracing Telemetry')] };
+  if (t?.ours && t.hash === telemetryHash(spec)) {
     return { actions: [{ id: 'telemetry', change: 'none', title: 'tracing Telemetry unchanged', reasons: [], commands: [], op: { type: 'telemetry' } }] };
   }
   return {
@@ -89,7 +99,7 @@ export function planTelemetry({ spec, observed, seen, kube }: PlanContext): Plan
         id: 'telemetry',
         change: t ? 'update' : 'create',
         title: `apply the tracing Telemetry (${spec.profile.istio.tracingSampling ?? 1}% sampled, to jaeger)`,
-        reasons: t ? ['telemetry istio-system/mesh-default was changed'] : [],
+        reasons: t ? [t.ours ? `${name} was changed` : adopting([name])] : [],
         commands: [kube(applyArgs(), JSON.stringify(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)))],
         op: { type: 'telemetry' },
       },

@@ -18,6 +18,7 @@ function appliedSpecOf(spec: Spec, overlayHash: string): AppliedSpec {
     namespaces: [...spec.namespaces],
     dataplane: spec.dataplane,
     ...(spec.mtls ? { mtls: spec.mtls } : {}),
+    ...(spec.gatewayApi ? {} : { gatewayApi: false }),
   };
 }
 

@@ -59,11 +59,23 @@ export interface Action {
   op: Op;
 }
 
-/** Something the plan cannot change, with what a person can do about it. */
+/** Something the plan cannot change, with what a person can do about it. A conflict is an object
+ * meshup would take over that is not its own (refused unless --adopt). */
 export interface Blocker {
   message: string;
   fix?: string;
+  kind?: 'conflict';
 }
+
+/** An object under a name meshup uses that it did not make: refused, or with --adopt taken over. */
+export function conflict(objects: readonly string[], what: string): Blocker {
+  return {
+    kind: 'conflict',
+    message: `${objects.join(', ')} ${objects.length > 1 ? 'exist and are' : 'exists and is'} not meshup's: ${what} would take ${objects.length > 1 ? 'them' : 'it'} over`,
+    fix: 'rename or remove yours, or let meshup take it over (and later remove it) with --adopt',
+  };
+}
+export const adopting = (objects: readonly string[]) => `takes over ${objects.join(', ')}, which meshup did not make (--adopt)`;
 
 export const blockerText = (b: Blocker) => (b.fix ? `${b.message}. Fix: ${b.fix}` : b.message);
 
@@ -99,6 +111,8 @@ export interface PlanInput {
   gatewayApiBundle: string;
   /** Which concerns to plan: `addons enable` plans only addons (and the record). */
   only?: ReadonlySet<Op['type']>;
+  /** Take over objects of meshup's names that meshup did not make (--adopt). */
+  adopt?: boolean;
 }
 
 /** What each planner reads: the input, and what every one of them would otherwise work out again. */

@@ -8,7 +8,7 @@ import { home, stateDir } from '../config/paths.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
 import { minKubernetesMinor } from '../config/versions.js';
-import { PreflightError, UsageError } from '../errors.js';
+import { OwnershipError, PreflightError, UsageError } from '../errors.js';
 import { bundleCacheFile, checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { checkIstioDirEarly, checkObtainable } from '../istio/acquire.js';
@@ -25,7 +25,7 @@ import { dockerInfo } from '../tools/docker.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';
 import type { App } from './app.js';
-import { observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
+import { type EditFacts, observeTarget, openTarget, type SpecLayers, specOf, type Target } from './target.js';
 
 export interface Prepared {
   target: Target;
@@ -47,7 +47,7 @@ export interface PrepareOptions {
   /** Run the machine checks (tools, Docker's size, ports); `plan` and `up` do. */
   preflight?: boolean;
   /** Edits computed from the spec with the record (e.g. `addons enable kiali` adds to it). */
-  edit?: (spec: Spec) => SpecLayers['edits'];
+  edit?: (spec: Spec, facts: EditFacts) => SpecLayers['edits'];
 }
 
 function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
@@ -86,11 +86,19 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
       )
     : Promise.resolve([]);
   const [{ spec, observed }, findings] = await Promise.all([observing, checking]);
-  return { target: { ...target, spec }, spec, observed, plan: planFor(target, spec, observed, opts.only), findings, layers, switches: app.switches };
+  return {
+    target: { ...target, spec },
+    spec,
+    observed,
+    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt }),
+    findings,
+    layers,
+    switches: app.switches,
+  };
 }
 
 /** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
-export function planFor(target: Target, spec: Spec, observed: Observed, only?: ReadonlySet<Op['type']>): Plan {
+export function planFor(target: Target, spec: Spec, observed: Observed, o: { only?: ReadonlySet<Op['type']>; adopt?: boolean } = {}): Plan {
   const { provider, context, runner, catalog } = target;
   return plan({
     spec,
@@ -100,7 +108,7 @@ export function planFor(target: Target, spec: Spec, observed: Observed, only?: R
     context,
     overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
     gatewayApiBundle: bundleCacheFile(runner.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
-    only,
+    ...o,
   });
 }
 
@@ -169,7 +177,8 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   if (k8s) throw k8s;
   if (p.blockers.length) {
     const [first, ...rest] = p.blockers;
-    throw new PreflightError(first!.message, { details: rest.map(blockerText), fix: first!.fix ?? 'See above' });
+    const opts = { details: rest.map(blockerText), fix: first!.fix ?? 'See above' };
+    throw first!.kind === 'conflict' ? new OwnershipError(first!.message, opts) : new PreflightError(first!.message, opts);
   }
   // The Gateway API bundle is had like the Istio release: cached, or the mirror has it.
   const gatewayApi = p.actions.find((a) => changes(a) && a.op.type === 'gateway-api')?.op;

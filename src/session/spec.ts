@@ -254,7 +254,8 @@ function resourcesOf(l: Layers, profile: Profile, addons: readonly Addon[]) {
     size,
   )!;
   const resources = { cpus, memoryMiB, diskMiB };
-  return { resources, need: computeNeed(resources, addons) };
+  const byHand = { cpus: l.sources.cpus !== 'profile', memory: l.sources.memory !== 'profile' };
+  return { resources, need: computeNeed(resources, addons, byHand) };
 }
 
 /** Where Istio and the Gateway API CRDs come from, and which Kubernetes a new cluster runs. */
@@ -303,6 +304,7 @@ function releasesOf(l: Layers, recorded: AppliedSpec | undefined) {
     gatewayApi: l.pick<boolean>('gatewayApi', [
       ['flag', l.flag('gateway-api'), flags.gatewayApi],
       ['config', l.cfg('gatewayApi'), config.gatewayApi],
+      ['recorded', l.recordedFrom, recorded?.gatewayApi],
       ['default', l.defaultFrom, true],
     ])!,
     gatewayApiMirror: l.pick<string>(

@@ -16,7 +16,9 @@ import { cachedBundleObjects } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
+import { ADDON_LABEL } from '../istio/labels.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
+import { claimOf } from '../kube/ownership.js';
 import { type ClusterRead, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
 import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
@@ -141,11 +143,30 @@ export interface Observation {
 
 /** One round of reads, then the spec again with the cluster's record as a layer, then the
  * comparison with what that spec expects. */
-export async function observeTarget(app: App, target: Target, layers: SpecLayers = {}, edit?: (spec: Spec) => SpecLayers['edits']): Promise<Observation> {
+/** What an edit may consult besides the spec: the addons meshup's applies left in the cluster,
+ * recorded or not (an `addons enable` that failed before its record). */
+export interface EditFacts {
+  addonsInCluster: ReadonlySet<string>;
+}
+
+export async function observeTarget(
+  app: App,
+  target: Target,
+  layers: SpecLayers = {},
+  edit?: (spec: Spec, facts: EditFacts) => SpecLayers['edits'],
+): Promise<Observation> {
   const read = await readCluster(target.runner, target.spec, target.provider);
   let spec = read.recorded ? (await specOf(app, { ...layers, recorded: read.recorded })).spec : target.spec;
   // An edit (`addons enable kiali`) applies to the desired state as the cluster records it.
-  if (edit) spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec) })).spec;
+  if (edit) {
+    const addonsInCluster = new Set(
+      read.items.flatMap((o) => {
+        const name = o.metadata.labels?.[ADDON_LABEL];
+        return name && claimOf(o, { label: ADDON_LABEL, value: name }) === 'ours' ? [name] : [];
+      }),
+    );
+    spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec, { addonsInCluster }) })).spec;
+  }
   // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
   // worked out (that parses every addon's manifest when their lists are not cached yet).
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map() });

@@ -19,6 +19,8 @@ export interface AppliedSpec {
   /** Missing in records from before ambient mode: those meshes are sidecar meshes. */
   dataplane?: 'sidecar' | 'ambient';
   mtls?: string;
+  /** false: meshup leaves the Gateway API CRDs alone (--no-gateway-api); missing means it manages them. */
+  gatewayApi?: boolean;
 }
 
 export function appliedSpecManifest(spec: AppliedSpec, meshupVersion: string): string {

@@ -80,7 +80,8 @@ export async function getObject<T extends KubeObject>(runner: Runner, kind: stri
     const direct = await getDirect<T>(runner, k, name, namespace);
     if (direct !== undefined) return direct ?? undefined;
   }
-  const args = ['get', kind, name, '--ignore-not-found'];
+  // managedFields too, as a direct read has them: they are meshup's evidence of what is its own.
+  const args = ['get', kind, name, '--ignore-not-found', '--show-managed-fields'];
   if (namespace) args.push('-n', namespace);
   return getJson<T>(runner, args, `Reading ${kind} ${namespace ? `${namespace}/` : ''}${name}`);
 }
@@ -97,7 +98,7 @@ export async function listObjects<T extends KubeObject>(
     const direct = await listDirect(runner, kinds as ApiKind[], { namespace: opts.namespace, selector: opts.selector }, `Listing ${kind}`);
     if (direct) return direct as T[];
   }
-  const args = ['get', kind];
+  const args = ['get', kind, '--show-managed-fields'];
   if (opts.namespace) args.push('-n', opts.namespace);
   if (opts.allNamespaces) args.push('--all-namespaces');
   if (opts.selector) args.push('-l', opts.selector);

@@ -82,7 +82,8 @@ describe('ambient mode', () => {
     const noCrds = await w.run(['waypoint', 'apply', '-n', 'default']);
     expect(noCrds.exitCode).toBe(1);
     expect(noCrds.stderr).toContain('The Gateway API CRDs are not installed');
-    expect((await w.run(['up', '--dataplane', 'ambient', '--yes'])).exitCode).toBe(0);
+    // The record says to leave the Gateway API CRDs alone until asked otherwise.
+    expect((await w.run(['up', '--dataplane', 'ambient', '--gateway-api', '--yes'])).exitCode).toBe(0);
 
     const before = w.calls().length;
     const dry = await w.run(['waypoint', 'apply', '-n', 'default', '--dry-run']);

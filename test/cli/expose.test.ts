@@ -122,6 +122,49 @@ describe('meshup expose through the Gateway API', () => {
     expect(objects()['gateway/istio-ingress/meshup-ingress']).toBeDefined();
   });
 
+  it("refuses to take over a user's route of the name it would use, and never deletes one (exit 4, nothing changed)", async () => {
+    const mine = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'meshup-web', namespace: 'default' },
+      spec: { parentRefs: [{ name: 'my-gateway' }] },
+    } as Objects[string];
+    edit((o) => {
+      o['httproute/default/meshup-web'] = mine;
+    });
+    const before = w.calls().length;
+    const r = await w.run(['expose', 'web', '--provider', 'kind']);
+    expect(r.exitCode, r.stderr).toBe(4);
+    expect(r.stderr).toContain("error: httproute default/meshup-web exists and is not meshup's: meshup expose would take it over");
+    expect(r.stderr).toContain('--adopt');
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+    // Its label copied by hand (kubectl label) is not meshup's evidence: --delete leaves it.
+    edit((o) => {
+      o['httproute/default/meshup-web']!.metadata.labels = { 'meshup.dev/expose': 'web' };
+      (o['httproute/default/meshup-web']!.metadata as Record<string, unknown>).managedFields = [
+        { manager: 'kubectl-label', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:meshup.dev/expose': {} } } } },
+      ];
+    });
+    const del = await w.run(['expose', '--delete', 'web', '--provider', 'kind']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(del.stdout).toContain('web in default is not exposed by meshup; nothing to delete.');
+    expect(objects()['httproute/default/meshup-web']!.spec).toEqual(mine.spec);
+    // --adopt takes it over; from then on it is meshup's, and --delete removes it.
+    expect((await w.run(['expose', 'web', '--adopt', '--provider', 'kind'])).exitCode).toBe(0);
+    expect((await w.run(['expose', '--delete', 'web', '--provider', 'kind'])).exitCode).toBe(0);
+    expect(objects()['httproute/default/meshup-web']).toBeUndefined();
+  });
+
+  it('--delete with -o is a usage error, and deletes nothing', async () => {
+    expect((await w.run(['expose', 'web', '--provider', 'kind'])).exitCode).toBe(0);
+    const before = w.calls().length;
+    const r = await w.run(['expose', '--delete', 'web', '-o', 'yaml', '--provider', 'kind']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--delete applies nothing');
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+    expect(objects()['httproute/default/meshup-web']).toBeDefined();
+  });
+
   it('-o yaml and --dry-run print the objects and change nothing', async () => {
     const before = w.calls().length;
     const yaml = await w.run(['expose', 'web', '-o', 'yaml', '--provider', 'kind']);

@@ -47,11 +47,18 @@ function installByHand(version: string, channel = 'standard') {
   }
   w.state({ clusters: s.clusters });
 }
-/** A cluster with Istio and no Gateway API CRDs. */
+/** A cluster with Istio and no Gateway API CRDs, whose record does not say to leave them alone
+ * (as one set up before meshup recorded --no-gateway-api). */
 async function meshWithoutGatewayApi() {
   const r = await w.run([...UP, '--yes', '--no-gateway-api']);
   expect(r.exitCode, r.stderr).toBe(0);
   expect(crdsInCluster()).toEqual([]);
+  const s = w.readState();
+  const record = s.clusters['kind-meshup'].objects['configmap/kube-public/meshup'];
+  const { gatewayApi, ...rest } = JSON.parse(record.data.spec);
+  expect(gatewayApi).toBe(false);
+  record.data.spec = JSON.stringify(rest);
+  w.state({ clusters: s.clusters });
 }
 
 describe('the Gateway API CRDs on up', () => {

@@ -24,7 +24,10 @@ const marked = (name: string) => ns(name, { 'istio-injection': 'enabled', 'meshu
 /** The cluster as `up` leaves it for this spec: everything present, ready and recorded. */
 function converged(spec: Spec): Observed {
   const addons = Object.fromEntries(
-    [...catalog.keys()].map((n) => [n, { present: spec.addons.includes(n), missing: [], changed: [], notReady: [], verified: true, kinds: [] }]),
+    [...catalog.keys()].map((n) => [
+      n,
+      { present: spec.addons.includes(n), ours: spec.addons.includes(n), missing: [], changed: [], notReady: [], verified: true, kinds: [], foreign: [] },
+    ]),
   );
   const telemetryHash = (tracingTelemetry(spec.profile.istio.tracingSampling ?? 1).metadata as { annotations: Record<string, string> }).annotations[
     HASH_ANNOTATION
@@ -48,7 +51,7 @@ function converged(spec: Spec): Observed {
     },
     istio: { present: true, missing: [], notReady: [], verified: true, manifestCached: true, objects: [] },
     addons,
-    telemetry: spec.addons.includes('jaeger') ? { hash: telemetryHash } : undefined,
+    telemetry: spec.addons.includes('jaeger') ? { hash: telemetryHash, ours: true } : undefined,
     peerAuthentication: spec.mtls ? { mode: spec.mtls, managed: true } : undefined,
     gatewayApi: {
       crds: ['gatewayclasses', 'gateways', 'httproutes'].map((p) => ({

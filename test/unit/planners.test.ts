@@ -152,7 +152,17 @@ describe('planInjection', async () => {
 
 describe('planAddons and planTelemetry', async () => {
   const spec = await specFor({ provider: 'kind', profile: 'minimal', addons: 'prometheus,jaeger' });
-  const addon = (present: boolean, more = {}) => ({ present, missing: [], changed: [], notReady: [], verified: true, kinds: ['deployments.apps'], ...more });
+  const addon = (present: boolean, more = {}) => ({
+    present,
+    ours: present,
+    missing: [],
+    changed: [],
+    notReady: [],
+    verified: true,
+    kinds: ['deployments.apps'],
+    foreign: [],
+    ...more,
+  });
   const recorded = { provider: 'kind', clusterName: 'meshup', profile: 'minimal', istioVersion: spec.istioVersion, addons: ['prometheus', 'jaeger', 'kiali'] };
   it('applies, repairs, keeps and removes exactly what meshup applied', () => {
     const observed = running({
@@ -161,7 +171,8 @@ describe('planAddons and planTelemetry', async () => {
         prometheus: addon(true, { notReady: ['deployment/prometheus'] }),
         jaeger: addon(false),
         kiali: addon(true),
-        grafana: addon(true),
+        // Labelled as meshup's, but not by meshup's apply (a copied label): not meshup's to remove.
+        grafana: addon(true, { ours: false }),
       },
     });
     expect(shown(planAddons(ctx(spec, observed)))).toEqual([
@@ -173,9 +184,9 @@ describe('planAddons and planTelemetry', async () => {
 
   it('the tracing Telemetry follows jaeger, and is repaired when its content changed', async () => {
     expect(shown(planTelemetry(ctx(spec, running())))).toEqual(['+ telemetry: apply the tracing Telemetry (1% sampled, to jaeger)']);
-    expect(shown(planTelemetry(ctx(spec, running({ telemetry: { hash: 'edited' } }))))[0]).toMatch(/^~ telemetry/);
+    expect(shown(planTelemetry(ctx(spec, running({ telemetry: { hash: 'edited', ours: true } }))))[0]).toMatch(/^~ telemetry/);
     const without = await specFor({ provider: 'kind', profile: 'minimal', addons: 'prometheus' });
-    expect(shown(planTelemetry(ctx(without, running({ telemetry: { hash: 'x' } }))))).toEqual(['- telemetry: remove the tracing Telemetry']);
+    expect(shown(planTelemetry(ctx(without, running({ telemetry: { hash: 'x', ours: true } }))))).toEqual(['- telemetry: remove the tracing Telemetry']);
     expect(planTelemetry(ctx(without, running()))).toEqual({});
   });
 });

@@ -20,6 +20,7 @@ export const addonsCommand: Declaration = (program, w) => {
   clusterOptions(addons.command('enable [names...]').description('apply addons (and what they need) from the installed Istio release'))
     .option('--istio-dir <dir>', 'use an extracted Istio release on disk')
     .option('--istio-mirror <url>', 'base URL to download Istio releases from')
+    .option('--adopt', "take over objects of the addons' names that meshup did not make (refused otherwise)")
     .addHelpText('after', examples('meshup addons enable kiali', 'meshup addons enable jaeger grafana'))
     .action(w.action(async () => (await code()).enable));
   clusterOptions(addons.command('disable <names...>').description("delete exactly those addons' objects"))

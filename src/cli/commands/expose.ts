@@ -19,6 +19,7 @@ export const exposeCommand: Declaration = (program, w) =>
     )
     .option('-o, --output <format>', 'print the objects (yaml; with --json, a JSON List) instead of applying them')
     .option('--delete', 'remove what meshup expose created for the Service (and the shared gateway with its last route)')
+    .option('--adopt', 'take over objects of the names expose uses that meshup did not make (they are refused otherwise)')
     .addHelpText(
       'after',
       examples(

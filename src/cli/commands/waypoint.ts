@@ -13,6 +13,7 @@ export const waypointCommand: Declaration = (program, w) => {
     .option('-n, --namespace <ns>', 'namespace of the waypoint', 'default')
     .option('--for <traffic>', 'traffic it handles: service, workload, all or none (default: service)')
     .option('--no-enroll', 'create it without labelling the namespace to use it')
+    .option('--adopt', 'take over a Gateway of that name that meshup did not make (it is refused otherwise)')
     .addHelpText('after', examples('meshup waypoint apply -n shop', 'meshup waypoint apply reviews-waypoint -n shop --for all'))
     .action(w.action(async () => (await code()).applyCmd));
   clusterOptions(waypoint.command('remove [name]').description('remove a waypoint meshup created, and the namespace label it set'))

@@ -8,6 +8,26 @@
 import { parseAllDocuments } from 'yaml';
 
 /** @param {import('../lib.mjs').Call} t */
+/**
+ * managedFields as the API server keeps them, for labels only (what meshup's ownership reads): the
+ * given manager now owns `labels`, which every other manager loses; an entry left owning nothing
+ * is dropped. With no manager, the labels are just taken from everyone (a label removed).
+ */
+function owning(fields = [], manager, operation, labels) {
+  const keys = labels.map((l) => `f:${l}`);
+  const rest = fields
+    .map((f) => {
+      const own = { ...(f.fieldsV1?.['f:metadata']?.['f:labels'] ?? {}) };
+      for (const k of keys) delete own[k];
+      return f.manager === manager ? undefined : { ...f, fieldsV1: { 'f:metadata': { 'f:labels': own } } };
+    })
+    .filter((f) => f && Object.keys(f.fieldsV1['f:metadata']['f:labels']).length);
+  if (!manager) return rest;
+  const mine = fields.find((f) => f.manager === manager);
+  const owned = { ...(operation === 'Apply' ? {} : (mine?.fieldsV1?.['f:metadata']?.['f:labels'] ?? {})), ...Object.fromEntries(keys.map((k) => [k, {}])) };
+  return [...rest, { manager, operation, fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': owned } } }];
+}
+
 export default async function kubectl(t) {
   let args = t.args;
   let stdin;
@@ -237,14 +257,16 @@ export default async function kubectl(t) {
         t.out(rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('')).join('\n'));
         break;
       }
+      // kubectl leaves managedFields out of its output unless asked (since 1.21).
+      const shown = (o) => (has('--show-managed-fields') ? o : { ...o, metadata: { ...o.metadata, managedFields: undefined } });
       if (objName) {
         const o = items.find((i) => i.metadata.name === objName);
         if (!o) {
           if (has('--ignore-not-found')) t.exit(0);
           t.fail(`Error from server (NotFound): ${args[1]} "${objName}" not found`);
         }
-        t.out(JSON.stringify(o));
-      } else t.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+        t.out(JSON.stringify(shown(o)));
+      } else t.out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.map(shown) }));
       break;
     }
     case 'apply': {
@@ -265,6 +287,13 @@ export default async function kubectl(t) {
             `Error from server (Invalid): CustomResourceDefinition.apiextensions.k8s.io "${o.metadata.name}" is invalid: metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111`,
           );
         if (o.kind === 'Deployment' && !s.notReady?.includes(o.metadata.name)) o.status = { readyReplicas: o.spec?.replicas ?? 1 };
+        // Server-side apply with forced conflicts: this manager now owns the labels it sent.
+        o.metadata.managedFields = owning(
+          objects[keyOf(o)]?.metadata.managedFields,
+          args.find((a) => a.startsWith('--field-manager='))?.split('=')[1] ?? 'kubectl',
+          'Apply',
+          Object.keys(o.metadata.labels ?? {}),
+        );
         objects[keyOf(o)] = o;
         t.out(`${o.kind.toLowerCase()}/${o.metadata.name} serverside-applied`);
         if (o.kind === 'Gateway' && groupOf(o) === 'gateway.networking.k8s.io') deployGateway(o);
@@ -368,13 +397,18 @@ export default async function kubectl(t) {
       const o = objects[key] ?? objects[`${singular(args[1])}//${args[2]}`];
       if (!o) t.fail(`Error from server (NotFound): ${args[1]} "${args[2]}" not found`);
       o.metadata.labels ??= {};
+      const set = [];
       for (const a of args.slice(3).filter((x) => !x.startsWith('-'))) {
-        if (a.endsWith('-')) delete o.metadata.labels[a.slice(0, -1)];
-        else {
+        if (a.endsWith('-')) {
+          delete o.metadata.labels[a.slice(0, -1)];
+          o.metadata.managedFields = owning(o.metadata.managedFields, undefined, undefined, [a.slice(0, -1)]);
+        } else {
           const [k, v] = a.split('=');
           o.metadata.labels[k] = v;
+          set.push(k);
         }
       }
+      if (set.length) o.metadata.managedFields = owning(o.metadata.managedFields, 'kubectl-label', 'Update', set);
       t.save(s);
       t.out(`${args[1]}/${args[2]} labeled`);
       break;
