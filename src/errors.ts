@@ -7,6 +7,8 @@ export const ExitCode = {
   usage: 2,
   preflight: 3,
   refused: 4,
+  /** Another meshup command is changing the same cluster, and --no-wait said not to wait. */
+  busy: 5,
   /** `meshup plan`: the cluster differs from the spec; `meshup up` would change it. */
   changesPending: 10,
   interrupted: 130,
@@ -86,6 +88,13 @@ export class CommandFailedError extends MeshupError {
       ...opts,
       details: [`command: ${commandLine}`, ...(stderrTail.length ? ['output:', ...stderrTail.map((l) => `  ${l}`)] : []), ...(opts.details ?? [])],
     });
+  }
+}
+
+/** Another meshup command holds the cluster's lock (state/lock.ts), and --no-wait was given. */
+export class BusyError extends MeshupError {
+  constructor(message: string, opts: ErrorDetails = {}) {
+    super(message, { exitCode: ExitCode.busy, ...opts });
   }
 }
 

@@ -82,6 +82,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
     .option('--json', 'print one JSON document on stdout; logs go to stderr')
     .option('-v, --verbose', 'echo every command meshup runs')
     .option('-y, --yes', 'never prompt; take defaults and confirm')
+    .option('--no-wait', 'when another meshup command is changing the same cluster, refuse (exit 5) instead of waiting for it')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -11,6 +11,7 @@ import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
 import { applyEdit, checkPreconditions, prepare } from '../session/converge.js';
 import { type EditFacts, openTarget, specOf } from '../session/target.js';
+import { commandLine, writing } from '../session/writer.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { table } from '../ui/table.js';
 
@@ -91,7 +92,7 @@ async function change(app: App, edit: (spec: Spec, facts: EditFacts) => string[]
   app.out.print(done.length ? `${verb}: ${done.join('; ')}` : `Nothing to change: addons ${spec.addons.join(', ') || 'none'} as wanted.`);
 }
 
-export async function enable(app: App, names: string[]): Promise<void> {
+async function enableAddons(app: App, names: string[]): Promise<void> {
   const catalog = await app.sources.catalog();
   if (names.length) {
     checkAddonNames(names, catalog, 'the command line');
@@ -113,7 +114,7 @@ export async function enable(app: App, names: string[]): Promise<void> {
   return change(app, () => chosen, 'Done');
 }
 
-export async function disable(app: App, names: string[]): Promise<void> {
+async function disableAddons(app: App, names: string[]): Promise<void> {
   const catalog = await app.sources.catalog();
   if (!names.length) throw new UsageError('Name the addons to disable', { fix: 'e.g. meshup addons disable kiali' });
   checkAddonNames(names, catalog, 'the command line');
@@ -137,3 +138,7 @@ export async function disable(app: App, names: string[]): Promise<void> {
     'Done',
   );
 }
+
+// The edits change the cluster: one writer at a time (session/writer.ts).
+export const enable = (app: App, names: string[]) => writing(app, commandLine(app, 'addons', 'enable', ...names), () => enableAddons(app, names));
+export const disable = (app: App, names: string[]) => writing(app, commandLine(app, 'addons', 'disable', ...names), () => disableAddons(app, names));

@@ -6,8 +6,9 @@ import { MeshupError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import type { App } from '../session/app.js';
 import { openTarget } from '../session/target.js';
+import { commandLine, writing } from '../session/writer.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
-import { forgetLastTarget } from '../state/target.js';
+import { forgetLastTarget, unfinishedUp } from '../state/target.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
 
 interface DownFlags {
@@ -15,8 +16,12 @@ interface DownFlags {
   purgeCrds?: boolean;
 }
 
-export async function down(app: App): Promise<void> {
+export function down(app: App): Promise<void> {
   const flags = app.flags as DownFlags;
+  return writing(app, commandLine(app, 'down', ...(flags.keepCluster ? ['--keep-cluster'] : [])), () => remove(app, flags));
+}
+
+async function remove(app: App, flags: DownFlags): Promise<void> {
   const target = await openTarget(app);
   const { runner, spec: o } = target;
   const p = target.provider;
@@ -48,7 +53,9 @@ export async function down(app: App): Promise<void> {
     return;
   }
 
-  const status = await p.status(runner, o);
+  const [status, unfinished] = await Promise.all([p.status(runner, o), unfinishedUp(app.io.env, p.name, o.clusterName)]);
+  // An `up` that was stopped (Ctrl-C, a failure, a kill) left this cluster as it was then.
+  if (unfinished) app.out.log(`meshup's last up on ${p.name} cluster "${o.clusterName}" did not finish (started ${unfinished.since}); it is ${status.state}`);
   if (status.state === 'absent') {
     await forgetCreated(app.io.env, p.name, o.clusterName);
     await forgetLastTarget(app.io.env, p.name, o.clusterName);

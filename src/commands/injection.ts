@@ -15,6 +15,7 @@ import type { Provider } from '../providers/types.js';
 import type { App } from '../session/app.js';
 import { applyEdit, checkPreconditions, prepare } from '../session/converge.js';
 import { openTarget } from '../session/target.js';
+import { commandLine, writing } from '../session/writer.js';
 import { listObjects, rolloutRestart } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 
@@ -93,8 +94,11 @@ async function change(app: App, names: string[], on: boolean): Promise<void> {
     app.out.warn(`${n}: its ${byHandLabel(n)} label was set by hand, so meshup leaves it; remove it with: kubectl label namespace ${n} ${byHandLabel(n)}-`);
 }
 
-export const enable = (app: App, names: string[]) => change(app, checkNames(names), true);
-export const disable = (app: App, names: string[]) => change(app, checkNames(names), false);
+// The edits change the cluster: one writer at a time (session/writer.ts).
+export const enable = (app: App, names: string[]) =>
+  writing(app, commandLine(app, 'injection', 'enable', ...names), () => change(app, checkNames(names), true));
+export const disable = (app: App, names: string[]) =>
+  writing(app, commandLine(app, 'injection', 'disable', ...names), () => change(app, checkNames(names), false));
 
 export async function list(app: App): Promise<void> {
   const { runner, provider } = await openTarget(app);

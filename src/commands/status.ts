@@ -1,15 +1,20 @@
 // meshup status: the cluster, the mesh and the addons as they are, and where they differ from
 // what meshup recorded (each difference is something `meshup up` would repair).
 
+import { ExitCode } from '../errors.js';
 import { describeGatewayApi } from '../gatewayapi/observe.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { modeOf } from '../istio/injection.js';
 import type { KubeObject } from '../kube/objects.js';
 import { readiness } from '../kube/readiness.js';
+import { meshProblems } from '../observe/health.js';
 import { changes, symbolOf } from '../plan/types.js';
+import { noClusterHelp } from '../preflight/checks.js';
 import type { App } from '../session/app.js';
 import { planFor } from '../session/converge.js';
 import { observeTarget, openTarget } from '../session/target.js';
+import { changingNow, describeHolder } from '../state/lock.js';
+import { unfinishedUp } from '../state/target.js';
 import { table } from '../ui/table.js';
 
 interface DeploymentStatus {
@@ -34,10 +39,24 @@ export async function status(app: App): Promise<void> {
   out.print(
     `Cluster   ${spec.clusterName} (${spec.provider}, context ${context}): ${state}${observed.cluster.detail ? ` (${observed.cluster.detail.split('\n')[0]})` : ''}`,
   );
+  // target.json marks an `up` until it finishes: one that was stopped left the cluster as it was,
+  // unless it is still running, as the lock of the context says.
+  const [unfinished, writer] = await Promise.all([unfinishedUp(app.io.env, provider.name, spec.clusterName), changingNow(app.io.env, context)]);
+  if (writer) {
+    report.changingNow = { pid: writer.pid, command: writer.command, since: writer.startedAt };
+    out.print(out.c.yellow(`Changing: ${describeHolder(writer)} is changing it now; what follows may be halfway`));
+  } else if (unfinished) {
+    report.unfinishedUp = { since: unfinished.since };
+    const removal = provider.creates ? 'meshup down' : 'meshup down --keep-cluster';
+    out.print(out.c.yellow(`Unfinished: meshup's last up on it did not finish (started ${unfinished.since}). Finish it: meshup up (or remove it: ${removal})`));
+  }
   if (state === 'absent') {
-    out.print(
-      `No ${provider.name} cluster "${spec.clusterName}" exists. Create it with: meshup up${spec.sources.provider === 'flag' ? ` --provider ${spec.provider}` : ''}`,
-    );
+    // How to make it, and what stands in the way (Docker not answering).
+    const help = await noClusterHelp(runner, spec, provider);
+    out.print(`No ${provider.name} cluster "${spec.clusterName}" exists${help.problem ? `, and ${help.problem}` : ''}. ${help.fix[0]}`);
+    for (const f of help.fix.slice(1)) out.print(`${f[0]!.toUpperCase()}${f.slice(1)}`);
+    report.problem = help.problem ?? null;
+    report.fix = help.fix;
     out.result(report);
     return;
   }

@@ -2,16 +2,27 @@
 // spec (answers asked first) → preconditions → one round of reads → plan → apply. A converged
 // cluster is verified object by object and nothing is changed; drift becomes planned repairs.
 
+import { cacheDir, stateDir } from '../config/paths.js';
+import { MeshupError } from '../errors.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import type { IngressResult } from '../ingress/resolve.js';
+import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { meshProblems } from '../observe/health.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
 import { checkPreconditions, confirmRisky, type Prepared, prepare } from '../session/converge.js';
+import { commandLine, writing } from '../session/writer.js';
+import { notWritable } from '../state/lock.js';
 import { writeLastTarget } from '../state/target.js';
-import { runSteps, type StepResult } from '../ui/tasks.js';
+import { listObjects } from '../tools/kubectl.js';
+import { runSteps, type StepResult, type StepTask } from '../ui/tasks.js';
 
-export async function up(app: App): Promise<void> {
+export function up(app: App): Promise<void> {
+  return writing(app, commandLine(app, 'up'), () => converge(app));
+}
+
+async function converge(app: App): Promise<void> {
   let prepared = await prepare(app, { ask: true, preflight: true });
   const { restoreContext } = prepared.target.provider;
   if (prepared.observed.cluster.contextMissing && restoreContext && !app.switches.dryRun) {
@@ -47,13 +58,20 @@ export async function up(app: App): Promise<void> {
       // control plane's step fails first, and is then not waited for.
       const readable = Promise.all([gates.opens('cluster-ready'), Promise.race([gates.opens('istio-done'), gates.opens('ingress-in')])]);
       const looking = readable.then(() => gateway(prepared, facts.istioChanged));
-      await runSteps(app.io, app.switches.json, tasks, {}, steps);
+      // Remembered before the first change, as unfinished: an `up` stopped from here on leaves a
+      // cluster that `status` and `down` find without flags.
+      await remember(app, prepared, { since: new Date().toISOString() });
+      await runSteps(app.io, app.switches.json, tasks, {}, steps).catch((e: unknown) => {
+        throw stoppedPartway(app, e, tasks, steps);
+      });
       ingress = await looking;
     } else {
       out.log(`Verified ${plan.actions.length} parts of the mesh: nothing to change.`);
       ingress = await gateway(prepared, false);
     }
-    await writeLastTarget(app.io.env, { provider: spec.provider, clusterName: spec.clusterName, context: target.context });
+    // What was applied may still not work (a workload that rolled out to no ready pod): said as it is.
+    await refuseUnhealthy(prepared, plan.actions.some(changes));
+    await remember(app, prepared);
     ok = true;
   } finally {
     if (app.switches.json) {
@@ -99,4 +117,54 @@ async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResul
   return lookupIngress(runner, p.spec, provider, context, known).catch(() =>
     p.spec.gateway.ingress ? undefined : { how: 'none', reachable: false, message: 'none yet: meshup expose SERVICE routes one through the Gateway API' },
   );
+}
+
+/** Writes the last target: unfinished before the first change (a failure then stops `up` before
+ * it changes anything), finished at the end (a failure then only warns: the mesh is ready). */
+async function remember(app: App, { spec, target }: Prepared, incomplete?: { since: string }): Promise<void> {
+  try {
+    await writeLastTarget(app.io.env, {
+      provider: spec.provider,
+      clusterName: spec.clusterName,
+      context: target.context,
+      ...(incomplete ? { incomplete } : {}),
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    if (incomplete) throw notWritable(stateDir(app.io.env), code, 'XDG_STATE_HOME');
+    app.out.warn(`meshup could not note in ${stateDir(app.io.env)} that this up finished (${code}); meshup status may say it did not`);
+  }
+}
+
+/**
+ * A failure once changes have begun names what was done and what was not, and that running
+ * `meshup up` again does the rest (each step is planned from what the cluster then holds).
+ * Ctrl-C keeps its own message and exit code; the same account goes to stderr first.
+ */
+function stoppedPartway(app: App, e: unknown, tasks: StepTask<object>[], results: StepResult[]): unknown {
+  const leaves = tasks.flatMap((t) => t.children?.({}) ?? [t]).map((t) => t.title);
+  const of = (title: string) => results.find((r) => r.title === title);
+  const done = leaves.filter((t) => of(t)?.status === 'done');
+  const failed = leaves.filter((t) => of(t)?.status === 'failed');
+  const notDone = leaves.filter((t) => !of(t) || of(t)!.status === 'skipped').map((t) => (of(t)?.note ? `${t} (skipped: ${of(t)!.note})` : t));
+  const account = [
+    `done: ${done.join('; ') || 'nothing'}`,
+    ...(failed.length ? [`failed: ${failed.join('; ')}`] : []),
+    `not done: ${notDone.join('; ') || 'nothing'}`,
+  ];
+  const again = 'Run meshup up again: it keeps what was done and does the rest';
+  if (app.signal.aborted) {
+    for (const line of account) app.out.log(line);
+    app.out.log(again);
+    return e;
+  }
+  const text = e instanceof Error ? `${e.message}\n${e instanceof MeshupError ? e.details.join('\n') : ''}` : String(e);
+  const full = /ENOSPC|no space left/i.test(text) ? [`Free disk space first (meshup keeps its downloads in ${cacheDir(app.io.env)})`] : [];
+  if (e instanceof MeshupError) {
+    e.details.push(...account);
+    e.fix.unshift(...full);
+    if (!e.fix.includes(again)) e.fix.push(again);
+    return e;
+  }
+  return new MeshupError(`meshup up stopped partway: ${e instanceof Error ? e.message : String(e)}`, { details: account, fix: [...full, again] });
 }

@@ -19,6 +19,7 @@ import type { KubeObject } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
 import type { App } from '../session/app.js';
 import { openTarget, type Target } from '../session/target.js';
+import { commandLine, writing } from '../session/writer.js';
 import { readAppliedSpec } from '../state/record.js';
 import { getObject } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
@@ -58,7 +59,12 @@ async function checkAmbient(target: Target): Promise<void> {
   }
 }
 
-export async function applyCmd(app: App, given?: string): Promise<void> {
+// Applying and removing change the cluster: one writer at a time (session/writer.ts).
+export const applyCmd = (app: App, given?: string) => writing(app, commandLine(app, 'waypoint', 'apply', ...(given ? [given] : [])), () => apply(app, given));
+export const removeCmd = (app: App, given?: string) =>
+  writing(app, commandLine(app, 'waypoint', 'remove', ...(given ? [given] : [])), () => remove(app, given));
+
+async function apply(app: App, given?: string): Promise<void> {
   const f = app.flags as WaypointFlags;
   const { namespace, name } = names(app, given);
   const traffic = f.for === undefined ? undefined : check.oneOf('waypoint traffic type', WAYPOINT_TRAFFIC)(f.for, { label: '--for' });
@@ -87,7 +93,7 @@ export async function applyCmd(app: App, given?: string): Promise<void> {
   if (!enrolled) app.out.warn(`${namespace} is not in ambient mode, so no traffic reaches the waypoint; add it with: meshup injection enable ${namespace}`);
 }
 
-export async function removeCmd(app: App, given?: string): Promise<void> {
+async function remove(app: App, given?: string): Promise<void> {
   const { namespace, name } = names(app, given);
   const target = await openTarget(app);
   const [gw, ns] = await Promise.all([

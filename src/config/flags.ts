@@ -10,6 +10,8 @@ export interface Flags {
   verbose?: boolean;
   yes?: boolean;
   color?: boolean;
+  /** --no-wait sets it false: refuse, not wait, when another command is changing the cluster. */
+  wait?: boolean;
   provider?: string;
   profile?: string;
   name?: string;
@@ -41,6 +43,8 @@ export interface RunSwitches {
   readonly force: boolean;
   /** Take over objects under meshup's names that meshup did not make. */
   readonly adopt: boolean;
+  /** Wait for another meshup command changing the same cluster to finish (--no-wait: refuse). */
+  readonly wait: boolean;
 }
 
 export const switchesOf = (f: Flags): RunSwitches => ({
@@ -50,4 +54,5 @@ export const switchesOf = (f: Flags): RunSwitches => ({
   yes: !!f.yes,
   force: !!f.force,
   adopt: !!f.adopt,
+  wait: f.wait !== false,
 });

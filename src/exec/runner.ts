@@ -15,6 +15,7 @@ import { setPriority } from 'node:os';
 import { execa, type ResultPromise } from 'execa';
 import { home } from '../config/paths.js';
 import { CommandFailedError, InterruptedError, MeshupError, ToolMissingError } from '../errors.js';
+import { type LockHolder, withLockIfPossible } from '../util/lockfile.js';
 import { serialized } from '../util/mutex.js';
 import { anySignal } from '../util/time.js';
 import { type KubeEndpoint, kubeconfigPath, resolveKubeEndpoint } from './kube-endpoint.js';
@@ -213,9 +214,17 @@ export class Runner {
       return { stdout: spec.dryRunStdout ?? '', stderr: '', exitCode: 0, skipped: true };
     }
     if (this.verbose) this.opts.log(`$ ${shown}`);
-    // Two cluster tools rewriting one kubeconfig at once would lose a context: they take turns.
+    // Two cluster tools rewriting one kubeconfig at once would lose a context: they take turns, in
+    // this process and across processes (a lock file beside the kubeconfig: two meshups at once).
     if (toolDescriptor(spec.tool).writesKubeconfig?.(spec.args)) {
-      return serialized(`kubeconfig\0${kubeconfigPath(this.env, this.opts.cwd)}`, () => this.spawn(spec, file, args, shown, record));
+      const kubeconfig = kubeconfigPath(this.env, this.opts.cwd);
+      const onWait = (h: LockHolder | undefined) =>
+        this.opts.log(`waiting for ${h ? `pid ${h.pid} (${h.command})` : 'another meshup'} to finish rewriting ${kubeconfig}`);
+      return serialized(`kubeconfig\0${kubeconfig}`, () =>
+        withLockIfPossible(`${kubeconfig}.meshup-lock`, shown, { wait: true, signal: this.opts.signal, onWait }, () =>
+          this.spawn(spec, file, args, shown, record),
+        ),
+      );
     }
     return this.spawn(spec, file, args, shown, record);
   }

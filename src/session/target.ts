@@ -55,12 +55,18 @@ export async function specOf(app: App, layers: SpecLayers & { recorded?: Observe
 export async function openTarget(app: App, layers: SpecLayers = {}): Promise<Target> {
   const { spec, catalog } = await specOf(app, layers);
   const provider = providerFor(spec.provider);
-  const context = await contextFor(app.runner(), spec, provider);
+  const context = await contextFor(app.runner(), spec, provider, app.io.cwd);
+  // A command that changes the cluster (session/writer.ts) holds its lock from here on: before
+  // anything is read for its plan, which another writer's changes would leave stale.
+  await lockContext(app, context);
   return { spec, provider, context, runner: app.runner().forContext(context), catalog };
 }
 
-/** Fixes the context and checks that meshup may use it. */
-async function contextFor(runner: Runner, spec: Spec, provider: Provider): Promise<string> {
+/** Fixes the context and checks that meshup may use it: allowed by name, or local by its name
+ * and by its server's address (read from the kubeconfig files: nothing is sent to it); and that
+ * a provider's own tool is there. Both before anything is asked or run. */
+async function contextFor(runner: Runner, spec: Spec, provider: Provider, cwd: string): Promise<string> {
+  const files = kubeconfigContexts(runner.env, cwd);
   if (provider.creates) {
     const context = provider.context(spec);
     if (spec.context && spec.context !== context && spec.sources.context === 'flag') {

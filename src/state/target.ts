@@ -1,5 +1,7 @@
 // The cluster meshup last brought up on this machine, so `meshup status` after
-// `meshup up --provider kwok` looks at that cluster without the flags being repeated.
+// `meshup up --provider kwok` looks at that cluster without the flags being repeated. `up`
+// writes it before its first change, marked incomplete, and again when it has finished: an
+// interrupted first `up` leaves a cluster that `status` and `down` still find, and say so.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateDir } from '../config/paths.js';
@@ -10,6 +12,8 @@ export interface LastTarget {
   provider: ProviderName;
   clusterName: string;
   context?: string;
+  /** Set while an `up` runs on it, and left when that `up` did not finish. */
+  incomplete?: { since: string };
 }
 
 const file = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'target.json');
@@ -19,7 +23,13 @@ export async function readLastTarget(env: NodeJS.ProcessEnv): Promise<LastTarget
     const t = JSON.parse(await readFile(file(env), 'utf8')) as Partial<LastTarget>;
     // A file edited by hand or written by another version is ignored, not trusted.
     if (!t || !(PROVIDERS as readonly string[]).includes(t.provider ?? '') || typeof t.clusterName !== 'string') return undefined;
-    return { provider: t.provider!, clusterName: t.clusterName, context: typeof t.context === 'string' ? t.context : undefined };
+    const since = t.incomplete && typeof t.incomplete === 'object' ? t.incomplete.since : undefined;
+    return {
+      provider: t.provider!,
+      clusterName: t.clusterName,
+      context: typeof t.context === 'string' ? t.context : undefined,
+      ...(since !== undefined ? { incomplete: { since: String(since) } } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -33,4 +43,10 @@ export async function writeLastTarget(env: NodeJS.ProcessEnv, t: LastTarget): Pr
 export async function forgetLastTarget(env: NodeJS.ProcessEnv, provider: string, clusterName: string): Promise<void> {
   const t = await readLastTarget(env);
   if (t && t.provider === provider && t.clusterName === clusterName) await rm(file(env), { force: true });
+}
+
+/** The last target when it is this cluster and its last `up` did not finish. */
+export async function unfinishedUp(env: NodeJS.ProcessEnv, provider: string, clusterName: string): Promise<LastTarget['incomplete']> {
+  const t = await readLastTarget(env);
+  return t && t.provider === provider && t.clusterName === clusterName ? t.incomplete : undefined;
 }
