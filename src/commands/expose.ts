@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { type Named, refuseForeign } from '../apply/ownership.js';
 import type { Spec } from '../config/spec.js';
+import { objectName, portNumber, routeHost, routePath } from '../config/validate.js';
 import { MeshupError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { type ApiChoice, chooseApi, type ExposeApi, nodePortHolder } from '../expose/decide.js';
@@ -29,6 +30,7 @@ import type { KubeObject } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
 import type { App } from '../session/app.js';
 import { openTarget, specOf, type Target } from '../session/target.js';
+import { commandLine, writing } from '../session/writer.js';
 import { readAppliedSpec } from '../state/record.js';
 import { apply, deleteObjects, getObject, listNames, listObjects } from '../tools/kubectl.js';
 import { closest } from '../util/suggest.js';
@@ -55,12 +57,23 @@ function servedKinds(crds: string[]) {
   return { gatewayApi: has(KINDS.gateway, KINDS.httpRoute), istio: has(KINDS.istioGateway, KINDS.virtualService) };
 }
 
-export async function expose(app: App, service: string): Promise<void> {
+export function expose(app: App, service: string): Promise<void> {
   const f = app.flags as ExposeFlags;
-  const ns = f.namespace ?? 'default';
-  const host = f.host ?? '*';
-  const path = f.path ?? '/';
-  if (!path.startsWith('/')) throw new UsageError(`--path must start with "/", got "${path}"`);
+  // Printing the objects (-o) changes nothing; applying or deleting them changes the cluster: one
+  // writer at a time (session/writer.ts).
+  if (f.output !== undefined) return exposeNow(app, service);
+  return writing(app, commandLine(app, 'expose', ...(f.delete ? ['--delete'] : []), service), () => exposeNow(app, service));
+}
+
+async function exposeNow(app: App, service: string): Promise<void> {
+  const f = app.flags as ExposeFlags;
+  // Every input as the API server (and Istio's validation) will judge it, before anything is read
+  // or applied: a route it refuses would leave the shared gateway made and nothing routed.
+  objectName('Service', service, { label: 'the <service> argument' });
+  const ns = objectName('namespace', f.namespace ?? 'default', { label: '-n' });
+  if (f.port !== undefined) portNumber(f.port, { label: '--port' });
+  const host = routeHost(f.host ?? '*', { label: '--host' });
+  const path = routePath(f.path ?? '/', { label: '--path' });
   if (f.output !== undefined && f.output !== 'yaml') throw new UsageError(`-o supports only yaml, got "${f.output}"`);
   if (f.delete && f.output !== undefined) {
     throw new UsageError('-o prints the objects expose would apply; --delete applies nothing', {

@@ -1,10 +1,10 @@
 // meshup inject -f FILE: manual sidecar injection (istioctl kube-inject) with the cluster's own
 // injector configuration, for manifests applied outside an injection-enabled namespace.
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { decodeText, readTextFile } from '../config/load.js';
+import { decodeText, notRegular, readTextFile, toJS } from '../config/load.js';
+import { usableTempDir } from '../config/paths.js';
 import { ConfigError, MeshupError, UsageError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
@@ -15,6 +15,7 @@ import { readAppliedSpec } from '../state/record.js';
 import { getObject } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
+import { TOO_DEEP, tooDeep } from '../util/yaml.js';
 
 interface InjectFlags {
   filename?: string;
@@ -25,6 +26,27 @@ interface InjectFlags {
 export const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 const manifestFix = 'Fix the manifest, then run the command again (kubectl apply --dry-run=client -f FILE checks it too)';
+const templateFix = 'This is a Helm template: render the chart with helm template and inject what it prints (-f -)';
+
+/**
+ * Helm's own template actions: its built-in objects (.Values, .Release, .Chart, .Capabilities,
+ * .Files, .Template) and its functions (include, toYaml, tpl, required). A chart's template can
+ * parse as YAML (`name: "{{ .Values.name }}"`), and istioctl would inject it as it is. Go
+ * templates that are values of real objects pass: a Prometheus rule's {{ $labels.pod }}, an
+ * Alertmanager {{ template "slack.text" . }}, an Argo workflow's {{inputs.parameters.x}}.
+ */
+const HELM_ACTION = /\{\{-?\s*(?:[^}\n]*?\$?\.(?:Values|Release|Chart|Capabilities|Files|Template)\b|(?:include|toYaml|tpl|required)\s)[^}\n]*\}\}/;
+
+/** The first Helm template action outside a comment line, as file:line:col and the action. */
+function helmAction(source: string, shown: string): string | undefined {
+  const lines = source.split('\n');
+  for (const [i, line] of lines.entries()) {
+    if (line.trimStart().startsWith('#')) continue;
+    const m = HELM_ACTION.exec(line);
+    if (m) return `${shown}:${i + 1}:${m.index + 1}: ${excerpt(m[0], 80)} is a Helm template action`;
+  }
+  return undefined;
+}
 const notManifestFix =
   'Pass Kubernetes objects (Deployments, Pods, ...), as kubectl apply -f takes them: render a Helm chart with helm template, or a kustomization with kubectl kustomize, and inject what that prints (-f -)';
 
@@ -55,8 +77,12 @@ function otherYaml(value: Record<string, unknown>): string | undefined {
  */
 export function checkManifest(source: string, file: string): number {
   const shown = excerptPath(file);
+  const action = helmAction(source, shown);
+  if (action) throw new ConfigError(`${shown} is a Helm chart template, not a Kubernetes manifest`, { details: [action], fix: templateFix });
+  const deep = tooDeep(source);
+  if (deep) throw new ConfigError(`Invalid manifest ${shown}`, { details: [`${shown}:${deep.line}:${deep.col}: ${TOO_DEEP}`], fix: manifestFix });
   const lc = new LineCounter();
-  const docs = parseAllDocuments(source, { lineCounter: lc });
+  const docs = parseAllDocuments(source, { lineCounter: lc, prettyErrors: false });
   const problems: string[] = [];
   let objects = 0;
   let others = 0;
@@ -69,7 +95,7 @@ export function checkManifest(source: string, file: string): number {
       broken++;
       continue;
     }
-    const value: unknown = doc.toJS();
+    const value = toJS(doc, lc, shown, (problem) => new ConfigError(`Invalid manifest ${shown}`, { details: [problem], fix: manifestFix }));
     if (value === null || value === undefined) continue;
     const contents = doc.contents as { range?: [number, number, number] } | null;
     const at = lc.linePos(contents?.range?.[0] ?? 0);
@@ -99,7 +125,7 @@ export function checkManifest(source: string, file: string): number {
     const template = broken && /\{\{.*\}\}/.test(source);
     throw new ConfigError(`Invalid manifest ${shown}`, {
       details: problems,
-      fix: template ? ['This is a Helm template: render the chart with helm template and inject what it prints (-f -)', manifestFix] : manifestFix,
+      fix: template ? [templateFix, manifestFix] : manifestFix,
     });
   }
   if (!objects) throw new ConfigError(`${shown} holds no Kubernetes objects`, { fix: 'Pass a manifest with Deployments, Pods, StatefulSets, ...' });
@@ -127,7 +153,8 @@ async function checkOutput(out: string): Promise<void> {
   const bad = (problem: string, fix: string) => new UsageError(`Cannot write -o ${shown}: ${problem}`, { fix });
   const st = await stat(out).catch(() => undefined);
   if (st?.isDirectory()) throw bad('it is a directory', `Name a file, e.g. -o ${excerptPath(join(out, 'injected.yaml'))}`);
-  if (st && !st.isFile()) throw bad('it is not a regular file', 'Name a regular file, or leave out -o to print to stdout');
+  const irregular = st && !st.isDirectory() ? notRegular(st) : undefined;
+  if (irregular) throw bad(irregular, 'Name a regular file, or leave out -o to print to stdout');
   const dir = dirname(out);
   const dst = await stat(dir).catch(() => undefined);
   if (!dst?.isDirectory()) throw bad('its directory does not exist', `Create ${excerptPath(dir)} first, or pick another path`);
@@ -155,8 +182,13 @@ export async function inject(app: App): Promise<void> {
   const file = f.filename === '-' ? '<stdin>' : isAbsolute(f.filename) ? f.filename : resolve(app.io.cwd, f.filename);
   const output = f.output === undefined ? undefined : isAbsolute(f.output) ? f.output : resolve(app.io.cwd, f.output);
   if (output !== undefined) await checkOutput(output);
-  const source = f.filename === '-' ? await readStdin(app.io.stdin) : await readTextFile(file, 'manifest', MAX_MANIFEST_BYTES);
+  const source =
+    f.filename === '-'
+      ? await readStdin(app.io.stdin)
+      : await readTextFile(file, 'manifest', MAX_MANIFEST_BYTES, 'pass it on stdin: meshup inject -f - < FILE');
   const objects = checkManifest(source, file);
+  // istioctl reads the injector's settings from files meshup writes there.
+  const tmpBase = await usableTempDir(app.io.env, "meshup inject writes the cluster's injector settings there for istioctl");
 
   const { runner, spec: o } = await openTarget(app);
   const applied = await readAppliedSpec(runner);
@@ -177,7 +209,7 @@ export async function inject(app: App): Promise<void> {
       fix: 'Install the mesh first: meshup up',
     });
   }
-  const tmp = await mkdtemp(join(app.io.env.TMPDIR || tmpdir(), 'meshup-inject-'));
+  const tmp = await mkdtemp(join(tmpBase, 'meshup-inject-'));
   let r: Awaited<ReturnType<typeof runner.run>>;
   try {
     await Promise.all([

@@ -2,12 +2,15 @@
 // file:line:col with the offending key, what was expected and what was found, so a user can
 // jump straight to it. Files are read bounded: something that is not text, or far too large to
 // be a config file, is refused before it is parsed, and no message quotes more than an excerpt.
-import { open } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
+import { aliasBomb, firstAlias, isAliasBomb, TOO_DEEP, tooDeep } from '../util/yaml.js';
 
 /** meshup's own files are a few KiB; anything above this is not one. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -28,27 +31,68 @@ function size(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }
 
+/** What a path that is not a regular file is, in words; undefined for a regular file. */
+export function notRegular(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'it is a directory';
+  if (st.isFIFO()) return 'it is a named pipe (FIFO), not a regular file';
+  if (st.isCharacterDevice()) return 'it is a character device, not a regular file';
+  if (st.isBlockDevice()) return 'it is a block device, not a regular file';
+  if (st.isSocket()) return 'it is a socket, not a regular file';
+  return 'it is not a regular file';
+}
+
 /**
- * Reads a text file of at most `limit` bytes. Refuses directories, files that are larger
- * (without reading them whole: /dev/zero ends too), and content that is not UTF-8 text.
+ * Reads a text file of at most `limit` bytes. Only a regular file is read: a directory, a named
+ * pipe or a device is refused by its stat before it is opened (opening a FIFO waits for a writer,
+ * past Ctrl-C). Refuses files that are larger, and content that is not UTF-8 text.
  */
-export async function readTextFile(file: string, what: string, limit = MAX_FILE_BYTES): Promise<string> {
+export async function readTextFile(file: string, what: string, limit = MAX_FILE_BYTES, pipeFix?: string): Promise<string> {
   const shown = excerptPath(file);
   const refuse = (problem: string, fix: string[]) => new ConfigError(`Cannot read ${what} ${shown}: ${problem}`, { fix });
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(file, 'r');
-  } catch (e) {
+  const cannot = (e: unknown) => {
     const code = (e as NodeJS.ErrnoException).code;
     const problem =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : excerpt((e as Error).message);
-    throw refuse(problem, [code === 'ENOENT' ? 'Check the path, or create the file' : 'Check the path and its permissions', ...formatHelp(what)]);
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : excerpt((e as Error).message);
+    return refuse(problem, [code === 'ENOENT' ? 'Check the path, or create the file' : 'Check the path and its permissions', ...formatHelp(what)]);
+  };
+  const irregular = (st: Stats) => {
+    const kind = notRegular(st);
+    if (!kind) return undefined;
+    const aFile = what.endsWith(' file') ? what : `${what} file`;
+    return refuse(
+      kind,
+      st.isDirectory()
+        ? [`Name a ${aFile}, not a directory`]
+        : st.isFIFO()
+          ? [`Name a regular ${aFile}${pipeFix ? `, or ${pipeFix}` : ': to pass it through a pipe, save it to a file first'}`]
+          : [`Name a regular ${aFile}`],
+    );
+  };
+  const before = await stat(file).catch((e: unknown) => {
+    throw cannot(e);
+  });
+  const wrong = irregular(before);
+  if (wrong) throw wrong;
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    // Non-blocking: a FIFO put in its place since the stat opens without waiting for a writer.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw cannot(e);
   }
   let bytes: Buffer;
   try {
     const st = await handle.stat();
-    if (st.isDirectory()) throw refuse('it is a directory', [`Name a ${what} file, not a directory`]);
-    if (st.isFile() && st.size > limit)
+    const changed = irregular(st);
+    if (changed) throw changed;
+    if (st.size > limit)
       throw refuse(`it is ${size(st.size)}, larger than any ${what} (at most ${size(limit)})`, [
         `Check that this is the ${what} you meant`,
         ...formatHelp(what),
@@ -95,6 +139,8 @@ export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S,
 
 export function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S, what: string): z.output<S> {
   const shown = excerptPath(file);
+  const deep = tooDeep(text);
+  if (deep) throw invalid(file, what, [`${shown}:${deep.line}:${deep.col}: ${TOO_DEEP}`]);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
@@ -113,7 +159,7 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
       fix: formatHelp(what).length ? formatHelp(what) : [`Write the ${what} as YAML`],
     });
   }
-  const data: unknown = doc.toJS();
+  const data = toJS(doc, lc, shown, (problem) => invalid(file, what, [problem]));
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
@@ -222,6 +268,21 @@ function knownKeys(schema: z.ZodType, path: (string | number)[]): string[] | und
   }
   const shape = (s as { shape?: Record<string, unknown> })?.shape;
   return shape ? Object.keys(shape) : undefined;
+}
+
+/**
+ * A parsed document's value. An alias bomb (aliases of aliases, each level multiplying the one
+ * before) is refused where `yaml` stops expanding it, with the place of its first alias.
+ */
+export function toJS(doc: Document, lc: LineCounter, shown: string, refuse: (problem: string) => Error): unknown {
+  try {
+    return doc.toJS();
+  } catch (e) {
+    if (!isAliasBomb(e)) throw e;
+    const alias = firstAlias(doc);
+    const at = lc.linePos(alias?.offset ?? 0);
+    throw refuse(`${shown}:${at.line}:${at.col}: ${aliasBomb(alias?.source)}`);
+  }
 }
 
 function invalid(file: string, what: string, problems: string[]): ConfigError {

@@ -142,6 +142,33 @@ export function istioDir(value: string, from: From): string {
   return value;
 }
 
+/** A directory that must hold these programs, each a file that can be executed (MESHUP_KWOK_BIN_DIR). */
+export function binDir(value: string, names: readonly string[], from: From, fix: string | string[]): string {
+  let isDir = false;
+  try {
+    isDir = statSync(value).isDirectory();
+  } catch {
+    refuse(from, `${shown(value)} does not exist`, fix);
+  }
+  if (!isDir) refuse(from, `${shown(value)} is not a directory`, fix);
+  const missing = names.filter((n) => {
+    try {
+      return !statSync(join(value, n)).isFile();
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) refuse(from, `${shown(value)} holds no ${missing.join(', ')}`, fix);
+  for (const n of names) {
+    try {
+      accessSync(join(value, n), constants.X_OK);
+    } catch {
+      refuse(from, `${join(value, n)} is not executable`, `Make it executable: chmod +x ${join(value, n)}`);
+    }
+  }
+  return value;
+}
+
 const MIN_TIMEOUT_MS = 1_000;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
 
@@ -189,4 +216,130 @@ export function ports(p: PortSettings, from: From): void {
       'Give the http and https nodePorts different values, e.g. 30080 and 30043',
     );
   }
+}
+
+// ---- meshup expose: what the route is made of, as the API server and Istio will judge it ----
+
+/** A control character (C0, DEL or C1): a terminal would act on it rather than show it. */
+const hasControl = (s: string) => [...s].some((c) => c.codePointAt(0)! < 0x20 || (c.codePointAt(0)! >= 0x7f && c.codePointAt(0)! <= 0x9f));
+const SPACE = /\s/u;
+
+/** A Service's or namespace's name: a DNS label, as Kubernetes names them. */
+export function objectName(what: 'Service' | 'namespace', value: string, from: From): string {
+  const fix = `${what === 'Service' ? 'Service' : 'Namespace'} names are lowercase DNS labels: letters, digits and dashes, at most 63 characters (kubectl get ${what === 'Service' ? 'services' : 'namespaces'} lists them)`;
+  if (value === '') refuse(from, `The ${what} name is empty`, fix);
+  if (hasControl(value)) refuse(from, `${shown(value)} is not a ${what} name: it contains a control character`, fix);
+  if (!DNS_LABEL.test(value) || value.length > 63) refuse(from, `${shown(value)} is not a ${what} name`, fix);
+  return value;
+}
+
+/** A Service port: a whole number from 1 to 65535. */
+export function portNumber(value: string, from: From): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value.trim()) || n < 1 || n > 65535)
+    refuse(from, `${shown(value)} is not a port number`, 'Give the Service port as a number from 1 to 65535, e.g. --port 8080');
+  return n;
+}
+
+const HOST_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const HOST_FIX = 'Give a DNS name such as web.local or *.example.com (lowercase letters, digits, "-" and "."), or leave out --host to match any host';
+
+/**
+ * A host a route matches, as both ways in accept it: "*" (any host), or an RFC 1123 DNS name,
+ * lowercase, at most 253 characters of labels of at most 63, optionally with a single leading
+ * "*." label (the Gateway API's HTTPRoute hostname pattern, in the gateway.networking.k8s.io CRDs),
+ * and not an IP address (the Gateway API rules them out; Istio refuses a name whose last label is
+ * all digits).
+ */
+export function routeHost(value: string, from: From): string {
+  if (value === '*') return value;
+  const no = (why: string, fix = HOST_FIX): never => refuse(from, `${shown(value)} is not a host name a route can match: ${why}`, fix);
+  if (value === '') no('it is empty');
+  if (hasControl(value)) no('it contains a control character');
+  if (SPACE.test(value)) no('it contains a space');
+  if (value.length > 253) no(`it is ${value.length} characters long; a host name has at most 253`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) no('it is a URL', `Give only its host, e.g. --host ${shown(hostOfUrl(value))}; the path goes in --path`);
+  if (/[A-Z]/.test(value)) {
+    const lower = value.toLowerCase();
+    no(
+      'it has uppercase letters, which Kubernetes refuses in a host name',
+      isHostName(lower) ? `Write it in lowercase: --host ${lower} (host names match in any case)` : HOST_FIX,
+    );
+  }
+  if (/^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i.test(value) && value.split(':').length > 2)
+    no(
+      'it is an IP address; a route matches host names',
+      'Leave out --host to match any host (requests to the IP address then reach it too), or give a DNS name',
+    );
+  if (value.includes(':')) no('it has a port', `Give the host without the port: --host ${shown(value.split(':')[0]!)}`);
+  if (value.includes('/')) no('it contains "/"', 'Give only the host, e.g. web.local; a path goes in --path');
+  const labels = value.split('.');
+  if (value.includes('*') && !(labels[0] === '*' && labels.length > 1 && !labels.slice(1).some((l) => l.includes('*'))))
+    no(
+      'a wildcard may only be the whole first label, as in *.example.com',
+      'Write the wildcard as the first label on its own: *.example.com (or "*" alone, or no --host, for any host)',
+    );
+  const rest = labels[0] === '*' ? labels.slice(1) : labels;
+  if (rest.some((l) => l === '')) no('it has an empty label (a dot at its start or end, or two dots in a row)');
+  const long = rest.find((l) => l.length > 63);
+  if (long) no(`its label ${shown(long)} is ${long.length} characters long; a label has at most 63`);
+  const bad = rest.find((l) => !HOST_LABEL.test(l));
+  if (bad)
+    no(
+      `its label ${shown(bad)} is not a DNS label (lowercase letters, digits and "-", starting and ending with a letter or digit)`,
+      [...bad].some((c) => c.codePointAt(0)! > 0x7f) ? 'Write an international name in its ASCII form (xn--...), as DNS carries it' : HOST_FIX,
+    );
+  if (/^\d+$/.test(rest[rest.length - 1]!))
+    no(
+      rest.length === 4 && rest.every((l) => /^\d+$/.test(l))
+        ? 'it is an IP address; a route matches host names'
+        : 'its last label is all digits, which Istio refuses',
+      'Leave out --host to match any host (requests to the IP address then reach it too), or give a DNS name',
+    );
+  return value;
+}
+
+function isHostName(value: string): boolean {
+  const labels = value.split('.');
+  const rest = labels[0] === '*' ? labels.slice(1) : labels;
+  return value.length <= 253 && rest.length > 0 && rest.every((l) => l.length <= 63 && HOST_LABEL.test(l)) && !/^\d+$/.test(rest[rest.length - 1]!);
+}
+
+function hostOfUrl(value: string): string {
+  try {
+    return new URL(value).hostname || 'web.local';
+  } catch {
+    return 'web.local';
+  }
+}
+
+/** The characters an HTTPRoute's PathPrefix may hold unencoded (its CRD's validation rule). */
+const PATH_CHARS = /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/;
+const PATH_FIX = 'Give a path prefix such as /api or /shop/v1: it starts with "/", and other characters are percent-encoded (a space is %20)';
+
+/**
+ * A path prefix a route matches, as the Gateway API's HTTPRoute validation judges a PathPrefix
+ * (its CRD's x-kubernetes-validations): it starts with "/", is at most 1024 characters, holds no
+ * "//", "/./" or "/../", does not end in "/." or "/..", has no "#" and no encoded "/" (%2F), and
+ * only characters a URL path holds unencoded. Istio's VirtualService takes the same prefix.
+ */
+export function routePath(value: string, from: From): string {
+  const no = (why: string, fix = PATH_FIX): never => refuse(from, `${shown(value)} is not a path prefix a route can match: ${why}`, fix);
+  if (value === '') no('it is empty', 'Give a path prefix such as /api, or leave out --path for every path (/)');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) no('it is a URL', 'Give only its path, e.g. --path /api; the host goes in --host');
+  if (!value.startsWith('/')) no('it does not start with "/"', `Start it with "/": --path ${shown(`/${value}`)}`);
+  if (value.length > 1024) no(`it is ${value.length} characters long; a path prefix has at most 1024`);
+  if (hasControl(value)) no('it contains a control character');
+  if (SPACE.test(value)) no('it contains a space', 'Percent-encode it (a space is %20), or leave it out');
+  if (value.includes('?')) no('it contains "?": a path prefix matches the path, not the query string', 'Leave out the "?" and what follows it');
+  if (value.includes('#')) no('it contains "#": the fragment never reaches the server', 'Leave out the "#" and what follows it');
+  if (/\/\/|\/\.\.?(\/|$)/.test(value))
+    no('it has an empty, "." or ".." segment ("//", "/./" or "/../"), which Kubernetes refuses', 'Write the path in its plain form, e.g. /api/v1');
+  if (/%2f/i.test(value)) no('it contains an encoded "/" (%2F), which Kubernetes refuses', 'Write "/" as it is');
+  if (/%(?![0-9a-fA-F]{2})/.test(value)) no('it has a "%" that is not followed by two hex digits', 'Encode "%" itself as %25');
+  if (!PATH_CHARS.test(value)) {
+    const c = [...value].find((ch) => !PATH_CHARS.test(ch) && ch !== '%')!;
+    no(`it contains ${shown(c)}, which a URL path holds only percent-encoded`, PATH_FIX);
+  }
+  return value;
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../config/paths.js';
 import type { Spec } from '../config/spec.js';
+import { binDir } from '../config/validate.js';
 import { formatCommand } from '../exec/quote.js';
 import { apply } from '../tools/kubectl.js';
 import { applyArgs } from '../tools/kubectl-args.js';
@@ -39,6 +40,21 @@ export function kwokBinaries(env: NodeJS.ProcessEnv): KwokBinaries {
     if (dir && existsSync(join(dir, file))) out[key] = join(dir, file);
   }
   return out;
+}
+
+/**
+ * MESHUP_KWOK_BIN_DIR, when set: a directory holding every binary it names that kwokctl's own
+ * variable does not. A wrong one would be passed over in silence, and kwokctl would download the
+ * binaries instead (or fail without a network). Checked before anything is run (a UsageError).
+ */
+export function checkKwokBinDir(env: NodeJS.ProcessEnv): void {
+  const dir = env.MESHUP_KWOK_BIN_DIR;
+  if (!dir) return;
+  const needed = BINARIES.filter(([, , envName]) => !env[envName]).map(([, file]) => file);
+  binDir(dir, needed, { label: 'MESHUP_KWOK_BIN_DIR' }, [
+    `Point MESHUP_KWOK_BIN_DIR at a directory holding ${BINARIES.map(([, f]) => f).join(', ')} (bash test/cluster/build --print-bin prints where meshup's build keeps them; see docs/kwok.md)`,
+    'or unset it, and kwokctl finds them by its own settings (KWOK_KUBE_APISERVER_BINARY and the like) or downloads them',
+  ]);
 }
 
 const configFile = (env: NodeJS.ProcessEnv, name: string) => join(stateDir(env), 'kwok', `${name}.yaml`);

@@ -5,8 +5,18 @@
 // same objects for Istio's and the Gateway API's real manifests. `yaml` stays where positions
 // matter (config files, inject), and for a stream js-yaml refuses: it tells which document is
 // broken, and how.
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { parseAllDocuments } from 'yaml';
+//
+// Hostile YAML is bounded on both paths. Aliases: js-yaml reads none (it would share one object
+// between them, and whatever walks or prints the result then multiplies it), so a stream with
+// any goes to `yaml`, whose maxAliasCount stops an alias bomb while it is being expanded. Depth:
+// `yaml` recurses once per level and runs out of stack somewhere past a thousand, so nesting is
+// measured first with js-yaml's parser, which counts it.
+import { CORE_SCHEMA, loadAll, parseEvents, YAMLException } from 'js-yaml';
+import { type Document, isAlias, LineCounter, parseAllDocuments, visit } from 'yaml';
+
+/** The deepest nesting meshup reads: far above any real manifest's (a CRD's schema nests a few
+ * dozen levels), far below where the `yaml` parser runs out of stack. */
+const MAX_YAML_DEPTH = 200;
 
 /** One document of a stream: its value, or why it could not be read. */
 export interface StreamDocument {
@@ -14,11 +24,61 @@ export interface StreamDocument {
   error?: string;
 }
 
+/** Where `text` nests deeper than MAX_YAML_DEPTH (1-based), if it does. A syntax error before
+ * that point ends the measurement: `yaml` reports it, and copes with what follows (its parser
+ * turns a stack overflow into an error of the document). */
+export function tooDeep(text: string): { line: number; col: number } | undefined {
+  try {
+    parseEvents(text, { maxDepth: MAX_YAML_DEPTH });
+  } catch (e) {
+    if (e instanceof YAMLException && /maxDepth/.test(e.reason)) return { line: (e.mark?.line ?? 0) + 1, col: (e.mark?.column ?? 0) + 1 };
+  }
+  return undefined;
+}
+
+export const TOO_DEEP = `it nests collections more than ${MAX_YAML_DEPTH} levels deep`;
+
+/** What `yaml` throws from toJS() when aliases expand past maxAliasCount. */
+export const isAliasBomb = (e: unknown) => e instanceof ReferenceError && /alias/i.test(e.message);
+
+/** The first alias of a document, for a message about its aliases. */
+export function firstAlias(doc: Document): { source: string; offset: number } | undefined {
+  let found: { source: string; offset: number } | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) {
+      found = { source: node.source, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+export const aliasBomb = (alias: string | undefined) =>
+  `its aliases${alias ? ` (*${alias.slice(0, 40)})` : ''} expand to too many copies: meshup refuses YAML that multiplies like this (an alias bomb)`;
+
 export function yamlStream(text: string): StreamDocument[] {
   try {
-    return loadAll(text, null, { schema: CORE_SCHEMA }).map((value) => ({ value }));
+    return loadAll(text, null, { schema: CORE_SCHEMA, maxAliases: 0, maxDepth: MAX_YAML_DEPTH }).map((value) => ({ value }));
   } catch {
-    return parseAllDocuments(text).map((d) => (d.errors.length ? { value: undefined, error: d.errors[0]!.message.split('\n')[0]! } : { value: d.toJS() }));
+    const deep = tooDeep(text);
+    if (deep) return [{ value: undefined, error: `${TOO_DEEP} (line ${deep.line})` }];
+    // prettyErrors off: its excerpts are built with regular expressions that a stream nested
+    // hundreds of thousands deep (past a syntax error tooDeep stops at) exhausts memory with.
+    const lc = new LineCounter();
+    return parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }).map((d) => {
+      if (d.errors.length) {
+        const e = d.errors[0]!;
+        const at = lc.linePos(e.pos[0]);
+        return { value: undefined, error: `${e.message.split('\n')[0]!} at line ${at.line}, column ${at.col}` };
+      }
+      try {
+        return { value: d.toJS() };
+      } catch (e) {
+        if (isAliasBomb(e)) return { value: undefined, error: aliasBomb(firstAlias(d)?.source) };
+        throw e;
+      }
+    });
   }
 }
 

@@ -76,7 +76,8 @@ describe('checkManifest', () => {
 
   it('a Helm template is no YAML yet: the fix says to render it first', () => {
     const e = refusal('{{- if .Values.enabled }}\napiVersion: v1\nkind: Service\nmetadata: { name: {{ .Values.name }} }\n{{- end }}\n');
-    expect(e.message).toBe('Invalid manifest /w/x.yaml');
+    expect(e.message).toBe('/w/x.yaml is a Helm chart template, not a Kubernetes manifest');
+    expect(e.details).toEqual(['/w/x.yaml:1:1: {{- if .Values.enabled }} is a Helm template action']);
     expect(e.fix[0]).toBe('This is a Helm template: render the chart with helm template and inject what it prints (-f -)');
   });
 });
