@@ -5,7 +5,7 @@ import { addonWorkloads } from '../addons/apply.js';
 import { checkAddonNames } from '../config/catalog.js';
 import { InterruptedError, MeshupError, UsageError } from '../errors.js';
 import { tail } from '../exec/runner.js';
-import { portFree } from '../preflight/checks.js';
+import { clusterNotRunning, portFree } from '../preflight/checks.js';
 import type { App } from '../session/app.js';
 import { openTarget } from '../session/target.js';
 import { freePort } from '../util/ports.js';
@@ -35,7 +35,10 @@ export async function dashboard(app: App, name: string): Promise<void> {
       throw new UsageError(`Port ${port} on 127.0.0.1 is already in use`, { fix: 'Pick another with --port N, or leave --port out to get a free one' });
   }
 
-  const { runner, context } = await openTarget(app);
+  const { runner, context, spec, provider } = await openTarget(app);
+  // No cluster (or Docker down, or a stopped one): said as such, not as a failed read.
+  const down = provider.creates ? await clusterNotRunning(runner, spec, provider, `so there is no ${name} dashboard to open`) : undefined;
+  if (down) throw down;
   const have = await addonWorkloads(runner, addon.namespace);
   const present = addon.workloads.filter((w) => have.has(w));
   if (!present.length) throw new MeshupError(`${name} is not enabled`, { fix: `Enable it with: meshup addons enable ${name}` });

@@ -6,16 +6,14 @@ import { MeshupError } from '../errors.js';
 import { SHARED_GATEWAY } from '../expose/objects.js';
 import { lookupIngress } from '../ingress/lookup.js';
 import { envLines } from '../ingress/resolve.js';
+import { clusterNotRunning } from '../preflight/checks.js';
 import type { App } from '../session/app.js';
 import { openTarget } from '../session/target.js';
 
 export async function ingress(app: App): Promise<void> {
   const { runner, spec: o, context, provider } = await openTarget(app);
-  if (provider.creates && (await provider.status(runner, o)).state === 'absent') {
-    throw new MeshupError(`No ${provider.name} cluster "${o.clusterName}" exists, so there is no gateway to reach`, {
-      fix: `Create it with: meshup up --provider ${provider.name}${o.clusterName === 'meshup' ? '' : ` --name ${o.clusterName}`}`,
-    });
-  }
+  const down = provider.creates ? await clusterNotRunning(runner, o, provider, 'so there is no gateway to reach') : undefined;
+  if (down) throw down;
   const flags = app.flags as { gateway?: string; namespace?: string };
   // meshup's own Gateway API gateway is found by its name alone.
   const namespace = flags.namespace ?? (flags.gateway === SHARED_GATEWAY.name ? SHARED_GATEWAY.namespace : 'default');

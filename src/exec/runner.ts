@@ -122,6 +122,8 @@ export interface RunnerCore {
   agents: Agent[];
   /** Contexts whose direct reads were refused for good (credentials, certificates). */
   kubectlOnly: Set<string>;
+  /** The cores of this runner's clean-up copies: Ctrl-C leaves them be, a second one kills them too. */
+  cleanups: RunnerCore[];
 }
 
 const newCore = (opts: RunnerOptions, history: CommandRecord[] = []): RunnerCore => ({
@@ -132,7 +134,44 @@ const newCore = (opts: RunnerOptions, history: CommandRecord[] = []): RunnerCore
   endpoints: new Map(),
   agents: [],
   kubectlOnly: new Set(),
+  cleanups: [],
 });
+
+// Each child leads a process group of its own (not on Windows, where that would open a console),
+// so that what it starts in turn can be signalled with it: an interrupt reaches the whole tree, as
+// a terminal's Ctrl-C reaches its foreground group, and a second Ctrl-C kills all of it.
+const GROUPS = process.platform !== 'win32';
+
+/** How long a stopped child has to end before it is killed (execa's forceKillAfterDelay). */
+const FORCE_KILL_MS = 3000;
+
+/** Sends a signal to a child and everything in its process group (once each); the child alone
+ * when it has no group of its own, or the group is gone. */
+function signalTree(child: ResultPromise, signal: NodeJS.Signals): void {
+  if (GROUPS && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, signal);
+      return;
+    } catch {}
+  }
+  child.kill(signal);
+}
+
+/** Signals the child's whole tree, and kills what is still there FORCE_KILL_MS later, as execa
+ * does the child alone. */
+function stopTree(child: ResultPromise, signal: NodeJS.Signals): void {
+  signalTree(child, signal);
+  const force = setTimeout(() => signalTree(child, 'SIGKILL'), FORCE_KILL_MS);
+  void child.finally(() => clearTimeout(force));
+}
+
+/** Stops the child's whole tree when `abort` fires (execa's cancelSignal stops the child alone). */
+function onAbortStopTree(child: ResultPromise, abort: AbortSignal | undefined, signal: NodeJS.Signals): void {
+  if (!abort || !GROUPS) return;
+  const stop = () => stopTree(child, signal);
+  abort.addEventListener('abort', stop, { once: true });
+  void child.finally(() => abort.removeEventListener('abort', stop));
+}
 
 export class Runner {
   readonly dryRun: boolean;
@@ -148,7 +187,7 @@ export class Runner {
   private readonly opts: RunnerOptions;
 
   constructor(opts: RunnerOptions);
-  constructor(core: RunnerCore, context: string);
+  constructor(core: RunnerCore, context?: string);
   constructor(from: RunnerOptions | RunnerCore, context?: string) {
     this.core = 'history' in from ? from : newCore(from);
     this.opts = this.core.opts;
@@ -168,7 +207,8 @@ export class Runner {
    * stops it. Its calls are in the same history. */
   forCleanup(): Runner {
     const core = newCore({ ...this.opts, signal: undefined, defaultTimeoutMs: 120_000 }, this.core.history);
-    return this.context ? new Runner(core, this.context) : new Runner(core.opts);
+    this.core.cleanups.push(core);
+    return new Runner(core, this.context);
   }
 
   /** The program a call starts: its own `bin`, else the runner's, else the tool's name on PATH. */
@@ -240,11 +280,16 @@ export class Runner {
       stripFinalNewline: true,
       timeout: spec.timeoutMs ?? this.opts.defaultTimeoutMs ?? 10 * 60_000,
       cancelSignal: anySignal(this.opts.signal, spec.signal),
-      forceKillAfterDelay: 3000,
+      forceKillAfterDelay: FORCE_KILL_MS,
       maxBuffer: 256 * 1024 * 1024,
       stdin: spec.input === undefined ? 'ignore' : 'pipe',
+      detached: GROUPS,
     });
     this.core.live.add(child);
+    // Ctrl-C reaches what the child started too, as from a terminal; a call stopped on its own
+    // has its tree sent the TERM execa sends the child. What stays is killed as the child is.
+    onAbortStopTree(child, this.opts.signal, 'SIGINT');
+    onAbortStopTree(child, spec.signal, 'SIGTERM');
     // A child that has already exited, or a system without priorities, runs as it is.
     if (spec.background && child.pid !== undefined) {
       try {
@@ -388,11 +433,13 @@ export class Runner {
       cwd: this.opts.cwd,
       reject: false,
       cancelSignal: this.opts.signal,
-      forceKillAfterDelay: 3000,
+      forceKillAfterDelay: FORCE_KILL_MS,
       stdin: 'ignore',
       buffer: false,
+      detached: GROUPS,
     });
     this.core.live.add(child);
+    onAbortStopTree(child, this.opts.signal, 'SIGINT');
     this.spawned(spec);
     void child.finally(() => this.core.live.delete(child));
     return child;
@@ -415,13 +462,20 @@ export class Runner {
   async stopAll(): Promise<void> {
     for (const a of this.core.agents) a.destroy();
     const children = [...this.core.live];
-    for (const c of children) c.kill('SIGTERM');
+    for (const c of children) stopTree(c, 'SIGTERM');
     await Promise.allSettled(children);
   }
 
-  /** A second Ctrl-C: stop waiting for children to finish cleanly. */
+  /** A second Ctrl-C: stop waiting, for good. Every child and what it started is killed (clean-up
+   * included), and its output is no longer read: a process outside its group that still holds the
+   * pipe (a daemon it left) would otherwise keep the call waiting. */
   killAll(): void {
-    for (const c of this.core.live) c.kill('SIGKILL');
+    for (const core of [this.core, ...this.core.cleanups]) {
+      for (const c of core.live) {
+        signalTree(c, 'SIGKILL');
+        for (const stream of [c.stdin, c.stdout, c.stderr]) stream?.destroy();
+      }
+    }
   }
 
   private throwIfAborted(): void {

@@ -18,10 +18,10 @@ import { unknownGatewayApi } from '../plan/gateway-api.js';
 import { needsIstio, needsWholeRelease, plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { blockerText, changes, type Op, type Plan, symbolOf } from '../plan/types.js';
-import { errorsOf, type Finding, runPreflight } from '../preflight/checks.js';
+import { dockerState, dockerUnavailable, errorsOf, type Finding, KWOK_FIX, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
-import { installedProviders } from '../providers/index.js';
-import { dockerInfo } from '../tools/docker.js';
+import { installedProviders, providerFor } from '../providers/index.js';
+import type { Provider } from '../providers/types.js';
 import { canPrompt, promptsOf } from '../ui/io.js';
 import { runSteps } from '../ui/tasks.js';
 import type { App } from './app.js';
@@ -60,11 +60,16 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     // Every question is asked here, before anything is changed.
     let { spec } = await specOf(app, layers);
     if (!app.switches.yes && !app.switches.json && canPrompt(app.io)) {
+      // Nothing is asked when the command can only fail: a provider that is not a question (or
+      // no installed one to choose from) is opened first, which checks its tool and its context,
+      // and Docker must answer for a cluster that runs in it.
+      const installed = installedProviders(app.io.env);
+      const target = !asksProvider(spec) || !installed.length ? await openTarget(app, layers) : undefined;
       // On a cluster meshup set up, the questions offer what it recorded there: pressing Enter
       // keeps the mesh as it is.
-      const recorded = asksProvider(spec) ? undefined : await recordOf(app, layers);
+      const recorded = target && !asksProvider(spec) ? await recordOf(target) : undefined;
       if (recorded) spec = (await specOf(app, { ...layers, recorded })).spec;
-      layers = { ...layers, answers: await ask(app, spec) };
+      layers = { ...layers, answers: await ask(app, spec, target ? [target.provider] : installed.map(providerFor)) };
     }
   }
   const target = await openTarget(app, layers);
@@ -161,14 +166,11 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   const notes: string[] = [];
   const errors = errorsOf(findings);
   if (errors.length && !prepared.switches.force) {
-    const none = installedProviders(target.runner.env).length === 0 && target.provider.usesDocker;
+    // No cluster tool, or no Docker: a simulated cluster needs neither.
+    const none = target.provider.usesDocker && (installedProviders(target.runner.env).length === 0 || errors.some((f) => f.check === 'docker'));
     throw new PreflightError(`This machine cannot run the requested cluster (${errors.length} problem${errors.length > 1 ? 's' : ''})`, {
       details: errors.map((f) => `${f.check}: ${f.message}`),
-      fix: [
-        ...new Set(errors.map((f) => f.fix).filter((f): f is string => !!f)),
-        ...(none ? ['or try meshup without Docker on a simulated cluster: meshup up --provider kwok (needs kwokctl)'] : []),
-        'or pass --force to try anyway',
-      ],
+      fix: [...new Set(errors.map((f) => f.fix).filter((f): f is string => !!f)), ...(none ? [KWOK_FIX] : []), 'or pass --force to try anyway'],
     });
   }
   for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && prepared.switches.force)))
@@ -246,18 +248,18 @@ export async function confirmRisky(app: App, prepared: Prepared): Promise<void> 
 /** The provider is a question only when nothing named one and meshup has used none here. */
 const asksProvider = (spec: Spec) => spec.sources.provider === 'default' && !spec.context;
 
-/** What meshup recorded in the cluster the spec names, if it can be read (read-only; any
- * problem is left for the reads after the questions to report). */
-async function recordOf(app: App, layers: SpecLayers): Promise<Observed['recorded']> {
+/** What meshup recorded in the target's cluster, if it can be read (read-only; any problem is
+ * left for the reads after the questions to report). */
+async function recordOf(target: Target): Promise<Observed['recorded']> {
   try {
-    const target = await openTarget(app, layers);
     return (await readCluster(target.runner, target.spec, target.provider)).recorded;
   } catch {
     return undefined;
   }
 }
 
-async function ask(app: App, spec: Spec) {
+/** The questions, for a cluster of one of `providers`. */
+async function ask(app: App, spec: Spec, providers: Provider[]) {
   const { askUp } = await import('../ui/prompts.js');
   const askProvider = asksProvider(spec);
   // Asked unless a flag, the environment or the config file decided; what the cluster recorded is
@@ -266,11 +268,13 @@ async function ask(app: App, spec: Spec) {
   const askProfile = spec.sources.profile === 'default' || recordedBundled;
   const askAddons = spec.sources.addons === 'profile' || spec.sources.addons === 'recorded';
   if (!askProvider && !askProfile && !askAddons) return undefined;
+  const inDocker = providers.find((p) => p.usesDocker);
   const [catalog, profiles, docker] = await Promise.all([
     app.sources.catalog(),
     askProfile ? app.sources.allProfiles() : Promise.resolve([]),
-    askProfile ? dockerInfo(app.runner()).catch(() => undefined) : Promise.resolve(undefined),
+    inDocker ? dockerState(app.runner()) : undefined,
   ]);
+  if (inDocker && docker && docker.state !== 'running' && !app.switches.force) throw dockerUnavailable(inDocker, docker);
   return askUp({
     io: app.io,
     askProvider,
@@ -278,7 +282,7 @@ async function ask(app: App, spec: Spec) {
     askProfile,
     profileDefault: spec.profile.name,
     profiles,
-    docker,
+    docker: docker?.state === 'running' ? docker.info : undefined,
     askAddons,
     // The spec's addons for the profile it has (recorded, or the profile's own); another
     // profile's own addons once the answer changes the profile.

@@ -5,26 +5,32 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { addonRefs, addonVariant } from '../addons/manifest.js';
+import { addonRefs, addonVariant, tracingTelemetry } from '../addons/manifest.js';
 import { readAddonManifest } from '../addons/read.js';
 import type { Addon } from '../config/schema.js';
 import type { Answers, Spec } from '../config/spec.js';
-import { assertContextAllowed } from '../context/safety.js';
+import { assertContextAllowed, assertServerLocal, kubeconfigContexts } from '../context/safety.js';
 import { UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { cachedBundleObjects } from '../gatewayapi/bundle.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
-import { ADDON_LABEL } from '../istio/labels.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
+import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { claimOf } from '../kube/ownership.js';
-import { type ClusterRead, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
+import { isClusterScoped, refKey, refOf } from '../kube/refs.js';
+import { hpaTargets, readDrift, type Wanted } from '../observe/drift.js';
+import { type ClusterRead, type Drift, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
-import { addonRefsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
+import { addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneObjects, controlPlaneRefs } from '../observe/refs.js';
+import { clusterToolMissing } from '../preflight/checks.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
+import { lockContext } from '../state/lock.js';
 import { kubeconfigView, listObjects } from '../tools/kubectl.js';
+import { FIELD_MANAGER } from '../tools/kubectl-args.js';
 import { closest } from '../util/suggest.js';
 import { which } from '../util/which.js';
 import type { App } from './app.js';
@@ -74,23 +80,32 @@ async function contextFor(runner: Runner, spec: Spec, provider: Provider, cwd: s
         fix: `Drop --context, or use --provider existing --context ${spec.context}`,
       });
     }
+    // Its context is its tool's to write, but one already there may point anywhere.
+    const info = files?.contexts.find((c) => c.name === context);
+    if (info) assertServerLocal(info, spec.allowContexts);
+    const missing = await clusterToolMissing(runner, provider);
+    if (missing) throw missing;
     return context;
   }
-  const view = await kubeconfigView(runner);
-  const name = spec.context ?? view.current;
+  // kubectl's own view when the files do not say (one it parses and this reader cannot).
+  let view = files;
+  const named = (v: typeof view) => v && (spec.context ?? v.current) && v.contexts.some((c) => c.name === (spec.context ?? v.current));
+  if (!named(view)) view = await kubeconfigView(runner);
+  const name = spec.context ?? view!.current;
   if (!name) {
     throw new UsageError('No kube context to use: none given and no current-context is set', {
       fix: 'Create a cluster with meshup up --provider kind (or minikube), or name a context with --context NAME (kubectl config get-contexts lists them)',
     });
   }
-  const info = view.contexts.find((c) => c.name === name);
+  const contexts = view!.contexts;
+  const info = contexts.find((c) => c.name === name);
   if (!info) {
     const near = closest(
       name,
-      view.contexts.map((c) => c.name),
+      contexts.map((c) => c.name),
     );
     throw new UsageError(`Kube context "${name}" does not exist`, {
-      details: [`contexts: ${view.contexts.map((c) => c.name).join(', ') || 'none'}`],
+      details: [`contexts: ${contexts.map((c) => c.name).join(', ') || 'none'}`],
       fix: near ? `Did you mean --context ${near}?` : 'Create a cluster with meshup up, or list contexts with: kubectl config get-contexts',
     });
   }
