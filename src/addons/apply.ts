@@ -37,11 +37,10 @@ export async function applyAddons(runner: Runner, manifests: AddonManifest[]): P
   // One kubectl for all of them: each kubectl process reads the API's discovery documents first,
   // which a small cluster's API server feels when four arrive at once.
   if (!manifests.length) return;
-  await apply(
-    runner,
-    manifests.flatMap((m) => m.objects),
-    `Applying addon${manifests.length > 1 ? 's' : ''} ${manifests.map((m) => m.addon.name).join(', ')}`,
-  );
+  const objects = manifests.flatMap((m) => m.objects);
+  // A repair may have only CRDs, or nothing, to apply.
+  if (!objects.length) return;
+  await apply(runner, objects, `Applying addon${manifests.length > 1 ? 's' : ''} ${manifests.map((m) => m.addon.name).join(', ')}`);
 }
 
 /** Exactly the addon's labelled objects, found by label: no release is needed to remove one. */

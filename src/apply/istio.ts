@@ -13,14 +13,18 @@ import type { KubeObject } from '../kube/objects.js';
 import { isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../kube/refs.js';
 import { controlPlaneManifestFile } from '../observe/refs.js';
 import { readinessSeconds } from '../plan/istio.js';
-import { apply, listObjects, waitForCrdsEstablished, waitForRollout } from '../tools/kubectl.js';
+import { apply, listObjects, waitForCrdsEstablished, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { StepContext } from './types.js';
 
 /** Installs the control plane (and the gateways), opening its gates as istioctl reports progress.
  * Istio's core gate opens once it is in, or when the install ends either way. */
-export async function installControlPlane(x: StepContext, newMesh: boolean): Promise<string> {
+export async function installControlPlane(x: StepContext, newMesh: boolean, afterNamespaceGone = false): Promise<string> {
   const { runner, spec, plan } = x.input;
+  if (afterNamespaceGone) {
+    x.progress('waiting for istio-system to be deleted');
+    await waitForDeletion(runner, '', [`namespace/${ISTIO_NAMESPACE}`], readinessSeconds(spec), x.signal);
+  }
   const release = await x.resources.istioRelease(x.progress);
   const { overlay } = plan;
   await writeFileAtomic(overlay.path, overlay.yaml);

@@ -9,7 +9,7 @@ import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { listedOverlays } from '../istio/overlay.js';
 import { componentOf, GATEWAY_COMPONENTS } from '../istio/ownership.js';
 import { objectsOf } from '../kube/refs.js';
-import { addonRefsCached, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
+import { addonObjectsCached, addonRefsCached, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
 import { needsWholeRelease } from '../plan/plan.js';
 import type { ApplyInput } from './input.js';
 
@@ -68,10 +68,15 @@ export class Resources {
     const { runner, spec, catalog } = this.input;
     this.addonManifests ??= this.istioRelease().then(async (release) => {
       const manifests = await Promise.all(names.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
+      // Their lists and objects are kept for the next run's check, which then needs no release.
       await Promise.all(
-        manifests.map((m) =>
-          addonRefsCached(runner.env, spec.istioVersion, addonVariant(m.addon, spec.addons), async () => addonRefs(m)).catch(() => undefined),
-        ),
+        manifests.flatMap((m) => {
+          const variant = addonVariant(m.addon, spec.addons);
+          return [
+            addonRefsCached(runner.env, spec.istioVersion, variant, async () => addonRefs(m)).catch(() => undefined),
+            addonObjectsCached(runner.env, spec.istioVersion, variant, async () => [...m.crds, ...m.objects]).catch(() => undefined),
+          ];
+        }),
       );
       return manifests;
     });

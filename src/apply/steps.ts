@@ -6,6 +6,7 @@ import { tracingTelemetry } from '../addons/manifest.js';
 import { disableInjection, enableInjection } from '../istio/labelling.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { peerAuthentication } from '../istio/mtls.js';
+import { isClusterScoped, type ObjectRef, refKey, refOf } from '../kube/refs.js';
 import { needsIstio } from '../plan/plan.js';
 import type { GatewayApiOp } from '../plan/types.js';
 import { type Action, changes } from '../plan/types.js';
@@ -46,11 +47,11 @@ export function stepsOf(input: ApplyInput): Step[] {
   }
   for (const a of of('istio')) {
     if (a.op.type !== 'istio') continue;
-    const { missing, newMesh } = a.op;
+    const { missing, changed, newMesh, afterNamespaceGone } = a.op;
     steps.push(
       missing
-        ? { kind: 'istio-repair', title: capital(a.title), run: (x) => repairControlPlane(x, missing) }
-        : { kind: 'istio-install', title: capital(a.title), run: (x) => installControlPlane(x, !!newMesh) },
+        ? { kind: 'istio-repair', title: capital(a.title), run: (x) => repairControlPlane(x, [...missing, ...(changed ?? [])]) }
+        : { kind: 'istio-install', title: capital(a.title), run: (x) => installControlPlane(x, !!newMesh, !!afterNamespaceGone) },
     );
   }
   const labels = of('injection');
@@ -61,7 +62,9 @@ export function stepsOf(input: ApplyInput): Step[] {
         : `Update ${spec.dataplane === 'ambient' ? 'ambient enrolment' : 'sidecar injection'} labels (${labels.length} namespaces)`;
     steps.push({ kind: 'injection', title, run: (x) => label(x, labels) });
   }
-  if (toApply.length) steps.push({ kind: 'addons', title: `Apply addons ${toApply.join(', ')}`, run: (x) => applyAddonSteps(x, toApply) });
+  // A repair of an addon applies just its objects that are missing or changed.
+  const only = new Map(of('addon').flatMap((a) => (a.op.type === 'addon' && a.op.refs ? [[a.op.name, a.op.refs] as const] : [])));
+  if (toApply.length) steps.push({ kind: 'addons', title: `Apply addons ${toApply.join(', ')}`, run: (x) => applyAddonSteps(x, toApply, only) });
   for (const a of of('addon')) {
     if (a.op.type !== 'addon' || a.change !== 'delete') continue;
     const { name, kinds } = a.op;
@@ -145,10 +148,17 @@ async function label(x: StepContext, labels: Action[]): Promise<Note> {
   return [enable.length ? `enabled in ${enable.join(', ')}` : '', disable.length ? `disabled in ${disable.join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
-async function applyAddonSteps(x: StepContext, names: readonly string[]): Promise<Note> {
+async function applyAddonSteps(x: StepContext, names: readonly string[], only: ReadonlyMap<string, readonly ObjectRef[]>): Promise<Note> {
   const { runner, spec, observed } = x.input;
   await x.resources.istioRelease(x.progress);
-  const manifests = await x.resources.addons(names);
+  const all = await x.resources.addons(names);
+  const manifests = all.map((m) => {
+    const refs = only.get(m.addon.name);
+    if (!refs) return m;
+    const keys = new Set(refs.map(refKey));
+    const keep = (o: Record<string, unknown>) => keys.has(refKey(refOf(o, m.addon.namespace, isClusterScoped)));
+    return { ...m, crds: m.crds.filter(keep), objects: m.objects.filter(keep) };
+  });
   // istioctl makes istio-system before Istio core (operator/pkg/install, installSystemNamespace);
   // without an install that got that far, it may be missing: make sure it is there.
   if (!x.facts.istioCoreIn && !observed.namespaces.some((n) => n.metadata.name === ISTIO_NAMESPACE)) {
@@ -157,7 +167,7 @@ async function applyAddonSteps(x: StepContext, names: readonly string[]): Promis
   x.progress(`applying ${names.join(', ')}`);
   await applyAddons(runner, manifests);
   x.progress(`waiting for ${names.join(', ')}`);
-  await waitForAddons(runner, manifests, { timeoutMs: spec.timeoutMs });
+  await waitForAddons(runner, all, { timeoutMs: spec.timeoutMs });
   return 'ready';
 }
 

@@ -29,7 +29,7 @@ export function deploymentStatus(d: KubeObject): DeploymentStatus {
   return { name: d.kind === 'DaemonSet' ? `daemonset/${d.metadata.name}` : d.metadata.name, ready: `${r.ready}/${r.wanted}`, ok: r.ok };
 }
 
-export async function status(app: App): Promise<void> {
+export async function status(app: App): Promise<number | undefined> {
   const target = await openTarget(app);
   const { runner, provider, context } = target;
   const { spec, observed } = await observeTarget(app, target);
@@ -87,6 +87,9 @@ export async function status(app: App): Promise<void> {
   report.ingress = gateway ?? null;
   report.gatewayApi = observed.gatewayApi?.crds ?? null;
   report.drift = drift.map((a) => ({ title: a.title, reasons: a.reasons }));
+  // Only a mesh meshup installed is judged: another's workloads are not meshup's to name.
+  const problems = recorded && observed.istio.present ? meshProblems(spec, deployments) : [];
+  report.problems = problems;
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
   out.print(
     recorded
@@ -106,6 +109,11 @@ export async function status(app: App): Promise<void> {
       for (const r of a.reasons) out.print(`      ${r}`);
     }
   }
+  if (problems.length) {
+    out.print('');
+    out.print(out.c.red(`Problems: ${problems.length}; the mesh does not work as it is:`));
+    for (const p of problems) out.print(out.c.red(`  ! ${p.message}\n      fix: ${p.fix}`));
+  }
   if (deployments.length) {
     out.print('');
     out.print(
@@ -116,4 +124,6 @@ export async function status(app: App): Promise<void> {
     );
   }
   out.result(report);
+  // A mesh with problems is not a healthy status: scripts can tell by the exit code.
+  return problems.length ? ExitCode.failed : undefined;
 }

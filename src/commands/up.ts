@@ -109,6 +109,20 @@ async function converge(app: App): Promise<void> {
   }
 }
 
+/** Ends `up` with the mesh's problems, if it has any, instead of saying it is ready. */
+async function refuseUnhealthy(p: Prepared, changed: boolean): Promise<void> {
+  if (!changed && !p.observed.istio.present) return;
+  const workloads = changed
+    ? await listObjects(p.target.runner, 'deployments,daemonsets', { namespace: ISTIO_NAMESPACE })
+    : p.observed.istio.objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  const problems = meshProblems(p.spec, workloads);
+  if (!problems.length) return;
+  throw new MeshupError(`The mesh is not ready: ${problems[0]!.message}`, {
+    details: problems.slice(1).map((x) => x.message),
+    fix: [...new Set(problems.map((x) => x.fix))],
+  });
+}
+
 /** The gateway's address, from what was read unless the control plane changed since: Istio's
  * classic gateway, or the Gateway API gateway `meshup expose` deploys on meshes without one. */
 async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResult | undefined> {

@@ -350,6 +350,14 @@ export class Runner {
     return this.apiCall('PATCH', spec.path, { accept: 'application/json', 'content-type': 'application/apply-patch+yaml' }, spec.body, spec.timeoutMs, true);
   }
 
+  /** The same apply as a server-side dry run (dryRun=All): the API server answers with the object
+   * as the apply would leave it, and stores nothing. It changes nothing, so --dry-run sends it too. */
+  apiDryRunApply(spec: ApiApplySpec): Promise<ApiResponse | undefined> {
+    const path = `${spec.path}${spec.path.includes('?') ? '&' : '?'}dryRun=All`;
+    const headers = { accept: 'application/json', 'content-type': 'application/apply-patch+yaml' };
+    return this.apiCall('PATCH', path, headers, spec.body, spec.timeoutMs, false, false);
+  }
+
   private async apiCall(
     method: 'GET' | 'PATCH',
     path: string,
@@ -357,6 +365,7 @@ export class Runner {
     body: string | undefined,
     timeoutMs: number | undefined,
     echo: boolean,
+    mutates = method !== 'GET',
   ): Promise<ApiResponse | undefined> {
     this.throwIfAborted();
     const context = this.context;
@@ -377,7 +386,7 @@ export class Runner {
     if (!target) return undefined;
     const url = `${target.ep.server}${path}`;
     const shown = `${method} ${url}`;
-    const record: CommandRecord = { command: shown, mutates: method !== 'GET', skipped: false };
+    const record: CommandRecord = { command: shown, mutates, skipped: false };
     this.core.history.push(record);
     if (this.verbose && echo) this.opts.log(`$ ${shown}`);
     const started = Date.now();

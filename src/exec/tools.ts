@@ -79,6 +79,27 @@ const KUBE_ERRORS: readonly KnownError[] = [
   },
 ];
 
+const kubectlVerbs = byVerb(
+  ['get', 'config view', 'version', 'api-resources', 'wait', 'rollout status', 'port-forward', 'describe', 'logs', 'diff', 'explain', 'auth'],
+  [
+    'apply',
+    'delete',
+    'label',
+    'annotate',
+    'create',
+    'patch',
+    'replace',
+    'scale',
+    'edit',
+    'set',
+    'rollout restart',
+    'rollout undo',
+    'config set-context',
+    'config use-context',
+    'config delete-context',
+  ],
+);
+
 const TOOLS: Record<ToolName, ToolDescriptor> = {
   kubectl: {
     name: 'kubectl',
@@ -95,26 +116,8 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
         ((JSON.parse(out) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? '').replace(/^v/, '').replace(/-dispatcher$/, ''),
     },
     knownErrors: [DOCKER_DOWN, ...KUBE_ERRORS, INOTIFY],
-    changes: byVerb(
-      ['get', 'config view', 'version', 'api-resources', 'wait', 'rollout status', 'port-forward', 'describe', 'logs', 'diff', 'explain', 'auth'],
-      [
-        'apply',
-        'delete',
-        'label',
-        'annotate',
-        'create',
-        'patch',
-        'replace',
-        'scale',
-        'edit',
-        'set',
-        'rollout restart',
-        'rollout undo',
-        'config set-context',
-        'config use-context',
-        'config delete-context',
-      ],
-    ),
+    // A server-side dry run (apply --dry-run=server, as a drift check sends it) changes nothing.
+    changes: (args) => (args.some((a) => a.startsWith('--dry-run=')) ? false : kubectlVerbs(args)),
   },
   istioctl: {
     name: 'istioctl',

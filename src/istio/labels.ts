@@ -14,3 +14,6 @@ export const GATEWAY_API_LABEL = 'meshup.dev/gateway-api';
 /** On every object `meshup expose` creates; the value is the exposed Service's name (or "shared"
  * on the Gateway API gateway all routes share, its options and its namespace). */
 export const EXPOSE_LABEL = 'meshup.dev/expose';
+/** On an object meshup applied, set by a person: leave it as it is (its content is neither
+ * compared nor repaired; the plan says so). */
+export const LEAVE_ALONE_ANNOTATION = 'meshup.dev/leave-alone';

@@ -16,6 +16,9 @@ export interface KubeObject {
     annotations?: Record<string, string>;
     uid?: string;
     creationTimestamp?: string;
+    /** Set once a delete was asked for: the object is on its way out (a namespace: Terminating). */
+    deletionTimestamp?: string;
+    resourceVersion?: string;
   };
   [k: string]: unknown;
 }

@@ -33,9 +33,18 @@ function labelSetBy(o: KubeObject, label: string): string | undefined {
 export function claimOf(o: KubeObject | undefined, mark: Mark): Claim {
   if (!o) return 'absent';
   const value = o.metadata.labels?.[mark.label];
-  if (value === undefined || (mark.value !== undefined && value !== mark.value)) return 'foreign';
+  // An object meshup's apply made whose mark a person removed is still meshup's (its own apply
+  // still owns the rest): the mark's absence is drift, which a repair puts back.
+  if (value === undefined) return appliedByMeshup(o) ? 'ours' : 'foreign';
+  if (mark.value !== undefined && value !== mark.value) return 'foreign';
   const by = labelSetBy(o, mark.label);
   return by !== undefined && MESHUP_MANAGERS.includes(by) ? 'ours' : 'foreign';
+}
+
+/** meshup's own server-side apply made (and still owns fields of) this object. */
+function appliedByMeshup(o: KubeObject): boolean {
+  const fields = ((o.metadata as { managedFields?: ManagedField[] }).managedFields ?? []) as ManagedField[];
+  return fields.some((f) => MESHUP_MANAGERS.includes(f.manager ?? '') && f.operation === 'Apply');
 }
 
 /** How a conflict is named to a person: "httproute shop/meshup-web". */

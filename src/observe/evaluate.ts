@@ -7,10 +7,11 @@ import { type GatewayApiObserved, observeGatewayApi } from '../gatewayapi/observ
 import { ADDON_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import { type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
-import { WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
+import { readiness, WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
 import { type ObjectRef, refKey, resourceOf } from '../kube/refs.js';
 import type { ClusterStatus, PortMapping } from '../providers/types.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
+import type { ObjectDrift } from './drift.js';
 
 interface AddonObserved {
   /** Any object carrying the addon's label exists. */
@@ -39,8 +40,10 @@ export interface Observed {
   namespaces: KubeObject[];
   recorded?: AppliedSpec;
   istio: {
-    /** istiod's Deployment exists. */
+    /** istiod's Deployment exists (and istio-system is not being deleted). */
     present: boolean;
+    /** istio-system is being deleted: an install waits until it is gone. */
+    leaving?: boolean;
     missing: ObjectRef[];
     notReady: string[];
     /** Whether the control plane was checked object by object (its refs were at hand). */
@@ -60,6 +63,16 @@ export interface Observed {
   meshPods?: KubeObject[];
   /** The Gateway API CRDs (gatewayapi/observe.ts); absent when the cluster could not be read. */
   gatewayApi?: GatewayApiObserved;
+  /** What meshup's objects hold that its apply would change (observe/drift.ts): by part. */
+  drift?: Drift;
+}
+
+export interface Drift {
+  istio: ObjectDrift[];
+  addons: Record<string, ObjectDrift[]>;
+  telemetry: ObjectDrift[];
+  /** Objects a person marked for meshup to leave alone: not compared, not repaired. */
+  leftAlone: ObjectRef[];
 }
 
 export interface Expected {
@@ -110,10 +123,14 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
 
   const istiod = byKey.get(refKey({ kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }));
   const ownWorkloads = inIstio.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '') && !o.metadata.labels?.[ADDON_LABEL]);
+  // istio-system on its way out (a down moments ago): what is in it will not be there for long.
+  const leaving = !!namespaces.find((n) => n.metadata.name === ISTIO_NAMESPACE)?.metadata.deletionTimestamp;
   const istio = {
-    present: !!istiod,
+    present: !!istiod && !leaving,
+    leaving,
     missing: (expected.controlPlane ?? []).filter((r) => checkable(r) && !byKey.has(refKey(r))),
-    notReady: ownWorkloads.filter((o) => !workloadReady(o)).map((o) => `${o.kind!.toLowerCase()}/${o.metadata.name}`),
+    // A control plane workload scaled to 0 is down, whatever the readiness of 0 of 0 says.
+    notReady: ownWorkloads.filter((o) => !workloadReady(o) || readiness(o).wanted === 0).map((o) => `${o.kind!.toLowerCase()}/${o.metadata.name}`),
     verified: !!expected.controlPlane,
     manifestCached: !!expected.controlPlaneManifest,
     objects: inIstio.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '') || o.kind === 'Service' || o.kind === 'Pod'),

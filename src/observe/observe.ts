@@ -33,7 +33,8 @@ const OWNED_KINDS: readonly ApiKind[] = [
   metadataOnly(BUILTIN.mutatingwebhookconfigurations),
   metadataOnly(BUILTIN.validatingwebhookconfigurations),
   metadataOnly(BUILTIN.poddisruptionbudgets),
-  metadataOnly(BUILTIN.horizontalpodautoscalers),
+  // Read whole: an HPA's target is whose replicas are its own, not drift (observe/drift.ts).
+  BUILTIN.horizontalpodautoscalers,
 ];
 /** Istio's custom resources meshup sets: the tracing Telemetry (its hash) and the mesh-wide
  * PeerAuthentication (its mode). Versions older than these (Istio before 1.22) read through kubectl. */

@@ -30,6 +30,25 @@ export const controlPlaneManifestFile = (env: NodeJS.ProcessEnv, version: string
 export const gatewaysManifestFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
   join(refsDir(env), `istio-${version}-${overlayHash}-gateways.yaml`);
 
+const controlPlaneObjectsFile = (env: NodeJS.ProcessEnv, version: string, overlayHash: string) =>
+  join(refsDir(env), `istio-${version}-${overlayHash}.objects.json`);
+
+/** The control plane's objects as istioctl renders them for this overlay (Namespaces aside): what
+ * its content is compared with. Kept as JSON beside the rendered YAML, which is parsed (and the
+ * JSON written) only when the JSON is missing; undefined when neither is cached. */
+export async function controlPlaneObjects(env: NodeJS.ProcessEnv, version: string, overlayHash: string): Promise<Record<string, unknown>[] | undefined> {
+  const file = controlPlaneObjectsFile(env, version, overlayHash);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
+  } catch {
+    const text = await readFile(controlPlaneManifestFile(env, version, overlayHash), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const objects = objectsOf(text).filter((o) => o.kind !== 'Namespace');
+    await writeFileAtomic(file, JSON.stringify(objects)).catch(() => undefined);
+    return objects;
+  }
+}
+
 /** What the `istioctl install`s of the overlays (the control plane's, then the gateways' when
  * listed: istio/overlay.ts listedOverlays) create, by name; rendered once per version and overlay
  * hash. The rendered manifest is kept too: a repair applies just the missing objects from it, and
@@ -63,9 +82,9 @@ export async function controlPlaneRefs(
     const text = rendered.join('\n---\n');
     await writeFileAtomic(controlPlaneManifestFile(runner.env, version, overlayHash), text);
     if (rendered[1] !== undefined) await writeFileAtomic(gatewaysManifestFile(runner.env, version, overlayHash), rendered[1]);
-    return objectsOf(text)
-      .filter((o) => o.kind !== 'Namespace')
-      .map((o) => refOf(o, 'istio-system', isClusterScoped));
+    const objects = objectsOf(text).filter((o) => o.kind !== 'Namespace');
+    await writeFileAtomic(controlPlaneObjectsFile(runner.env, version, overlayHash), JSON.stringify(objects)).catch(() => undefined);
+    return objects.map((o) => refOf(o, 'istio-system', isClusterScoped));
   });
 }
 
@@ -80,6 +99,23 @@ export async function addonRefsCached(
   const file = join(refsDir(env), `addon-${version}-${addon}.json`);
   try {
     return JSON.parse(await readFile(file, 'utf8')) as ObjectRef[];
+  } catch {
+    if (!make) return undefined;
+    return cached(file, make);
+  }
+}
+
+/** An addon's objects as meshup applies them (labelled and hashed, set up for its partners), kept
+ * beside its refs: what its content is compared with, without the release at hand. */
+export async function addonObjectsCached(
+  env: NodeJS.ProcessEnv,
+  version: string,
+  variant: string,
+  make: (() => Promise<Record<string, unknown>[]>) | undefined,
+): Promise<Record<string, unknown>[] | undefined> {
+  const file = join(refsDir(env), `addon-${version}-${variant}.objects.json`);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
   } catch {
     if (!make) return undefined;
     return cached(file, make);

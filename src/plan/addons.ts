@@ -7,7 +7,7 @@ import type { Spec } from '../config/spec.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { refLabel } from '../kube/refs.js';
 import { applyArgs } from '../tools/kubectl-args.js';
-import { type Action, adopting, type Blocker, conflict, type PlanContext, type Planned, reasonsOf } from './types.js';
+import { type Action, adopting, type Blocker, conflict, driftReasons, type PlanContext, type Planned, reasonsOf } from './types.js';
 
 export function planAddons({ spec, observed, catalog, seen, kube, adopt }: PlanContext): Planned {
   const recorded = observed.recorded;
@@ -16,6 +16,7 @@ export function planAddons({ spec, observed, catalog, seen, kube, adopt }: PlanC
   const release = spec.istioDir ?? `<Istio ${spec.istioVersion} release>`;
   const actions: Action[] = [];
   const blockers: Blocker[] = [];
+  const drifted = (name: string) => observed.drift?.addons[name] ?? [];
   for (const name of spec.addons) {
     const a = catalog.get(name)!;
     const o = seen ? observed.addons[name] : undefined;
@@ -30,13 +31,26 @@ export function planAddons({ spec, observed, catalog, seen, kube, adopt }: PlanC
         title: `apply addon ${name}${spec.addedDependencies.includes(name) ? ' (needed by another addon)' : ''}`,
         reasons: takeover,
       });
-    } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || !recordedAddons.has(name) || foreign.length) {
-      const reasons = [...takeover, ...(sameIstio ? reasonsOf(o.missing, o.changed, o.notReady) : [`it comes from Istio ${recorded?.istioVersion}'s release`])];
+    } else if (!sameIstio || o.missing.length || o.changed.length || o.notReady.length || drifted(name).length || !recordedAddons.has(name) || foreign.length) {
+      const reasons = [
+        ...takeover,
+        ...(sameIstio
+          ? [...driftReasons(drifted(name)), ...reasonsOf(o.missing, o.changed, o.notReady)]
+          : [`it comes from Istio ${recorded?.istioVersion}'s release`]),
+      ];
+      // A repair applies just what is missing or changed; a release change, a first record or a
+      // take-over applies the whole addon.
+      const whole = !sameIstio || !recordedAddons.has(name) || foreign.length > 0;
+      const refs = [...o.missing, ...o.changed, ...drifted(name).map((d) => d.ref)];
       actions.push({
         ...base,
         change: 'update',
         title: `${sameIstio ? 'repair' : 'update'} addon ${name}${reasons.length === 0 ? ' (not applied by meshup yet)' : ''}`,
         reasons,
+        ...(whole
+          ? {}
+          : { commands: [kube(applyArgs(), `(${refs.length ? `the ${refs.length} object(s) above` : 'nothing'}, from ${release}/${a.manifest})`)] }),
+        op: { ...base.op, ...(whole ? {} : { refs }) },
       });
     } else {
       actions.push({
@@ -90,7 +104,8 @@ export function planTelemetry({ spec, observed, seen, kube, adopt }: PlanContext
     };
   }
   if (t && !t.ours && !adopt) return { blockers: [conflict([name], 'the tracing Telemetry')] };
-  if (t?.ours && t.hash === telemetryHash(spec)) {
+  const changed = observed.drift?.telemetry ?? [];
+  if (t?.ours && t.hash === telemetryHash(spec) && !changed.length) {
     return { actions: [{ id: 'telemetry', change: 'none', title: 'tracing Telemetry unchanged', reasons: [], commands: [], op: { type: 'telemetry' } }] };
   }
   return {
@@ -99,7 +114,7 @@ export function planTelemetry({ spec, observed, seen, kube, adopt }: PlanContext
         id: 'telemetry',
         change: t ? 'update' : 'create',
         title: `apply the tracing Telemetry (${spec.profile.istio.tracingSampling ?? 1}% sampled, to jaeger)`,
-        reasons: t ? [t.ours ? `${name} was changed` : adopting([name])] : [],
+        reasons: t ? (t.ours ? (changed.length ? driftReasons(changed) : [`${name} was changed`]) : [adopting([name])]) : [],
         commands: [kube(applyArgs(), JSON.stringify(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1)))],
         op: { type: 'telemetry' },
       },

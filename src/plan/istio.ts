@@ -8,7 +8,7 @@ import { ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { detectPlatform } from '../istio/platform.js';
 import { installArgs } from '../tools/istioctl-args.js';
 import { applyArgs } from '../tools/kubectl-args.js';
-import { type Action, count, type PlanContext, type Planned, reasonsOf } from './types.js';
+import { type Action, count, driftReasons, type PlanContext, type Planned, reasonsOf } from './types.js';
 
 export function readinessSeconds(spec: Spec): number {
   return Math.max(60, Math.round(spec.timeoutMs / 1000));
@@ -48,13 +48,14 @@ function istioAction(ctx: PlanContext): Action {
           ]
         : []),
     ];
+    const leaving = seen && !!observed.istio.leaving;
     return {
       id: 'istio',
       change: 'create',
       title: `install Istio ${spec.istioVersion} (${spec.profile.istio.profile} profile)`,
-      reasons: [],
+      reasons: leaving ? ['istio-system is being deleted (a down moments ago): the install waits until it is gone'] : [],
       commands: newMesh ? newMeshCmds : installCmds,
-      op: { type: 'istio', how: 'install', ...(newMesh ? { newMesh } : {}) },
+      op: { type: 'istio', how: 'install', ...(newMesh ? { newMesh } : {}), ...(leaving ? { afterNamespaceGone: true } : {}) },
     };
   }
   const installed = recorded?.istioVersion;
@@ -80,20 +81,30 @@ function istioAction(ctx: PlanContext): Action {
     };
   }
   const { missing, notReady } = observed.istio;
-  if (missing.length || notReady.length) {
-    // Missing objects come back from the rendered manifest, without re-running the install;
-    // a workload that is not ready needs istioctl's wait and diagnosis.
-    const reapply = missing.length > 0 && notReady.length === 0 && observed.istio.manifestCached;
-    const what = [missing.length ? `${count(missing.length, 'object')} missing` : '', notReady.length ? `${count(notReady.length, 'workload')} not ready` : ''];
+  const drifted = observed.drift?.istio ?? [];
+  if (missing.length || notReady.length || drifted.length) {
+    // Missing and changed objects come back from the rendered manifest (a server-side apply of
+    // just those), without re-running the install; a workload that is not ready for any other
+    // reason needs istioctl's wait and diagnosis.
+    const changed = drifted.map((d) => d.ref);
+    const fixes = missing.length + changed.length;
+    // A workload down because of what drifted (scaled to 0) comes back with the drifted object.
+    const fixedByReapply = (w: string) => changed.some((r) => `${r.kind.toLowerCase()}/${r.name}` === w);
+    const reapply = fixes > 0 && notReady.every(fixedByReapply) && observed.istio.manifestCached;
+    const what = [
+      missing.length ? `${count(missing.length, 'object')} missing` : '',
+      changed.length ? `${count(changed.length, 'object')} changed` : '',
+      notReady.length ? `${count(notReady.length, 'workload')} not ready` : '',
+    ];
     return {
       id: 'istio',
       change: 'update',
       title: `repair Istio ${spec.istioVersion}: ${what.filter(Boolean).join(', ')}`,
-      reasons: reasonsOf(missing, [], notReady),
+      reasons: [...driftReasons(drifted), ...reasonsOf(missing, [], reapply ? [] : notReady)],
       commands: reapply
-        ? [kube(applyArgs(ISTIOCTL_FIELD_MANAGER), `(the ${count(missing.length, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
+        ? [kube(applyArgs(ISTIOCTL_FIELD_MANAGER), `(the ${count(fixes, 'object')} above, from the manifest istioctl rendered for this overlay)`)]
         : installCmds,
-      op: { type: 'istio', how: 'repair', ...(reapply ? { missing } : {}) },
+      op: { type: 'istio', how: 'repair', ...(reapply ? { missing, changed } : {}) },
     };
   }
   return {

@@ -5,7 +5,9 @@
 // folder's imports pure).
 import { dirname, join } from 'node:path';
 import { formatCommand } from '../exec/quote.js';
+import { LEAVE_ALONE_ANNOTATION } from '../istio/labels.js';
 import { overlayFiles, overlayHash } from '../istio/overlay.js';
+import { refLabel } from '../kube/refs.js';
 import { planAddons, planTelemetry } from './addons.js';
 import { planCluster, planContextRestore, planHostPorts } from './cluster.js';
 import { planGatewayApi } from './gateway-api.js';
@@ -43,6 +45,7 @@ export function plan(input: PlanInput): Plan {
     ['addon', () => planAddons(ctx)],
     ['addon', () => planTelemetry(ctx)],
     ['always', () => planRecord(ctx, want)],
+    ['always', () => leftAlone(ctx)],
   ];
   return assemble(
     ctx.overlay,
@@ -72,6 +75,12 @@ export function planContext(input: PlanInput): PlanContext {
     seen: observed.reachable,
     kube: (args, stdin) => formatCommand('kubectl', ['--context', context, ...args], stdin),
   };
+}
+
+/** Objects a person marked for meshup to leave alone are said, once: they are not compared. */
+function leftAlone({ observed }: PlanContext): Planned {
+  const refs = observed.drift?.leftAlone ?? [];
+  return refs.length ? { notes: [`left alone (annotated ${LEAVE_ALONE_ANNOTATION}: "true"): ${refs.map(refLabel).join(', ')}`] } : {};
 }
 
 function assemble(overlay: Overlays, parts: Planned[]): Plan {

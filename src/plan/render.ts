@@ -49,6 +49,7 @@ export function renderPlan(p: Plan, header: string, c: ChalkInstance, opts: { co
 export function planJson(p: Plan) {
   return {
     changes: p.actions.some((a) => changes(a)),
+    ...(p.unread ? { unread: p.unread } : {}),
     blockers: p.blockers.map(blockerText),
     notes: p.notes,
     actions: p.actions.map((a) => ({

@@ -3,7 +3,9 @@
 // Pure: no I/O.
 import type { Addon, Dataplane } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
+import { describeChange } from '../kube/diff.js';
 import { type ObjectRef, refLabel } from '../kube/refs.js';
+import type { ObjectDrift } from '../observe/drift.js';
 import type { Observed } from '../observe/evaluate.js';
 import type { Provider } from '../providers/types.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
@@ -34,12 +36,22 @@ export type Op =
       how: 'install' | 'upgrade' | 'reconfigure' | 'repair' | 'keep';
       from?: string;
       missing?: ObjectRef[];
+      /** Objects whose content drifted: applied again with the missing ones. */
+      changed?: ObjectRef[];
       /** No istiod is there (a new cluster, or one read without Istio): nothing to take over. */
       newMesh?: boolean;
+      /** istio-system is being deleted: the install starts once it is gone. */
+      afterNamespaceGone?: boolean;
     }
   | { type: 'mtls'; mode?: 'strict' | 'permissive' }
   | { type: 'injection'; enable: string[]; disable: string[]; mode: Dataplane; switching?: string[] }
-  | { type: 'addon'; name: string; kinds?: string[] }
+  | {
+      type: 'addon';
+      name: string;
+      kinds?: string[];
+      /** A repair applies just these of its objects (missing or changed); without it, all. */
+      refs?: ObjectRef[];
+    }
   | { type: 'telemetry' }
   | { type: 'record'; spec: AppliedSpec }
   | GatewayApiOp;
@@ -140,6 +152,12 @@ export function reasonsOf(missing: ObjectRef[], changed: ObjectRef[] = [], notRe
     ...notReady.map((w) => `${w} is not ready`),
   ];
   return all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS - 1), `and ${all.length - MAX_REASONS + 1} more`] : all;
+}
+
+/** One line per changed field, "deployment istio-system/istiod spec.replicas 0 → 1 (changed by kubectl)", at most MAX_REASONS in all. */
+export function driftReasons(drift: readonly ObjectDrift[]): string[] {
+  const all = drift.flatMap((d) => d.changes.map((c) => `${refLabel(d.ref)} ${describeChange(c)}`));
+  return all.length > MAX_REASONS ? [...all.slice(0, MAX_REASONS - 1), `and ${all.length - MAX_REASONS + 1} more changes`] : all;
 }
 
 export const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

@@ -142,6 +142,59 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   return expected;
 }
 
+/** What each object meshup applied holds that its apply would change: the control plane's (as
+ * istioctl installs them), the wanted addons' and the tracing Telemetry, from the objects cached
+ * when they were rendered or read; a part whose objects are not at hand is not compared. */
+async function driftOf(target: Target, spec: Spec, read: ClusterRead, observed: Observed): Promise<Drift> {
+  const { runner, catalog, provider } = target;
+  const hash = overlayHash(overlayFiles(spec, provider));
+  const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
+  const sameIstio = !observed.recorded || observed.recorded.istioVersion === spec.istioVersion;
+  const [controlPlane, ...addons] = await Promise.all([
+    observed.istio.present && sameIstio ? controlPlaneObjects(runner.env, spec.istioVersion, hash) : Promise.resolve(undefined),
+    ...spec.addons.map(async (name) => {
+      const a = catalog.get(name)!;
+      if (!observed.addons[name]?.ours || !sameIstio) return [name, undefined] as const;
+      const make = existsSync(join(dir, a.manifest))
+        ? async () => {
+            const m = await readAddonManifest(dir, a, spec.istioVersion, spec.addons);
+            return [...m.crds, ...m.objects];
+          }
+        : undefined;
+      return [name, await addonObjectsCached(runner.env, spec.istioVersion, addonVariant(a, spec.addons), make).catch(() => undefined)] as const;
+    }),
+  ]);
+  const part = new Map<string, string>();
+  const wanted: Wanted[] = [];
+  const want = (o: Record<string, unknown>, fieldManager: string, of: string) => {
+    // CRDs are compared by name only (observe.ts reads them so): their schemas are the bulk of a read.
+    if (o.kind === 'CustomResourceDefinition') return;
+    wanted.push({ object: o, fieldManager });
+    part.set(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped)), of);
+  };
+  for (const o of controlPlane ?? []) want(asIstioctlInstalls(withNamespace(o), spec.istioVersion), ISTIOCTL_FIELD_MANAGER, 'istio');
+  for (const [name, objects] of addons) for (const o of objects ?? []) want(withNamespace(o, catalog.get(name)!.namespace), FIELD_MANAGER, `addon:${name}`);
+  if (spec.addons.includes('jaeger') && observed.telemetry?.ours) want(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1), FIELD_MANAGER, 'telemetry');
+  const found = await readDrift(runner, wanted, { scaledByHpa: hpaTargets(read.items.filter((o) => o.kind === 'HorizontalPodAutoscaler')) });
+  const drift: Drift = { istio: [], addons: {}, telemetry: [], leftAlone: found.leftAlone };
+  for (const d of found.drift) {
+    const of = part.get(refKey(d.ref)) ?? '';
+    if (of === 'istio') drift.istio.push(d);
+    else if (of === 'telemetry') drift.telemetry.push(d);
+    else {
+      const name = of.slice('addon:'.length);
+      drift.addons[name] = [...(drift.addons[name] ?? []), d];
+    }
+  }
+  return drift;
+}
+
+/** A rendered object names no namespace where its chart leaves it to the install: meshup's is istio-system. */
+function withNamespace(o: Record<string, unknown>, namespace = ISTIO_NAMESPACE): Record<string, unknown> {
+  const md = (o.metadata ?? {}) as Record<string, unknown>;
+  return md.namespace || isClusterScoped(String(o.kind)) ? o : { ...o, metadata: { ...md, namespace } };
+}
+
 async function controlPlaneRefsIfPossible(runner: Runner, spec: Spec, provider: Provider, istioctl: string | undefined) {
   const files = overlayFiles(spec, provider);
   const hash = overlayHash(files);
@@ -162,14 +215,14 @@ export interface Observation {
   read: ClusterRead;
 }
 
-/** One round of reads, then the spec again with the cluster's record as a layer, then the
- * comparison with what that spec expects. */
 /** What an edit may consult besides the spec: the addons meshup's applies left in the cluster,
  * recorded or not (an `addons enable` that failed before its record). */
 export interface EditFacts {
   addonsInCluster: ReadonlySet<string>;
 }
 
+/** One round of reads, then the spec again with the cluster's record as a layer, then the
+ * comparison with what that spec expects: presence and readiness, then content (drift). */
 export async function observeTarget(
   app: App,
   target: Target,
@@ -191,6 +244,7 @@ export async function observeTarget(
   // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
   // worked out (that parses every addon's manifest when their lists are not cached yet).
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map() });
+  if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.
   const switching = spec.namespaces.filter((ns) => {

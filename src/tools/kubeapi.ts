@@ -194,23 +194,8 @@ const APPLY_CONCURRENCY = 6;
  * object is the same object) and reports what went wrong in the words meshup explains. */
 export async function applyDirect(runner: Runner, objects: readonly Record<string, unknown>[], fieldManager: string, step: string): Promise<boolean> {
   if (runner.dryRun || !objects.length) return false;
-  const keyOf = (o: Record<string, unknown>) => `${String(o.apiVersion)}/${String(o.kind)}`;
-  const kinds = await kindsOf(runner, new Set(objects.map(keyOf)), step);
-  if (!kinds) return false;
-  const requests: { first: boolean; path: string; body: string }[] = [];
-  for (const o of objects) {
-    const k = kinds.get(keyOf(o))!;
-    const meta = (o.metadata ?? {}) as { name?: unknown; namespace?: unknown };
-    if (typeof meta.name !== 'string' || !meta.name) return false;
-    const ns = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : undefined;
-    if (k.namespaced !== !!ns) return false;
-    const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true&fieldValidation=Strict`;
-    requests.push({
-      first: k.kind === 'Namespace' || k.kind === 'CustomResourceDefinition',
-      path: `${listPath(k, ns, undefined)}/${encodeURIComponent(meta.name)}${query}`,
-      body: JSON.stringify(o),
-    });
-  }
+  const requests = await applyRequests(runner, objects, fieldManager, step);
+  if (!requests) return false;
   const send = async (batch: typeof requests): Promise<boolean> => {
     let next = 0;
     let ok = true;
@@ -225,4 +210,62 @@ export async function applyDirect(runner: Runner, objects: readonly Record<strin
     return ok;
   };
   return (await send(requests.filter((r) => r.first))) && (await send(requests.filter((r) => !r.first)));
+}
+
+interface ApplyRequest {
+  first: boolean;
+  path: string;
+  body: string;
+}
+
+/** Each object's server-side apply request, or undefined when one cannot be sent directly. */
+async function applyRequests(
+  runner: Runner,
+  objects: readonly Record<string, unknown>[],
+  fieldManager: string,
+  step: string,
+): Promise<ApplyRequest[] | undefined> {
+  const keyOf = (o: Record<string, unknown>) => `${String(o.apiVersion)}/${String(o.kind)}`;
+  const kinds = await kindsOf(runner, new Set(objects.map(keyOf)), step);
+  if (!kinds) return undefined;
+  const requests: ApplyRequest[] = [];
+  for (const o of objects) {
+    const k = kinds.get(keyOf(o))!;
+    const meta = (o.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    if (typeof meta.name !== 'string' || !meta.name) return undefined;
+    const ns = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : undefined;
+    if (k.namespaced !== !!ns) return undefined;
+    const query = `?fieldManager=${encodeURIComponent(fieldManager)}&force=true&fieldValidation=Strict`;
+    requests.push({
+      first: k.kind === 'Namespace' || k.kind === 'CustomResourceDefinition',
+      path: `${listPath(k, ns, undefined)}/${encodeURIComponent(meta.name)}${query}`,
+      body: JSON.stringify(o),
+    });
+  }
+  return requests;
+}
+
+/** Each object as meshup's server-side apply would leave it, answered by the API server without
+ * storing anything (a dry run), in the order given: what drift is measured against. undefined when
+ * they cannot all be asked directly (the caller asks kubectl). */
+export async function dryRunApplyDirect(
+  runner: Runner,
+  objects: readonly Record<string, unknown>[],
+  fieldManager: string,
+  step: string,
+): Promise<KubeObject[] | undefined> {
+  if (!objects.length) return [];
+  const requests = await applyRequests(runner, objects, fieldManager, step);
+  if (!requests) return undefined;
+  const answers: (KubeObject | undefined)[] = new Array(requests.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const i = next++;
+      const res = await runner.apiDryRunApply({ path: requests[i]!.path, body: requests[i]!.body, step, timeoutMs: 60_000 });
+      answers[i] = res?.status === 200 || res?.status === 201 ? json<KubeObject>(res.body) : undefined;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, requests.length) }, worker));
+  return answers.every((a) => a) ? (answers as KubeObject[]) : undefined;
 }

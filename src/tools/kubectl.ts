@@ -7,7 +7,7 @@ import type { Runner } from '../exec/runner.js';
 import { deploymentRollout, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { anySignal, sleep } from '../util/time.js';
 import { toYamlStream, yamlStream } from '../util/yaml.js';
-import { type ApiKind, applyDirect, BUILTIN, builtinKind, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
+import { type ApiKind, applyDirect, BUILTIN, builtinKind, dryRunApplyDirect, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
 import { applyArgs, FIELD_MANAGER } from './kubectl-args.js';
 
 /** Whether kubectl's configuration names `context`, read from the files kubectl reads (those of
@@ -119,6 +119,30 @@ export async function listNames(runner: Runner, kind: string): Promise<string[]>
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
+}
+
+/** Each object as meshup's server-side apply would leave it, by a dry run that stores nothing
+ * (straight to the API server where the kubeconfig allows, else kubectl's --dry-run=server), in
+ * the order given. */
+export async function dryRunApply(
+  runner: Runner,
+  objects: readonly Record<string, unknown>[],
+  step: string,
+  fieldManager = FIELD_MANAGER,
+): Promise<KubeObject[]> {
+  const direct = await dryRunApplyDirect(runner, objects, fieldManager, step);
+  if (direct) return direct;
+  if (!objects.length) return [];
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: [...applyArgs(fieldManager), '--dry-run=server', '-o', 'json'],
+    input: toYamlStream(objects),
+    step,
+    timeoutMs: 120_000,
+  });
+  const doc = JSON.parse(r.stdout) as KubeObject | KubeList<KubeObject>;
+  return 'items' in doc && Array.isArray(doc.items) ? doc.items : [doc as KubeObject];
 }
 
 /** The namespaces' names, asked with a short limit (shell completion waits for it); the runner's
@@ -252,7 +276,7 @@ export async function waitForDeletion(runner: Runner, namespace: string, refs: s
   if (!refs.length) return;
   await runner.run({
     tool: 'kubectl',
-    args: ['wait', '--for=delete', ...refs, '-n', namespace, `--timeout=${timeoutS}s`],
+    args: ['wait', '--for=delete', ...refs, ...(namespace ? ['-n', namespace] : []), `--timeout=${timeoutS}s`],
     readOnly: true,
     step: `Waiting for ${refs.join(', ')} to be deleted`,
     timeoutMs: (timeoutS + 30) * 1000,

@@ -59,7 +59,9 @@ describe('a re-run verifies the cluster, not its own record', () => {
     );
 
     const status = await w.run(['status']);
-    expect(status.exitCode, status.stderr).toBe(0);
+    // No ingress gateway is a mesh that does not work from outside: a problem, not only drift.
+    expect(status.exitCode, status.stderr).toBe(1);
+    expect(status.stdout).toContain('! istio-ingressgateway has no ready pod: nothing reaches the mesh from outside');
     expect(status.stdout).toContain('Drift: 3 differences from what meshup applied; meshup up repairs them:');
     expect(status.stdout).toContain('deployment istio-system/istio-ingressgateway is missing');
     expect(status.stdout).toContain('mutatingwebhookconfiguration istio-sidecar-injector is missing');

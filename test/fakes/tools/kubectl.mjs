@@ -270,6 +270,9 @@ export default async function kubectl(t) {
       break;
     }
     case 'apply': {
+      // A server-side dry run: each object as the apply would leave it, stored nowhere.
+      const dryRun = has('--dry-run=server');
+      const results = [];
       for (const doc of parseAllDocuments(stdin ?? '')) {
         const o = doc.toJS();
         if (!o) continue;
@@ -294,9 +297,19 @@ export default async function kubectl(t) {
           'Apply',
           Object.keys(o.metadata.labels ?? {}),
         );
+        if (dryRun) {
+          // This fake's apply replaces the object: what it keeps of the live one is its status.
+          results.push({ ...o, status: objects[keyOf(o)]?.status ?? o.status });
+          continue;
+        }
         objects[keyOf(o)] = o;
         t.out(`${o.kind.toLowerCase()}/${o.metadata.name} serverside-applied`);
         if (o.kind === 'Gateway' && groupOf(o) === 'gateway.networking.k8s.io') deployGateway(o);
+      }
+      if (dryRun) {
+        if (flag('-o') !== 'json') t.unexpected();
+        t.out(JSON.stringify(results.length === 1 ? results[0] : { apiVersion: 'v1', kind: 'List', items: results }));
+        break;
       }
       t.save(s);
       break;
