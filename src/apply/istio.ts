@@ -66,6 +66,8 @@ export async function installControlPlane(x: StepContext, newMesh: boolean, afte
  * overlay, CRDs first (then Established: the CRD gate opens), and waits for any Deployment among them. */
 export async function repairControlPlane(x: StepContext, missing: ObjectRef[]): Promise<string> {
   const { runner, spec, plan } = x.input;
+  // What was read of istio-system before (a gateway's nodePort, say) is stale once this applies.
+  x.facts.istioChanged = true;
   try {
     await reapply(runner, spec, plan.overlay.hash, missing, x.progress, () => x.gates.open('istio-crds'));
   } finally {

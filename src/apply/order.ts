@@ -50,7 +50,7 @@ export const ORDER: ReadonlyMap<StepKind, StepOrder> = new Map<StepKind, StepOrd
   ['istio-release', { group: 'prepare', after: ['cluster-underway'] }],
   ['gateway-api-bundle', { group: 'prepare', after: ['cluster-underway'] }],
   ['gateway-api', { group: 'mesh', after: ['istio-core'] }],
-  ['istio-repair', { group: 'mesh', opens: ['istio-crds', 'istio-done'] }],
+  ['istio-repair', { group: 'mesh', opens: ['istio-crds', 'ingress-in', 'istio-done'] }],
   [
     'istio-install',
     { group: 'mesh', ahead: ['cluster-answering'], opens: ['istio-core', 'istio-crds', 'ingress-in', 'all-in', 'istio-done'], doneAt: 'all-in' },

@@ -5,7 +5,7 @@ import type { Resources } from './resources.js';
 
 /** What a step learns that a later one, or the caller, needs. */
 export interface Facts {
-  /** The control plane was (re)installed: istio-system objects read before are stale. */
+  /** The control plane was (re)installed or repaired: istio-system objects read before are stale. */
   istioChanged: boolean;
   /** istioctl reported Istio's core in (and so istio-system made). */
   istioCoreIn: boolean;

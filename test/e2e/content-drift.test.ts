@@ -48,7 +48,8 @@ describe('content drift, one edit at a time', () => {
     expect(p.exitCode, p.stdout).toBe(0);
   });
 
-  const edits: [string, string[] | (() => Promise<unknown>), RegExp][] = [
+  // [what, the edit, how plan names it, what up's own report must no longer say once repaired]
+  const edits: [string, string[] | (() => Promise<unknown>), RegExp, string?][] = [
     // A scale records no owner of the field (the applier just loses it): no "changed by".
     ['istiod scaled to 0', ['scale', 'deployment', 'istiod', '-n', 'istio-system', '--replicas=0'], /deployment istio-system\/istiod spec\.replicas 0 → 1\n/],
     [
@@ -89,6 +90,8 @@ describe('content drift, one edit at a time', () => {
         '[{"op":"replace","path":"/spec/ports/1/nodePort","value":30777}]',
       ],
       /service istio-system\/istio-ingressgateway spec\.ports\[name=http2\]\.nodePort 30777 → 30080/,
+      // The URL up prints is read after the repair, not before it.
+      'nodePort 30777',
     ],
     [
       "grafana's Service type changed",
@@ -137,7 +140,7 @@ describe('content drift, one edit at a time', () => {
     ],
   ];
 
-  for (const [what, edit, named] of edits) {
+  for (const [what, edit, named, stale] of edits) {
     it(`${what}: named by plan, restored by up alone, then nothing to do`, async () => {
       if (typeof edit === 'function') await edit();
       else await kubectl(edit);
@@ -148,6 +151,7 @@ describe('content drift, one edit at a time', () => {
       expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
       // A repair, never a reinstall: istioctl install did not run.
       expect(up.stderr).not.toMatch(/istioctl .*install -f/);
+      if (stale) expect(up.stdout).not.toContain(stale);
       const after = await plan();
       expect(after.exitCode, after.stdout).toBe(0);
     });

@@ -45,6 +45,12 @@ describe('the order table', () => {
     }
   });
 
+  it('every step that changes istio-system holds the gateway read (ingress-in or istio-done) until it is done', () => {
+    // up reads the gateway once either gate opens: a step that changes istio-system without
+    // declaring both would leave one open from the start, and the URL read before its change.
+    for (const kind of ['istio-install', 'istio-repair'] as const) expect(ORDER.get(kind)!.opens).toEqual(expect.arrayContaining(['ingress-in', 'istio-done']));
+  });
+
   it('reads as the apply goes: the cluster first, Istio before what needs its CRDs, the record last', () => {
     const kinds = [...ORDER.keys()];
     expect(kinds[0]).toBe('cluster');
