@@ -54,7 +54,7 @@ describe('diffObjects', () => {
     const webhook = (selector: Record<string, unknown>, managedFields: unknown[] = []): KubeObject => ({
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name: 'istio-sidecar-injector', managedFields },
+      metadata: { name: 'istio-sidecar-injector', ...{ managedFields } },
       webhooks: [{ name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: selector }],
     });
     const wanted = webhook({ matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['default'] }] });
