@@ -86,9 +86,17 @@ export class CommandFailedError extends MeshupError {
   ) {
     super(message, {
       ...opts,
-      details: [`command: ${commandLine}`, ...(stderrTail.length ? ['output:', ...stderrTail.map((l) => `  ${l}`)] : []), ...(opts.details ?? [])],
+      details: [`command: ${shortened(commandLine)}`, ...(stderrTail.length ? ['output:', ...stderrTail.map((l) => `  ${l}`)] : []), ...(opts.details ?? [])],
     });
   }
+}
+
+/** A command with a long here-document (a manifest on stdin) cut to its first lines and its end,
+ * so that what the tool said, which follows, is never crowded out of the report. */
+function shortened(commandLine: string): string {
+  const lines = commandLine.split('\n');
+  if (lines.length <= 8) return commandLine;
+  return [...lines.slice(0, 4), `  ... ${lines.length - 5} more lines of input`, lines.at(-1)!].join('\n');
 }
 
 /** Another meshup command holds the cluster's lock (state/lock.ts), and --no-wait was given. */

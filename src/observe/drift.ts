@@ -23,6 +23,15 @@ export interface Wanted {
   fieldManager: string;
 }
 
+export interface DriftRead {
+  drift: ObjectDrift[];
+  /** Objects a person marked meshup.dev/leave-alone: not compared. */
+  leftAlone: ObjectRef[];
+  /** Objects whose dry-run apply the API server refused (meshup's version of it would be invalid
+   * as the object stands now, say): not compared, and said, with the server's words. */
+  uncompared: { ref: ObjectRef; why: string }[];
+}
+
 export interface DriftFacts {
   /** "Deployment/ns/name" of workloads an HPA scales: their replicas are the HPA's. */
   scaledByHpa: ReadonlySet<string>;
@@ -58,8 +67,8 @@ const key = (o: { kind?: string; metadata?: { name?: string; namespace?: string 
  * kind (and namespace), and one dry-run apply per field manager. Objects that are missing, not
  * meshup's, or marked to be left alone are skipped (the first two are the plan's other concerns).
  */
-export async function readDrift(runner: Runner, wanted: readonly Wanted[], facts: DriftFacts): Promise<{ drift: ObjectDrift[]; leftAlone: ObjectRef[] }> {
-  if (!wanted.length) return { drift: [], leftAlone: [] };
+export async function readDrift(runner: Runner, wanted: readonly Wanted[], facts: DriftFacts): Promise<DriftRead> {
+  if (!wanted.length) return { drift: [], leftAlone: [], uncompared: [] };
   const groups = new Map<string, { resource: string; namespace?: string }>();
   for (const w of wanted) {
     const r = refOf(w.object);
@@ -83,12 +92,17 @@ export async function readDrift(runner: Runner, wanted: readonly Wanted[], facts
     }),
   );
   const drift: ObjectDrift[] = [];
+  const uncompared: DriftRead['uncompared'] = [];
   for (const [w, would] of answers.flat()) {
+    if ('refused' in would) {
+      uncompared.push({ ref: refOf(w.object), why: String(would.refused) });
+      continue;
+    }
     const o = live.get(key(w.object))!;
     const changes = diffObjects(o, would, ignoredBy(o, facts)).filter((c) => !byController(c));
     if (changes.length) drift.push({ ref: refOf(w.object), changes });
   }
-  return { drift, leftAlone: wanted.filter(marked).map((w) => refOf(w.object)) };
+  return { drift, leftAlone: wanted.filter(marked).map((w) => refOf(w.object)), uncompared };
 }
 
 /** Which workloads an HPA scales, from the HPAs read. */

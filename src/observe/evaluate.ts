@@ -73,6 +73,8 @@ export interface Drift {
   telemetry: ObjectDrift[];
   /** Objects a person marked for meshup to leave alone: not compared, not repaired. */
   leftAlone: ObjectRef[];
+  /** Objects the API server would not dry-run meshup's apply of, with its words: not compared. */
+  uncompared?: { ref: ObjectRef; why: string }[];
 }
 
 export interface Expected {

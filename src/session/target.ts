@@ -176,7 +176,7 @@ async function driftOf(target: Target, spec: Spec, read: ClusterRead, observed: 
   for (const [name, objects] of addons) for (const o of objects ?? []) want(withNamespace(o, catalog.get(name)!.namespace), FIELD_MANAGER, `addon:${name}`);
   if (spec.addons.includes('jaeger') && observed.telemetry?.ours) want(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1), FIELD_MANAGER, 'telemetry');
   const found = await readDrift(runner, wanted, { scaledByHpa: hpaTargets(read.items.filter((o) => o.kind === 'HorizontalPodAutoscaler')) });
-  const drift: Drift = { istio: [], addons: {}, telemetry: [], leftAlone: found.leftAlone };
+  const drift: Drift = { istio: [], addons: {}, telemetry: [], leftAlone: found.leftAlone, uncompared: found.uncompared };
   for (const d of found.drift) {
     const of = part.get(refKey(d.ref)) ?? '';
     if (of === 'istio') drift.istio.push(d);

@@ -245,6 +245,10 @@ async function applyRequests(
   return requests;
 }
 
+/** What a dry-run apply answers for one object: the object as the apply would leave it, or the API
+ * server's refusal of it (an invalid result, a forbidden kind), which concerns that object only. */
+export type DryRunAnswer = KubeObject | { refused: string };
+
 /** Each object as meshup's server-side apply would leave it, answered by the API server without
  * storing anything (a dry run), in the order given: what drift is measured against. undefined when
  * they cannot all be asked directly (the caller asks kubectl). */
@@ -253,19 +257,21 @@ export async function dryRunApplyDirect(
   objects: readonly Record<string, unknown>[],
   fieldManager: string,
   step: string,
-): Promise<KubeObject[] | undefined> {
+): Promise<DryRunAnswer[] | undefined> {
   if (!objects.length) return [];
   const requests = await applyRequests(runner, objects, fieldManager, step);
   if (!requests) return undefined;
-  const answers: (KubeObject | undefined)[] = new Array(requests.length);
+  // Filled, not sparse: every() passes over holes, and a hole is an object not answered.
+  const answers: (DryRunAnswer | undefined)[] = requests.map(() => undefined);
   let next = 0;
   const worker = async () => {
     while (next < requests.length) {
       const i = next++;
       const res = await runner.apiDryRunApply({ path: requests[i]!.path, body: requests[i]!.body, step, timeoutMs: 60_000 });
-      answers[i] = res?.status === 200 || res?.status === 201 ? json<KubeObject>(res.body) : undefined;
+      if (res?.status === 200 || res?.status === 201) answers[i] = json<KubeObject>(res.body);
+      else if (res && res.status >= 400 && res.status < 500) answers[i] = { refused: json<{ message?: string }>(res.body)?.message ?? `HTTP ${res.status}` };
     }
   };
   await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, requests.length) }, worker));
-  return answers.every((a) => a) ? (answers as KubeObject[]) : undefined;
+  return answers.every((a) => a) ? (answers as DryRunAnswer[]) : undefined;
 }

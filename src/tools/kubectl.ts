@@ -7,7 +7,17 @@ import type { Runner } from '../exec/runner.js';
 import { deploymentRollout, type KubeList, type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { anySignal, sleep } from '../util/time.js';
 import { toYamlStream, yamlStream } from '../util/yaml.js';
-import { type ApiKind, applyDirect, BUILTIN, builtinKind, dryRunApplyDirect, getDirect, listDirect, servedResourcesDirect } from './kubeapi.js';
+import {
+  type ApiKind,
+  applyDirect,
+  BUILTIN,
+  builtinKind,
+  type DryRunAnswer,
+  dryRunApplyDirect,
+  getDirect,
+  listDirect,
+  servedResourcesDirect,
+} from './kubeapi.js';
 import { applyArgs, FIELD_MANAGER } from './kubectl-args.js';
 
 /** Whether kubectl's configuration names `context`, read from the files kubectl reads (those of
@@ -129,20 +139,46 @@ export async function dryRunApply(
   objects: readonly Record<string, unknown>[],
   step: string,
   fieldManager = FIELD_MANAGER,
-): Promise<KubeObject[]> {
+): Promise<DryRunAnswer[]> {
   const direct = await dryRunApplyDirect(runner, objects, fieldManager, step);
   if (direct) return direct;
   if (!objects.length) return [];
-  const r = await runner.run({
-    readOnly: true,
-    tool: 'kubectl',
-    args: [...applyArgs(fieldManager), '--dry-run=server', '-o', 'json'],
-    input: toYamlStream(objects),
-    step,
-    timeoutMs: 120_000,
-  });
-  const doc = JSON.parse(r.stdout) as KubeObject | KubeList<KubeObject>;
-  return 'items' in doc && Array.isArray(doc.items) ? doc.items : [doc as KubeObject];
+  const ask = async (batch: readonly Record<string, unknown>[]) => {
+    const r = await runner.run({
+      readOnly: true,
+      tool: 'kubectl',
+      args: [...applyArgs(fieldManager), '--dry-run=server', '-o', 'json'],
+      input: toYamlStream(batch),
+      step,
+      timeoutMs: 120_000,
+    });
+    const doc = JSON.parse(r.stdout) as KubeObject | KubeList<KubeObject>;
+    return 'items' in doc && Array.isArray(doc.items) ? doc.items : [doc as KubeObject];
+  };
+  const refusal = (e: unknown) =>
+    e instanceof CommandFailedError
+      ? e.stderrTail.find((l) => /^Error from server \((Invalid|Forbidden|Conflict|BadRequest|UnsupportedMediaType)\)/.test(l))
+      : undefined;
+  try {
+    return await ask(objects);
+  } catch (e) {
+    // The API server refused some object: each alone then, so one refusal hides no other answer.
+    if (!refusal(e)) throw e;
+    const answers: DryRunAnswer[] = [];
+    for (const o of objects) {
+      answers.push(
+        await ask([o]).then(
+          ([one]) => one!,
+          (err: unknown) => {
+            const why = refusal(err);
+            if (!why) throw err;
+            return { refused: why };
+          },
+        ),
+      );
+    }
+    return answers;
+  }
 }
 
 /** The namespaces' names, asked with a short limit (shell completion waits for it); the runner's
