@@ -1,7 +1,6 @@
 // Carrying out the Gateway API action the planner chose, and removing what meshup installed.
 // The bundle is applied server-side (its CRDs are too large for client-side apply's annotation),
 // CRDs are awaited until Established, and each object carries meshup's mark when meshup owns it.
-import { MeshupError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { readCachedBundle } from '../gatewayapi/bundle.js';
 import { isGatewayApiCrd } from '../gatewayapi/observe.js';
@@ -9,7 +8,7 @@ import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
 import { dropPolicyArgs } from '../plan/gateway-api.js';
 import type { GatewayApiOp } from '../plan/types.js';
-import { apply, deleteObjects, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
+import { apply, deleteObjects, isUnservedKind, listObjects, waitForCrdsEstablished } from '../tools/kubectl.js';
 
 type Obj = { kind?: string; metadata: { name: string; labels?: Record<string, string> } };
 
@@ -37,7 +36,7 @@ export async function applyGatewayApi(
       .run({ tool: 'kubectl', args: dropPolicyArgs(), step: 'Removing the Gateway API safe-upgrades policy', timeoutMs: 60_000 })
       .catch((e: unknown) => {
         // A cluster that does not serve the admissionregistration v1 policies has none to remove.
-        if (e instanceof MeshupError && /doesn't have a resource type/.test([e.message, ...e.details].join('\n'))) return;
+        if (isUnservedKind(e)) return;
         throw e;
       });
   }

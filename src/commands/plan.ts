@@ -1,7 +1,7 @@
 // meshup plan: what `meshup up` would change, as a diff and the exact commands, or as JSON.
 // Exit status: 0 when nothing would change, 10 when changes are pending (other codes: errors).
 
-import { ExitCode } from '../errors.js';
+import { ExitCode, PreflightError } from '../errors.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
@@ -12,6 +12,12 @@ export async function planCommand(app: App): Promise<number> {
   const { spec, plan, target } = prepared;
   // The plan is shown whatever the preconditions say; a failing one then ends it as `up` would.
   app.out.print(renderPlan(plan, `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`, app.out.c, { commands: true }));
+  if (plan.unread) {
+    app.out.result({ provider: spec.provider, cluster: spec.clusterName, context: target.context, ...planJson(plan) });
+    throw new PreflightError(`Cannot plan: ${plan.unread}`, {
+      fix: 'Start it with meshup up (it reads the cluster again before changing anything in it), or look at it with meshup status',
+    });
+  }
   const notes = await checkPreconditions(prepared);
   const pending = plan.actions.some((a) => changes(a));
   app.out.result({ provider: spec.provider, cluster: spec.clusterName, context: target.context, ...planJson(plan), notes });

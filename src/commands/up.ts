@@ -31,6 +31,16 @@ async function converge(app: App): Promise<void> {
     await restoreContext(prepared.target.runner, prepared.spec);
     prepared = await prepare(app, { layers: prepared.layers, preflight: true });
   }
+  if (prepared.plan.unread && !app.switches.dryRun) {
+    // The cluster first (its plan is nothing else), then a plan made from what it really holds.
+    await checkPreconditions(prepared);
+    const { applyTasks } = await import('../apply/apply.js');
+    const { tasks } = applyTasks({ ...prepared.target, spec: prepared.spec, plan: prepared.plan, observed: prepared.observed, meshupVersion: app.version });
+    // A first change too: remembered, as unfinished, before it (see below).
+    await remember(app, prepared, { since: new Date().toISOString() });
+    await runSteps(app.io, app.switches.json, tasks, {});
+    prepared = await prepare(app, { layers: prepared.layers, preflight: true });
+  }
   const { spec, plan, target } = prepared;
   const { out } = app;
   const header = `Plan for ${target.provider.name} cluster "${spec.clusterName}" (context ${target.context}):`;

@@ -128,6 +128,31 @@ export async function cachedBundleObjects(env: NodeJS.ProcessEnv, version: strin
   }
 }
 
+/** The bundle's objects for verifying a cluster: cached, else downloaded now (and cached when the
+ * cache can be written; checked in memory when it cannot). What meshup verifies does not depend on
+ * what it happens to have cached: undefined only when the mirror cannot give it either, with why. */
+export async function bundleObjectsToVerify(env: NodeJS.ProcessEnv, o: FetchOptions & { cache: boolean }): Promise<{ objects?: BundleObject[]; why?: string }> {
+  const cached = await cachedBundleObjects(env, o.version);
+  if (cached) return { objects: cached };
+  try {
+    // A dry run writes nothing, the cache included: it checks what it fetched in memory.
+    if (!o.cache) throw new Error('not cached on a dry run');
+    return { objects: objectsOf((await downloadBundle({ ...o, env })).objects) };
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+    // The mirror's or the bundle's fault (not the cache's): asking again would not help.
+    if (e instanceof MeshupError) return { why: e.message };
+    // A cache that cannot be written: the same download, kept in memory for this run.
+    try {
+      const url = bundleUrl(o.mirror, o.version);
+      return { objects: objectsOf(await checkBundle(await fetchText(url, o), o.version, url)) };
+    } catch (again) {
+      if (again instanceof InterruptedError) throw again;
+      return { why: (again as Error).message };
+    }
+  }
+}
+
 /** The cached bundle's objects, checked again (a cache can be edited by hand). */
 export async function readCachedBundle(env: NodeJS.ProcessEnv, version: string): Promise<Record<string, unknown>[]> {
   const file = bundleCacheFile(env, version);

@@ -59,16 +59,18 @@ export interface GatewayApiCrd {
 export interface GatewayApiObserved {
   /** Every CRD of the gateway.networking.k8s.io group, by name. */
   crds: GatewayApiCrd[];
-  /** CRDs of the wanted bundle that are not there; known only when the bundle is cached. */
+  /** CRDs of the wanted bundle that are not there; known only when the bundle was had. */
   missing: string[];
   /** Whether `missing` was checked against the bundle's list. */
   verified: boolean;
+  /** Why it was not: the bundle could not be had (the mirror's answer). */
+  unverified?: string;
 }
 
 export const isGatewayApiCrd = (name: string) => name.endsWith(`.${GATEWAY_API_GROUP}`);
 
 /** Pure: the Gateway API part of what was read, compared with the wanted bundle's objects. */
-export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonly BundleObject[]): GatewayApiObserved {
+export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonly BundleObject[], unverified?: string): GatewayApiObserved {
   const crds = items
     .filter((o) => o.kind === 'CustomResourceDefinition' && isGatewayApiCrd(o.metadata.name))
     .map((o) => ({
@@ -80,7 +82,7 @@ export function observeGatewayApi(items: readonly KubeObject[], bundle?: readonl
     .sort((a, b) => a.name.localeCompare(b.name));
   const have = new Set(crds.map((c) => c.name));
   const missing = (bundle ?? []).filter((o) => o.kind === 'CustomResourceDefinition' && !have.has(o.name)).map((o) => o.name);
-  return { crds, missing, verified: !!bundle };
+  return { crds, missing, verified: !!bundle, ...(!bundle && unverified ? { unverified } : {}) };
 }
 
 /** One line for `meshup status`: the releases, channel and owner of the group's CRDs. */

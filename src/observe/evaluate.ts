@@ -56,6 +56,8 @@ export interface Observed {
   addons: Record<string, AddonObserved>;
   /** The host ports the cluster maps (kind), read from the cluster, not from the config. */
   hostPorts?: PortMapping[];
+  /** What could not be read although the API server answered (each with why): not "nothing there". */
+  unread?: string[];
   /** The tracing Telemetry meshup applies with jaeger: its content hash, and whether it is meshup's. */
   telemetry?: { hash?: string; ours: boolean };
   peerAuthentication?: { mode?: string; managed: boolean };
@@ -84,8 +86,10 @@ export interface Expected {
   controlPlaneManifest?: boolean;
   /** Each addon's objects, when its manifest is at hand. */
   addons: Map<string, ObjectRef[]>;
-  /** The objects of the wanted Gateway API bundle, when it is cached. */
+  /** The objects of the wanted Gateway API bundle: cached, or fetched to verify the CRDs meshup marked. */
   gatewayApi?: BundleObject[];
+  /** Why the bundle could not be had, when it could not. */
+  gatewayApiUnverified?: string;
 }
 
 /** What one round of reads brought back, before it is compared with anything. */
@@ -100,6 +104,8 @@ export interface ClusterRead {
   crdsRead?: boolean;
   /** The host ports the cluster really maps, for providers that map them. */
   hostPorts?: PortMapping[];
+  /** Reads that failed while the rest answered, each with why. */
+  unread?: string[];
 }
 
 export const emptyObserved = (cluster: ClusterStatus): Observed => ({
@@ -173,6 +179,7 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
     namespaces,
     recorded: read.recorded,
     hostPorts: read.hostPorts,
+    ...(read.unread ? { unread: read.unread } : {}),
     istio,
     addons,
     telemetry: telemetry
@@ -184,6 +191,6 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
           managed: claimOf(pa, { label: MANAGED_BY_LABEL, value: 'meshup' }) === 'ours',
         }
       : undefined,
-    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi),
+    gatewayApi: read.crdsRead === false ? undefined : observeGatewayApi(items, expected.gatewayApi, expected.gatewayApiUnverified),
   };
 }

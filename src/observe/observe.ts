@@ -5,12 +5,22 @@ import { CRD_COLUMNS, crdColumns, parseCrdRows } from '../gatewayapi/observe.js'
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import type { KubeList, KubeObject } from '../kube/objects.js';
 import type { ClusterStatus, Provider } from '../providers/types.js';
+import { RECORD_NAME, RECORD_NAMESPACE } from '../state/applied-spec.js';
 import { readAppliedSpec } from '../state/record.js';
 import { type ApiKind, BUILTIN, kubectlResource, listDirect } from '../tools/kubeapi.js';
-import { getJson, kubeconfigHasContext } from '../tools/kubectl.js';
+import { getJson, isUnservedKind, kubeconfigHasContext } from '../tools/kubectl.js';
 import type { ClusterRead } from './evaluate.js';
 
 const metadataOnly = (k: ApiKind): ApiKind => ({ ...k, metadataOnly: true });
+
+/** A failed read, in a line: what failed and the tool's own first words on why. */
+function why(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  // The server's own words (Error from server (Forbidden): ...) over the command line.
+  const details = e instanceof MeshupError ? e.details.filter((d) => d.trim()) : [];
+  const detail = details.find((d) => /^\s*error/i.test(d)) ?? details[0];
+  return [e.message, detail].filter(Boolean).join(': ').split('\n')[0]!.slice(0, 240);
+}
 
 /** Every kind meshup owns objects of: the control plane's and the addons'. Read in one round, so
  * the read does not depend on the spec (and can start before it is final). Of most kinds only
@@ -79,17 +89,19 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     if (!main.ok) throw main.e;
     return { main: main.v?.items ?? [], crds: crds.ok ? crds.v : undefined };
   };
-  const readCustoms = async () =>
-    (await listDirect(runner, CUSTOM, { namespace: ISTIO_NAMESPACE }, 'Reading Istio resources')) ??
-    // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
-    (
-      await getJson<KubeList<KubeObject>>(
-        runner,
-        ['get', CUSTOM.map(kubectlResource).join(','), '-n', ISTIO_NAMESPACE, '--show-managed-fields'],
-        'Reading Istio resources',
-      )
-    )?.items ??
-    [];
+  const readCustoms = async () => {
+    const direct = await listDirect(runner, CUSTOM, { namespace: ISTIO_NAMESPACE }, 'Reading Istio resources');
+    if (direct) return direct;
+    const args = ['get', CUSTOM.map(kubectlResource).join(','), '-n', ISTIO_NAMESPACE, '--show-managed-fields'];
+    try {
+      return (await getJson<KubeList<KubeObject>>(runner, args, 'Reading Istio resources'))?.items ?? [];
+    } catch (e) {
+      // Istio's CRDs may be missing (not installed yet, or deleted): then so are these objects.
+      // Any other failure is not knowing what is there.
+      if (isUnservedKind(e)) return [];
+      throw e;
+    }
+  };
   const reads = () => Promise.all([settle(readOwned()), settle(readCustoms()), settle(readAppliedSpec(runner))]);
   const statusRead = settle(provider.status(runner, spec));
   const hostPortsRead = settle(provider.hostPortMappings ? provider.hostPortMappings(runner, spec) : Promise.resolve(undefined));
@@ -108,6 +120,8 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     const e = owned.e;
     if (!(e instanceof MeshupError) || e.exitCode === 130) throw e;
     const said = [e.message, ...e.details].join('\n');
+    // It answered, and refused: that is these credentials, not a broken cluster to restart.
+    if (/is forbidden: User|\((Forbidden|Unauthorized)\)/.test(said)) throw e;
     // It runs, but its context is gone (deleted by hand): a provider that can write it back will.
     if (cluster.state === 'running' && /kube context does not exist|context was not found|context "[^"]*" does not exist/i.test(said)) {
       cluster = { state: 'running', contextMissing: true, detail: 'its kube context is missing from the kubeconfig' };
@@ -117,11 +131,18 @@ export async function readCluster(runner: Runner, spec: Spec, provider: Provider
     }
     return { cluster, ...none };
   }
+  // What the API server did answer for, while these reads failed: facts of the observation that
+  // the plan must not take for "nothing there".
+  const unread = [
+    ...(custom.ok ? [] : [`Istio's resources (${CUSTOM.map((k) => k.resource).join(', ')}): ${why(custom.e)}`]),
+    ...(recorded.ok ? [] : [`meshup's record (configmap ${RECORD_NAMESPACE}/${RECORD_NAME}): ${why(recorded.e)}`]),
+  ];
   return {
     cluster,
     items: [...owned.v.main, ...(owned.v.crds ?? [])],
     customs: custom.ok ? custom.v : [],
     recorded: recorded.ok ? recorded.v : undefined,
+    ...(unread.length ? { unread } : {}),
     kinds: readable,
     hostPorts: hostPorts.ok ? hostPorts.v : undefined,
     crdsRead: !!owned.v.crds,

@@ -2,6 +2,7 @@
 // them for the overlay) and each addon's (from its manifest in the release). Lists are cached by
 // what determines them (Istio version and overlay hash; release file), so a warm run knows what
 // to verify without rendering charts or parsing manifests again.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../config/paths.js';
@@ -90,6 +91,10 @@ export async function controlPlaneRefs(
 
 /** An addon's refs, cached by Istio version and addon: a release's manifests never change, so
  * a later run (or `status`, without the release at hand) verifies the addon from the list alone. */
+/** Whether an addon variant's lists (its refs and its objects) are cached for this version. */
+export const addonListed = (env: NodeJS.ProcessEnv, version: string, variant: string) =>
+  existsSync(join(refsDir(env), `addon-${version}-${variant}.json`)) && existsSync(join(refsDir(env), `addon-${version}-${variant}.objects.json`));
+
 export async function addonRefsCached(
   env: NodeJS.ProcessEnv,
   version: string,

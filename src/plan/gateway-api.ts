@@ -168,7 +168,9 @@ export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayAp
     owner === 'meshup' ? '' : ownerText[owner],
     experimental ? 'experimental channel' : '',
     have === want ? '' : `compatible with ${want}`,
-    owner === 'meshup' && !input.observed?.verified ? 'not checked CRD by CRD: the bundle is not cached' : '',
+    owner === 'meshup' && !input.observed?.verified
+      ? `not checked CRD by CRD: ${input.observed?.unverified ? `the bundle could not be had (${input.observed.unverified})` : 'the bundle is not cached'}`
+      : '',
   ].filter(Boolean);
   return {
     action: {

@@ -22,6 +22,16 @@ export function plan(input: PlanInput): Plan {
   const want = (t: Op['type']) => !input.only || input.only.has(t);
   const restore = planContextRestore(ctx);
   if (restore) return assemble(ctx.overlay, [restore]);
+  // A cluster that exists but could not be read is planned as nothing but its start or repair:
+  // planning the rest from an empty read would remove and overwrite what is really there.
+  const { state } = input.observed.cluster;
+  if (state !== 'absent' && !input.observed.reachable) {
+    const unread = `the ${input.provider.name} cluster "${input.spec.clusterName}" exists but could not be read (it is ${state})`;
+    return {
+      ...assemble(ctx.overlay, [planCluster(ctx), { notes: [`${unread}: the rest is planned once it answers (meshup up starts it, then reads it again)`] }]),
+      unread,
+    };
+  }
   const gatewayApi = (): Planned => {
     const g = planGatewayApi({
       enabled: input.spec.gatewayApi,
@@ -36,6 +46,7 @@ export function plan(input: PlanInput): Plan {
   // In the order the plan lists them (and `up` applies them: apply/order.ts has the overlaps).
   const parts: [Op['type'] | 'always', () => Planned][] = [
     ['cluster', () => planCluster(ctx)],
+    ['always', () => partlyUnread(ctx)],
     ['always', () => planHostPorts(ctx)],
     ['gateway-api', gatewayApi],
     ['istio', () => planIstio(ctx)],
@@ -77,10 +88,32 @@ export function planContext(input: PlanInput): PlanContext {
   };
 }
 
-/** Objects a person marked for meshup to leave alone are said, once: they are not compared. */
+/** A read that failed while the rest answered leaves meshup not knowing what is there: it plans
+ * no change at all rather than one that would remove, reconfigure or record from a gap. */
+function partlyUnread({ observed, context }: PlanContext): Planned {
+  const unread = observed.unread ?? [];
+  if (!unread.length) return {};
+  return {
+    blockers: [
+      {
+        message: `Part of the cluster could not be read, so nothing is planned from it: ${unread.join('; ')}`,
+        fix: `Run meshup again once these reads succeed (kubectl --context ${context} auth can-i list <kind> -n istio-system tells a refusal from an outage)`,
+      },
+    ],
+  };
+}
+
+/** Objects a person marked for meshup to leave alone are said, once: they are not compared. So
+ * are those the API server would not compare (meshup's version of them refused as they stand). */
 function leftAlone({ observed }: PlanContext): Planned {
   const refs = observed.drift?.leftAlone ?? [];
-  return refs.length ? { notes: [`left alone (annotated ${LEAVE_ALONE_ANNOTATION}: "true"): ${refs.map(refLabel).join(', ')}`] } : {};
+  const refused = observed.drift?.uncompared ?? [];
+  return {
+    notes: [
+      ...(refs.length ? [`left alone (annotated ${LEAVE_ALONE_ANNOTATION}: "true"): ${refs.map(refLabel).join(', ')}`] : []),
+      ...refused.map((u) => `not compared: ${refLabel(u.ref)}: the API server refused meshup's version of it (${u.why})`),
+    ],
+  };
 }
 
 function assemble(overlay: Overlays, parts: Planned[]): Plan {

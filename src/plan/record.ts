@@ -22,9 +22,11 @@ function appliedSpecOf(spec: Spec, overlayHash: string): AppliedSpec {
   };
 }
 
-export function planRecord({ spec, observed, overlay, only, kube }: PlanContext, want: (t: 'addon' | 'injection') => boolean): Planned {
+export function planRecord({ spec, observed, overlay, only, kube, provider }: PlanContext, want: (t: 'addon' | 'injection') => boolean): Planned {
   const recorded = observed.recorded;
   const next = appliedSpecOf(spec, overlay.hash);
+  // Reached by context (--provider existing), a cluster meshup made stays recorded as what it is.
+  if (recorded && !provider.creates) Object.assign(next, { provider: recorded.provider, clusterName: recorded.clusterName });
   if (only) {
     Object.assign(next, {
       ...recorded,

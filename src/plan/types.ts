@@ -110,6 +110,9 @@ export interface Plan {
   blockers: Blocker[];
   /** What a person should know that no action changes (e.g. host ports fixed at creation). */
   notes: string[];
+  /** Why the cluster's contents are not known (it exists but could not be read): nothing but its
+   * start or repair is planned. */
+  unread?: string;
 }
 
 export interface PlanInput {

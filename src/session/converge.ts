@@ -76,7 +76,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
   if (opts.preflight) checkIstioDirEarly(target.runner, { istioDir: target.spec.istioDir, version: target.spec.istioVersion });
   // The machine checks run while the cluster is read: only a new cluster's size and host ports
   // depend on what the read finds, and a new cluster has no record to change the spec.
-  const observing = observeTarget(app, target, layers, opts.edit);
+  const observing = observeTarget(app, target, layers, opts.edit, { fetch: !app.switches.dryRun });
   const checking = opts.preflight
     ? preflight(
         app,

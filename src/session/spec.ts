@@ -366,9 +366,10 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
   ]);
   const l = new Layers(input, config, configFile);
   const target = targetOf(l, lastTarget);
-  // The recorded spec speaks for the cluster it came from only.
+  // The recorded spec speaks for the cluster it came from only: the one of that provider and name,
+  // or whichever cluster a provider that makes none reaches (the record was read from it).
   const r = input.recorded;
-  const recorded = r && r.provider === target.provider && r.clusterName === target.clusterName ? r : undefined;
+  const recorded = r && (!providerFor(target.provider).creates || (r.provider === target.provider && r.clusterName === target.clusterName)) ? r : undefined;
   const { profile, profileRef, profileSource, keep } = await profileOf(l, sources, recorded);
   const mesh = meshOf(l, profile, keep, catalog);
   const spec: Spec = {

@@ -10,13 +10,14 @@ import { readAddonManifest } from '../addons/read.js';
 import type { Addon } from '../config/schema.js';
 import type { Answers, Spec } from '../config/spec.js';
 import { assertContextAllowed, assertServerLocal, kubeconfigContexts } from '../context/safety.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { cachedBundleObjects } from '../gatewayapi/bundle.js';
+import { bundleObjectsToVerify, cachedBundleObjects, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
+import { GATEWAY_API_GROUP } from '../gatewayapi/crds.js';
 import { gatewayApiVersionFor } from '../gatewayapi/version.js';
-import { releaseCacheDir } from '../istio/acquire.js';
+import { acquireIstio, releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
-import { ADDON_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { claimOf } from '../kube/ownership.js';
@@ -24,7 +25,7 @@ import { isClusterScoped, refKey, refOf } from '../kube/refs.js';
 import { hpaTargets, readDrift, type Wanted } from '../observe/drift.js';
 import { type ClusterRead, type Drift, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
-import { addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneObjects, controlPlaneRefs } from '../observe/refs.js';
+import { addonListed, addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneObjects, controlPlaneRefs } from '../observe/refs.js';
 import { clusterToolMissing } from '../preflight/checks.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
@@ -121,8 +122,22 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
   const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
   const gatewayApiVersion = spec.gatewayApi ? gatewayApiVersionFor(spec.istioVersion) : undefined;
+  // Gateway API CRDs meshup marked are checked CRD by CRD against the bundle, fetched when the
+  // cache lacks it: an empty cache must not read as "nothing expected".
+  const marked = read.items.some(
+    (o) => o.kind === 'CustomResourceDefinition' && o.metadata.name.endsWith(`.${GATEWAY_API_GROUP}`) && o.metadata.labels?.[GATEWAY_API_LABEL],
+  );
+  const bundle = (version: string) =>
+    marked
+      ? bundleObjectsToVerify(runner.env, {
+          version,
+          mirror: spec.gatewayApiMirror ?? DEFAULT_GATEWAY_API_MIRROR,
+          signal: runner.signal,
+          cache: !runner.dryRun,
+        })
+      : cachedBundleObjects(runner.env, version).then((objects) => ({ objects, why: undefined }));
   const [gatewayApi, cp, ...addons] = await Promise.all([
-    gatewayApiVersion ? cachedBundleObjects(runner.env, gatewayApiVersion) : Promise.resolve(undefined),
+    gatewayApiVersion ? bundle(gatewayApiVersion) : Promise.resolve(undefined),
     istioPresent ? controlPlaneRefsIfPossible(runner, spec, target.provider, onDisk ? join(dir, 'bin', 'istioctl') : undefined) : Promise.resolve(undefined),
     // The wanted addons, and the recorded ones (a removal deletes the kinds their manifest names).
     ...[...new Set([...spec.addons, ...(read.recorded?.addons ?? [])])]
@@ -136,7 +151,8 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
       }),
   ]);
   expected.controlPlane = cp;
-  expected.gatewayApi = gatewayApi;
+  expected.gatewayApi = gatewayApi?.objects;
+  expected.gatewayApiUnverified = gatewayApi?.why;
   expected.controlPlaneManifest = !!cp && existsSync(controlPlaneManifestFile(runner.env, spec.istioVersion, overlayHash(overlayFiles(spec, target.provider))));
   for (const [name, refs] of addons) if (refs) expected.addons.set(name, refs);
   return expected;
@@ -221,6 +237,28 @@ export interface EditFacts {
   addonsInCluster: ReadonlySet<string>;
 }
 
+/** The release, downloaded now when the cluster holds addons meshup applied whose object lists are
+ * neither cached nor on disk: a missing cache means fetching again, not "nothing expected". When
+ * it cannot be had, the plan says those addons were not listed (as before). */
+async function fetchReleaseToVerify(app: App, target: Target, spec: Spec, read: ClusterRead): Promise<void> {
+  const { runner, catalog } = target;
+  if (spec.istioDir || existsSync(join(releaseCacheDir(runner.env, spec.istioVersion), '.complete'))) return;
+  const present = new Set(
+    read.items.flatMap((o) => {
+      const name = o.metadata.labels?.[ADDON_LABEL];
+      return name && catalog.has(name) && claimOf(o, { label: ADDON_LABEL, value: name }) === 'ours' ? [name] : [];
+    }),
+  );
+  const unlisted = [...present].filter((name) => !addonListed(runner.env, spec.istioVersion, addonVariant(catalog.get(name)!, spec.addons)));
+  if (!unlisted.length) return;
+  app.out.log(`Fetching Istio ${spec.istioVersion} to verify ${unlisted.join(', ')}: their objects are not in the cache`);
+  try {
+    await acquireIstio(runner, { version: spec.istioVersion, mirror: spec.istioMirror, needRelease: true });
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+  }
+}
+
 /** One round of reads, then the spec again with the cluster's record as a layer, then the
  * comparison with what that spec expects: presence and readiness, then content (drift). */
 export async function observeTarget(
@@ -228,6 +266,7 @@ export async function observeTarget(
   target: Target,
   layers: SpecLayers = {},
   edit?: (spec: Spec, facts: EditFacts) => SpecLayers['edits'],
+  opts: { fetch?: boolean } = {},
 ): Promise<Observation> {
   const read = await readCluster(target.runner, target.spec, target.provider);
   let spec = read.recorded ? (await specOf(app, { ...layers, recorded: read.recorded })).spec : target.spec;
@@ -241,6 +280,7 @@ export async function observeTarget(
     );
     spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec, { addonsInCluster }) })).spec;
   }
+  if (opts.fetch && read.items.length) await fetchReleaseToVerify(app, target, spec, read);
   // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
   // worked out (that parses every addon's manifest when their lists are not cached yet).
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map() });

@@ -60,6 +60,9 @@ export async function kubeconfigView(runner: Runner): Promise<KubeconfigView> {
   return parseKubeconfigView(r.stdout);
 }
 
+/** kubectl's word that the API server serves no such kind (its CRD is not installed). */
+export const isUnservedKind = (e: unknown): boolean => e instanceof MeshupError && /doesn't have a resource type/.test([e.message, ...e.details].join('\n'));
+
 export async function getJson<T>(runner: Runner, args: string[], step?: string, timeoutMs = 30_000): Promise<T | undefined> {
   const r = await runner.run({ readOnly: true, tool: 'kubectl', args: [...args, '-o', 'json'], step, timeoutMs });
   return r.stdout.trim() ? (JSON.parse(r.stdout) as T) : undefined;

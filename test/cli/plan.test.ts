@@ -99,6 +99,31 @@ describe('a re-run verifies the cluster, not its own record', () => {
     expect(again.stdout).toContain('profile    minimal');
     expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
   });
+
+  it('a read refused while the rest answers is not "nothing there": plan and up stop, naming it, and change nothing', async () => {
+    expect((await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', 'jaeger', '--yes'])).exitCode).toBe(0);
+    // RBAC refuses the Telemetry list: read as empty, the plan would apply jaeger's Telemetry
+    // again over one that is there (or, with jaeger gone, not remove it).
+    const s = w.readState();
+    s.clusters['kind-meshup'].forbidden = ['telemetries'];
+    w.state({ clusters: s.clusters });
+    const before = w.calls().length;
+    const plan = await w.run(['plan']);
+    expect(plan.exitCode, plan.stderr).toBe(3);
+    expect(plan.stderr).toContain('Part of the cluster could not be read, so nothing is planned from it: ');
+    expect(plan.stderr).toMatch(/Istio's resources \(telemetries, peerauthentications\): .*is forbidden: User "dev" cannot list resource "telemetries"/);
+    const up = await w.run(['up', '--yes']);
+    expect(up.exitCode, up.stderr).toBe(3);
+    expect(up.stderr).toContain('auth can-i list');
+    // Refused the main read too: these credentials, said as such; never a broken cluster to restart.
+    s.clusters['kind-meshup'].forbidden = ['telemetries', 'deployments'];
+    w.state({ clusters: s.clusters });
+    const refused = await w.run(['up', '--yes']);
+    expect(refused.exitCode, refused.stderr).not.toBe(0);
+    expect(refused.stderr).toContain('Your kube user lacks permission for this');
+    expect(refused.stderr).not.toMatch(/does not answer|restart|repair/i);
+    expect(mutatingCalls(w.calls().slice(before))).toEqual([]);
+  });
 });
 
 describe('addons and injection go through the same planner', () => {

@@ -120,13 +120,18 @@ describe('plan', () => {
     const fresh = planFor(minimal, emptyObserved({ state: 'absent' }));
     expect(istioOf(fresh).commands).toHaveLength(1);
     expect(istioOf(fresh).op).toMatchObject({ how: 'install', newMesh: true });
-    // A stopped cluster cannot be read: it may hold an istiod and gateways from before, which the
-    // gateways' install takes over or prunes, after the control plane's install.
+    // A stopped cluster cannot be read: nothing but its start is planned (never a plan made from
+    // an empty read); up reads it again once it answers.
     const stopped = planFor(minimal, emptyObserved({ state: 'stopped' }));
-    expect(istioOf(stopped).commands.map((c) => c.replace(/^.* -f (\S+) .*$/, '$1'))).toEqual(['/state/istio-overlay.yaml', '/state/istio-gateways.yaml']);
-    expect(istioOf(stopped).op).toMatchObject({ how: 'install' });
-    expect(istioOf(stopped).op).not.toHaveProperty('newMesh');
+    expect(summary(stopped)).toEqual(['~ cluster']);
+    expect(stopped.unread).toMatch(/exists but could not be read \(it is stopped\)/);
     expect(stopped.overlay.installGateways).toBe(true);
+    // A cluster with an istiod meshup did not record may hold gateways from before, which the
+    // gateways' install takes over or prunes, after the control plane's install.
+    const foreign = planFor(minimal, { ...converged(minimal), recorded: undefined });
+    expect(istioOf(foreign).commands.map((c) => c.replace(/^.* -f (\S+) .*$/, '$1'))).toEqual(['/state/istio-overlay.yaml', '/state/istio-gateways.yaml']);
+    expect(istioOf(foreign).op).toMatchObject({ how: 'reconfigure' });
+    expect(istioOf(foreign).op).not.toHaveProperty('newMesh');
   });
 
   it('on a converged cluster: changes nothing, and says what it verified', async () => {
@@ -284,6 +289,17 @@ describe('plan', () => {
     expect(b.actions.some((a) => a.id === 'cluster')).toBe(false);
     expect(blockerText(b.blockers[0]!)).toContain('exists but its API server does not answer (Unable to connect to the server)');
     expect(blockerText(b.blockers[0]!)).toContain('kind delete cluster --name meshup');
+  });
+
+  it('a read that failed while the rest answered blocks the plan, named with why; never read as nothing there', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'demo', namespaces: 'default,shop' });
+    const observed = { ...converged(spec), recorded: undefined, unread: ["meshup's record (configmap kube-public/meshup): Error from server (Forbidden)"] };
+    const p = planFor(spec, observed);
+    expect(p.blockers.map(blockerText)).toEqual([
+      expect.stringMatching(/^Part of the cluster could not be read, so nothing is planned from it: meshup's record .*Forbidden\)\. Fix: .*auth can-i/),
+    ]);
+    // The same observation with the read answered plans nothing to block.
+    expect(planFor(spec, converged(spec)).blockers).toEqual([]);
   });
 
   it('a partial plan (addons enable) touches only its part and keeps the rest of the record', async () => {

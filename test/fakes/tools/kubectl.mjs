@@ -224,6 +224,14 @@ export default async function kubectl(t) {
       const rs = args[1].split(',').map(resource);
       const unserved = rs.findIndex((r) => !served(r));
       if (unserved >= 0) t.fail(`error: the server doesn't have a resource type "${args[1].split(',')[unserved]}"`);
+      // cluster.forbidden: resources these credentials may not list, as RBAC refuses them.
+      const refused = args[1].split(',').find((r) => (cl.forbidden ?? []).includes(r.split('.')[0]));
+      if (refused) {
+        const [plural, ...group] = refused.split('.');
+        t.fail(
+          `Error from server (Forbidden): ${refused} is forbidden: User "dev" cannot list resource "${plural}" in API group "${group.join('.')}" in the namespace "${ns ?? 'default'}"`,
+        );
+      }
       const objName = args[2] && !args[2].startsWith('-') ? args[2] : undefined;
       const sel = flag('-l');
       let items = Object.values(objects).filter((o) => rs.some((r) => matches(r, o)));
