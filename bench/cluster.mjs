@@ -7,7 +7,11 @@
 //   (b)  warm re-run on the converged cluster, against re-running the script;
 //   (c)  drifted re-run: five owned objects deleted, then each side re-run and checked for which
 //        of them came back (a re-run that restored fewer than all is not a repair and gets no ratio);
-//   (d)  meshup's peak resident memory.
+//   (d)  meshup's peak resident memory;
+//   (e)  content-drift re-run: on the cluster (c) left (checked first: the fields read as they did
+//        converged, and meshup plan exits 0 on meshup's side), the same field edits on each side
+//        (bench/content-edits.mjs), then each side re-run and checked for which fields read again
+//        what they read before the edits; then meshup plan on meshup's side (0: converged again).
 // Each side runs with only its own cluster alive, so neither pays for the other's idle control
 // plane. Every address is 127.0.0.1; every step has a time limit; clusters are always deleted.
 // Env: BENCH_MIRROR_RATE (bytes/s, default 20e6), BENCH_WARM_RUNS (default 5),
@@ -22,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { serveRealGatewayApi } from '../test/helpers/gateway-api.mjs';
 import { DRIFT_OBJECTS, driftRef, istioModule, REAL_ADDONS, serveRealRelease } from '../test/helpers/real-release.mjs';
 import { simEnv } from '../test/helpers/sim-env.mjs';
+import { CONTENT_EDITS } from './content-edits.mjs';
 import { fmt, median, run } from './lib.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -86,6 +91,27 @@ async function deleteDriftObjects(ctx) {
   if (left.length) throw new Error(`${ctx}: still present after delete: ${left.join(', ')}`);
 }
 
+/** Each content edit's field as it reads now, by edit (an object that is not there reads as null). */
+async function readFields(ctx) {
+  const out = {};
+  for (const e of CONTENT_EDITS) {
+    const r = await run('kubectl', ['--context', ctx, 'get', ...e.ref, '-o', `jsonpath=${e.field}`], { env, allowFail: true, timeoutMs: limit() });
+    out[e.what] = r.code === 0 ? r.out : null;
+  }
+  return out;
+}
+
+/** Applies every content edit, and checks that each changed its field: else (e) would measure nothing. */
+async function applyContentEdits(ctx, before) {
+  const absent = CONTENT_EDITS.filter((e) => before[e.what] === null).map((e) => e.what);
+  if (absent.length) throw new Error(`${ctx}: the objects of these edits are missing before (e): ${absent.join(', ')}`);
+  const k = async (args) => (await kubectl(ctx, args)).out;
+  for (const e of CONTENT_EDITS) await (typeof e.edit === 'function' ? e.edit(k) : k(e.edit));
+  const after = await readFields(ctx);
+  const unchanged = CONTENT_EDITS.filter((e) => after[e.what] === before[e.what]).map((e) => e.what);
+  if (unchanged.length) throw new Error(`${ctx}: these edits left their field as it was: ${unchanged.join(', ')}`);
+}
+
 // The release: bin/istioctl is the test istioctl, samples/ come from the pinned Istio module.
 const mod = istioModule();
 const releaseRoot = join(dir, 'release');
@@ -103,13 +129,13 @@ writeFileSync(config, kwokctlConfigYaml(kwokBinaries(env)));
 writeFileSync(nodeFile, kwokNodeYaml('bench-plain-node-0', 16, 65536));
 
 const ADDONS = REAL_ADDONS.join(',');
-/** meshup up; istioDir set: from that unpacked release, else from the mirror into cacheHome. */
-function meshup(name, { istioDir, cacheHome }) {
+/** meshup up (or `command`, without --yes); istioDir set: from that unpacked release, else from the mirror into cacheHome. */
+function meshup(name, { istioDir, cacheHome, command = 'up' }) {
   clusters.add(name);
   const e = { ...env, XDG_CACHE_HOME: cacheHome ?? env.XDG_CACHE_HOME, MESHUP_ISTIO_MIRROR: mirror.url, MESHUP_GATEWAY_API_MIRROR: gatewayApi.url };
   const args = [
     join(root, 'bin', 'meshup'),
-    'up',
+    command,
     '--provider',
     'kwok',
     '--name',
@@ -118,7 +144,7 @@ function meshup(name, { istioDir, cacheHome }) {
     'demo',
     '--addons',
     ADDONS,
-    '--yes',
+    ...(command === 'up' ? ['--yes'] : []),
     ...(istioDir ? ['--istio-dir', istioDir] : []),
   ];
   return run(process.execPath, args, { env: e, memory: true, allowFail: true, timeoutMs: limit() });
@@ -142,14 +168,26 @@ function ok(what, r) {
   return r;
 }
 
-/** One side of scenarios a2, b and c on its own cluster, which it deletes at the end. */
-async function side(label, cold, again, ctx) {
+/**
+ * One side of scenarios a2, b, c and e on its own cluster, which the caller deletes. `plan`, on
+ * meshup's side: meshup plan with the same flags, before and after (e).
+ */
+async function side(label, cold, again, ctx, plan) {
   const r = { cold: ok(`${label} cold`, await cold()) };
   r.warm = [];
   for (let i = 0; i < WARM_RUNS; i++) r.warm.push(ok(`${label} warm run ${i + 1}`, await again()));
+  r.converged = await readFields(ctx);
   await deleteDriftObjects(ctx);
   r.drift = await again();
   r.restored = await present(ctx);
+  // (e) starts from the cluster (c) left: its fields are read (and compared with the converged
+  // ones when printed), and on meshup's side plan says whether anything is still pending.
+  r.before = await readFields(ctx);
+  if (plan) r.planBefore = await plan();
+  await applyContentEdits(ctx, r.before);
+  r.content = await again();
+  r.after = await readFields(ctx);
+  if (plan) r.planAfter = await plan();
   return r;
 }
 
@@ -207,6 +245,7 @@ try {
     () => meshup('bench-meshup', { cacheHome }),
     () => meshup('bench-meshup', { cacheHome }),
     'kwok-bench-meshup',
+    () => meshup('bench-meshup', { cacheHome, command: 'plan' }),
   );
   await deleteCluster('bench-meshup');
   const archives = mirror.requests.slice(requestsBefore).filter((u) => u.endsWith('.tar.gz')).length;
@@ -264,9 +303,22 @@ const driftRatio =
     ? `meshup/plain ${(M.drift.ms / P.drift.ms).toFixed(2)}`
     : `no ratio: ${[mRestored < n || M.drift.code ? `meshup restored ${mRestored} of ${n}${M.drift.code ? `, exit ${M.drift.code}` : ''}` : '', pRestored < n || P.drift.code ? `the script restored ${pRestored} of ${n}${P.drift.code ? `, exit ${P.drift.code}` : ''}` : ''].filter(Boolean).join('; ')} (not a repair)`;
 row('(c)  drifted re-run: time, restored', driftCell(P), driftCell(M), driftRatio);
+const nE = CONTENT_EDITS.length;
+const editsRestored = (side) => CONTENT_EDITS.filter((e) => side.after[e.what] === side.before[e.what]).length;
+const [mE, pE] = [editsRestored(M), editsRestored(P)];
+const mRepaired = mE === nE && M.content.code === 0;
+const contentCell = (side) => `${fmt(side.content.ms)} ${editsRestored(side)}/${nE}${side.content.code === 0 ? '' : ` exit ${side.content.code}`}`;
+const qe = M.content.ms / P.content.ms;
+// A ratio only when meshup repaired everything and both runs succeeded; a script that restored
+// fewer edits is named beside it, since its time is not that of a full repair.
+const contentRatio =
+  mRepaired && P.content.code === 0
+    ? `meshup/plain ${qe.toFixed(2)}${pE < nE ? ` (the script restored only ${pE} of ${nE}: its time is not that of a full repair)` : ''}`
+    : `no ratio: ${[mRepaired ? '' : `meshup restored ${mE} of ${nE}${M.content.code ? `, exit ${M.content.code}` : ''}`, P.content.code || !mRepaired ? `the script restored ${pE} of ${nE}${P.content.code ? `, exit ${P.content.code}` : ''}` : ''].filter(Boolean).join('; ')}`;
+row('(e)  content-drift re-run: time, restored', contentCell(P), contentCell(M), contentRatio);
 const warmPeak = Math.max(...M.warm.map((r) => r.peakMiB));
 console.log(
-  `  (d)  meshup peak RSS: ${res.disk ? `cold from disk (a1) ${res.disk.peakMiB.toFixed(1)} MiB, ` : ''}cold with download (a2) ${M.cold.peakMiB.toFixed(1)} MiB, warm ${warmPeak.toFixed(1)} MiB, drifted ${M.drift.peakMiB.toFixed(1)} MiB (the node process; kubectl/istioctl children not counted)`,
+  `  (d)  meshup peak RSS: ${res.disk ? `cold from disk (a1) ${res.disk.peakMiB.toFixed(1)} MiB, ` : ''}cold with download (a2) ${M.cold.peakMiB.toFixed(1)} MiB, warm ${warmPeak.toFixed(1)} MiB, drifted ${M.drift.peakMiB.toFixed(1)} MiB, content-drift ${M.content.peakMiB.toFixed(1)} MiB (the node process; kubectl/istioctl children not counted)`,
 );
 console.log('');
 console.log('  (c) which of the five deleted objects each re-run restored:');
@@ -277,3 +329,56 @@ for (const o of DRIFT_OBJECTS)
   console.log(`    ${pad(objName(o), w)}${pad(P.restored[o.what] ? 'restored' : 'MISSING', 14)}${M.restored[o.what] ? 'restored' : 'MISSING'}`);
 console.log(`  meshup's output on the drifted re-run (exit ${M.drift.code}; stderr, then stdout):`);
 for (const line of `${M.drift.err.trim()}\n${M.drift.out.trim()}`.trim().split('\n').slice(0, 40)) console.log(`    | ${line}`);
+
+console.log('');
+console.log(`  (e) which of the ${nE} edited fields each re-run restored (read again as before the edits):`);
+const we = Math.max(...CONTENT_EDITS.map((e) => e.what.length)) + 2;
+console.log(`    ${pad('edit', we)}${pad('plain script', 14)}meshup`);
+const restoredCell = (side, e) => (side.after[e.what] === side.before[e.what] ? 'restored' : 'NOT restored');
+for (const e of CONTENT_EDITS) console.log(`    ${pad(e.what, we)}${pad(restoredCell(P, e), 14)}${restoredCell(M, e)}`);
+const short = (v) => {
+  const t = JSON.stringify(v);
+  return t.length > 70 ? `${t.slice(0, 67)}...` : t;
+};
+for (const [label, side] of [
+  ['plain script', P],
+  ['meshup', M],
+]) {
+  for (const e of CONTENT_EDITS.filter((x) => side.after[x.what] !== side.before[x.what]))
+    console.log(`    ${label}, ${e.what}: ${e.field} reads ${short(side.after[e.what])}, read ${short(side.before[e.what])} before the edits`);
+  const moved = CONTENT_EDITS.filter((x) => side.before[x.what] !== side.converged[x.what]);
+  for (const e of moved)
+    console.log(
+      `    note: ${label}: after (c), ${e.field} of ${e.ref.join(' ')} read ${short(side.before[e.what])}, converged ${short(side.converged[e.what])}`,
+    );
+}
+// Its stdout names what is pending; on an error (neither 0 nor 10), stderr says why.
+const planLines = (r) =>
+  `${r.out.trim()}${r.code === 10 ? '' : `\n${r.err.trim()}`}`
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, 30)
+    .map((l) => `      | ${l}`);
+console.log(
+  `  meshup plan before (e): exit ${M.planBefore.code} (0: (c) left the cluster converged); after (e): exit ${M.planAfter.code} (0 expected: converged again)`,
+);
+for (const [when, r] of [
+  ['before', M.planBefore],
+  ['after', M.planAfter],
+])
+  if (r.code !== 0) {
+    console.log(`    meshup plan ${when} (e), ${r.code === 10 ? 'stdout' : 'stdout, then stderr'}:`);
+    for (const l of planLines(r)) console.log(l);
+  }
+console.log(`  meshup's output on the content-drift re-run (exit ${M.content.code}; stderr, then stdout):`);
+for (const line of `${M.content.err.trim()}\n${M.content.out.trim()}`.trim().split('\n').slice(0, 40)) console.log(`    | ${line}`);
+
+console.log('');
+console.log('  targets:');
+const warmRatio = pw / mw;
+console.log(
+  `    warm re-run, verifying content (b): ${fmt(mw)}, plain/meshup ${warmRatio.toFixed(1)}x; target <= 1.5 s and >= 4x: ${verdict(mw <= 1500 && warmRatio >= 4 && mE === nE)}${mE === nE ? '' : ` (meshup's re-run restored only ${mE} of ${nE} edits in (e): it does not verify all content)`}`,
+);
+console.log(
+  `    content-drift re-run (e): meshup/plain ${qe.toFixed(2)}, meshup restored ${mE}/${nE}, exit ${M.content.code}; target <= 0.5 with every edit restored: ${verdict(mRepaired && P.content.code === 0 && qe <= 0.5)}${pE < nE ? ` (the script restored ${pE} of ${nE})` : ''}`,
+);
