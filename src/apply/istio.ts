@@ -11,9 +11,10 @@ import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import type { KubeObject } from '../kube/objects.js';
 import { isClusterScoped, type ObjectRef, objectsOf, refKey, refOf } from '../kube/refs.js';
+import { keepingWebhookUrls } from '../kube/webhooks.js';
 import { controlPlaneManifestFile } from '../observe/refs.js';
 import { readinessSeconds } from '../plan/istio.js';
-import { apply, listObjects, waitForCrdsEstablished, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
+import { apply, getObject, listObjects, waitForCrdsEstablished, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { StepContext } from './types.js';
 
@@ -102,9 +103,15 @@ async function reapply(runner: Runner, spec: Spec, hash: string, missing: Object
   crdsIn();
   if (rest.length) {
     progress(`restoring ${rest.map((o) => `${String(o.kind).toLowerCase()}/${name(o)}`).join(', ')}`);
+    // A webhook pointed at a URL keeps it (kube/webhooks.ts): read as it is now, just before.
+    const restored = await Promise.all(
+      rest.map(async (o) =>
+        /WebhookConfiguration$/.test(String(o.kind)) ? keepingWebhookUrls(o, await getObject(runner, String(o.kind).toLowerCase(), name(o))) : o,
+      ),
+    );
     await apply(
       runner,
-      rest.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
+      restored.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
       'Restoring Istio objects',
       ISTIOCTL_FIELD_MANAGER,
     );

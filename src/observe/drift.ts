@@ -10,6 +10,7 @@ import { LEAVE_ALONE_ANNOTATION } from '../istio/labels.js';
 import { diffObjects, type FieldChange } from '../kube/diff.js';
 import type { KubeObject } from '../kube/objects.js';
 import { type ObjectRef, refKey, refOf, resourceOf } from '../kube/refs.js';
+import { keepingWebhookUrls } from '../kube/webhooks.js';
 import { dryRunApply, listObjects } from '../tools/kubectl.js';
 
 export interface ObjectDrift {
@@ -84,7 +85,7 @@ export async function readDrift(runner: Runner, wanted: readonly Wanted[], facts
       const mine = present.filter((w) => w.fieldManager === m);
       const results = await dryRunApply(
         runner,
-        mine.map((w) => w.object),
+        mine.map((w) => keepingWebhookUrls(w.object, live.get(key(w.object)))),
         'Comparing what meshup applied with what the cluster holds',
         m,
       );

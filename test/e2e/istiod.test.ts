@@ -189,14 +189,51 @@ describe('meshup with the real istiod on a simulated cluster', () => {
     expect((await c.kubectl(['get', 'virtualservices.networking.istio.io', 'meshup-web', '-n', 'apps', '-o', 'name'])).stdout).toContain('meshup-web');
   });
 
-  it('webhooks pointed at a URL (this harness points them at pilot-discovery on 127.0.0.1) are not compared, and plan says why', async () => {
-    // meshup's own version of them names the Service again, which the API server refuses beside a
-    // URL: that object is said as not compared, and nothing else is held up by it.
+  it('the validating webhook edited to match nothing is drift: named by plan, restored by up (its URL kept), and the real webhook refuses again', async () => {
+    const hooks = JSON.parse((await c.kubectl(['get', 'validatingwebhookconfigurations', '-l', 'app=istiod', '-o', 'json'])).stdout) as {
+      items: { metadata: { name: string }; webhooks: { rules: { apiGroups: string[] }[]; clientConfig: { url?: string } }[] }[];
+    };
+    // Every one that validates Istio's networking resources. This harness points them at
+    // pilot-discovery on 127.0.0.1 by URL, which meshup's repair must keep.
+    const validators = hooks.items.filter((h) => h.webhooks.some((w) => w.rules.some((r) => r.apiGroups.includes('networking.istio.io'))));
+    expect(validators.length, 'the istiod validating webhook configurations').toBeGreaterThan(0);
+    for (const v of validators) {
+      await c.kubectl([
+        'patch',
+        'validatingwebhookconfiguration',
+        v.metadata.name,
+        '--type=json',
+        '-p',
+        JSON.stringify(v.webhooks.map((_, i) => ({ op: 'replace', path: `/webhooks/${i}/rules/0/apiGroups`, value: ['none.invalid'] }))),
+      ]);
+    }
+    // Matching nothing, it lets the invalid route in.
+    expect((await applyInvalid()).exitCode).toBe(0);
+    await c.kubectl(['delete', 'virtualservice', 'invalid', '-n', 'apps']);
+
+    // No spec flags: the spec is what the cluster records.
     const plan = await c.meshup(['plan']);
-    expect(plan.exitCode, `${plan.stdout}\n${plan.stderr}`).toBe(0);
-    expect(plan.stdout).toMatch(
-      /not compared: mutatingwebhookconfiguration istio-sidecar-injector: the API server refused meshup's version of it \(.*exactly one of url or service is required/,
-    );
+    expect(plan.exitCode, `${plan.stdout}\n${plan.stderr}`).toBe(10);
+    for (const v of validators) {
+      expect(plan.stdout).toMatch(
+        new RegExp(
+          `validatingwebhookconfiguration ${v.metadata.name} webhooks\\[name=[^\\]]+\\]\\.rules\\[0\\]\\.apiGroups \\["none\\.invalid"\\] → \\[".*istio\\.io"`,
+        ),
+      );
+    }
+    expect(plan.stdout).toContain('(changed by kubectl-patch)');
+    const up = await c.meshup(['up', '--yes', '--verbose']);
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).toBe(0);
+    expect(up.stderr).not.toMatch(/istioctl .*install -f/);
+    const after = await c.meshup(['plan']);
+    expect(after.exitCode, after.stdout).toBe(0);
+    const urls = JSON.parse((await c.kubectl(['get', 'validatingwebhookconfigurations', '-l', 'app=istiod', '-o', 'json'])).stdout) as typeof hooks;
+    for (const h of urls.items) for (const w of h.webhooks) expect(w.clientConfig.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    const refused = await until('the webhook refusing again', async () => {
+      const r = await applyInvalid();
+      return r.exitCode !== 0 && r;
+    });
+    expect(refused.stderr).toContain('admission webhook "validation.istio.io" denied the request');
   });
 
   it('with the Gateway API CRDs present, a Gateway of class istio gets its Deployment and Service from istiod', async () => {
