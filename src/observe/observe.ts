@@ -7,7 +7,7 @@ import type { KubeList, KubeObject } from '../kube/objects.js';
 import type { ClusterStatus, Provider } from '../providers/types.js';
 import { RECORD_NAME, RECORD_NAMESPACE } from '../state/applied-spec.js';
 import { readAppliedSpec } from '../state/record.js';
-import { type ApiKind, BUILTIN, kubectlResource, listDirect } from '../tools/kubeapi.js';
+import { type ApiKind, BUILTIN, ISTIO_KINDS, kubectlResource, listDirect } from '../tools/kubeapi.js';
 import { getJson, isUnservedKind, kubeconfigHasContext } from '../tools/kubectl.js';
 import type { ClusterRead } from './evaluate.js';
 
@@ -48,10 +48,7 @@ const OWNED_KINDS: readonly ApiKind[] = [
 ];
 /** Istio's custom resources meshup sets: the tracing Telemetry (its hash) and the mesh-wide
  * PeerAuthentication (its mode). Versions older than these (Istio before 1.22) read through kubectl. */
-const CUSTOM: readonly ApiKind[] = [
-  { group: 'telemetry.istio.io', version: 'v1', resource: 'telemetries', kind: 'Telemetry', namespaced: true, metadataOnly: true },
-  { group: 'security.istio.io', version: 'v1', resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true },
-];
+const CUSTOM: readonly ApiKind[] = [metadataOnly(ISTIO_KINDS.telemetries), ISTIO_KINDS.peerauthentications];
 /** CRDs are read by name only (with the Gateway API's release annotations and meshup's mark on
  * them): their schemas are most of a full read's bytes, and a missing CRD is what matters. */
 const CRDS = metadataOnly(BUILTIN.customresourcedefinitions);

@@ -64,6 +64,17 @@ export function builtinKind(name: string): ApiKind | undefined {
   return Object.values(BUILTIN).find((k) => name === k.resource || name === kubectlResource(k) || name === k.kind.toLowerCase());
 }
 
+/** Istio's custom kinds meshup applies objects of (when their CRDs are served). */
+export const ISTIO_KINDS = {
+  telemetries: grouped('telemetry.istio.io', 'v1', 'telemetries', 'Telemetry', true),
+  peerauthentications: grouped('security.istio.io', 'v1', 'peerauthentications', 'PeerAuthentication', true),
+} as const;
+
+/** A built-in kind, or one of Istio's that meshup applies: both can be listed straight from the API server. */
+export function knownKind(name: string): ApiKind | undefined {
+  return builtinKind(name) ?? Object.values(ISTIO_KINDS).find((k) => name === kubectlResource(k) || name === k.kind.toLowerCase());
+}
+
 function listPath(k: ApiKind, namespace: string | undefined, selector: string | undefined): string {
   const base = k.group ? `/apis/${k.group}/${k.version}` : `/api/${k.version}`;
   const query = selector ? `?labelSelector=${encodeURIComponent(selector)}` : '';

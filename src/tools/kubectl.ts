@@ -15,6 +15,7 @@ import {
   type DryRunAnswer,
   dryRunApplyDirect,
   getDirect,
+  knownKind,
   listDirect,
   servedResourcesDirect,
 } from './kubeapi.js';
@@ -106,7 +107,7 @@ export async function listObjects<T extends KubeObject>(
 ): Promise<T[]> {
   // Built-in kinds straight from the API server; without a namespace, kubectl's would be the
   // context's own, which only kubectl knows.
-  const kinds = kind.split(',').map(builtinKind);
+  const kinds = kind.split(',').map(knownKind);
   if (kinds.every((k) => k && (!k.namespaced || opts.namespace || opts.allNamespaces))) {
     const direct = await listDirect(runner, kinds as ApiKind[], { namespace: opts.namespace, selector: opts.selector }, `Listing ${kind}`);
     if (direct) return direct as T[];

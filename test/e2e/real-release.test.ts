@@ -89,7 +89,9 @@ describe("meshup with Istio's real release content", () => {
     expect((await meshup(['plan'])).exitCode).toBe(0);
     for (const o of DRIFT_OBJECTS) await kubectl(['delete', ...driftRef(o), '--wait=true']);
     const status = await meshup(['status']);
-    expect(status.exitCode, status.stderr).toBe(0);
+    // No ingress gateway is a mesh nothing reaches from outside: a problem, so status exits 1.
+    expect(status.exitCode, status.stderr).toBe(1);
+    expect(status.stdout).toContain('! istio-ingressgateway has no ready pod');
     // The same findings when every read goes through kubectl.
     const viaKubectl = await execa(process.execPath, [MESHUP, 'status', '--provider', 'kwok', '--name', name], {
       env: { ...env, MESHUP_DIRECT_API: '0' },
@@ -98,6 +100,7 @@ describe("meshup with Istio's real release content", () => {
       cwd: dir,
     });
     expect(viaKubectl.stdout).toBe(status.stdout);
+    expect(viaKubectl.exitCode).toBe(status.exitCode);
     for (const line of [
       'deployment istio-system/istio-ingressgateway is missing',
       'mutatingwebhookconfiguration istio-sidecar-injector is missing',
