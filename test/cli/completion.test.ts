@@ -185,7 +185,7 @@ describe('meshup completion', () => {
   });
 
   it.skipIf(!ZSH)('loads in zsh and registers its function', async () => {
-    const r = await execa(ZSH!, ['-f', '-c', 'autoload -U compinit && compinit -u && source <(meshup completion zsh) && print -r -- $_comps[meshup]'], {
+    const r = await execa(ZSH!, ['-f', '-c', 'autoload -U compinit && compinit -u -D && source <(meshup completion zsh) && print -r -- $_comps[meshup]'], {
       env: w.env,
       extendEnv: false,
       reject: false,
