@@ -43,10 +43,18 @@ const until = async (ok: () => boolean, ms = 5000) => {
 function fakeTool(o: { ignore?: boolean; setsid?: boolean } = {}): string {
   const file = join(dir, 'kind');
   const trap = o.ignore ? "trap '' INT TERM\n" : '';
-  const fork = o.setsid ? '/usr/bin/setsid /bin/sleep 300 &' : '/bin/sleep 300 &';
-  writeFileSync(file, `#!/bin/sh\n${trap}${fork}\necho "$$ $!" > "${dir}/pids.tmp"\n/bin/mv "${dir}/pids.tmp" "${dir}/pids"\necho started\n/bin/sleep 300\n`, {
-    mode: 0o755,
-  });
+  // The grandchild says it is there only once it is what it should be (in its own session when
+  // `setsid`), so that the interrupt never reaches it half-started: on a loaded machine the exec of
+  // setsid can come after the forced kill of the group, which then ends the call the test expects
+  // to keep waiting.
+  const ready = join(dir, 'ready');
+  const body = `/bin/touch ${ready}; exec /bin/sleep 300`;
+  const fork = o.setsid ? `/usr/bin/setsid /bin/sh -c '${body}' &` : `/bin/sh -c '${body}' &`;
+  writeFileSync(
+    file,
+    `#!/bin/sh\n${trap}${fork}\nwhile [ ! -e ${ready} ]; do /bin/sleep 0.05; done\necho "$$ $!" > "${dir}/pids.tmp"\n/bin/mv "${dir}/pids.tmp" "${dir}/pids"\necho started\n/bin/sleep 300\n`,
+    { mode: 0o755 },
+  );
   return file;
 }
 
