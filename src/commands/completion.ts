@@ -22,7 +22,7 @@ const SHELLS = ['bash', 'zsh', 'fish'];
 // holds them equal.
 const PROVIDERS = ['minikube', 'kind', 'existing', 'kwok'];
 const DATAPLANES = ['sidecar', 'ambient'];
-const SCHEMA_KINDS = ['profile', 'addon', 'config'];
+const SCHEMA_KINDS = ['profile', 'addon', 'config', 'versions'];
 
 // The package root, found as config/catalog.ts finds it (not imported: it loads zod).
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

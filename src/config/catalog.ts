@@ -6,12 +6,15 @@ import { UsageError } from '../errors.js';
 import { closest } from '../util/suggest.js';
 import { excerpt } from '../util/text.js';
 import { loadYamlFile } from './load.js';
-import { type Addon, addonSchema, type Profile, profileSchema } from './schema.js';
+import { type Addon, addonSchema, type Profile, profileSchema, type VersionCatalog, versionsSchema } from './schema.js';
 
 /** The package root: dist/config/ (or src/config/ under tests) is two levels below it. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROFILES_DIR = join(PACKAGE_ROOT, 'profiles');
 const ADDONS_DIR = join(PACKAGE_ROOT, 'addons');
+/** The version catalog: Istio minors with their Kubernetes range and Gateway API release, and
+ * what each kind and minikube release can make. */
+export const VERSIONS_FILE = join(PACKAGE_ROOT, 'versions', 'catalog.yaml');
 
 async function yamlNames(dir: string): Promise<string[]> {
   const files = await readdir(dir).catch(() => [] as string[]);
@@ -63,6 +66,10 @@ export async function loadAddonCatalog(): Promise<Map<string, Addon>> {
   const names = await listAddonNames();
   const addons = await Promise.all(names.map((n) => loadYamlFile(join(ADDONS_DIR, `${n}.yaml`), addonSchema, 'addon')));
   return new Map(addons.map((a) => [a.name, a]));
+}
+
+export function loadVersionCatalog(file = VERSIONS_FILE): Promise<VersionCatalog> {
+  return loadYamlFile(file, versionsSchema, 'version catalog');
 }
 
 /** Checks names against the catalog; an unknown one is an error naming the known ones. */

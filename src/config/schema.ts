@@ -139,5 +139,59 @@ export const configSchema = z
   .strict();
 export type MeshupConfig = z.infer<typeof configSchema>;
 
-export const SCHEMAS = { profile: profileSchema, addon: addonSchema, config: configSchema } as const;
+const minorOf = (v: string) => Number(v.split('.')[1]);
+const kubeMinor = z.string().regex(/^1\.\d+$/, 'must be a Kubernetes minor such as "1.32"');
+const kubeVersion = z.string().regex(/^v1\.\d+\.\d+$/, 'must be a Kubernetes release such as v1.33.1');
+const toolVersion = z.string().regex(/^v\d+\.\d+\.\d+$/, 'must be a release such as v0.33.0');
+// Pinned by digest: a tag alone can be pushed again, and kind supports an image only as built.
+const kindImage = z
+  .string()
+  .regex(/^kindest\/node:v1\.\d+\.\d+@sha256:[0-9a-f]{64}$/, 'must be a kindest/node image pinned by digest (kindest/node:v1.36.4@sha256:...)');
+
+export const versionsSchema = z
+  .object({
+    $schema: z.string().optional(),
+    istio: z
+      .array(
+        z
+          .object({
+            minor: z.string().regex(/^1\.\d+$/, 'must be an Istio minor such as "1.31"'),
+            kubernetes: z
+              .object({ min: kubeMinor, max: kubeMinor })
+              .strict()
+              .refine((k) => minorOf(k.min) <= minorOf(k.max), { message: 'min must not be above max', path: ['max'] })
+              .describe('The Kubernetes minors this Istio minor supports'),
+            gatewayApi: z
+              .object({ version: toolVersion, channel: z.enum(['standard', 'experimental']) })
+              .strict()
+              .describe('The Gateway API release it is built against'),
+            notes: z.array(z.string()).describe('What a user of this minor should know (addons, images)').optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .describe('Istio minors, newest first'),
+    kind: z
+      .array(
+        z
+          .object({ version: toolVersion, default: kindImage, images: z.array(kindImage).min(1) })
+          .strict()
+          .refine((k) => k.images.includes(k.default), { message: 'the default image must be one of images', path: ['default'] })
+          .describe('A kind release, its default node image and the node images its release notes list'),
+      )
+      .describe('kind releases, newest first'),
+    minikube: z
+      .array(
+        z
+          .object({ version: toolVersion, default: kubeVersion, newest: kubeVersion, oldest: kubeVersion })
+          .strict()
+          .describe('A minikube release and the Kubernetes versions it supports'),
+      )
+      .describe('minikube releases, newest first'),
+  })
+  .strict();
+export type VersionCatalog = z.infer<typeof versionsSchema>;
+export type IstioRelease = VersionCatalog['istio'][number];
+
+export const SCHEMAS = { profile: profileSchema, addon: addonSchema, config: configSchema, versions: versionsSchema } as const;
 export type SchemaKind = keyof typeof SCHEMAS;

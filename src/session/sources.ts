@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { LoadedProfile } from '../config/catalog.js';
 import type { Flags } from '../config/flags.js';
-import type { Addon, MeshupConfig, Profile } from '../config/schema.js';
+import type { Addon, MeshupConfig, Profile, VersionCatalog } from '../config/schema.js';
 import type { LastTarget } from '../state/target.js';
 
 const catalogModule = () => import('../config/catalog.js');
@@ -48,6 +48,11 @@ export class Sources {
 
   catalog(): Promise<Map<string, Addon>> {
     return this.once('catalog', async () => (await catalogModule()).loadAddonCatalog());
+  }
+
+  /** The version catalog (versions/catalog.yaml). */
+  versions(): Promise<VersionCatalog> {
+    return this.once('versions', async () => (await catalogModule()).loadVersionCatalog());
   }
 
   /** A bundled profile by name, or a profile file (relative to `base`). */
