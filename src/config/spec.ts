@@ -1,7 +1,7 @@
 // The desired state: what the cluster and the mesh should be, decided once per command from
 // every layer (session/spec.ts resolves it). How a command runs (--dry-run, --json, --yes,
 // --force, --verbose) is not part of it: those are the run's switches (config/flags.ts).
-import type { Dataplane, ISTIO_PLATFORMS, Profile, ProviderName } from './schema.js';
+import type { Dataplane, ISTIO_PLATFORMS, IstioRelease, Profile, ProviderName } from './schema.js';
 
 /** Which layer decided a setting. */
 export type Source = 'default' | 'profile' | 'recorded' | 'config' | 'env' | 'flag' | 'answer';
@@ -40,7 +40,14 @@ export interface Spec {
   /** Istio's global.platform, when the user named one (providers that know theirs add it). */
   readonly platform?: (typeof ISTIO_PLATFORMS)[number];
   readonly istioVersion: string;
+  /** The version catalog's entry for istioVersion's minor; undefined for a minor it lacks. */
+  readonly release?: IstioRelease;
+  /** The Kubernetes release of a new cluster: asked for, or the newest the provider can make
+   * within the release's range (sources.kubernetesVersion says which). */
   readonly kubernetesVersion?: string;
+  /** The node image that makes kubernetesVersion, pinned by digest, where the provider runs one
+   * (kind); unpinned when the catalog lacks the version asked for. */
+  readonly nodeImage?: string;
   /** What the profile or the user asked for. */
   readonly resources: Resources;
   /** resources plus the addons' footprint: what a new cluster is sized for. */

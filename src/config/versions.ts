@@ -18,11 +18,3 @@ export function parseIstioVersion(v: string): IstioVersion | undefined {
   if (!m) return undefined;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] };
 }
-
-/** Lowest Kubernetes minor each Istio minor supports; below it istioctl only warns. */
-export function minKubernetesMinor(istioMinor: number): number {
-  if (istioMinor >= 30) return 32;
-  if (istioMinor === 29) return 30;
-  if (istioMinor >= 26) return 29;
-  return 28;
-}

@@ -1,40 +1,10 @@
-// Which Gateway API release each Istio minor is built against, and how two releases compare.
+// How two Gateway API releases compare. Which one each Istio minor is built against is the
+// version catalog's to say (versions/catalog.yaml).
 // The Gateway API CRDs are not part of Istio: they must match what istiod was compiled with.
 // CRDs newer than istiod knows can keep it from becoming ready (istio/istio#59443); older ones
 // hide the kinds and fields istiod reads, so routes vanish without an error (Istio 1.30's upgrade
 // notes). Patch releases of one Gateway API minor change no API (its versioning policy), so a
 // patch difference is compatible; any other difference is not.
-
-/**
- * Source: the `sigs.k8s.io/gateway-api` requirement in istio.io/istio's go.mod at each minor's
- * newest release tag in the istio/istio repository (1.24.6, 1.25.5, 1.26.8, 1.27.9, 1.28.10,
- * 1.29.6, 1.30.3), and for 1.31 the release-1.31 module the tests build
- * (istio.io/istio v0.0.0-20260827124520-eed52ebb66ad, test/cluster/istio/go.mod). Earlier patches
- * of a minor sometimes required an earlier patch of the same Gateway API minor (1.24.0: v1.2.0,
- * 1.28.0 and 1.29.0: v1.4.0; 1.26.0: a v1.3.0 pre-release), which the patch rule above covers.
- */
-const GATEWAY_API_FOR_ISTIO_MINOR: Readonly<Record<number, string>> = {
-  24: 'v1.2.1',
-  25: 'v1.2.1',
-  26: 'v1.3.0',
-  27: 'v1.3.0',
-  28: 'v1.4.1',
-  29: 'v1.4.1',
-  30: 'v1.5.1',
-  31: 'v1.6.0',
-};
-
-/** The Istio minors the table knows, oldest first. */
-export const KNOWN_ISTIO_MINORS: readonly number[] = Object.keys(GATEWAY_API_FOR_ISTIO_MINOR)
-  .map(Number)
-  .sort((a, b) => a - b);
-
-/** The Gateway API release an Istio version is built against; undefined for a minor meshup does
- * not know (then meshup refuses to guess: see plan.ts). */
-export function gatewayApiVersionFor(istioVersion: string): string | undefined {
-  const m = /^v?1\.(\d+)\./.exec(istioVersion);
-  return m ? GATEWAY_API_FOR_ISTIO_MINOR[Number(m[1])] : undefined;
-}
 
 interface Release {
   major: number;

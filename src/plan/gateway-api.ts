@@ -10,7 +10,7 @@
 import { UsageError } from '../errors.js';
 import { BUNDLE_VERSION_ANNOTATION, SAFE_UPGRADES_POLICY } from '../gatewayapi/crds.js';
 import type { GatewayApiCrd, GatewayApiObserved } from '../gatewayapi/observe.js';
-import { carriesSafeUpgradesPolicy, compareBundle, gatewayApiVersionFor, isLater, KNOWN_ISTIO_MINORS } from '../gatewayapi/version.js';
+import { carriesSafeUpgradesPolicy, compareBundle, isLater } from '../gatewayapi/version.js';
 import { GATEWAY_API_LABEL } from '../istio/labels.js';
 import { applyArgs } from '../tools/kubectl-args.js';
 import type { Action, GatewayApiOp } from './types.js';
@@ -22,6 +22,9 @@ export interface GatewayApiPlanInput {
   /** meshup manages the Gateway API CRDs (spec.gatewayApi). */
   enabled: boolean;
   istioVersion: string;
+  /** The Gateway API release that Istio version is built against (the version catalog's); undefined
+   * when the catalog lacks its minor. */
+  want?: string;
   /** What the cluster has; undefined when there is no cluster to read yet (planned as empty). */
   observed?: GatewayApiObserved;
   /** The cluster answered but its CRDs could not be listed: nothing is decided blind. */
@@ -50,15 +53,14 @@ function ownerOf(crds: readonly GatewayApiCrd[]): 'meshup' | 'you' | 'mixed' {
 }
 const ownerText = { meshup: 'installed by meshup', you: 'not installed by meshup', mixed: 'partly installed by meshup' } as const;
 
-/** meshup does not guess the Gateway API release of an Istio minor its table lacks: `up` stops
+/** meshup does not guess the Gateway API release of an Istio minor its catalog lacks: `up` stops
  * before the first change with this error (after the Istio release itself was found to exist). */
-export function unknownGatewayApi(spec: { gatewayApi: boolean; istioVersion: string }): UsageError | undefined {
-  if (!spec.gatewayApi || gatewayApiVersionFor(spec.istioVersion)) return undefined;
-  const known = `Istio 1.${KNOWN_ISTIO_MINORS[0]} to 1.${KNOWN_ISTIO_MINORS.at(-1)}`;
-  return new UsageError(`meshup does not know which Gateway API release Istio ${spec.istioVersion} is built against (it knows ${known})`, {
+export function unknownGatewayApi(spec: { gatewayApi: boolean; istioVersion: string; release?: { gatewayApi: { version: string } } }): UsageError | undefined {
+  if (!spec.gatewayApi || spec.release) return undefined;
+  return new UsageError(`meshup does not know which Gateway API release Istio ${spec.istioVersion} is built against: its version catalog lacks that minor`, {
     fix: [
       `Install the Gateway API CRDs Istio ${spec.istioVersion} needs yourself, then run meshup with --no-gateway-api (or gatewayApi: false in meshup.yaml)`,
-      `or use ${known}`,
+      'or use an Istio version the catalog knows (meshup versions lists them)',
     ],
   });
 }
@@ -66,7 +68,7 @@ export function unknownGatewayApi(spec: { gatewayApi: boolean; istioVersion: str
 export function planGatewayApi(input: GatewayApiPlanInput): { action?: GatewayApiAction; note?: string } {
   if (!input.enabled) return {};
   const istio = input.istioVersion;
-  const want = gatewayApiVersionFor(istio);
+  const want = input.want;
   if (!want) return { note: unknownGatewayApi({ gatewayApi: true, istioVersion: istio })!.message };
   if (input.unreadable) {
     return {

@@ -13,6 +13,7 @@ import { planCluster, planContextRestore, planHostPorts } from './cluster.js';
 import { planGatewayApi } from './gateway-api.js';
 import { planInjection } from './injection.js';
 import { isNewMesh, planAmbientPlatform, planIstio } from './istio.js';
+import { planKubernetes } from './kubernetes.js';
 import { planMtls } from './mtls.js';
 import { planRecord } from './record.js';
 import { type Action, changes, type Op, type Overlays, type Plan, type PlanContext, type PlanInput, type Planned } from './types.js';
@@ -36,6 +37,7 @@ export function plan(input: PlanInput): Plan {
     const g = planGatewayApi({
       enabled: input.spec.gatewayApi,
       istioVersion: input.spec.istioVersion,
+      want: input.spec.release?.gatewayApi.version,
       observed: ctx.seen ? input.observed.gatewayApi : undefined,
       unreadable: ctx.seen && !input.observed.gatewayApi,
       bundleFile: input.gatewayApiBundle,
@@ -46,6 +48,7 @@ export function plan(input: PlanInput): Plan {
   // In the order the plan lists them (and `up` applies them: apply/order.ts has the overlaps).
   const parts: [Op['type'] | 'always', () => Planned][] = [
     ['cluster', () => planCluster(ctx)],
+    ['cluster', () => planKubernetes(ctx)],
     ['always', () => partlyUnread(ctx)],
     ['always', () => planHostPorts(ctx)],
     ['gateway-api', gatewayApi],

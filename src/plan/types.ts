@@ -76,7 +76,9 @@ export interface Action {
 export interface Blocker {
   message: string;
   fix?: string;
-  kind?: 'conflict';
+  /** conflict: an object meshup did not make is in the way (exit 4); usage: what was asked for
+   * cannot work (exit 2); otherwise a precondition (exit 3). */
+  kind?: 'conflict' | 'usage';
 }
 
 /** An object under a name meshup uses that it did not make: refused, or with --adopt taken over. */
@@ -128,6 +130,8 @@ export interface PlanInput {
   only?: ReadonlySet<Op['type']>;
   /** Take over objects of meshup's names that meshup did not make (--adopt). */
   adopt?: boolean;
+  /** Plan what is known not to be supported (--force), with a warning, instead of refusing it. */
+  force?: boolean;
 }
 
 /** What each planner reads: the input, and what every one of them would otherwise work out again. */

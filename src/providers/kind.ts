@@ -18,12 +18,12 @@ import {
   kindNodeState,
   kindPortMappings,
 } from '../tools/kind.js';
-import type { Provider } from './types.js';
+import { matchChoice, type Provider } from './types.js';
 
 function clusterConfig(spec: Spec): KindClusterConfig {
   return {
     name: spec.clusterName,
-    nodeImage: spec.kubernetesVersion ? `kindest/node:${spec.kubernetesVersion}` : undefined,
+    nodeImage: spec.nodeImage ?? (spec.kubernetesVersion ? `kindest/node:${spec.kubernetesVersion}` : undefined),
     portMappings: kindProvider.portMappings(spec),
   };
 }
@@ -39,6 +39,10 @@ export const kindProvider: Provider = {
   needsInotify: true,
   ingress: 'host-port-mapping',
   simulated: false,
+  // kind supports a node image as built for its release; the newest release the catalog knows
+  // lists them by digest.
+  kubernetesChoices: (catalog) => (catalog.kind[0]?.images ?? []).map((image) => ({ version: image.split(':')[1]!.split('@')[0]!, image })),
+  kubernetesChoice: (version, catalog) => matchChoice(kindProvider.kubernetesChoices!(catalog), version) ?? { version, image: `kindest/node:${version}` },
   context: (spec) => kindContext(spec.clusterName),
   async status(runner, spec) {
     // kind lists a cluster while its node container exists; whether that runs is Docker's to say.

@@ -15,7 +15,7 @@ import {
   minikubeStartArgs,
   minikubeStatus,
 } from '../tools/minikube.js';
-import type { Provider } from './types.js';
+import { matchChoice, type Provider } from './types.js';
 
 /** minikube's own floor: it refuses to start below this (and warns below 1900). */
 const MINIKUBE_MIN_MEMORY_MIB = 1800;
@@ -42,6 +42,15 @@ export const minikubeProvider: Provider = {
   simulated: false,
   // istio-cni must write into minikube's own CNI directories (Istio's platform prerequisites).
   istioPlatform: 'minikube',
+  // minikube makes any release from its oldest to its newest: the newest, then each older minor.
+  kubernetesChoices(catalog) {
+    const m = catalog.minikube[0];
+    if (!m) return [];
+    const minor = (v: string) => Number(v.split('.')[1]);
+    const older = Array.from({ length: Math.max(0, minor(m.newest) - minor(m.oldest)) }, (_, i) => `v1.${minor(m.newest) - 1 - i}.0`);
+    return [m.newest, ...older].map((version) => ({ version }));
+  },
+  kubernetesChoice: (version, catalog) => matchChoice(minikubeProvider.kubernetesChoices!(catalog), version) ?? { version },
   context: (spec) => minikubeContext(spec.clusterName),
   async status(runner, spec) {
     return { state: await minikubeStatus(runner, spec.clusterName) };

@@ -2,7 +2,7 @@
 // whether it creates clusters, maps host ports, which states it reports and what repairs them,
 // how its ingress is reached, and the commands behind each of its actions.
 
-import type { ProviderName } from '../config/schema.js';
+import type { ProviderName, VersionCatalog } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
 import type { Runner } from '../exec/runner.js';
 import type { ToolName } from '../exec/tools.js';
@@ -32,6 +32,19 @@ export interface PortMapping {
   hostPort: number;
 }
 
+/** A Kubernetes release a new cluster can run, and the node image that makes it (kind). */
+export interface KubernetesChoice {
+  version: string;
+  image?: string;
+}
+
+/** The choice for a version asked for: that release, or for a minor alone ("v1.35") the newest
+ * release of it. */
+export function matchChoice(choices: readonly KubernetesChoice[], version: string): KubernetesChoice | undefined {
+  const minorOnly = /^v1\.\d+$/.test(version);
+  return choices.find((c) => c.version === version || (minorOnly && c.version.startsWith(`${version}.`)));
+}
+
 export interface Provider {
   readonly name: ProviderName;
   /** Programs it drives besides kubectl. */
@@ -55,6 +68,11 @@ export interface Provider {
   readonly istioPlatform?: string;
   /** What ambient mode needs here that meshup cannot give: said in the plan, before anything runs. */
   readonly ambientNote?: string;
+  /** The Kubernetes releases a new cluster can run by the version catalog, newest first: what the
+   * newest release of its tool there lists. Absent: the tool's own default (kwok's is fixed). */
+  kubernetesChoices?(catalog: VersionCatalog): readonly KubernetesChoice[];
+  /** How a version the catalog does not list is asked for (kind: an unpinned image tag). */
+  kubernetesChoice?(version: string, catalog: VersionCatalog): KubernetesChoice;
   context(spec: Spec): string;
   status(runner: Runner, spec: Spec): Promise<ClusterStatus>;
   /** The exact commands create() runs, for the plan. */

@@ -7,10 +7,8 @@ import type { RunSwitches } from '../config/flags.js';
 import { home, stateDir } from '../config/paths.js';
 import { parseMiB } from '../config/quantity.js';
 import type { Spec } from '../config/spec.js';
-import { minKubernetesMinor } from '../config/versions.js';
 import { OwnershipError, PreflightError, UsageError } from '../errors.js';
 import { bundleCacheFile, checkBundleObtainable, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
-import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { checkIstioDirEarly, checkObtainable } from '../istio/acquire.js';
 import type { Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
@@ -95,7 +93,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     target: { ...target, spec },
     spec,
     observed,
-    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt }),
+    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt, force: app.switches.force }),
     findings,
     layers,
     switches: app.switches,
@@ -103,7 +101,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
 }
 
 /** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
-export function planFor(target: Target, spec: Spec, observed: Observed, o: { only?: ReadonlySet<Op['type']>; adopt?: boolean } = {}): Plan {
+export function planFor(target: Target, spec: Spec, observed: Observed, o: { only?: ReadonlySet<Op['type']>; adopt?: boolean; force?: boolean } = {}): Plan {
   const { provider, context, runner, catalog } = target;
   return plan({
     spec,
@@ -112,7 +110,7 @@ export function planFor(target: Target, spec: Spec, observed: Observed, o: { onl
     catalog,
     context,
     overlayPath: overlayPath(runner.env, provider.name, spec.clusterName),
-    gatewayApiBundle: bundleCacheFile(runner.env, gatewayApiVersionFor(spec.istioVersion) ?? 'unknown'),
+    gatewayApiBundle: bundleCacheFile(runner.env, spec.release?.gatewayApi.version ?? 'unknown'),
     ...o,
   });
 }
@@ -175,12 +173,12 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   }
   for (const w of findings.filter((f) => f.status === 'warn' || (f.status === 'error' && prepared.switches.force)))
     notes.push(`${w.check}: ${w.message}${w.fix ? ` (fix: ${w.fix})` : ''}`);
-  const k8s = kubernetesTooOld(prepared);
-  if (k8s) throw k8s;
   if (p.blockers.length) {
-    const [first, ...rest] = p.blockers;
-    const opts = { details: rest.map(blockerText), fix: first!.fix ?? 'See above' };
-    throw first!.kind === 'conflict' ? new OwnershipError(first!.message, opts) : new PreflightError(first!.message, opts);
+    // What was asked for and cannot work is said first: it decides the exit code.
+    const first = p.blockers.find((b) => b.kind === 'usage') ?? p.blockers[0]!;
+    const opts = { details: p.blockers.filter((b) => b !== first).map(blockerText), fix: first.fix ?? 'See above' };
+    if (first.kind === 'usage') throw new UsageError(first.message, opts);
+    throw first.kind === 'conflict' ? new OwnershipError(first.message, opts) : new PreflightError(first.message, opts);
   }
   // The Gateway API bundle is had like the Istio release: cached, or the mirror has it.
   const gatewayApi = p.actions.find((a) => changes(a) && a.op.type === 'gateway-api')?.op;
@@ -200,28 +198,6 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   if (unknown) throw unknown;
   return notes;
 }
-
-/** Istio refuses (or misbehaves on) Kubernetes older than its minimum: checked before a cluster
- * is created (the version asked for) or used (what its nodes run). */
-function kubernetesTooOld({ spec, observed }: Prepared): UsageError | undefined {
-  const minor = Number(spec.istioVersion.split('.')[1]);
-  const min = minKubernetesMinor(minor);
-  const asked = spec.kubernetesVersion && observed.cluster.state === 'absent' ? spec.kubernetesVersion : undefined;
-  const running = observed.nodes.map((n) => n.kubeletVersion).find((v) => kubeMinor(v) !== undefined && kubeMinor(v)! < min);
-  const v = asked && kubeMinor(asked)! < min ? asked : running;
-  if (!v) return undefined;
-  return new UsageError(`Istio ${spec.istioVersion} needs Kubernetes 1.${min} or newer; ${asked === v ? 'you asked for' : 'the cluster runs'} ${v}`, {
-    fix:
-      asked === v
-        ? `Ask for a newer one: --kubernetes-version v1.${min}.0 (or leave it out for the provider's default)`
-        : `Use an Istio version that supports ${v}, or a newer cluster`,
-  });
-}
-
-const kubeMinor = (v: string) => {
-  const m = /^v?1\.(\d+)/.exec(v);
-  return m ? Number(m[1]) : undefined;
-};
 
 /** Changes that replace something working need a yes: --yes, or a person at the prompt. */
 export async function confirmRisky(app: App, prepared: Prepared): Promise<void> {

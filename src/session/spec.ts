@@ -9,7 +9,17 @@ import { resolve } from 'node:path';
 import { checkAddonNames, withDependencies } from '../config/catalog.js';
 import type { Flags } from '../config/flags.js';
 import { parseMiB } from '../config/quantity.js';
-import { type Addon, DATAPLANES, type Dataplane, ISTIO_PLATFORMS, type MeshupConfig, PROVIDERS, type Profile, type ProviderName } from '../config/schema.js';
+import {
+  type Addon,
+  DATAPLANES,
+  type Dataplane,
+  ISTIO_PLATFORMS,
+  type MeshupConfig,
+  PROVIDERS,
+  type Profile,
+  type ProviderName,
+  type VersionCatalog,
+} from '../config/schema.js';
 import type { Answers, Gateway, Source, Spec } from '../config/spec.js';
 import * as check from '../config/validate.js';
 import { DEFAULT_ISTIO_VERSION } from '../config/versions.js';
@@ -358,11 +368,31 @@ function settingsOf(l: Layers, profile: Profile) {
   };
 }
 
+/** The catalog's entry for the Istio release, and the Kubernetes of a new cluster: what was asked
+ * for (pinned where the catalog lists it), else the newest the provider can make in the release's
+ * range. Out of range or unknown is the plan's to say, not a refusal here. */
+function kubernetesOf(l: Layers, provider: ProviderName, istioVersion: string, asked: string | undefined, versions: VersionCatalog) {
+  const minor = istioVersion.split('.').slice(0, 2).join('.');
+  const release = versions.istio.find((r) => r.minor === minor);
+  const p = providerFor(provider);
+  if (asked) return { release, kubernetesVersion: asked, nodeImage: p.kubernetesChoice?.(asked, versions).image };
+  const kubeMinor = (v: string) => Number(v.split('.')[1]);
+  const within =
+    release &&
+    p
+      .kubernetesChoices?.(versions)
+      .find((c) => kubeMinor(c.version) >= kubeMinor(release.kubernetes.min) && kubeMinor(c.version) <= kubeMinor(release.kubernetes.max));
+  if (!within) return { release };
+  l.sources.kubernetesVersion = 'default';
+  return { release, kubernetesVersion: within.version, nodeImage: within.image };
+}
+
 export async function resolveSpec(sources: Sources, input: SpecInput): Promise<Spec> {
-  const [{ config, file: configFile }, catalog, lastTarget] = await Promise.all([
+  const [{ config, file: configFile }, catalog, lastTarget, versions] = await Promise.all([
     sources.configFile(),
     sources.catalog(),
     input.lastTarget ? Promise.resolve(input.lastTarget) : sources.lastTarget(),
+    sources.versions(),
   ]);
   const l = new Layers(input, config, configFile);
   const target = targetOf(l, lastTarget);
@@ -372,6 +402,7 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
   const recorded = r && (!providerFor(target.provider).creates || (r.provider === target.provider && r.clusterName === target.clusterName)) ? r : undefined;
   const { profile, profileRef, profileSource, keep } = await profileOf(l, sources, recorded);
   const mesh = meshOf(l, profile, keep, catalog);
+  const releases = releasesOf(l, recorded);
   const spec: Spec = {
     ...target,
     profile,
@@ -383,7 +414,8 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
       profile,
       mesh.addons.map((n) => catalog.get(n)!),
     ),
-    ...releasesOf(l, recorded),
+    ...releases,
+    ...kubernetesOf(l, target.provider, releases.istioVersion, releases.kubernetesVersion, versions),
     ...settingsOf(l, profile),
     configFile,
     sources: l.sources,

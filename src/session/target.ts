@@ -14,7 +14,6 @@ import { InterruptedError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { bundleObjectsToVerify, cachedBundleObjects, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
 import { GATEWAY_API_GROUP } from '../gatewayapi/crds.js';
-import { gatewayApiVersionFor } from '../gatewayapi/version.js';
 import { acquireIstio, releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
 import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
@@ -121,7 +120,7 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
   const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
   const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
-  const gatewayApiVersion = spec.gatewayApi ? gatewayApiVersionFor(spec.istioVersion) : undefined;
+  const gatewayApiVersion = spec.gatewayApi ? spec.release?.gatewayApi.version : undefined;
   // Gateway API CRDs meshup marked are checked CRD by CRD against the bundle, fetched when the
   // cache lacks it: an empty cache must not read as "nothing expected".
   const marked = read.items.some(

@@ -174,7 +174,14 @@ describe('the Istio source is checked before the first change', () => {
     ['a cluster name with a space', ['--name', 'My Cluster'], {}, 2, 'is not a valid cluster name'],
     ['a path as cluster name (env)', [], { MESHUP_CLUSTER_NAME: '../../../x' }, 2, 'is not a valid cluster name'],
     ['equal host ports', [], { MESHUP_CONFIG: 'ports.yaml' }, 2, 'are both 8080'],
-    ['Kubernetes older than Istio supports', ['--kubernetes-version', '1.30.0'], {}, 2, 'needs Kubernetes 1.32 or newer'],
+    ['Kubernetes older than Istio supports', ['--kubernetes-version', '1.30.0'], {}, 2, 'Istio 1.31.1 supports Kubernetes 1.32 to 1.36; you asked for v1.30.0'],
+    [
+      'Kubernetes newer than Istio supports (kind v0.33.0’s default)',
+      ['--kubernetes-version', 'v1.37.0'],
+      {},
+      2,
+      'Istio 1.31.1 supports Kubernetes 1.32 to 1.36; you asked for v1.37.0',
+    ],
   ];
   for (const [what, args, env, code, message] of cases) {
     it(`${what}: exit ${code}, nothing created`, async () => {
@@ -187,4 +194,16 @@ describe('the Istio source is checked before the first change', () => {
       expect(mutatingCalls(w.calls())).toEqual([]);
     });
   }
+
+  it('a Kubernetes outside the range: meshup plan shows the plan and exits 2; with --force it is planned with the warning', async () => {
+    const refused = await w.run(['plan', '--provider', 'kind', '--profile', 'default', '--addons', '', '--kubernetes-version', 'v1.37.0']);
+    expect(refused.exitCode, refused.stderr).toBe(2);
+    expect(refused.stdout).toContain('create kind cluster meshup');
+    expect(refused.stderr).toContain('--kubernetes-version v1.36');
+    const forced = await w.run(['plan', '--provider', 'kind', '--profile', 'default', '--addons', '', '--kubernetes-version', 'v1.37.0', '--force']);
+    expect(forced.exitCode, forced.stderr).toBe(10);
+    expect(`${forced.stdout}${forced.stderr}`).toContain('you asked for v1.37.0: planned anyway (--force)');
+    expect(forced.stdout).toContain('--image kindest/node:v1.37.0@sha256:a1ed56cf');
+    expect(mutatingCalls(w.calls())).toEqual([]);
+  });
 });

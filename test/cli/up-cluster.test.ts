@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { releaseServerFor } from '../helpers/release.js';
 import { mutatingCalls, type Sealed, sealed } from '../helpers/sealed.js';
+import { VERSIONS } from '../helpers/versions.js';
+
+const releaseImage = VERSIONS.kind[0]!.images.find((i) => i.startsWith('kindest/node:v1.36.'))!;
 
 let w: Sealed;
 const server = releaseServerFor({ '1.31.1': {} });
@@ -41,7 +44,9 @@ describe('meshup up: the cluster', () => {
     // The plan, in the future tense, then the exact commands.
     expect(r.stdout).toContain('  + create kind cluster meshup (2 CPUs, 4 GiB)');
     expect(r.stdout).toContain('  + install Istio 1.31.1 (demo profile)');
-    expect(r.stdout).toContain("$ kind create cluster --name meshup --config - --wait 180s <<'MESHUP_EOF'");
+    // The node image is the newest the catalog pins in Istio 1.31's range, not kind's default 1.37.
+    expect(r.stdout).toContain(`$ kind create cluster --name meshup --config - --wait 180s --image ${releaseImage} <<'MESHUP_EOF'`);
+    expect(r.stdout).toContain(`image: ${releaseImage}`);
     expect(r.stdout).toMatch(/extraPortMappings:\n\s+- containerPort: 30080\n\s+hostPort: 8080/);
     expect(r.stdout).toMatch(/- containerPort: 30043\n\s+hostPort: 8443/);
     expect(r.stdout).toContain('Dry run: nothing was changed.');
@@ -88,7 +93,7 @@ describe('meshup up: the cluster', () => {
     expect(first.exitCode, first.stderr).toBe(0);
     const creates = w.calls().filter((c) => c.tool === 'kind' && c.args[0] === 'create');
     expect(creates).toHaveLength(1);
-    expect(creates[0]!.args).toEqual(['create', 'cluster', '--name', 'meshup', '--config', '-', '--wait', '180s']);
+    expect(creates[0]!.args).toEqual(['create', 'cluster', '--name', 'meshup', '--config', '-', '--wait', '180s', '--image', releaseImage]);
     // Every kube call names the context, whatever current-context is.
     const kube = w.calls().filter((c) => c.tool === 'kubectl' && c.args[0] !== 'config' && !c.args.includes('--client'));
     expect(kube.length).toBeGreaterThan(0);
@@ -149,6 +154,8 @@ describe('meshup up: the cluster', () => {
       '4864mb',
       '--disk-size',
       '20480mb',
+      '--kubernetes-version',
+      'v1.33.1',
       '--wait',
       'apiserver,system_pods,default_sa',
     ]);

@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ISTIO_VERSION } from '../../src/config/versions.js';
 import { acquireBundle, checkBundle, readCachedBundle } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
-import { gatewayApiVersionFor } from '../../src/gatewayapi/version.js';
 import { realBundle, serveGatewayApi } from '../helpers/gateway-api.mjs';
+import { gatewayApiFor } from '../helpers/versions.js';
 
 const real = realBundle();
 const home = mkdtempSync(join(tmpdir(), 'meshup-gwapi-real-'));
@@ -26,7 +26,7 @@ describe('the real Gateway API standard channel', () => {
       encoding: 'utf8',
     }).trim();
     expect(required).toBe(real!.version);
-    expect(gatewayApiVersionFor(DEFAULT_ISTIO_VERSION)).toBe(required);
+    expect(gatewayApiFor(DEFAULT_ISTIO_VERSION)).toBe(required);
   });
 
   it('passes the bundle check: ten CRDs and the safe-upgrades policy, all of the standard channel', async () => {

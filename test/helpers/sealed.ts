@@ -13,10 +13,10 @@ import { parseAllDocuments } from 'yaml';
 import { type ToolName, toolDescriptor } from '../../src/exec/tools.js';
 import { BUNDLE_FILE, bundleCacheDir, OBJECTS_FILE } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
-import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
 import { serveFakes } from '../fakes/server.mjs';
 import { smallBundle } from './gateway-api.mjs';
 import type { InProcessOptions } from './inprocess.js';
+import { VERSIONS } from './versions.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const MESHUP = join(ROOT, 'bin', 'meshup');
@@ -51,7 +51,7 @@ export interface Sealed {
  * meshup's table names, as a run that downloaded them would leave it, so `up` has the CRDs at hand
  * without a mirror.
  */
-export function seedGatewayApiCache(env: Record<string, string>, versions = KNOWN_ISTIO_MINORS.map((m) => gatewayApiVersionFor(`1.${m}.0`)!)): void {
+export function seedGatewayApiCache(env: Record<string, string>, versions = VERSIONS.istio.map((r) => r.gatewayApi.version)): void {
   for (const v of new Set(versions)) {
     const dir = bundleCacheDir(env, v);
     const text = smallBundle(v);

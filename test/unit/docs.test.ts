@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { docsPages, ENVIRONMENT_VARIABLES, GENERATED_MARK } from '../../src/cli/reference.js';
 import { loadAddonCatalog, loadAllProfiles } from '../../src/config/catalog.js';
-import { gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
+import { gatewayApiFor, KNOWN_ISTIO_MINORS } from '../helpers/versions.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -145,7 +145,7 @@ describe('the hand-written pages', () => {
       for (const v of m[1]!.split(',')) table.set(Number(v.trim().split('.')[1]), m[2]!);
     }
     expect([...table.keys()].sort((a, b) => a - b)).toEqual(KNOWN_ISTIO_MINORS);
-    for (const [minor, release] of table) expect(release, `Istio 1.${minor}`).toBe(gatewayApiVersionFor(`1.${minor}.0`));
+    for (const [minor, release] of table) expect(release, `Istio 1.${minor}`).toBe(gatewayApiFor(`1.${minor}.0`));
   });
 });
 

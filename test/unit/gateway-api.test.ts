@@ -7,34 +7,36 @@ import { labelled } from '../../src/apply/gateway-api.js';
 import { checkBundle } from '../../src/gatewayapi/bundle.js';
 import { objectsOf } from '../../src/gatewayapi/crds.js';
 import { CRD_COLUMNS, describeGatewayApi, type GatewayApiCrd, observeGatewayApi, parseCrdRows } from '../../src/gatewayapi/observe.js';
-import { compareBundle, gatewayApiVersionFor, KNOWN_ISTIO_MINORS } from '../../src/gatewayapi/version.js';
+import { compareBundle } from '../../src/gatewayapi/version.js';
 import { evaluate } from '../../src/observe/evaluate.js';
 import { type GatewayApiPlanInput, planGatewayApi, unknownGatewayApi } from '../../src/plan/gateway-api.js';
 import { changes, symbolOf } from '../../src/plan/types.js';
 import { smallBundle } from '../helpers/gateway-api.mjs';
+import { gatewayApiFor, KNOWN_ISTIO_MINORS, releaseFor } from '../helpers/versions.js';
 
 const GROUP = 'gateway.networking.k8s.io';
 
-describe('the table of Gateway API releases', () => {
+describe("the catalog's Gateway API releases", () => {
   it('gives each supported Istio minor the release its go.mod requires', () => {
-    expect(gatewayApiVersionFor('1.31.1')).toBe('v1.6.0');
-    expect(gatewayApiVersionFor('1.31.0-rc.0')).toBe('v1.6.0');
-    expect(gatewayApiVersionFor('1.30.4')).toBe('v1.5.1');
-    expect(gatewayApiVersionFor('1.26.0')).toBe('v1.3.0');
-    expect(gatewayApiVersionFor('1.24.0')).toBe('v1.2.1');
+    expect(gatewayApiFor('1.31.1')).toBe('v1.6.0');
+    expect(gatewayApiFor('1.31.0-rc.0')).toBe('v1.6.0');
+    expect(gatewayApiFor('1.30.4')).toBe('v1.5.1');
+    expect(gatewayApiFor('1.26.0')).toBe('v1.3.0');
+    expect(gatewayApiFor('1.24.0')).toBe('v1.2.1');
     expect(KNOWN_ISTIO_MINORS).toEqual([24, 25, 26, 27, 28, 29, 30, 31]);
   });
 
-  it('knows no release for a minor it has no row for, and says so before the first change', () => {
-    expect(gatewayApiVersionFor('1.32.0')).toBeUndefined();
-    expect(gatewayApiVersionFor('1.23.5')).toBeUndefined();
+  it('knows no release for a minor it has no entry for, and says so before the first change', () => {
+    expect(gatewayApiFor('1.32.0')).toBeUndefined();
+    expect(gatewayApiFor('1.23.5')).toBeUndefined();
     const e = unknownGatewayApi({ gatewayApi: true, istioVersion: '1.32.0' })!;
     expect(e.exitCode).toBe(2);
-    expect(e.message).toBe('meshup does not know which Gateway API release Istio 1.32.0 is built against (it knows Istio 1.24 to 1.31)');
+    expect(e.message).toBe('meshup does not know which Gateway API release Istio 1.32.0 is built against: its version catalog lacks that minor');
     expect(e.fix.join('\n')).toContain('--no-gateway-api');
-    // Turned off, nothing is asked of the table.
+    expect(e.fix.join('\n')).toContain('meshup versions');
+    // Turned off, nothing is asked of the catalog.
     expect(unknownGatewayApi({ gatewayApi: false, istioVersion: '1.32.0' })).toBeUndefined();
-    expect(unknownGatewayApi({ gatewayApi: true, istioVersion: '1.31.1' })).toBeUndefined();
+    expect(unknownGatewayApi({ gatewayApi: true, istioVersion: '1.31.1', release: releaseFor('1.31.1') })).toBeUndefined();
   });
 
   it.each([
@@ -193,6 +195,7 @@ function decide(crds: GatewayApiCrd[] | undefined, more: Partial<GatewayApiPlanI
     observed: crds && { crds, missing: [], verified: true },
     bundleFile: '/cache/gateway-api/v1.6.0/standard-install.yaml',
     kube: (args, stdin) => `kubectl --context kind-meshup ${args.join(' ')}${stdin ? ` <<< ${stdin}` : ''}`,
+    want: gatewayApiFor(more.istioVersion ?? '1.31.1'),
     ...more,
   });
   // As the plan's JSON shows it: a symbol, and whether it changes anything.
@@ -351,7 +354,7 @@ describe('what meshup decides about the Gateway API CRDs (Istio 1.31, built agai
   it('turned off: no action, whatever is installed; an unknown Istio minor: a note, no action', () => {
     expect(decide(set('v1.0.0', false), { enabled: false })).toEqual({});
     expect(decide([], { istioVersion: '1.32.0' })).toEqual({
-      note: 'meshup does not know which Gateway API release Istio 1.32.0 is built against (it knows Istio 1.24 to 1.31)',
+      note: 'meshup does not know which Gateway API release Istio 1.32.0 is built against: its version catalog lacks that minor',
     });
   });
 });

@@ -6,6 +6,7 @@ export const planCommand: Declaration = (program, w) =>
   )
     .option('--timeout <duration>', 'how long up would wait for readiness (default 10m; MESHUP_TIMEOUT)')
     .option('--adopt', "take over objects under meshup's names that meshup did not make (refused otherwise)")
+    .option('--force', 'plan what up --force would do: too few resources, or Kubernetes outside the release’s range, warned instead of refused')
     .addHelpText(
       'after',
       `${examples('meshup plan', 'meshup plan --profile demo --addons kiali', 'meshup plan --json | jq .actions')}\nExit status: 0 when nothing would change, 10 when changes are pending, other codes on errors.\n`,

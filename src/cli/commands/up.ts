@@ -2,7 +2,7 @@ import { clusterOptions, clusterSizeOptions, type Declaration, examples, meshOpt
 
 export const upCommand: Declaration = (program, w) =>
   clusterSizeOptions(meshOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh'))))
-    .option('--force', 'go on even when the preflight finds too few resources')
+    .option('--force', 'go on when the preflight finds too few resources, or Kubernetes is outside the Istio release’s range (warned in the plan)')
     .option('--adopt', "take over objects under meshup's names that meshup did not make (refused otherwise)")
     // No commander default: it would hide MESHUP_TIMEOUT; options resolution falls back to 10m.
     .option('--timeout <duration>', 'how long to wait for readiness (default: 10m, or MESHUP_TIMEOUT)')
