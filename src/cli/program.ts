@@ -20,6 +20,7 @@ import { profilesCommand } from './commands/profiles.js';
 import { schemaCommand } from './commands/schema.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { versionsCommand } from './commands/versions.js';
 import { waypointCommand } from './commands/waypoint.js';
 import { type Action, type Declaration, examples, type Wiring } from './define.js';
 
@@ -31,6 +32,7 @@ const COMMANDS: readonly Declaration[] = [
   downCommand,
   statusCommand,
   profilesCommand,
+  versionsCommand,
   doctorCommand,
   ingressCommand,
   dashboardCommand,

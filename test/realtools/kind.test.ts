@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kindConfigYaml, kindPortMappingProblems } from '../../src/tools/kind.js';
+import { VERSIONS } from '../helpers/versions.js';
 import { publishFlags, type World, world } from './standin.js';
 
 let w: World;
@@ -33,6 +34,16 @@ describe('meshup up with the real kind', () => {
     expect(ctx.stdout.split('\n')).toContain('kind-rt');
     expect(w.calls().filter((c) => c.unexpected)).toEqual([]);
     expect(Object.values(w.containers()).map((c) => [c.name, c.state, c.labels['io.x-k8s.kind.cluster']])).toEqual([['rt-control-plane', 'running', 'rt']]);
+  });
+
+  it("the node container runs the catalog's pinned image in Istio 1.31's range, not kind's default 1.37", async () => {
+    await up();
+    const pinned = VERSIONS.kind.find((k) => k.version === 'v0.33.0')!.images.find((i) => i.startsWith('kindest/node:v1.36.'))!;
+    expect(pinned).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const run = w.calls().find((c) => c.args[0] === 'run')!;
+    // kind hands docker the image exactly as given: tag and digest.
+    expect(run.args).toContain(pinned);
+    expect(run.args.some((a) => a.startsWith('kindest/node:v1.37'))).toBe(false);
   });
 
   it('host ports from meshup.yaml flow through to docker', async () => {
