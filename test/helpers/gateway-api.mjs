@@ -91,7 +91,7 @@ spec:
 /**
  * Where the Go module cache holds the sigs.k8s.io/gateway-api module that test/cluster/istio
  * requires, and its version. Read-only: says how to get it when it is not there.
- * @param {{ env?: NodeJS.ProcessEnv }} [opts]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [opts]
  * @returns {{ dir: string, version: string }}
  */
 function gatewayApiModule(opts = {}) {
@@ -107,7 +107,7 @@ function gatewayApiModule(opts = {}) {
  * The real standard-channel bundle of the module's version, assembled as the release's
  * standard-install.yaml is: every config/crd/standard/gateway*.yaml, in name order, each after a
  * `---` and a comment naming it.
- * @param {{ env?: NodeJS.ProcessEnv }} [opts]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [opts]
  * @returns {{ version: string, text: string, files: string[] }}
  */
 export function realBundle(opts = {}) {
@@ -169,7 +169,7 @@ export async function serveGatewayApi(bundles) {
 /**
  * The real standard channel of the module (realBundle) served on 127.0.0.1: set
  * MESHUP_GATEWAY_API_MIRROR (or --gateway-api-mirror) to `mirror.url`, and close it when done.
- * @param {{ env?: NodeJS.ProcessEnv }} [opts]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [opts]
  * @returns {Promise<{ mirror: GatewayApiMirror, version: string }>}
  */
 export async function serveRealGatewayApi(opts = {}) {

@@ -50,22 +50,23 @@ export function istioModule(opts = {}) {
  * Where the Go module cache holds a module that test/cluster/istio requires, and its version,
  * asked of Go in that module. Read-only: when `mustHave` is not in it, says how to get it.
  * @param {string} path @param {string} mustHave @param {string} how
- * @param {{ env?: NodeJS.ProcessEnv }} [opts]
+ * @param {{ env?: NodeJS.ProcessEnv, cwd?: string }} [opts] cwd: the module asked in (default test/cluster/istio)
  * @returns {{ dir: string, version: string }}
  */
 export function goModule(path, mustHave, how, opts = {}) {
   let info;
+  const cwd = opts.cwd ?? ISTIO_TOOLS_MODULE;
   try {
     info = JSON.parse(
       execFileSync('go', ['list', '-m', '-json', path], {
-        cwd: ISTIO_TOOLS_MODULE,
+        cwd,
         env: opts.env ?? process.env,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
   } catch (e) {
-    throw new Error(`cannot ask Go where ${path} is (go list -m in ${ISTIO_TOOLS_MODULE}): ${/** @type {Error} */ (e).message}`);
+    throw new Error(`cannot ask Go where ${path} is (go list -m in ${cwd}): ${/** @type {Error} */ (e).message}`);
   }
   if (!info.Dir || !existsSync(join(info.Dir, mustHave))) {
     throw new Error(`${path} ${info.Version} is not in the Go module cache; run: ${how.replaceAll('VERSION', info.Version)}`);
@@ -131,4 +132,19 @@ export async function serveRealRelease(root, opts) {
   const release = await buildRealRelease(root, opts.version, opts);
   const mirror = await serveReleases({ [opts.version]: release }, { rateBytesPerSec: opts.rateBytesPerSec ?? 0 });
   return { release, mirror };
+}
+
+/**
+ * The older Istio of the upgrade tests (test/cluster/istio-prev): the version its binaries are
+ * stamped with, where test/cluster/build put them, and the module's directory (its samples/).
+ * @returns {{ version: string, bin: string, moduleDir: string }}
+ */
+export function prevIstio() {
+  const build = resolve(import.meta.dirname, '..', 'cluster', 'build');
+  const [version, bin] = execFileSync('bash', [build, '--print-prev-istio'], { encoding: 'utf8' }).trim().split(' ');
+  const { dir } = goModule('istio.io/istio', join('samples', 'addons'), 'bash test/cluster/build', {
+    cwd: resolve(import.meta.dirname, '..', 'cluster', 'istio-prev'),
+  });
+  if (!existsSync(join(/** @type {string} */ (bin), 'istioctl'))) throw new Error(`no istioctl ${version} in ${bin}; run: bash test/cluster/build`);
+  return { version: /** @type {string} */ (version), bin: /** @type {string} */ (bin), moduleDir: dir };
 }
