@@ -39,6 +39,7 @@ export async function installControlPlane(x: StepContext, newMesh: boolean, afte
       gatewaysFile: overlay.installGateways ? overlay.gateways.path : undefined,
       newMesh,
       version: spec.istioVersion,
+      revision: spec.revision,
       renderedGateways: () => x.resources.renderedGateways(),
       readinessS: readinessSeconds(spec),
       signal: x.signal,
@@ -90,7 +91,7 @@ async function reapply(runner: Runner, spec: Spec, hash: string, missing: Object
     progress(`restoring ${crds.length} CRD(s)`);
     await apply(
       runner,
-      crds.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
+      crds.map((o) => asIstioctlInstalls(o, spec.istioVersion, spec.revision)),
       'Restoring Istio CRDs',
       ISTIOCTL_FIELD_MANAGER,
     );
@@ -111,7 +112,7 @@ async function reapply(runner: Runner, spec: Spec, hash: string, missing: Object
     );
     await apply(
       runner,
-      restored.map((o) => asIstioctlInstalls(o, spec.istioVersion)),
+      restored.map((o) => asIstioctlInstalls(o, spec.istioVersion, spec.revision)),
       'Restoring Istio objects',
       ISTIOCTL_FIELD_MANAGER,
     );

@@ -143,6 +143,7 @@ async function label(x: StepContext, labels: Action[]): Promise<Note> {
     enable,
     spec.dataplane,
     ops.flatMap((o) => o.switching ?? []),
+    spec.revision,
   );
   await disableInjection(runner, disable);
   return [enable.length ? `enabled in ${enable.join(', ')}` : '', disable.length ? `disabled in ${disable.join(', ')}` : ''].filter(Boolean).join('; ');

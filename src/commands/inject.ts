@@ -17,6 +17,9 @@ import { writeFileAtomic } from '../util/fs.js';
 import { describeValue, excerpt, excerptPath } from '../util/text.js';
 import { TOO_DEEP, tooDeep } from '../util/yaml.js';
 
+/** The injector's settings: the default revision's ConfigMap, or a named revision's. */
+const injectorConfigMap = (revision?: string) => (revision ? `istio-sidecar-injector-${revision}` : 'istio-sidecar-injector');
+
 interface InjectFlags {
   filename?: string;
   output?: string;
@@ -201,13 +204,21 @@ export async function inject(app: App): Promise<void> {
   // The injector's settings come from the cluster's ConfigMaps and go to istioctl as files, so
   // it never has to reach istiod's webhook (a dead istiod would otherwise fail this, #21147).
   const [injector, mesh] = await Promise.all([
-    getObject<KubeObject & { data?: Record<string, string> }>(runner, 'configmap', 'istio-sidecar-injector', ISTIO_NAMESPACE),
-    getObject<KubeObject & { data?: Record<string, string> }>(runner, 'configmap', 'istio', ISTIO_NAMESPACE),
+    getObject<KubeObject & { data?: Record<string, string> }>(runner, 'configmap', injectorConfigMap(applied?.istioRevision), ISTIO_NAMESPACE),
+    getObject<KubeObject & { data?: Record<string, string> }>(
+      runner,
+      'configmap',
+      applied?.istioRevision ? `istio-${applied.istioRevision}` : 'istio',
+      ISTIO_NAMESPACE,
+    ),
   ]);
   if (!injector?.data?.config || !injector.data.values || !mesh?.data?.mesh) {
-    throw new MeshupError('This cluster has no Istio sidecar injector configuration (istio-system/istio-sidecar-injector, istio-system/istio)', {
-      fix: 'Install the mesh first: meshup up',
-    });
+    throw new MeshupError(
+      `This cluster has no Istio sidecar injector configuration (istio-system/${injectorConfigMap(applied?.istioRevision)}, istio-system/istio)`,
+      {
+        fix: 'Install the mesh first: meshup up',
+      },
+    );
   }
   const tmp = await mkdtemp(join(tmpBase, 'meshup-inject-'));
   let r: Awaited<ReturnType<typeof runner.run>>;
@@ -221,7 +232,7 @@ export async function inject(app: App): Promise<void> {
       readOnly: true,
       tool: 'istioctl',
       bin: release.istioctl.bin,
-      // --revision default: the ConfigMaps above are the default revision's. Without it istioctl
+      // --revision: the ConfigMaps above are that revision's (default, unless upgraded). Without it istioctl
       // (1.31) first watches the cluster's webhooks for a default revision tag and waits for that
       // watch to sync, forever when the API server cannot be reached, even with all three files.
       args: [
@@ -229,7 +240,7 @@ export async function inject(app: App): Promise<void> {
         '-f',
         '-',
         '--revision',
-        'default',
+        applied?.istioRevision ?? 'default',
         '--injectConfigFile',
         join(tmp, 'inject.yaml'),
         '--valuesFile',

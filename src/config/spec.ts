@@ -40,6 +40,9 @@ export interface Spec {
   /** Istio's global.platform, when the user named one (providers that know theirs add it). */
   readonly platform?: (typeof ISTIO_PLATFORMS)[number];
   readonly istioVersion: string;
+  /** The Istio revision the control plane is installed as (an upgrade's canary that was finished,
+   * named after its version: "1-31-1"); undefined for the default, unnamed one. */
+  readonly revision?: string;
   /** The version catalog's entry for istioVersion's minor; undefined for a minor it lacks. */
   readonly release?: IstioRelease;
   /** The Kubernetes release of a new cluster: asked for, or the newest the provider can make

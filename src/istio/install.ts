@@ -14,7 +14,7 @@ import type { Runner } from '../exec/runner.js';
 import { CORE, INGRESS_GATEWAYS, ISTIOD, ISTIOD_WAITING, type Istioctl, istioctlInstall, type PrunedObject } from '../tools/istioctl.js';
 import { apply, waitForDeletion, waitForRollout } from '../tools/kubectl.js';
 import { deferred } from '../util/deferred.js';
-import { ISTIO_NAMESPACE } from './labels.js';
+import { ISTIO_NAMESPACE, istiodName } from './labels.js';
 import { GATEWAY_NAMES } from './overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from './ownership.js';
 
@@ -27,6 +27,8 @@ export interface IstioInstall {
   newMesh: boolean;
   /** Istio's version, as istioctl labels what it installs. */
   version: string;
+  /** The revision it installs as; undefined for the default one. */
+  revision?: string;
   /** The gateways' objects as istioctl renders them; on a new mesh they are applied from these,
    * and without them (the rendering failed) by istioctl install. */
   renderedGateways?: () => Promise<Record<string, unknown>[] | undefined>;
@@ -64,7 +66,7 @@ export async function installIstio(runner: Runner, o: IstioInstall): Promise<voi
       line: (t) => {
         o.line(t);
         if (o.newMesh && !rollout && ISTIOD_WAITING.test(t)) {
-          rollout = waitForRollout(runner, ISTIO_NAMESPACE, ['deployment/istiod'], o.readinessS, { signal: gatewaySignal }).then(
+          rollout = waitForRollout(runner, ISTIO_NAMESPACE, [`deployment/${istiodName(o.revision)}`], o.readinessS, { signal: gatewaySignal }).then(
             istiodUp.resolve,
             () => undefined,
           );
@@ -130,7 +132,7 @@ async function applyGateways(runner: Runner, objs: Record<string, unknown>[], o:
   signal.throwIfAborted();
   await apply(
     runner,
-    objs.map((x) => asIstioctlInstalls(x, o.version)),
+    objs.map((x) => asIstioctlInstalls(x, o.version, o.revision)),
     "Applying Istio's gateways",
     ISTIOCTL_FIELD_MANAGER,
   );

@@ -7,10 +7,16 @@ import { INJECTION_MARKER } from './labels.js';
 
 /** Creates missing namespaces and labels them, in one server-side apply; namespaces switching
  * mode lose the other mode's labels (meshup's own: they carry its marker). */
-export async function enableInjection(runner: Runner, namespaces: string[], mode: Dataplane = 'sidecar', switching: readonly string[] = []): Promise<void> {
+export async function enableInjection(
+  runner: Runner,
+  namespaces: string[],
+  mode: Dataplane = 'sidecar',
+  switching: readonly string[] = [],
+  revision?: string,
+): Promise<void> {
   if (!namespaces.length) return;
   const what = mode === 'ambient' ? 'Enrolling in ambient mode' : 'Enabling sidecar injection in';
-  await apply(runner, injectionManifest(namespaces, mode), `${what} ${namespaces.join(', ')}`);
+  await apply(runner, injectionManifest(namespaces, mode, revision), `${what} ${namespaces.join(', ')}`);
   for (const ns of switching) {
     await label(runner, 'namespace', ns, Object.fromEntries(otherModeRemovals(mode).map((l) => [l.slice(0, -1), null])));
   }

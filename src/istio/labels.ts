@@ -17,3 +17,13 @@ export const EXPOSE_LABEL = 'meshup.dev/expose';
 /** On an object meshup applied, set by a person: leave it as it is (its content is neither
  * compared nor repaired; the plan says so). */
 export const LEAVE_ALONE_ANNOTATION = 'meshup.dev/leave-alone';
+
+/** The revision name of a version, as Istio's canary docs name them: 1.31.1 → 1-31-1. */
+export const revisionOf = (version: string) =>
+  version
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/** istiod's Deployment (and Service) name: the revision's, or the default one's. */
+export const istiodName = (revision?: string) => (revision ? `istiod-${revision}` : 'istiod');

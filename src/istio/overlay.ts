@@ -13,7 +13,9 @@ import type { Provider } from '../providers/types.js';
 /** What the overlay needs from the provider: the platform Istio must be told about, if any. */
 type PlatformSource = Pick<Provider, 'istioPlatform'>;
 
-export const CONTROL_PLANE_OPERATOR = 'meshup';
+const CONTROL_PLANE_OPERATOR = 'meshup';
+/** A revision's control plane is an IstioOperator of its own: installing one never prunes another's. */
+export const controlPlaneOperator = (revision?: string) => (revision ? `${CONTROL_PLANE_OPERATOR}-${revision}` : CONTROL_PLANE_OPERATOR);
 /** The gateways' names; their charts name every object of theirs after them. */
 export const GATEWAY_NAMES = ['istio-ingressgateway', 'istio-egressgateway'] as const;
 export const GATEWAYS_OPERATOR = 'meshup-gateways';
@@ -80,11 +82,17 @@ export function istioOverlays(o: Spec, provider: PlatformSource): Overlays {
     apiVersion: 'install.istio.io/v1alpha1',
     kind: 'IstioOperator',
     metadata: { name, namespace: 'istio-system' },
-    spec: { profile: p.istio.profile, meshConfig, components: comps, ...(Object.keys(values).length ? { values } : {}) },
+    spec: {
+      profile: p.istio.profile,
+      ...(o.revision ? { revision: o.revision } : {}),
+      meshConfig,
+      components: comps,
+      ...(Object.keys(values).length ? { values } : {}),
+    },
   });
   const off = { enabled: false };
   return {
-    controlPlane: operator(CONTROL_PLANE_OPERATOR, { ...components, ...gateways(false) }),
+    controlPlane: operator(controlPlaneOperator(o.revision), { ...components, ...gateways(false) }),
     gateways: operator(GATEWAYS_OPERATOR, { base: off, pilot: off, cni: off, ztunnel: off, ...gateways(true) }),
     anyGateway: !!g.ingress || !!g.egress,
   };

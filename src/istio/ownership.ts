@@ -4,7 +4,7 @@
 // getOwnerLabels). A later install of the same IstioOperator then finds them as its own: it
 // updates them without conflicts, and its pruning (which selects by exactly these labels) removes
 // them once they are no longer wanted.
-import { CONTROL_PLANE_OPERATOR, GATEWAYS_OPERATOR } from './overlay.js';
+import { controlPlaneOperator, GATEWAYS_OPERATOR } from './overlay.js';
 
 export const ISTIOCTL_FIELD_MANAGER = 'istio-operator';
 /** The component an object belongs to; Istio's charts set it on the gateways' objects. */
@@ -18,11 +18,12 @@ const labelsOf = (o: Obj) => ((o.metadata as { labels?: Record<string, string> }
 export const componentOf = (o: Obj): string | undefined => labelsOf(o)[COMPONENT_LABEL];
 
 /** The IstioOperator (of meshup's two) whose install renders this object. */
-const operatorOf = (o: Obj): string => (GATEWAY_COMPONENTS.includes(componentOf(o) ?? '') ? GATEWAYS_OPERATOR : CONTROL_PLANE_OPERATOR);
+const operatorOf = (o: Obj, revision?: string): string =>
+  GATEWAY_COMPONENTS.includes(componentOf(o) ?? '') ? GATEWAYS_OPERATOR : controlPlaneOperator(revision);
 
 /** The object with the labels istioctl's install (of `version`) would give it. meshup's overlays
- * set no revision and live in istio-system. */
-export function asIstioctlInstalls(o: Obj, version: string): Obj {
+ * live in istio-system; `revision` is the install's (undefined: the default one). */
+export function asIstioctlInstalls(o: Obj, version: string, revision?: string): Obj {
   const md = (o.metadata ?? {}) as Obj;
   return {
     ...o,
@@ -32,9 +33,9 @@ export function asIstioctlInstalls(o: Obj, version: string): Obj {
         ...labelsOf(o),
         'operator.istio.io/managed': 'Reconcile',
         'operator.istio.io/version': version,
-        'install.operator.istio.io/owning-resource': operatorOf(o),
+        'install.operator.istio.io/owning-resource': operatorOf(o, revision),
         'install.operator.istio.io/owning-resource-namespace': 'istio-system',
-        'istio.io/rev': 'default',
+        'istio.io/rev': revision ?? 'default',
       },
     },
   };

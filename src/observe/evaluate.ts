@@ -4,7 +4,7 @@ import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { BundleObject } from '../gatewayapi/crds.js';
 import { type GatewayApiObserved, observeGatewayApi } from '../gatewayapi/observe.js';
-import { ADDON_LABEL, ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import { ADDON_LABEL, ISTIO_NAMESPACE, istiodName, MANAGED_BY } from '../istio/labels.js';
 import { type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
 import { readiness, WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
@@ -80,6 +80,8 @@ export interface Drift {
 }
 
 export interface Expected {
+  /** The revision the control plane should run as (undefined: the default one). */
+  revision?: string;
   /** The control plane's objects for the desired version and overlay, when known. */
   controlPlane?: ObjectRef[];
   /** Its rendered manifest is on disk. */
@@ -129,7 +131,7 @@ export function evaluate(read: ClusterRead, catalog: Map<string, Addon>, expecte
   const namespaces = items.filter((o) => o.kind === 'Namespace');
   const inIstio = items.filter((o) => o.metadata.namespace === ISTIO_NAMESPACE);
 
-  const istiod = byKey.get(refKey({ kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: 'istiod' }));
+  const istiod = byKey.get(refKey({ kind: 'Deployment', namespace: ISTIO_NAMESPACE, name: istiodName(expected.revision) }));
   const ownWorkloads = inIstio.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '') && !o.metadata.labels?.[ADDON_LABEL]);
   // istio-system on its way out (a down moments ago): what is in it will not be there for long.
   const leaving = !!namespaces.find((n) => n.metadata.name === ISTIO_NAMESPACE)?.metadata.deletionTimestamp;

@@ -3,7 +3,7 @@
 // proxies get no configuration), an ingress gateway with no ready pod, an ambient mesh whose
 // ztunnel is not on every node. `status` and the end of `up` say so, each with its fix. Pure.
 import type { Spec } from '../config/spec.js';
-import { ISTIO_NAMESPACE } from '../istio/labels.js';
+import { ISTIO_NAMESPACE, istiodName } from '../istio/labels.js';
 import type { KubeObject } from '../kube/objects.js';
 import { readiness } from '../kube/readiness.js';
 
@@ -19,11 +19,11 @@ export function meshProblems(spec: Spec, workloads: readonly KubeObject[]): Prob
   const find = (kind: string, name: string) => workloads.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === ISTIO_NAMESPACE);
   const problems: Problem[] = [];
   const down = (o: KubeObject | undefined) => !o || readiness(o).ready < 1;
-  const istiod = find('Deployment', 'istiod');
+  const istiod = find('Deployment', istiodName(spec.revision));
   if (down(istiod)) {
     problems.push({
       message: `istiod has no ready pod${istiod ? ` (${readiness(istiod).ready}/${readiness(istiod).wanted} ready)` : ' (its Deployment is missing)'}: no new pod can start in an injected namespace (the injection webhook fails closed) and proxies get no configuration`,
-      fix: `${FIX} deployment/istiod`,
+      fix: `${FIX} deployment/${istiodName(spec.revision)}`,
     });
   }
   if (spec.gateway.ingress) {

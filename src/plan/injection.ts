@@ -23,7 +23,9 @@ function sortNamespaces({ spec, observed, seen }: PlanContext) {
   const notes: string[] = [];
   for (const ns of spec.namespaces) {
     const labels = labelsOf(ns);
-    const hasOurs = mode === 'ambient' ? labels[AMBIENT_LABEL] === 'ambient' : labels[SIDECAR_LABEL] === 'enabled' || !!labels[REVISION_LABEL];
+    // A mesh of a named revision (a finished upgrade's) injects by that revision's label only.
+    const sidecar = spec.revision ? labels[REVISION_LABEL] === spec.revision : labels[SIDECAR_LABEL] === 'enabled' || !!labels[REVISION_LABEL];
+    const hasOurs = mode === 'ambient' ? labels[AMBIENT_LABEL] === 'ambient' : sidecar;
     const other = modeOf(labels) !== undefined && modeOf(labels) !== mode;
     if (other && marked(ns)) switching.push(ns);
     else if (hasOurs) keep.push(ns);
@@ -67,7 +69,7 @@ export function planInjection(ctx: PlanContext): Planned {
       change: 'create',
       title: `${mode === 'ambient' ? `enrol ${ns} in ambient mode` : `enable sidecar injection in ${ns}`}${byName.has(ns) || !seen ? '' : ' (creating the namespace)'}`,
       reasons: [],
-      commands: [kube(applyArgs(), injectionManifest([ns], mode))],
+      commands: [kube(applyArgs(), injectionManifest([ns], mode, spec.revision))],
       op: { type: 'injection', enable: [ns], disable: [], mode },
     });
   }
@@ -78,7 +80,7 @@ export function planInjection(ctx: PlanContext): Planned {
       change: 'update',
       title: `switch ${ns} from ${modeName(from)} to ${modeName(mode)}`,
       reasons: restartReasons(ns, mode, observed.meshPods),
-      commands: [kube(applyArgs(), injectionManifest([ns], mode)), kube(['label', 'namespace', ns, '--overwrite', ...otherModeRemovals(mode)])],
+      commands: [kube(applyArgs(), injectionManifest([ns], mode, spec.revision)), kube(['label', 'namespace', ns, '--overwrite', ...otherModeRemovals(mode)])],
       op: { type: 'injection', enable: [ns], disable: [], mode, switching: [ns] },
     });
   }

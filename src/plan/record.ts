@@ -13,6 +13,7 @@ function appliedSpecOf(spec: Spec, overlayHash: string): AppliedSpec {
     profile: spec.profile.name,
     profileRef: spec.profileRef,
     istioVersion: spec.istioVersion,
+    ...(spec.revision ? { istioRevision: spec.revision } : {}),
     overlayHash,
     addons: [...spec.addons],
     namespaces: [...spec.namespaces],

@@ -415,6 +415,8 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
       mesh.addons.map((n) => catalog.get(n)!),
     ),
     ...releases,
+    // The revision goes with the version it was installed as: another version is another install.
+    ...(recorded?.istioRevision && recorded.istioVersion === releases.istioVersion ? { revision: recorded.istioRevision } : {}),
     ...kubernetesOf(l, target.provider, releases.istioVersion, releases.kubernetesVersion, versions),
     ...settingsOf(l, profile),
     configFile,

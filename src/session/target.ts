@@ -16,7 +16,7 @@ import { bundleObjectsToVerify, cachedBundleObjects, DEFAULT_GATEWAY_API_MIRROR 
 import { GATEWAY_API_GROUP } from '../gatewayapi/crds.js';
 import { acquireIstio, releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
-import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE } from '../istio/labels.js';
+import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE, istiodName } from '../istio/labels.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { claimOf } from '../kube/ownership.js';
@@ -116,10 +116,10 @@ async function contextFor(runner: Runner, spec: Spec, provider: Provider, cwd: s
 /** The refs meshup can know without a download: cached lists, or a release already on disk. */
 async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promise<Expected> {
   const { runner } = target;
-  const expected: Expected = { addons: new Map() };
+  const expected: Expected = { addons: new Map(), revision: spec.revision };
   const dir = spec.istioDir ?? releaseCacheDir(runner.env, spec.istioVersion);
   const onDisk = existsSync(join(dir, 'bin', 'istioctl'));
-  const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod');
+  const istioPresent = read.items.some((o) => o.kind === 'Deployment' && o.metadata.name === istiodName(spec.revision));
   const gatewayApiVersion = spec.gatewayApi ? spec.release?.gatewayApi.version : undefined;
   // Gateway API CRDs meshup marked are checked CRD by CRD against the bundle, fetched when the
   // cache lacks it: an empty cache must not read as "nothing expected".
@@ -187,7 +187,7 @@ async function driftOf(target: Target, spec: Spec, read: ClusterRead, observed: 
     wanted.push({ object: o, fieldManager });
     part.set(refKey(refOf(o, ISTIO_NAMESPACE, isClusterScoped)), of);
   };
-  for (const o of controlPlane ?? []) want(asIstioctlInstalls(withNamespace(o), spec.istioVersion), ISTIOCTL_FIELD_MANAGER, 'istio');
+  for (const o of controlPlane ?? []) want(asIstioctlInstalls(withNamespace(o), spec.istioVersion, spec.revision), ISTIOCTL_FIELD_MANAGER, 'istio');
   for (const [name, objects] of addons) for (const o of objects ?? []) want(withNamespace(o, catalog.get(name)!.namespace), FIELD_MANAGER, `addon:${name}`);
   if (spec.addons.includes('jaeger') && observed.telemetry?.ours) want(tracingTelemetry(spec.profile.istio.tracingSampling ?? 1), FIELD_MANAGER, 'telemetry');
   const found = await readDrift(runner, wanted, { scaledByHpa: hpaTargets(read.items.filter((o) => o.kind === 'HorizontalPodAutoscaler')) });
@@ -282,7 +282,7 @@ export async function observeTarget(
   if (opts.fetch && read.items.length) await fetchReleaseToVerify(app, target, spec, read);
   // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
   // worked out (that parses every addon's manifest when their lists are not cached yet).
-  const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map() });
+  const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map(), revision: spec.revision });
   if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.
