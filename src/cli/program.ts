@@ -20,6 +20,7 @@ import { profilesCommand } from './commands/profiles.js';
 import { schemaCommand } from './commands/schema.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { versionsCommand } from './commands/versions.js';
 import { waypointCommand } from './commands/waypoint.js';
 import { type Action, type Declaration, examples, type Wiring } from './define.js';
@@ -30,6 +31,7 @@ const COMMANDS: readonly Declaration[] = [
   upCommand,
   planCommand,
   downCommand,
+  upgradeCommand,
   statusCommand,
   profilesCommand,
   versionsCommand,

@@ -93,9 +93,16 @@ export async function status(app: App): Promise<number | undefined> {
   out.print(`Nodes     ${observed.nodes.map((n) => `${n.name} ${n.ready ? 'Ready' : 'NotReady'}`).join(', ')}`);
   out.print(
     recorded
-      ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}, ${recorded.dataplane ?? 'sidecar'} dataplane${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}`
+      ? `Mesh      profile ${recorded.profile}, Istio ${recorded.istioVersion ?? '-'}${recorded.istioRevision ? ` (revision ${recorded.istioRevision})` : ''}, ${recorded.dataplane ?? 'sidecar'} dataplane${recorded.mtls ? `, mTLS ${recorded.mtls}` : ''}`
       : 'Mesh      not installed by meshup (run: meshup up)',
   );
+  if (recorded?.upgrade) {
+    out.print(
+      out.c.yellow(
+        `Upgrade   upgrade to Istio ${recorded.upgrade.to} under way (revision ${recorded.upgrade.revision}): meshup upgrade resumes it, --finish completes it, --rollback undoes it`,
+      ),
+    );
+  }
   if (injected.length || !ambient.length) out.print(`Injection ${injected.join(', ') || 'none'}`);
   if (ambient.length) out.print(`Ambient   ${ambient.join(', ')}`);
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);

@@ -22,7 +22,7 @@ export function up(app: App): Promise<void> {
   return writing(app, commandLine(app, 'up'), () => converge(app));
 }
 
-async function converge(app: App): Promise<void> {
+export async function converge(app: App): Promise<void> {
   let prepared = await prepare(app, { ask: true, preflight: true });
   const { restoreContext } = prepared.target.provider;
   if (prepared.observed.cluster.contextMissing && restoreContext && !app.switches.dryRun) {

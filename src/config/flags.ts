@@ -7,6 +7,8 @@ export interface Flags {
   context?: string;
   dryRun?: boolean;
   json?: boolean;
+  /** meshup upgrade --in-place. */
+  inPlace?: boolean;
   verbose?: boolean;
   yes?: boolean;
   color?: boolean;
@@ -45,6 +47,8 @@ export interface RunSwitches {
   readonly adopt: boolean;
   /** Wait for another meshup command changing the same cluster to finish (--no-wait: refuse). */
   readonly wait: boolean;
+  /** A different Istio version is an in-place upgrade (`meshup upgrade --in-place`), not refused. */
+  readonly inPlace: boolean;
 }
 
 export const switchesOf = (f: Flags): RunSwitches => ({
@@ -55,4 +59,5 @@ export const switchesOf = (f: Flags): RunSwitches => ({
   force: !!f.force,
   adopt: !!f.adopt,
   wait: f.wait !== false,
+  inPlace: !!f.inPlace,
 });

@@ -162,7 +162,14 @@ export const versionsSchema = z
               .refine((k) => minorOf(k.min) <= minorOf(k.max), { message: 'min must not be above max', path: ['max'] })
               .describe('The Kubernetes minors this Istio minor supports'),
             gatewayApi: z
-              .object({ version: toolVersion, channel: z.enum(['standard', 'experimental']) })
+              .object({
+                version: toolVersion,
+                channel: z.enum(['standard', 'experimental']),
+                accepts: z
+                  .array(z.string().regex(/^v\d+\.\d+$/, 'must be a Gateway API minor such as v1.5'))
+                  .describe("The Gateway API minors whose CRDs it works with (default: its own release's); a canary needs one both revisions accept")
+                  .optional(),
+              })
               .strict()
               .describe('The Gateway API release it is built against'),
             notes: z.array(z.string()).describe('What a user of this minor should know (addons, images)').optional(),

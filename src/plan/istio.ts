@@ -8,7 +8,7 @@ import { ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
 import { detectPlatform } from '../istio/platform.js';
 import { installArgs } from '../tools/istioctl-args.js';
 import { applyArgs } from '../tools/kubectl-args.js';
-import { type Action, count, driftReasons, type PlanContext, type Planned, reasonsOf } from './types.js';
+import { type Action, type Blocker, count, driftReasons, type PlanContext, type Planned, reasonsOf } from './types.js';
 
 export function readinessSeconds(spec: Spec): number {
   return Math.max(60, Math.round(spec.timeoutMs / 1000));
@@ -19,6 +19,8 @@ export const isNewMesh = ({ observed }: Pick<PlanContext, 'observed'>) =>
   observed.cluster.state === 'absent' || (observed.reachable && !observed.istio.present);
 
 export function planIstio(ctx: PlanContext): Planned {
+  const held = versionChange(ctx);
+  if (held) return { blockers: [held] };
   const action = istioAction(ctx);
   const outside = action.change !== 'none' && ctx.spec.gateway.ingress ? unreservedNodePorts(ctx.spec) : [];
   const notes = outside.length
@@ -27,6 +29,37 @@ export function planIstio(ctx: PlanContext): Planned {
       ]
     : [];
   return { actions: [action], notes };
+}
+
+/** Another Istio version is an upgrade, which `meshup upgrade` plans (a canary, or --in-place);
+ * an upgrade under way belongs to it until finished or rolled back. */
+function versionChange({ spec, observed, inPlace }: PlanContext): Blocker | undefined {
+  const r = observed.recorded;
+  if (r?.upgrade) {
+    return {
+      kind: 'usage',
+      message: `An upgrade to Istio ${r.upgrade.to} (revision ${r.upgrade.revision}) is under way on this cluster`,
+      fix: 'meshup upgrade resumes it, meshup upgrade --finish completes it, meshup upgrade --rollback undoes it',
+    };
+  }
+  const installed = r?.istioVersion;
+  if (!installed || installed === spec.istioVersion || !observed.istio.present) return undefined;
+  if (!inPlace) {
+    return {
+      kind: 'usage',
+      message: `Istio ${installed} runs here; Istio ${spec.istioVersion} would replace it`,
+      fix: `Upgrade as a canary (both side by side until --finish): meshup upgrade --to ${spec.istioVersion}; or in place: meshup upgrade --to ${spec.istioVersion} --in-place; or keep it: meshup up --istio-version ${installed}`,
+    };
+  }
+  const minor = (v: string) => Number(v.split('.')[1]);
+  if (Math.abs(minor(spec.istioVersion) - minor(installed)) > 1) {
+    return {
+      kind: 'usage',
+      message: `Istio ${installed} → ${spec.istioVersion} in place skips a minor, which an in-place upgrade may not`,
+      fix: `Upgrade as a canary (revisions may skip one minor): meshup upgrade --to ${spec.istioVersion}`,
+    };
+  }
+  return undefined;
 }
 
 function istioAction(ctx: PlanContext): Action {

@@ -132,6 +132,8 @@ export interface PlanInput {
   adopt?: boolean;
   /** Plan what is known not to be supported (--force), with a warning, instead of refusing it. */
   force?: boolean;
+  /** Another Istio version replaces the running one in place (meshup upgrade --in-place). */
+  inPlace?: boolean;
 }
 
 /** What each planner reads: the input, and what every one of them would otherwise work out again. */

@@ -48,7 +48,7 @@ export interface PrepareOptions {
   edit?: (spec: Spec, facts: EditFacts) => SpecLayers['edits'];
 }
 
-function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
+export function overlayPath(env: NodeJS.ProcessEnv, provider: string, cluster: string): string {
   return join(stateDir(env), provider, cluster, 'istio-overlay.yaml');
 }
 
@@ -93,7 +93,7 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     target: { ...target, spec },
     spec,
     observed,
-    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt, force: app.switches.force }),
+    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt, force: app.switches.force, inPlace: app.switches.inPlace }),
     findings,
     layers,
     switches: app.switches,
@@ -101,7 +101,12 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
 }
 
 /** The plan for a target, a spec and what was observed: what `up`, `status` and the edits share. */
-export function planFor(target: Target, spec: Spec, observed: Observed, o: { only?: ReadonlySet<Op['type']>; adopt?: boolean; force?: boolean } = {}): Plan {
+export function planFor(
+  target: Target,
+  spec: Spec,
+  observed: Observed,
+  o: { only?: ReadonlySet<Op['type']>; adopt?: boolean; force?: boolean; inPlace?: boolean } = {},
+): Plan {
   const { provider, context, runner, catalog } = target;
   return plan({
     spec,

@@ -21,6 +21,9 @@ export interface AppliedSpec {
   mtls?: string;
   /** false: meshup leaves the Gateway API CRDs alone (--no-gateway-api); missing means it manages them. */
   gatewayApi?: boolean;
+  /** A canary upgrade under way: the version and revision installed beside istioVersion's, until
+   * `meshup upgrade --finish` makes them the mesh's or `--rollback` removes them. */
+  upgrade?: { to: string; revision: string };
 }
 
 export function appliedSpecManifest(spec: AppliedSpec, meshupVersion: string): string {

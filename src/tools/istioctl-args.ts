@@ -3,3 +3,13 @@
 export function installArgs(overlayFile: string, readinessTimeoutS: number): string[] {
   return ['install', '-f', overlayFile, '-y', '--readiness-timeout', `${readinessTimeoutS}s`];
 }
+
+/** Removes one revision's control plane; what revisions share (the CRDs) stays. */
+export function uninstallRevisionArgs(revision: string): string[] {
+  return ['uninstall', '--revision', revision, '-y'];
+}
+
+/** Whether the cluster is ready for an install or upgrade of this istioctl's version. */
+export function precheckArgs(): string[] {
+  return ['x', 'precheck'];
+}

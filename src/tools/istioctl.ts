@@ -3,7 +3,7 @@
 // be driven in one process.
 import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
-import { installArgs } from './istioctl-args.js';
+import { installArgs, precheckArgs, uninstallRevisionArgs } from './istioctl-args.js';
 import { toolVersion } from './version.js';
 
 /** An istioctl binary and the Istio version it was found to be. */
@@ -88,3 +88,27 @@ export const ISTIOD = 'Istiod';
 export const INGRESS_GATEWAYS = 'Ingress gateways';
 /** istiod's objects are applied and istioctl waits for its rollout (its first check failed). */
 export const ISTIOD_WAITING = /Waiting for Deployment\/istio-system\/istiod\b/;
+
+/** `istioctl x precheck`: read-only; a cluster it finds not ready fails with its own words. */
+export async function istioctlPrecheck(runner: Runner, istioctl: Istioctl): Promise<string> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'istioctl',
+    bin: istioctl.bin,
+    args: precheckArgs(),
+    step: `Checking the cluster for Istio ${istioctl.version}`,
+    timeoutMs: 120_000,
+  });
+  return r.stdout;
+}
+
+/** `istioctl uninstall --revision REV -y`: that revision's control plane goes; shared objects stay. */
+export async function istioctlUninstallRevision(runner: Runner, istioctl: Istioctl, revision: string, timeoutS: number): Promise<void> {
+  await runner.run({
+    tool: 'istioctl',
+    bin: istioctl.bin,
+    args: uninstallRevisionArgs(revision),
+    step: `Uninstalling Istio revision ${revision}`,
+    timeoutMs: timeoutS * 1000,
+  });
+}

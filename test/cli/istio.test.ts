@@ -176,24 +176,26 @@ describe('installing', () => {
     }
   });
 
-  it('does not upgrade an installed Istio without --yes', async () => {
+  it('does not replace an installed Istio: another version is an upgrade, planned by meshup upgrade', async () => {
     const w2 = sealed();
     try {
       expect((await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
       const before = w2.calls().length;
-      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--istio-version', '1.30.4']);
+      const r = await w2.run(['up', '--provider', 'kind', '--profile', 'minimal', '--istio-version', '1.30.4', '--yes']);
       expect(r.exitCode).toBe(2);
-      // Istio 1.30 is built against Gateway API v1.5.1: the CRDs meshup installed go back with it.
-      expect(r.stderr).toContain(
-        'This would replace Gateway API CRDs v1.6.0 with v1.5.1 (standard channel); downgrade Istio 1.31.1 → 1.30.4, which needs confirmation',
-      );
-      expect(r.stderr).toContain('--istio-version 1.30.4 --yes');
-      expect(r.stderr).toContain('keep Istio 1.31.1: meshup up --istio-version 1.31.1');
+      expect(r.stderr).toContain('Istio 1.31.1 runs here; Istio 1.30.4 would replace it');
+      expect(r.stderr).toContain('meshup upgrade --to 1.30.4');
+      expect(r.stderr).toContain('keep it: meshup up --istio-version 1.31.1');
+      expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);
+      // meshup upgrade refuses a downgrade, before any change.
+      const down = await w2.run(['upgrade', '--provider', 'kind', '--to', '1.30.4']);
+      expect(down.exitCode, down.stderr).toBe(2);
+      expect(down.stderr).toContain('Istio 1.30.4 is older than the 1.31.1 that runs here: that is a downgrade');
       expect(mutatingCalls(w2.calls().slice(before))).toEqual([]);
       // The plan says the same, and a re-run without a version keeps the installed one.
       const p = await w2.run(['plan', '--provider', 'kind', '--istio-version', '1.30.4'], { env: { MESHUP_ISTIO_MIRROR: server.url } });
-      expect(p.exitCode).toBe(10);
-      expect(p.stdout).toContain('~ downgrade Istio 1.31.1 → 1.30.4 (needs --yes)');
+      expect(p.exitCode).toBe(2);
+      expect(p.stdout).toContain('! Istio 1.31.1 runs here; Istio 1.30.4 would replace it');
       const keep = await w2.run(['plan', '--provider', 'kind']);
       expect(keep.exitCode, keep.stdout).toBe(0);
       expect(keep.stdout).toContain('= Istio 1.31.1 unchanged');

@@ -66,8 +66,8 @@ function converged(spec: Spec): Observed {
   };
 }
 
-function planFor(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Plan {
-  return plan({
+function planInput(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Parameters<typeof plan>[0] {
+  return {
     spec,
     observed,
     provider: providerFor(spec.provider),
@@ -76,8 +76,10 @@ function planFor(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[
     overlayPath: '/state/istio-overlay.yaml',
     gatewayApiBundle: '/cache/gateway-api/standard-install.yaml',
     only,
-  });
+  };
 }
+
+const planFor = (spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Plan => plan(planInput(spec, observed, only));
 
 /** An action as the plan's JSON shows it: its symbol and whether it changes anything. */
 const legacy = (a: Action | undefined) => a && { ...a, symbol: symbolOf(a), changes: changes(a) };
@@ -146,12 +148,36 @@ describe('plan', () => {
     expect(planJson(p).changes).toBe(false);
   });
 
-  it('a different Istio version is an upgrade that needs --yes', async () => {
+  it('a different Istio version is an upgrade, which up refuses and points at meshup upgrade', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     const old = converged(spec);
     old.recorded!.istioVersion = '1.30.2';
-    const a = planFor(spec, old).actions.find((x) => x.id === 'istio')!;
-    expect(legacy(a)).toMatchObject({ symbol: '~', title: 'upgrade Istio 1.30.2 → 1.31.1', needsYes: true, changes: true });
+    const p = planFor(spec, old);
+    expect(p.actions.find((x) => x.id === 'istio')).toBeUndefined();
+    expect(p.blockers).toEqual([
+      {
+        kind: 'usage',
+        message: 'Istio 1.30.2 runs here; Istio 1.31.1 would replace it',
+        fix: 'Upgrade as a canary (both side by side until --finish): meshup upgrade --to 1.31.1; or in place: meshup upgrade --to 1.31.1 --in-place; or keep it: meshup up --istio-version 1.30.2',
+      },
+    ]);
+    // meshup upgrade --in-place: planned as up's reinstall, confirmed by the command.
+    const inPlace = plan({ ...planInput(spec, old), inPlace: true }).actions.find((x) => x.id === 'istio')!;
+    expect(legacy(inPlace)).toMatchObject({ symbol: '~', title: 'upgrade Istio 1.30.2 → 1.31.1', needsYes: true, changes: true });
+    // Not across two minors: an in-place upgrade may skip none.
+    old.recorded!.istioVersion = '1.29.6';
+    expect(plan({ ...planInput(spec, old), inPlace: true }).blockers[0]!.message).toBe(
+      'Istio 1.29.6 → 1.31.1 in place skips a minor, which an in-place upgrade may not',
+    );
+  });
+
+  it('an upgrade under way holds up off until it is finished or rolled back', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'minimal' });
+    const o = converged(spec);
+    o.recorded!.upgrade = { to: '1.31.2', revision: '1-31-2' };
+    const p = planFor(spec, o);
+    expect(p.blockers.map((b) => b.message)).toEqual(['An upgrade to Istio 1.31.2 (revision 1-31-2) is under way on this cluster']);
+    expect(p.blockers[0]!.fix).toContain('meshup upgrade --finish');
   });
 
   it('a profile change reconfigures Istio without asking, and keeps what is unchanged', async () => {

@@ -84,19 +84,21 @@ describe('planIstio', async () => {
   const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' };
   it.each([
     ['no cluster yet: installed on a new mesh', emptyObserved({ state: 'absent' }), '+', 'install', false],
-    [
-      'recorded at another version: an upgrade that needs a yes',
-      running({ istio: istioUp, recorded: { ...recorded, istioVersion: '1.30.2' } }),
-      '~',
-      'upgrade',
-      true,
-    ],
     ['another overlay: reconfigured', running({ istio: istioUp, recorded: { ...recorded, overlayHash: 'other' } }), '~', 'reconfigure', false],
     ['an object missing: repaired from the rendered manifest', running({ istio: { ...istioUp, missing: [ref] }, recorded }), '~', 'repair', false],
     ['converged: unchanged', running({ istio: istioUp, recorded }), '=', 'keep', false],
   ] as const)('%s', (_what, observed, symbol, how, needsYes) => {
     const [a] = planIstio(ctx(spec, observed)).actions!;
     expect({ symbol: symbolOf(a!), how: (a!.op as { how: string }).how, needsYes: !!a!.needsYes }).toEqual({ symbol, how, needsYes });
+  });
+
+  it('recorded at another version: a blocker that names meshup upgrade; with --in-place, an upgrade that needs a yes', () => {
+    const observed = running({ istio: istioUp, recorded: { ...recorded, istioVersion: '1.30.2' } });
+    const refused = planIstio(ctx(spec, observed));
+    expect(refused.actions).toBeUndefined();
+    expect(refused.blockers![0]!.fix).toContain('meshup upgrade --to 1.31.1');
+    const [a] = planIstio({ ...ctx(spec, observed), inPlace: true }).actions!;
+    expect({ symbol: symbolOf(a!), how: (a!.op as { how: string }).how, needsYes: !!a!.needsYes }).toEqual({ symbol: '~', how: 'upgrade', needsYes: true });
   });
 
   it('a workload not ready is repaired by the install, which waits and says why', () => {
