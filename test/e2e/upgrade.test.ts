@@ -20,15 +20,22 @@ import { simEnv } from '../helpers/sim-env.mjs';
 const { dir, bin, env } = simEnv('meshup-e2e-upgrade-');
 const name = `upg${process.pid}`;
 const context = `kwok-${name}`;
+// A second cluster for the in-place path.
+const other = `inp${process.pid}`;
 const prev = prevIstio();
 const NEW = '1.31.1';
 const REV = '1-31-1';
 
-const meshup = (args: string[]) =>
-  execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', name], { env, extendEnv: false, reject: false, cwd: dir });
-const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;
+const meshup = (args: string[], cluster = name) =>
+  execa(process.execPath, [MESHUP, ...args, '--provider', 'kwok', '--name', cluster], { env, extendEnv: false, reject: false, cwd: dir });
+const kubectl = async (args: string[], ctx = context) => (await execa('kubectl', ['--context', ctx, ...args], { env, extendEnv: false })).stdout;
+// Kiali differs between the two modules' samples/addons (v2.22.0 in the older, v2.27.0 in 1.31's).
+const kialiVersion = (ctx = context) =>
+  kubectl(['get', 'deployment', 'kiali', '-n', 'istio-system', '-o', 'jsonpath={.metadata.labels.app\\.kubernetes\\.io/version}'], ctx);
 const labels = async (ns: string) => JSON.parse(await kubectl(['get', 'namespace', ns, '-o', 'jsonpath={.metadata.labels}'])) as Record<string, string>;
-const deployments = async () => (await kubectl(['get', 'deployments', '-n', 'istio-system', '-o', 'name'])).split('\n').filter(Boolean).sort();
+// istio-system's Deployments but the addons'.
+const deployments = async (ctx = context) =>
+  (await kubectl(['get', 'deployments', '-n', 'istio-system', '-l', '!meshup.dev/addon', '-o', 'name'], ctx)).split('\n').filter(Boolean).sort();
 const record = async () =>
   JSON.parse(await kubectl(['get', 'configmap', 'meshup', '-n', 'kube-public', '-o', 'jsonpath={.data.spec}'])) as Record<string, unknown>;
 const out = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
@@ -49,16 +56,17 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await execa('kwokctl', ['delete', 'cluster', '--name', name], { env, extendEnv: false, reject: false });
+  for (const c of [name, other]) await execa('kwokctl', ['delete', 'cluster', '--name', c], { env, extendEnv: false, reject: false });
   await Promise.all([mirror?.close(), gatewayApi?.close()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a canary upgrade with two real istioctl builds', () => {
   it(`installs the older Istio (${prev.version}) with its own istioctl`, async () => {
-    const r = await meshup(['up', '--profile', 'default', '--istio-version', prev.version, '--namespaces', 'default,shop', '--addons', '', '--yes']);
+    const r = await meshup(['up', '--profile', 'default', '--istio-version', prev.version, '--namespaces', 'default,shop', '--addons', 'kiali', '--yes']);
     expect(r.exitCode, out(r)).toBe(0);
     expect(await deployments()).toEqual(['deployment.apps/istio-ingressgateway', 'deployment.apps/istiod']);
+    expect(await kialiVersion()).toBe('v2.22.0');
     expect(await kubectl(['get', 'deployment', 'istiod', '-n', 'istio-system', '-o', 'jsonpath={.metadata.labels.operator\\.istio\\.io/version}'])).toBe(
       prev.version,
     );
@@ -149,7 +157,24 @@ describe('a canary upgrade with two real istioctl builds', () => {
         'jsonpath={.metadata.annotations.gateway\\.networking\\.k8s\\.io/bundle-version}',
       ]),
     ).toBe('v1.6.0');
+    // The addons followed the control plane: Kiali is 1.31's now.
+    expect(await kialiVersion()).toBe('v2.27.0');
     const plan = await meshup(['plan']);
+    expect(plan.exitCode, out(plan)).toBe(0);
+  });
+
+  it('--in-place replaces the control plane of the default revision, as up did before, with its CRDs and addons', async () => {
+    const octx = `kwok-${other}`;
+    const first = await meshup(['up', '--profile', 'default', '--istio-version', prev.version, '--addons', 'kiali', '--yes'], other);
+    expect(first.exitCode, out(first)).toBe(0);
+    const r = await meshup(['upgrade', '--to', NEW, '--in-place'], other);
+    expect(r.exitCode, out(r)).toBe(0);
+    expect(await deployments(octx)).toEqual(['deployment.apps/istio-ingressgateway', 'deployment.apps/istiod']);
+    expect(await kubectl(['get', 'deployment', 'istiod', '-n', 'istio-system', '-o', 'jsonpath={.metadata.labels.operator\\.istio\\.io/version}'], octx)).toBe(
+      NEW,
+    );
+    expect(await kialiVersion(octx)).toBe('v2.27.0');
+    const plan = await meshup(['plan'], other);
     expect(plan.exitCode, out(plan)).toBe(0);
   });
 });
