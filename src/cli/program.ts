@@ -12,6 +12,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
 import { downCommand } from './commands/down.js';
 import { exposeCommand } from './commands/expose.js';
+import { imagesCommand } from './commands/images.js';
 import { ingressCommand } from './commands/ingress.js';
 import { injectCommand } from './commands/inject.js';
 import { injectionCommand } from './commands/injection.js';
@@ -35,6 +36,7 @@ const COMMANDS: readonly Declaration[] = [
   statusCommand,
   profilesCommand,
   versionsCommand,
+  imagesCommand,
   doctorCommand,
   ingressCommand,
   dashboardCommand,
