@@ -5,6 +5,7 @@
 import { cacheDir, stateDir } from '../config/paths.js';
 import { MeshupError } from '../errors.js';
 import { lookupIngress } from '../ingress/lookup.js';
+import { type Proof, proofLine, proveIngress } from '../ingress/probe.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { ISTIO_NAMESPACE } from '../istio/labels.js';
 import { meshProblems } from '../observe/health.js';
@@ -49,6 +50,7 @@ export async function converge(app: App): Promise<void> {
   // Filled as the steps run: under --json, a failed run still says which steps ran and how.
   const steps: StepResult[] = [];
   let ingress: IngressResult | undefined;
+  let proof: Proof | undefined;
   let ok = false;
   try {
     if (!app.switches.dryRun) await confirmRisky(app, prepared);
@@ -81,6 +83,15 @@ export async function converge(app: App): Promise<void> {
     }
     // What was applied may still not work (a workload that rolled out to no ready pod): said as it is.
     await refuseUnhealthy(prepared, plan.actions.some(changes));
+    // The URL is called reachable once a request through it was answered.
+    if (ingress) {
+      const { provider } = target;
+      proof = await proveIngress(
+        ingress,
+        { reach: provider.ingress, providerName: provider.name, clusterName: spec.clusterName, context: target.context },
+        app.signal,
+      );
+    }
     await remember(app, prepared);
     ok = true;
   } finally {
@@ -101,6 +112,7 @@ export async function converge(app: App): Promise<void> {
         plan: planJson(plan),
         steps,
         ingress,
+        probe: proof,
         commands: target.runner.history.filter((c) => c.mutates).map((c) => ({ command: c.command, skipped: c.skipped })),
         notes,
       });
@@ -116,6 +128,7 @@ export async function converge(app: App): Promise<void> {
   if (ingress) {
     out.print(`  gateway    ${ingress.url ?? ingress.message}`);
     if (ingress.hint) out.print(`             ${ingress.hint}`);
+    if (proof) out.print(`             ${proofLine(proof)}${proof.fix ? `\n             fix: ${proof.fix}` : ''}`);
   }
 }
 
