@@ -246,6 +246,35 @@ describe('meshup ingress', () => {
     expect(json.how).toBe('kind port mapping');
   });
 
+  it('calls the URL reachable once a request through it is answered, and names the host port when none is', async () => {
+    // A free port for kind to map (the preflight refuses one in use), then a server on it standing
+    // in for the gateway behind it: Envoy's 404.
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => res.writeHead(404).end());
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    await new Promise((r) => server.close(r));
+    writeFileSync(join(w.dir, 'work', 'meshup.yaml'), `gateway: { hostHttpPort: ${port} }\n`);
+    const first = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    // Nothing answers yet: said under the URL, with the hop.
+    expect(first.stdout).toContain(`not answering: host port ${port}: nothing listens there`);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    try {
+      const r = await w.run(['up', '--provider', 'kind', '--profile', 'demo', '--addons', '', '--yes', '--json']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { probe: unknown }).probe).toEqual({ answered: true, status: 404 });
+      const text = await w.run(['ingress', '--provider', 'kind']);
+      expect(text.stdout).toContain(`http://127.0.0.1:${port}   (kind port mapping; https port 8443; answered: HTTP 404 (the gateway, with no route for /))`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    // The server gone, the same host port refuses: said, with the hop, and the URL not called reachable.
+    const gone = await w.run(['ingress', '--provider', 'kind', '--json']);
+    const probe = (JSON.parse(gone.stdout) as { probe: { answered: boolean; hop: string } }).probe;
+    expect(probe.answered).toBe(false);
+    expect(probe.hop).toBe(`host port ${port}: nothing listens there (the kind cluster maps only the host ports it was created with)`);
+  });
+
   it('explains that the minimal profile has no gateway', async () => {
     expect((await w.run(['up', '--provider', 'kind', '--profile', 'minimal', '--yes'])).exitCode).toBe(0);
     const r = await w.run(['ingress', '--provider', 'kind']);
