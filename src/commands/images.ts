@@ -4,6 +4,7 @@
 // cluster; gets the release (from the cache, or downloaded) to render them.
 import { readFile } from 'node:fs/promises';
 import { readAddonManifest } from '../addons/read.js';
+import { UsageError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
 import { type ImageUse, imagesOf } from '../kube/images.js';
@@ -13,8 +14,12 @@ import { providerFor } from '../providers/index.js';
 import type { App } from '../session/app.js';
 import { specOf } from '../session/target.js';
 import { table } from '../ui/table.js';
+import { excerpt } from '../util/text.js';
 
 export async function images(app: App): Promise<void> {
+  const f = app.flags as { prefetch?: boolean; cache?: string };
+  // Checked before anything is fetched: a bad --cache says so at once.
+  const caches = f.prefetch ? cachesOf(f.cache) : undefined;
   const { spec, catalog } = await specOf(app);
   const provider = providerFor(spec.provider);
   const runner = app.runner();
@@ -41,7 +46,6 @@ export async function images(app: App): Promise<void> {
     else list.push({ image: proxy, registry: 'docker.io', usedBy: injected, perNode: false });
   }
   const registries = [...new Set(list.map((i) => i.registry))].sort();
-  app.out.result({ istioVersion: spec.istioVersion, profile: spec.profile.name, addons: spec.addons, images: list, registries });
   app.out.print(
     table(
       ['IMAGE', 'REGISTRY', 'USED BY'],
@@ -52,4 +56,50 @@ export async function images(app: App): Promise<void> {
   app.out.print(
     `${list.length} images from ${registries.join(', ')} for Istio ${spec.istioVersion}, profile ${spec.profile.name}${spec.addons.length ? `, addons ${spec.addons.join(', ')}` : ''}.`,
   );
+  const prefetched = caches ? await prefetch(app, list, caches) : undefined;
+  app.out.result({
+    istioVersion: spec.istioVersion,
+    profile: spec.profile.name,
+    addons: spec.addons,
+    images: list,
+    registries,
+    ...(prefetched ? { prefetch: prefetched } : {}),
+  });
+}
+
+/** `--cache docker.io=http://localhost:5050,quay.io=...`: each registry's pull-through cache. */
+function cachesOf(value: string | undefined): Map<string, string> {
+  const caches = new Map<string, string>();
+  for (const part of (value ?? '').split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const [registry, url] = [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+    if (eq <= 0 || !/^https?:\/\/[^/]+\/?$/.test(url)) {
+      throw new UsageError(`--cache ${excerpt(part)} is not REGISTRY=URL`, { fix: 'Name each cache by its registry: --cache docker.io=http://localhost:5050' });
+    }
+    caches.set(registry, url.replace(/\/$/, ''));
+  }
+  if (!caches.size) throw new UsageError('--prefetch needs the caches to pull through', { fix: 'Name them: --cache docker.io=http://localhost:5050' });
+  return caches;
+}
+
+async function prefetch(app: App, list: ImageUse[], caches: Map<string, string>) {
+  const { prefetchImages } = await import('../images/prefetch.js');
+  const mib = (n: number) => `${Math.round(n / 1024 / 102.4) / 10} MiB`;
+  let last = 0;
+  const r = await prefetchImages(
+    list.map((i) => i.image),
+    {
+      cacheFor: (registry) => caches.get(registry),
+      signal: app.signal,
+      progress: (bytes) => {
+        if (Date.now() - last > 500) {
+          last = Date.now();
+          app.out.log(`prefetching: ${mib(bytes)}`);
+        }
+      },
+    },
+  );
+  app.out.print(`Prefetched ${r.cached.length} images (${mib(r.bytes)}) through the caches.`);
+  if (r.uncached.length) app.out.print(`No cache fronts their registry, so nodes pull them: ${r.uncached.join(', ')}`);
+  return r;
 }
