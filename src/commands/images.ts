@@ -3,13 +3,14 @@
 // overlay, the addons' manifests of the release, and the proxy every injected pod runs. Reads no
 // cluster; gets the release (from the cache, or downloaded) to render them.
 import { readFile } from 'node:fs/promises';
+import { addonVariant } from '../addons/manifest.js';
 import { readAddonManifest } from '../addons/read.js';
 import { UsageError } from '../errors.js';
 import { acquireIstio } from '../istio/acquire.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
-import { type ImageUse, imagesOf } from '../kube/images.js';
+import { type ImageUse, meshImages } from '../kube/images.js';
 import { objectsOf } from '../kube/refs.js';
-import { controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
+import { addonObjectsCached, controlPlaneManifestFile, controlPlaneRefs } from '../observe/refs.js';
 import { providerFor } from '../providers/index.js';
 import type { App } from '../session/app.js';
 import { specOf } from '../session/target.js';
@@ -35,16 +36,13 @@ export async function images(app: App): Promise<void> {
   await controlPlaneRefs(runner, release.istioctl, spec.istioVersion, hash, listedOverlays(files));
   const controlPlane = objectsOf(await readFile(controlPlaneManifestFile(runner.env, spec.istioVersion, hash), 'utf8'));
   const addons = await Promise.all(spec.addons.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
-  // Injected pods and Istio's gateways (image: auto) run the proxy istiod's own image sits beside.
-  const pilot = imagesOf(controlPlane).find((i) => /\/pilot:/.test(i.image))?.image;
-  const proxy = pilot?.replace('/pilot:', '/proxyv2:');
-  const list = imagesOf([...controlPlane, ...addons.flatMap((a) => a.objects)], proxy);
-  if (proxy && spec.dataplane === 'sidecar' && spec.namespaces.length) {
-    const use = list.find((i) => i.image === proxy);
-    const injected = spec.namespaces.map((ns) => `${ns}/* (injected)`);
-    if (use) use.usedBy.push(...injected);
-    else list.push({ image: proxy, registry: 'docker.io', usedBy: injected, perNode: false });
-  }
+  // Kept as `up` keeps them, so a later plan can say what its nodes will pull.
+  await Promise.all(
+    addons.map((m) =>
+      addonObjectsCached(runner.env, spec.istioVersion, addonVariant(m.addon, spec.addons), async () => [...m.crds, ...m.objects]).catch(() => undefined),
+    ),
+  );
+  const list = meshImages([...controlPlane, ...addons.flatMap((a) => a.objects)], spec.dataplane === 'sidecar' ? spec.namespaces : []);
   const registries = [...new Set(list.map((i) => i.registry))].sort();
   app.out.print(
     table(

@@ -63,3 +63,28 @@ export function imagesOf(objects: readonly Obj[], proxyImage?: string): ImageUse
   }
   return [...byImage.values()].sort((a, b) => a.image.localeCompare(b.image));
 }
+
+/** The images a mesh makes its nodes pull: its control plane's and addons' (rendered objects), and
+ * the proxy, beside istiod's own image, that Istio's gateways and every injected pod run. */
+export function meshImages(objects: readonly Obj[], injectedNamespaces: readonly string[]): ImageUse[] {
+  const pilot = imagesOf(objects).find((i) => /\/pilot:/.test(i.image))?.image;
+  const proxy = pilot?.replace('/pilot:', '/proxyv2:');
+  const list = imagesOf(objects, proxy);
+  if (proxy && injectedNamespaces.length) {
+    const injected = injectedNamespaces.map((ns) => `${ns}/* (injected)`);
+    const use = list.find((i) => i.image === proxy);
+    if (use) use.usedBy.push(...injected);
+    else list.push({ image: proxy, registry: registryOf(proxy), usedBy: injected, perNode: false });
+  }
+  return list;
+}
+
+/** "6 images: 4 from docker.io, 1 from ghcr.io, 1 from quay.io". */
+export function imagesSummary(list: readonly ImageUse[]): string {
+  const by = new Map<string, number>();
+  for (const i of list) by.set(i.registry, (by.get(i.registry) ?? 0) + 1);
+  return `${list.length} image${list.length === 1 ? '' : 's'}: ${[...by]
+    .sort(([, a], [, b]) => b - a)
+    .map(([r, n]) => `${n} from ${r}`)
+    .join(', ')}`;
+}

@@ -5,6 +5,7 @@ import type { Addon } from '../config/schema.js';
 import type { BundleObject } from '../gatewayapi/crds.js';
 import { type GatewayApiObserved, observeGatewayApi } from '../gatewayapi/observe.js';
 import { ADDON_LABEL, ISTIO_NAMESPACE, istiodName, MANAGED_BY } from '../istio/labels.js';
+import type { ImageUse } from '../kube/images.js';
 import { type KubeObject, type NodeInfo, parseNodes } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
 import { readiness, WORKLOAD_KINDS, workloadReady } from '../kube/readiness.js';
@@ -34,6 +35,8 @@ interface AddonObserved {
 
 export interface Observed {
   cluster: ClusterStatus;
+  /** The images the wanted mesh makes the nodes pull, when its rendered objects are cached. */
+  images?: ImageUse[];
   /** The API server answered. */
   reachable: boolean;
   nodes: NodeInfo[];

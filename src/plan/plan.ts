@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { formatCommand } from '../exec/quote.js';
 import { LEAVE_ALONE_ANNOTATION } from '../istio/labels.js';
 import { overlayFiles, overlayHash } from '../istio/overlay.js';
+import { imagesSummary } from '../kube/images.js';
 import { refLabel } from '../kube/refs.js';
 import { planAddons, planTelemetry } from './addons.js';
 import { planCluster, planContextRestore, planHostPorts } from './cluster.js';
@@ -61,10 +62,16 @@ export function plan(input: PlanInput): Plan {
     ['always', () => planRecord(ctx, want)],
     ['always', () => leftAlone(ctx)],
   ];
-  return assemble(
+  const planned = assemble(
     ctx.overlay,
     parts.filter(([t]) => t === 'always' || want(t)).map(([, part]) => part()),
   );
+  // What creating or changing workloads makes the nodes pull, when it is known.
+  const images = input.observed.images;
+  if (images?.length && planned.actions.some((a) => changes(a) && (a.op.type === 'cluster' || a.op.type === 'istio' || a.op.type === 'addon'))) {
+    planned.notes.push(`the nodes pull ${imagesSummary(images)} (meshup images lists them)`);
+  }
+  return planned;
 }
 
 /** What every planner reads: the input, the overlays, whether the cluster was seen, the kubectl

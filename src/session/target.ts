@@ -19,6 +19,7 @@ import { modeOf } from '../istio/injection.js';
 import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE, istiodName } from '../istio/labels.js';
 import { listedOverlays, overlayFiles, overlayHash } from '../istio/overlay.js';
 import { asIstioctlInstalls, ISTIOCTL_FIELD_MANAGER } from '../istio/ownership.js';
+import { type ImageUse, meshImages } from '../kube/images.js';
 import { claimOf } from '../kube/ownership.js';
 import { isClusterScoped, refKey, refOf } from '../kube/refs.js';
 import { hpaTargets, readDrift, type Wanted } from '../observe/drift.js';
@@ -157,6 +158,18 @@ async function expectedFor(target: Target, spec: Spec, read: ClusterRead): Promi
   return expected;
 }
 
+/** The images of the wanted mesh, from the objects cached when they were last rendered or read;
+ * undefined when any part is not cached (`meshup images` renders them). */
+async function knownImages(target: Target, spec: Spec): Promise<ImageUse[] | undefined> {
+  const { runner, catalog, provider } = target;
+  const [controlPlane, ...addons] = await Promise.all([
+    controlPlaneObjects(runner.env, spec.istioVersion, overlayHash(overlayFiles(spec, provider))),
+    ...spec.addons.map((n) => addonObjectsCached(runner.env, spec.istioVersion, addonVariant(catalog.get(n)!, spec.addons), undefined)),
+  ]);
+  if (!controlPlane || addons.some((a) => !a)) return undefined;
+  return meshImages([...controlPlane, ...addons.flatMap((a) => a ?? [])], spec.dataplane === 'sidecar' ? spec.namespaces : []);
+}
+
 /** What each object meshup applied holds that its apply would change: the control plane's (as
  * istioctl installs them), the wanted addons' and the tracing Telemetry, from the objects cached
  * when they were rendered or read; a part whose objects are not at hand is not compared. */
@@ -284,6 +297,7 @@ export async function observeTarget(
   // worked out (that parses every addon's manifest when their lists are not cached yet).
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map(), revision: spec.revision });
   if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
+  observed.images = await knownImages(target, spec);
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.
   const switching = spec.namespaces.filter((ns) => {

@@ -61,6 +61,17 @@ describe('meshup images with the real release', () => {
     for (const i of listed.images) expect(i.registry).toBe(i.image.includes('.') && i.image.split('/')[0]!.includes('.') ? i.image.split('/')[0] : 'docker.io');
   });
 
+  it("once rendered here, up's plan for a new cluster says how many images its nodes will pull, and from where", async () => {
+    const kwok = ['--provider', 'kwok', '--name', `img${process.pid}`, '--profile', 'demo', '--addons', 'kiali', '--no-gateway-api'];
+    env.MESHUP_ISTIO_MIRROR = served().server.url;
+    const listed = await execa(process.execPath, [MESHUP, 'images', '--json', ...kwok], { env, extendEnv: false, reject: false, cwd: dir });
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    const n = (JSON.parse(listed.stdout) as Listed).images.length;
+    const plan = await execa(process.execPath, [MESHUP, 'plan', ...kwok], { env, extendEnv: false, reject: false, cwd: dir });
+    expect(plan.exitCode, plan.stderr).toBe(10);
+    expect(`${plan.stdout}${plan.stderr}`).toMatch(new RegExp(`the nodes pull ${n} images: \\d+ from docker\\.io.*quay\\.io`));
+  });
+
   it('ambient: ztunnel and the CNI agent are pulled by every node', async () => {
     const listed = await images(['--profile', 'ambient', '--addons', '']);
     const texts = rendered('ambient');

@@ -171,6 +171,21 @@ describe('plan', () => {
     );
   });
 
+  it('says how many images the nodes will pull, and from where, when the plan makes workloads and they are known', async () => {
+    const spec = await specFor({ provider: 'kind', profile: 'demo' });
+    const images = [
+      { image: 'docker.io/istio/pilot:1.31.1', registry: 'docker.io', usedBy: ['istio-system/deployment/istiod'], perNode: false },
+      { image: 'docker.io/istio/proxyv2:1.31.1', registry: 'docker.io', usedBy: ['istio-system/deployment/istio-ingressgateway'], perNode: false },
+      { image: 'quay.io/kiali/kiali:v2.27', registry: 'quay.io', usedBy: ['istio-system/deployment/kiali'], perNode: false },
+    ];
+    const fresh = planFor(spec, { ...emptyObserved({ state: 'absent' }), images });
+    expect(fresh.notes).toContain('the nodes pull 3 images: 2 from docker.io, 1 from quay.io (meshup images lists them)');
+    // Converged: nothing is pulled, nothing said.
+    expect(planFor(spec, { ...converged(spec), images }).notes.join('\n')).not.toContain('the nodes pull');
+    // Not known (never rendered here): nothing guessed.
+    expect(planFor(spec, emptyObserved({ state: 'absent' })).notes.join('\n')).not.toContain('the nodes pull');
+  });
+
   it('an upgrade under way holds up off until it is finished or rolled back', async () => {
     const spec = await specFor({ provider: 'kind', profile: 'minimal' });
     const o = converged(spec);
