@@ -25,9 +25,25 @@ interface UpgradeFlags {
   namespaces?: string;
 }
 
-function intentOf(f: UpgradeFlags, inProgress: string | undefined): UpgradeIntent {
+/** The flags that cannot go together, refused before anything is read. */
+function checkFlags(f: UpgradeFlags): void {
   const chosen = [f.to !== undefined && '--to', f.finish && '--finish', f.rollback && '--rollback'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`${chosen.join(' and ')} cannot go together`, { fix: 'Start (--to), then --finish or --rollback, one per run' });
+  if (f.namespaces !== undefined && (f.finish || f.rollback)) {
+    throw new UsageError(`--namespaces moves namespaces to the new revision; it does not go with ${f.finish ? '--finish' : '--rollback'}`, {
+      fix: 'meshup upgrade --namespaces a,b (to move them), then meshup upgrade --finish',
+    });
+  }
+  if (f.inPlace && !f.to)
+    throw new UsageError('--in-place needs the version: meshup upgrade --to VERSION --in-place', { fix: 'meshup upgrade --to 1.31.1 --in-place' });
+  if (f.inPlace && (f.finish || f.rollback || f.namespaces !== undefined)) {
+    throw new UsageError('--in-place replaces the control plane at once: no namespaces to move, nothing to finish or roll back', {
+      fix: 'meshup upgrade --to VERSION --in-place',
+    });
+  }
+}
+
+function intentOf(f: UpgradeFlags, inProgress: string | undefined): UpgradeIntent {
   if (f.finish) return { kind: 'finish' };
   if (f.rollback) return { kind: 'rollback' };
   const namespaces = f.namespaces
@@ -41,10 +57,8 @@ function intentOf(f: UpgradeFlags, inProgress: string | undefined): UpgradeInten
 
 export function upgrade(app: App): Promise<void> {
   const f = app.flags as UpgradeFlags;
-  if (f.inPlace) {
-    if (!f.to) throw new UsageError('--in-place needs the version: meshup upgrade --to VERSION --in-place', { fix: 'meshup upgrade --to 1.31.1 --in-place' });
-    return inPlace(app, f.to.replace(/^v/, ''));
-  }
+  checkFlags(f);
+  if (f.inPlace) return inPlace(app, f.to!.replace(/^v/, ''));
   return writing(app, commandLine(app, 'upgrade'), () => canary(app, f));
 }
 

@@ -780,6 +780,38 @@ row('MESHUP_KWOK_BIN_DIR: missing (status)', ['status', '--provider', 'kwok'], 2
 
 const sub = (s: string, work: string) => s.split('$WORK').join(work);
 
+// Versions and upgrades (issue 26), images (issue 27).
+row(
+  '--kubernetes-version: above the Istio release’s range',
+  ['up', '--provider', 'kind', '--kubernetes-version', 'v1.37.0', '--yes'],
+  2,
+  'Istio 1.31.1 supports Kubernetes 1.32 to 1.36; you asked for v1.37.0',
+);
+row(
+  '--kubernetes-version: below it',
+  ['up', '--provider', 'kind', '--kubernetes-version', '1.29', '--yes'],
+  2,
+  'Istio 1.31.1 supports Kubernetes 1.32 to 1.36; you asked for v1.29',
+);
+row('upgrade: --to with --finish', ['upgrade', '--provider', 'kind', '--to', '1.31.1', '--finish'], 2, '--to and --finish cannot go together');
+row('upgrade: --finish with --rollback', ['upgrade', '--provider', 'kind', '--finish', '--rollback'], 2, '--finish and --rollback cannot go together');
+row('upgrade: --namespaces with --rollback', ['upgrade', '--provider', 'kind', '--rollback', '--namespaces', 'shop'], 2, 'it does not go with --rollback');
+row('upgrade: --in-place without --to', ['upgrade', '--provider', 'kind', '--in-place'], 2, '--in-place needs the version');
+row(
+  'upgrade: --in-place with --namespaces',
+  ['upgrade', '--provider', 'kind', '--to', '1.31.1', '--in-place', '--namespaces', 'shop'],
+  2,
+  '--in-place replaces the control plane at once',
+);
+row('images: --prefetch without --cache', ['images', '--provider', 'kind', '--prefetch'], 2, '--prefetch needs the caches to pull through');
+row(
+  'images: --cache not REGISTRY=URL',
+  ['images', '--provider', 'kind', '--prefetch', '--cache', 'localhost:5050'],
+  2,
+  '--cache localhost:5050 is not REGISTRY=URL',
+);
+row('images: --cache URL with a path', ['images', '--provider', 'kind', '--prefetch', '--cache', 'docker.io=http://h:5000/v2'], 2, 'is not REGISTRY=URL');
+
 describe('bad input: argv, env and files → exit code, message, fix; bounded, no trace, nothing changed', () => {
   it('has a row for every documented mistake', () => {
     expect(cases.length).toBeGreaterThanOrEqual(100);
