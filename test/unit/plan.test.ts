@@ -4,7 +4,6 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { HASH_ANNOTATION, tracingTelemetry } from '../../src/addons/manifest.js';
-import { loadAddonCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
 import { overlayFiles, overlayHash } from '../../src/istio/overlay.js';
 import type { KubeObject } from '../../src/kube/objects.js';
@@ -14,10 +13,11 @@ import { plan } from '../../src/plan/plan.js';
 import { planJson, renderPlan } from '../../src/plan/render.js';
 import { type Action, blockerText, changes, type Plan, symbolOf } from '../../src/plan/types.js';
 import { providerFor } from '../../src/providers/index.js';
+import { addonCatalog, planInput } from '../helpers/plan-input.js';
 import { specFor } from '../helpers/spec.js';
 import { gatewayApiFor } from '../helpers/versions.js';
 
-const catalog = await loadAddonCatalog();
+const catalog = addonCatalog;
 const ns = (name: string, labels: Record<string, string> = {}): KubeObject => ({ kind: 'Namespace', metadata: { name, labels } });
 const marked = (name: string) => ns(name, { 'istio-injection': 'enabled', 'meshup.dev/injection': 'true' });
 
@@ -66,20 +66,7 @@ function converged(spec: Spec): Observed {
   };
 }
 
-function planInput(spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Parameters<typeof plan>[0] {
-  return {
-    spec,
-    observed,
-    provider: providerFor(spec.provider),
-    catalog,
-    context: `kind-${spec.clusterName}`,
-    overlayPath: '/state/istio-overlay.yaml',
-    gatewayApiBundle: '/cache/gateway-api/standard-install.yaml',
-    only,
-  };
-}
-
-const planFor = (spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Plan => plan(planInput(spec, observed, only));
+const planFor = (spec: Spec, observed: Observed, only?: Parameters<typeof plan>[0]['only']): Plan => plan(planInput(spec, observed, { only }));
 
 /** An action as the plan's JSON shows it: its symbol and whether it changes anything. */
 const legacy = (a: Action | undefined) => a && { ...a, symbol: symbolOf(a), changes: changes(a) };
@@ -162,11 +149,11 @@ describe('plan', () => {
       },
     ]);
     // meshup upgrade --in-place: planned as up's reinstall, confirmed by the command.
-    const inPlace = plan({ ...planInput(spec, old), inPlace: true }).actions.find((x) => x.id === 'istio')!;
+    const inPlace = plan(planInput(spec, old, { inPlace: true })).actions.find((x) => x.id === 'istio')!;
     expect(legacy(inPlace)).toMatchObject({ symbol: '~', title: 'upgrade Istio 1.30.2 → 1.31.1', needsYes: true, changes: true });
     // Not across two minors: an in-place upgrade may skip none.
     old.recorded!.istioVersion = '1.29.6';
-    expect(plan({ ...planInput(spec, old), inPlace: true }).blockers[0]!.message).toBe(
+    expect(plan(planInput(spec, old, { inPlace: true })).blockers[0]!.message).toBe(
       'Istio 1.29.6 → 1.31.1 in place skips a minor, which an in-place upgrade may not',
     );
   });

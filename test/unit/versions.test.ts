@@ -5,32 +5,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAddonCatalog, loadVersionCatalog } from '../../src/config/catalog.js';
+import { loadVersionCatalog } from '../../src/config/catalog.js';
 import type { Spec } from '../../src/config/spec.js';
 import { ConfigError } from '../../src/errors.js';
 import { emptyObserved, type Observed } from '../../src/observe/evaluate.js';
 import { plan } from '../../src/plan/plan.js';
 import { changes, type Plan } from '../../src/plan/types.js';
-import { providerFor } from '../../src/providers/index.js';
+import { planInput } from '../helpers/plan-input.js';
 import { specFor } from '../helpers/spec.js';
 import { VERSIONS } from '../helpers/versions.js';
 
-const catalog = await loadAddonCatalog();
 const tmp = mkdtempSync(join(tmpdir(), 'meshup-versions-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function planOf(spec: Spec, observed: Observed, force = false): Plan {
-  return plan({
-    spec,
-    observed,
-    provider: providerFor(spec.provider),
-    catalog,
-    context: `kind-${spec.clusterName}`,
-    overlayPath: '/state/istio-overlay.yaml',
-    gatewayApiBundle: '/cache/gateway-api/standard-install.yaml',
-    force,
-  });
-}
+const planOf = (spec: Spec, observed: Observed, force = false): Plan => plan(planInput(spec, observed, { force }));
 
 /** A running cluster whose one node runs `kubelet`, nothing else known. */
 const running = (kubelet: string): Observed => ({
