@@ -119,7 +119,7 @@ async function canary(app: App, f: UpgradeFlags): Promise<void> {
       // up's own plan, on the version just recorded: without this run's flags, whose
       // --namespaces means something else to up, and confirmed by --finish itself.
       const { converge } = await import('./up.js');
-      await converge({ ...app, flags: { ...app.flags, namespaces: undefined }, switches: { ...app.switches, yes: true } });
+      await converge({ ...app, out: app.out.inner(), flags: { ...app.flags, namespaces: undefined }, switches: { ...app.switches, yes: true } });
     },
   });
   await runSteps(app.io, app.switches.json, tasks, { releases: new Map() });

@@ -36,4 +36,14 @@ export class Output {
     this.io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     this.wroteResult = true;
   }
+
+  /** For a command run inside another (`upgrade --finish` runs up's plan): its lines and logs go
+   * out as this one's, its JSON document is left to the outer command's. */
+  inner(): Output {
+    return new InnerOutput(this.io, this.json, this.c.level > 0);
+  }
+}
+
+class InnerOutput extends Output {
+  override result(): void {}
 }

@@ -143,8 +143,10 @@ describe('a canary upgrade with two real istioctl builds', () => {
   });
 
   it('finishes: the old revision uninstalled, the record on the new one, the CRDs on its Gateway API, and a second up changes nothing', async () => {
-    const r = await meshup(['upgrade', '--finish']);
+    const r = await meshup(['upgrade', '--finish', '--json']);
     expect(r.exitCode, out(r)).toBe(0);
+    // One JSON document, the upgrade's, though up's own plan ran inside it.
+    expect((JSON.parse(r.stdout) as { to: { revision: string } }).to.revision).toBe(REV);
     expect(await deployments()).toEqual(['deployment.apps/istio-ingressgateway', `deployment.apps/istiod-${REV}`]);
     const rec = await record();
     expect([rec.istioVersion, rec.istioRevision, rec.upgrade]).toEqual([NEW, REV, undefined]);
