@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alive, until } from '../helpers/process.js';
 import { MESHUP, type Sealed, sealed } from '../helpers/sealed.js';
 
 let w: Sealed;
@@ -20,19 +21,6 @@ afterEach(() => {
   }
   w.cleanup();
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const until = async (ok: () => boolean, ms = 5000) => {
-  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-  return ok();
-};
 
 describe.skipIf(process.platform === 'win32')('a second Ctrl-C', () => {
   it('ends the wait for a tool whose child holds the pipe and ignores the interrupt, and leaves no process', async () => {

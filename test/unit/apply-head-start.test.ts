@@ -20,6 +20,7 @@ import type { Provider } from '../../src/providers/types.js';
 import type { IO } from '../../src/ui/io.js';
 import { runSteps } from '../../src/ui/tasks.js';
 import { sleep } from '../../src/util/time.js';
+import { alive } from '../helpers/process.js';
 import { specFor } from '../helpers/spec.js';
 
 const dirs: string[] = [];
@@ -50,15 +51,6 @@ exit 1
   chmodSync(bin, 0o755);
   return { dir, pidFile };
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
 import { Runner } from '../../src/exec/runner.js';
+import { alive, until } from '../helpers/process.js';
 
 let dir: string;
 const pids: number[] = [];
@@ -23,19 +24,6 @@ afterEach(() => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const until = async (ok: () => boolean, ms = 5000) => {
-  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
-  return ok();
-};
 
 /** A "kind" that forks a grandchild holding stdout and stderr, writes both pids down, and waits.
  * A shell's background job ignores SIGINT already; `ignore` makes both ignore SIGTERM too (a
