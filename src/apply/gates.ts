@@ -10,6 +10,10 @@ const GATES = [
   'cluster-answering',
   /** The cluster step succeeded. */
   'cluster-ready',
+  /** meshup's registry containers run (or were asked to start): the caches can be filled. */
+  'registries-up',
+  /** The nodes pull through the caches: what Istio's install makes them pull goes through them. */
+  'nodes-wired',
   /** istioctl has put in Istio's core (its CRDs and cluster-wide objects), or has ended. */
   'istio-core',
   /** Istio's CRDs are in: its core installed, or the missing CRDs restored. */

@@ -13,12 +13,19 @@
 //     every step gets slower: bench/cluster.mjs measures it); what needs Istio's CRDs only (mTLS,
 //     the tracing Telemetry) goes in at the same moment: until istiod is ready the validating
 //     webhook fails open (Istio's base chart);
+//   - meshup's registry containers start beside the cluster's creation; the nodes are pointed at
+//     them once the cluster runs, before Istio's install makes them pull anything; the caches
+//     are filled with the plan's images from the moment they run (nodes then pull at local
+//     speed what the prefetch already has);
 //   - the record is written once every other step has succeeded (istioctl: once it has every
 //     component in, while it still prunes).
 import type { Gate } from './gates.js';
 
 export type StepKind =
   | 'cluster'
+  | 'registries'
+  | 'registry-wiring'
+  | 'prefetch'
   | 'istio-release'
   | 'gateway-api-bundle'
   | 'gateway-api'
@@ -47,13 +54,18 @@ export interface StepOrder {
 
 export const ORDER: ReadonlyMap<StepKind, StepOrder> = new Map<StepKind, StepOrder>([
   ['cluster', { group: 'prepare', opens: ['cluster-underway', 'cluster-answering', 'cluster-ready'] }],
+  ['registries', { group: 'prepare', opens: ['registries-up'] }],
+  ['registry-wiring', { group: 'prepare', after: ['cluster-ready', 'registries-up'], opens: ['nodes-wired'] }],
+  // Fills the caches beside everything else and holds nothing back: the nodes pull through the
+  // caches whether or not it is done, only faster once it is.
+  ['prefetch', { group: 'mesh', ahead: ['registries-up'] }],
   ['istio-release', { group: 'prepare', after: ['cluster-underway'] }],
   ['gateway-api-bundle', { group: 'prepare', after: ['cluster-underway'] }],
   ['gateway-api', { group: 'mesh', after: ['istio-core'] }],
   ['istio-repair', { group: 'mesh', opens: ['istio-crds', 'ingress-in', 'istio-done'] }],
   [
     'istio-install',
-    { group: 'mesh', ahead: ['cluster-answering'], opens: ['istio-core', 'istio-crds', 'ingress-in', 'all-in', 'istio-done'], doneAt: 'all-in' },
+    { group: 'mesh', ahead: ['cluster-answering', 'nodes-wired'], opens: ['istio-core', 'istio-crds', 'ingress-in', 'all-in', 'istio-done'], doneAt: 'all-in' },
   ],
   ['injection', { group: 'mesh' }],
   ['addons', { group: 'mesh', after: ['istio-core'] }],

@@ -8,8 +8,9 @@ import { type AcquiredBundle, acquireBundle, DEFAULT_GATEWAY_API_MIRROR } from '
 import { acquireIstio, type IstioRelease } from '../istio/acquire.js';
 import { listedOverlays } from '../istio/overlay.js';
 import { componentOf, GATEWAY_COMPONENTS } from '../istio/ownership.js';
+import { type ImageUse, meshImages } from '../kube/images.js';
 import { objectsOf } from '../kube/refs.js';
-import { addonObjectsCached, addonRefsCached, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
+import { addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneRefs, gatewaysManifestFile } from '../observe/refs.js';
 import { needsWholeRelease } from '../plan/plan.js';
 import type { ApplyInput } from './input.js';
 
@@ -18,6 +19,7 @@ export class Resources {
   private listing?: Promise<unknown>;
   private addonManifests?: Promise<AddonManifest[]>;
   private bundle?: Promise<AcquiredBundle>;
+  private imageList?: Promise<ImageUse[]>;
   /** Where a download's progress goes until a task shows it. */
   private releaseProgress: (line: string) => void = () => {};
 
@@ -81,6 +83,24 @@ export class Resources {
       return manifests;
     });
     return this.addonManifests;
+  }
+
+  /** The images this apply makes the nodes pull: the control plane's when it is installed, and the
+   * addons' it applies (the proxy every injected pod runs is the gateways'). */
+  images(installing: boolean, addons: readonly string[]): Promise<ImageUse[]> {
+    const { runner, spec, plan } = this.input;
+    this.imageList ??= (async () => {
+      const [controlPlane, manifests] = await Promise.all([
+        installing
+          ? this.controlPlaneListing().then(async () =>
+              objectsOf(await readFile(controlPlaneManifestFile(runner.env, spec.istioVersion, plan.overlay.hash), 'utf8')),
+            )
+          : Promise.resolve([]),
+        addons.length ? this.addons(addons) : Promise.resolve([]),
+      ]);
+      return meshImages([...controlPlane, ...manifests.flatMap((m) => m.objects)], []);
+    })();
+    return this.imageList;
   }
 
   gatewayApiBundle(version: string): Promise<AcquiredBundle> {

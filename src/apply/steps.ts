@@ -16,6 +16,7 @@ import { apply, deleteObjects } from '../tools/kubectl.js';
 import { applyGatewayApi } from './gateway-api.js';
 import type { ApplyInput } from './input.js';
 import { installControlPlane, repairControlPlane } from './istio.js';
+import { prefetchImages, startRegistries, wireRegistries } from './registries.js';
 import type { Note, Step, StepContext } from './types.js';
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -32,6 +33,9 @@ export function stepsOf(input: ApplyInput): Step[] {
   ];
   const toApply = of('addon').flatMap((a) => (a.op.type === 'addon' && a.change !== 'delete' ? [a.op.name] : []));
   const install = of('istio').find((a) => a.op.type === 'istio' && !a.op.missing);
+  for (const a of of('registries')) steps.push({ kind: 'registries', title: capital(a.title), run: (x) => startRegistries(x, a) });
+  for (const a of of('registry-wiring')) steps.push({ kind: 'registry-wiring', title: capital(a.title), run: (x) => wireRegistries(x, a) });
+  for (const a of of('prefetch')) steps.push({ kind: 'prefetch', title: capital(a.title), run: (x) => prefetchImages(x, a, !!install, toApply) });
   if (needsIstio(plan)) steps.push({ kind: 'istio-release', title: `Get Istio ${spec.istioVersion}`, run: (x) => getRelease(x, !!install, toApply) });
   const gatewayApi = of('gateway-api')[0];
   if (gatewayApi?.op.type === 'gateway-api') {

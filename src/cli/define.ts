@@ -62,5 +62,9 @@ export function clusterSizeOptions(cmd: Command): Command {
     .option('--kubernetes-version <v>', 'Kubernetes version for a new cluster')
     .option('--cpus <n>', "CPUs for a new cluster (default: the profile's, plus addons)")
     .option('--memory <size>', 'memory for a new cluster, e.g. 8g')
-    .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)');
+    .option('--driver <name>', 'minikube driver (docker, hyperkit, kvm2, ...)')
+    .option('--cache', 'pull images through the pull-through caches every cluster shares (the default for kind and minikube)')
+    .option('--no-cache', 'let the nodes pull every image from its registry')
+    .option('--local-registry', 'run a registry for your own images at localhost:5001 (the default for kind)')
+    .option('--no-local-registry', 'run no local registry');
 }

@@ -7,6 +7,7 @@ import type { App } from '../session/app.js';
 import type { IO } from '../ui/io.js';
 import { closest } from '../util/suggest.js';
 import { addonsCommand } from './commands/addons.js';
+import { cacheCommand } from './commands/cache.js';
 import { completionCommand } from './commands/completion.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -37,6 +38,7 @@ const COMMANDS: readonly Declaration[] = [
   profilesCommand,
   versionsCommand,
   imagesCommand,
+  cacheCommand,
   doctorCommand,
   ingressCommand,
   dashboardCommand,

@@ -29,6 +29,7 @@ export const ENVIRONMENT_VARIABLES: readonly { name: string; flag?: string; key?
   { name: 'MESHUP_PLATFORM', key: 'platform', sets: "Istio's `global.platform` on a cluster meshup did not create" },
   { name: 'MESHUP_ISTIO_VERSION', flag: '--istio-version', key: 'istioVersion', sets: 'the Istio release' },
   { name: 'MESHUP_ISTIO_DIR', flag: '--istio-dir', sets: 'an extracted Istio release to use (offline)' },
+  { name: 'MESHUP_CACHE', flag: '--no-cache', key: 'cache', sets: 'whether images are pulled through the caches every cluster shares (0 turns them off)' },
   { name: 'MESHUP_ISTIO_MIRROR', flag: '--istio-mirror', key: 'istioMirror', sets: 'where Istio releases are downloaded from' },
   { name: 'MESHUP_GATEWAY_API_MIRROR', flag: '--gateway-api-mirror', key: 'gatewayApiMirror', sets: 'where Gateway API releases are downloaded from' },
   { name: 'MESHUP_KUBERNETES_VERSION', flag: '--kubernetes-version', key: 'kubernetesVersion', sets: 'the Kubernetes version of a new cluster' },

@@ -34,6 +34,10 @@ export interface Flags {
   /** --gateway-api / --no-gateway-api. */
   gatewayApi?: boolean;
   gatewayApiMirror?: string;
+  /** --cache / --no-cache on up and plan; `meshup images --cache REGISTRY=URL,...` names caches. */
+  cache?: boolean | string;
+  /** --local-registry / --no-local-registry. */
+  localRegistry?: boolean;
 }
 
 /** How a command runs, as opposed to what it should make: apart from the desired spec. */

@@ -135,6 +135,28 @@ export const configSchema = z
     istioMirror: z.string().url().describe('Base URL to download Istio releases from').optional(),
     gatewayApi: z.boolean().describe('Install the Gateway API CRDs of the release Istio is built against (default true); false leaves them to you').optional(),
     gatewayApiMirror: z.string().url().describe('Base URL to download Gateway API releases (standard-install.yaml) from').optional(),
+    cache: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            upstreams: z
+              .record(z.string(), z.string().url())
+              .describe("Where meshup's caches fetch each registry from, e.g. docker.io: https://mirror.example.com")
+              .optional(),
+            external: z
+              .record(z.string(), z.string().url())
+              .describe('Pull-through caches you run, by the registry each fronts (http://host:port): meshup prefetches through them and runs none')
+              .optional(),
+          })
+          .strict(),
+      ])
+      .describe('Pull-through image caches shared by every cluster (default: on for kind and minikube); false turns them off')
+      .optional(),
+    localRegistry: z
+      .union([z.boolean(), z.object({ port: z.number().int().min(1).max(65535) }).strict()])
+      .describe('A registry for your own images at localhost:PORT (default: on for kind, port 5001); false turns it off')
+      .optional(),
   })
   .strict();
 export type MeshupConfig = z.infer<typeof configSchema>;

@@ -21,6 +21,14 @@ export interface Resources {
 
 export type Gateway = Required<Profile['gateway']>;
 
+export interface ImageCache {
+  /** Where meshup's own caches fetch each registry from, where it differs from the registry's own. */
+  readonly upstreams: Readonly<Record<string, string>>;
+  /** Caches the user runs, by registry (their URLs from this machine): meshup prefetches through
+   * them and runs none of its own. */
+  readonly external?: Readonly<Record<string, string>>;
+}
+
 export interface Spec {
   readonly provider: ProviderName;
   readonly clusterName: string;
@@ -65,6 +73,11 @@ export interface Spec {
   /** Install (or check) the Gateway API CRDs of the release Istio is built against. */
   readonly gatewayApi: boolean;
   readonly gatewayApiMirror?: string;
+  /** Pull-through caches the nodes pull through; undefined when off (--no-cache, or a provider
+   * whose nodes cannot use them and no cache of the user's own). */
+  readonly imageCache?: ImageCache;
+  /** The local registry's host port (localhost:PORT); undefined when there is none. */
+  readonly localRegistryPort?: number;
   readonly timeoutMs: number;
   readonly configFile?: string;
   /** Which layer decided each setting: for the prompts (ask only what is open) and --verbose. */

@@ -100,6 +100,27 @@ const kubectlVerbs = byVerb(
   ],
 );
 
+const dockerVerbs = byVerb(
+  ['--version', 'version', 'system info', 'info', 'inspect', 'ps', 'images', 'network ls', 'network inspect', 'volume ls', 'volume inspect', 'logs'],
+  [
+    'start',
+    'stop',
+    'restart',
+    'rm',
+    'run',
+    'create',
+    'pull',
+    'push',
+    'tag',
+    'network create',
+    'network rm',
+    'network connect',
+    'volume create',
+    'volume rm',
+    'exec',
+  ],
+);
+
 const TOOLS: Record<ToolName, ToolDescriptor> = {
   kubectl: {
     name: 'kubectl',
@@ -219,26 +240,12 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
       },
       INOTIFY,
     ],
-    changes: byVerb(
-      ['--version', 'version', 'system info', 'info', 'inspect', 'ps', 'images', 'network ls', 'network inspect', 'volume ls', 'volume inspect', 'logs'],
-      [
-        'start',
-        'stop',
-        'restart',
-        'rm',
-        'run',
-        'create',
-        'pull',
-        'push',
-        'tag',
-        'network create',
-        'network rm',
-        'network connect',
-        'volume create',
-        'volume rm',
-        'exec',
-      ],
-    ),
+    // Inside a container, reading a file or its storage's size changes nothing; any other exec may.
+    changes: (args) => {
+      const words = args.filter((a) => !a.startsWith('-'));
+      if (words[0] === 'exec' && ['cat', 'du'].includes(words[2] ?? '')) return false;
+      return dockerVerbs(args);
+    },
   },
   kwokctl: {
     name: 'kwokctl',

@@ -1,5 +1,6 @@
 // What was read, compared with what is expected: present, missing, changed, not ready. The
 // planner only compares what this gives it. Pure: observe/observe.ts does the reading.
+
 import { HASH_ANNOTATION, TELEMETRY_NAME } from '../addons/manifest.js';
 import type { Addon } from '../config/schema.js';
 import type { BundleObject } from '../gatewayapi/crds.js';
@@ -13,6 +14,7 @@ import { type ObjectRef, refKey, resourceOf } from '../kube/refs.js';
 import type { ClusterStatus, PortMapping } from '../providers/types.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
 import type { ObjectDrift } from './drift.js';
+import type { RegistriesObserved } from './registries.js';
 
 interface AddonObserved {
   /** Any object carrying the addon's label exists. */
@@ -35,6 +37,8 @@ interface AddonObserved {
 
 export interface Observed {
   cluster: ClusterStatus;
+  /** meshup's registry containers and the nodes' mirrors, where the spec wants them. */
+  registries?: RegistriesObserved;
   /** The images the wanted mesh makes the nodes pull, when its rendered objects are cached. */
   images?: ImageUse[];
   /** The API server answered. */

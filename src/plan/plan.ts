@@ -17,6 +17,7 @@ import { isNewMesh, planAmbientPlatform, planIstio } from './istio.js';
 import { planKubernetes } from './kubernetes.js';
 import { planMtls } from './mtls.js';
 import { planRecord } from './record.js';
+import { planPrefetch, planRegistries } from './registries.js';
 import { type Action, changes, type Op, type Overlays, type Plan, type PlanContext, type PlanInput, type Planned } from './types.js';
 
 export function plan(input: PlanInput): Plan {
@@ -52,6 +53,7 @@ export function plan(input: PlanInput): Plan {
     ['cluster', () => planKubernetes(ctx)],
     ['always', () => partlyUnread(ctx)],
     ['always', () => planHostPorts(ctx)],
+    ['registries', () => planRegistries(ctx)],
     ['gateway-api', gatewayApi],
     ['istio', () => planIstio(ctx)],
     ['mtls', () => planMtls(ctx)],
@@ -68,9 +70,10 @@ export function plan(input: PlanInput): Plan {
   );
   // What creating or changing workloads makes the nodes pull, when it is known.
   const images = input.observed.images;
-  if (images?.length && planned.actions.some((a) => changes(a) && (a.op.type === 'cluster' || a.op.type === 'istio' || a.op.type === 'addon'))) {
-    planned.notes.push(`the nodes pull ${imagesSummary(images)} (meshup images lists them)`);
-  }
+  const pulls = planned.actions.some((a) => changes(a) && (a.op.type === 'cluster' || a.op.type === 'istio' || a.op.type === 'addon'));
+  if (images?.length && pulls) planned.notes.push(`the nodes pull ${imagesSummary(images)} (meshup images lists them)`);
+  const prefetch = want('prefetch') && !planned.blockers.length ? planPrefetch(ctx, pulls) : undefined;
+  if (prefetch) planned.actions.splice(planned.actions.findIndex((a) => a.op.type === 'registry-wiring') + 1 || planned.actions.length, 0, prefetch);
   return planned;
 }
 

@@ -3,6 +3,7 @@
 // Pure: no I/O.
 import type { Addon, Dataplane } from '../config/schema.js';
 import type { Spec } from '../config/spec.js';
+import type { RegistryContainer } from '../images/registries.js';
 import { describeChange } from '../kube/diff.js';
 import { type ObjectRef, refLabel } from '../kube/refs.js';
 import type { ObjectDrift } from '../observe/drift.js';
@@ -53,6 +54,18 @@ export type Op =
       refs?: ObjectRef[];
     }
   | { type: 'telemetry' }
+  /** Registry containers to run or start (images/registries.ts). */
+  | { type: 'registries'; run: RegistryContainer[]; start: string[] }
+  /** Nodes pointed at them: the containers joined to the nodes' network, files written in nodes. */
+  | {
+      type: 'registry-wiring';
+      network?: string;
+      connect: string[];
+      files: { node: string; path: string; content: string }[];
+      hosting?: Record<string, unknown>;
+    }
+  /** The plan's images pulled through the caches while the cluster is made; `caches`: by registry, the URL from here. */
+  | { type: 'prefetch'; caches: Record<string, string> }
   | { type: 'record'; spec: AppliedSpec }
   | GatewayApiOp;
 

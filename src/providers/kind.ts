@@ -4,6 +4,7 @@
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError, InterruptedError } from '../errors.js';
 import { formatCommand } from '../exec/quote.js';
+import { CERTS_D } from '../images/registries.js';
 import {
   type KindClusterConfig,
   kindClusters,
@@ -16,6 +17,7 @@ import {
   kindNodeStart,
   kindNodeStartArgs,
   kindNodeState,
+  kindNodes,
   kindPortMappings,
 } from '../tools/kind.js';
 import { matchChoice, type Provider } from './types.js';
@@ -25,6 +27,8 @@ function clusterConfig(spec: Spec): KindClusterConfig {
     name: spec.clusterName,
     nodeImage: spec.nodeImage ?? (spec.kubernetesVersion ? `kindest/node:${spec.kubernetesVersion}` : undefined),
     portMappings: kindProvider.portMappings(spec),
+    // Always set: a cluster made without the cache can be pointed at it later.
+    registryConfigPath: CERTS_D,
   };
 }
 
@@ -39,6 +43,8 @@ export const kindProvider: Provider = {
   needsInotify: true,
   ingress: 'host-port-mapping',
   simulated: false,
+  // Nodes join the network kind makes for every cluster ("kind"); containerd reads hosts.toml.
+  registryWiring: { network: () => 'kind', registries: 'any', atCreateOnly: false, nodes: (runner, spec) => kindNodes(runner, spec.clusterName) },
   // kind supports a node image as built for its release; the newest release the catalog knows
   // lists them by digest.
   kubernetesChoices: (catalog) => (catalog.kind[0]?.images ?? []).map((image) => ({ version: image.split(':')[1]!.split('@')[0]!, image })),

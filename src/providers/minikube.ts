@@ -3,6 +3,7 @@
 
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
+import { cacheContainer, innerUrl } from '../images/registries.js';
 import {
   type MinikubeStartSpec,
   minikubeContext,
@@ -27,7 +28,14 @@ const startSpec = (spec: Spec): MinikubeStartSpec => ({
   diskMiB: spec.resources.diskMiB,
   driver: spec.driver,
   kubernetesVersion: spec.kubernetesVersion,
+  // dockerd's mirror is Docker Hub's only; the cache joins the profile's network after the start.
+  registryMirror: spec.imageCache && !spec.imageCache.external && minikubeProvider.registryWiring!.applies!(spec) ? dockerHubMirror() : undefined,
 });
+
+const dockerHubMirror = () => {
+  const c = cacheContainer('docker.io')!;
+  return innerUrl(c);
+};
 
 export const minikubeProvider: Provider = {
   name: 'minikube',
@@ -40,6 +48,14 @@ export const minikubeProvider: Provider = {
   needsInotify: false,
   ingress: 'machine-address',
   simulated: false,
+  // The docker driver puts the node on a network named after the profile; its dockerd takes one
+  // mirror, for Docker Hub, when it starts.
+  registryWiring: {
+    network: (spec) => spec.clusterName,
+    registries: 'docker.io',
+    atCreateOnly: true,
+    applies: (spec) => !spec.driver || spec.driver === 'docker',
+  },
   // istio-cni must write into minikube's own CNI directories (Istio's platform prerequisites).
   istioPlatform: 'minikube',
   // minikube makes any release from its oldest to its newest: the newest, then each older minor.

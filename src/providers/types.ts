@@ -45,6 +45,21 @@ export function matchChoice(choices: readonly KubernetesChoice[], version: strin
   return choices.find((c) => c.version === version || (minorOnly && c.version.startsWith(`${version}.`)));
 }
 
+/** How a provider's nodes pull through meshup's registry containers (images/registries.ts). */
+interface RegistryWiring {
+  /** The Docker network its nodes are on: the registry containers join it, and nodes reach them by name. */
+  network(spec: Spec): string;
+  /** Which registries its nodes can be pointed at a mirror for: any (containerd's hosts.toml), or
+   * Docker Hub alone (dockerd's --registry-mirror), and so no local registry. */
+  registries: 'any' | 'docker.io';
+  /** Its nodes' mirrors are set when the cluster is made and cannot change afterwards. */
+  atCreateOnly: boolean;
+  /** The node containers of a running cluster, by name (nodes whose mirrors can change later). */
+  nodes?(runner: Runner, spec: Spec): Promise<string[]>;
+  /** Whether this spec's cluster can use them at all (minikube: the docker driver only). */
+  applies?(spec: Spec): boolean;
+}
+
 export interface Provider {
   readonly name: ProviderName;
   /** Programs it drives besides kubectl. */
@@ -88,6 +103,9 @@ export interface Provider {
   deleteCommand(spec: Spec): string;
   /** What to do about a cluster that exists but does not answer, when start cannot fix it. */
   brokenFix(spec: Spec): string;
+  /** Its nodes can pull through meshup's caches and local registry; absent: they cannot (simulated
+   * pods pull nothing; an existing cluster's nodes are not meshup's to configure). */
+  readonly registryWiring?: RegistryWiring;
   /** The host ports a new cluster maps; empty when it maps none. */
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */

@@ -24,6 +24,7 @@ import type { Answers, Gateway, Source, Spec } from '../config/spec.js';
 import * as check from '../config/validate.js';
 import { DEFAULT_ISTIO_VERSION } from '../config/versions.js';
 import { UsageError } from '../errors.js';
+import { DEFAULT_LOCAL_REGISTRY_PORT, UPSTREAMS } from '../images/registries.js';
 import { computeNeed } from '../preflight/need.js';
 import { providerFor } from '../providers/index.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
@@ -368,6 +369,46 @@ function settingsOf(l: Layers, profile: Profile) {
   };
 }
 
+/** The pull-through caches and the local registry: on by default where the provider's nodes can
+ * pull through them; caches of the user's own (config cache.external) work with any provider. */
+function registriesOf(l: Layers, provider: ProviderName) {
+  const { flags, env } = l.input;
+  const { config } = l;
+  const wiring = providerFor(provider).registryWiring;
+  const own = typeof config.cache === 'object' ? config.cache : undefined;
+  for (const registry of Object.keys(own?.upstreams ?? {})) {
+    if (!UPSTREAMS.some((u) => u.registry === registry))
+      throw new UsageError(`${l.cfg('cache.upstreams').label}: meshup runs no cache for ${check.shown(registry)}`, {
+        fix: `Name one of ${UPSTREAMS.map((u) => u.registry).join(', ')}`,
+      });
+  }
+  const external = own?.external
+    ? Object.fromEntries(Object.entries(own.external).map(([r, url]) => [r, check.mirror(url, l.cfg(`cache.external.${r}`)).replace(/\/$/, '')]))
+    : undefined;
+  const cacheOn = l.pick<boolean>('cache', [
+    ['flag', l.flag(flags.cache === false ? 'no-cache' : 'cache'), typeof flags.cache === 'boolean' ? flags.cache : undefined],
+    ['env', l.env('MESHUP_CACHE'), env.MESHUP_CACHE === undefined ? undefined : !/^(0|false|off|no)$/i.test(env.MESHUP_CACHE)],
+    ['config', l.cfg('cache'), config.cache === undefined ? undefined : config.cache !== false],
+    ['default', l.defaultFrom, !!wiring || !!external],
+  ])!;
+  const local = typeof config.localRegistry === 'object' ? config.localRegistry : undefined;
+  const localOn = l.pick<boolean>('localRegistry', [
+    ['flag', l.flag(flags.localRegistry === false ? 'no-local-registry' : 'local-registry'), flags.localRegistry],
+    ['config', l.cfg('localRegistry'), config.localRegistry === undefined ? undefined : config.localRegistry !== false],
+    ['default', l.defaultFrom, wiring?.registries === 'any'],
+  ])!;
+  if (localOn && wiring?.registries !== 'any') {
+    const from = l.sources.localRegistry === 'flag' ? l.flag('local-registry') : l.cfg('localRegistry');
+    throw new UsageError(`A local registry was asked for (${from.label}), but ${provider}'s nodes cannot be pointed at one`, {
+      fix: `Drop the setting (or pass --no-local-registry): the local registry needs nodes that read containerd's hosts.toml, as kind's do`,
+    });
+  }
+  return {
+    ...(cacheOn && (wiring || external) ? { imageCache: { upstreams: own?.upstreams ?? {}, ...(external ? { external } : {}) } } : {}),
+    ...(localOn ? { localRegistryPort: local?.port ?? DEFAULT_LOCAL_REGISTRY_PORT } : {}),
+  };
+}
+
 /** The catalog's entry for the Istio release, and the Kubernetes of a new cluster: what was asked
  * for (pinned where the catalog lists it), else the newest the provider can make in the release's
  * range. Out of range or unknown is the plan's to say, not a refusal here. */
@@ -419,6 +460,7 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
     ...(recorded?.istioRevision && recorded.istioVersion === releases.istioVersion ? { revision: recorded.istioRevision } : {}),
     ...kubernetesOf(l, target.provider, releases.istioVersion, releases.kubernetesVersion, versions),
     ...settingsOf(l, profile),
+    ...registriesOf(l, target.provider),
     configFile,
     sources: l.sources,
   };

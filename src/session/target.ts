@@ -14,6 +14,7 @@ import { InterruptedError, UsageError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { bundleObjectsToVerify, cachedBundleObjects, DEFAULT_GATEWAY_API_MIRROR } from '../gatewayapi/bundle.js';
 import { GATEWAY_API_GROUP } from '../gatewayapi/crds.js';
+import { wantedRegistries } from '../images/registries.js';
 import { acquireIstio, releaseCacheDir } from '../istio/acquire.js';
 import { modeOf } from '../istio/injection.js';
 import { ADDON_LABEL, GATEWAY_API_LABEL, ISTIO_NAMESPACE, istiodName } from '../istio/labels.js';
@@ -26,6 +27,7 @@ import { hpaTargets, readDrift, type Wanted } from '../observe/drift.js';
 import { type ClusterRead, type Drift, type Expected, evaluate, type Observed } from '../observe/evaluate.js';
 import { readCluster } from '../observe/observe.js';
 import { addonListed, addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneObjects, controlPlaneRefs } from '../observe/refs.js';
+import { readRegistries } from '../observe/registries.js';
 import { clusterToolMissing } from '../preflight/checks.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
@@ -298,6 +300,9 @@ export async function observeTarget(
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map(), revision: spec.revision });
   if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
   observed.images = await knownImages(target, spec);
+  const wiring = target.provider.registryWiring;
+  const wantedRegs = wiring && (wiring.applies?.(spec) ?? true) ? wantedRegistries(spec, observed.images) : [];
+  if (wantedRegs.length) observed.registries = await readRegistries(target.runner, spec, target.provider, observed.reachable, wantedRegs);
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.
   const switching = spec.namespaces.filter((ns) => {

@@ -20,19 +20,25 @@ export interface KindClusterConfig {
   name: string;
   nodeImage?: string;
   portMappings: { containerPort: number; hostPort: number }[];
+  /** containerd reads per-registry hosts.toml files from this directory, so mirrors can be set
+   * (and changed) on a running node without restarting it. */
+  registryConfigPath?: string;
 }
 
 /** The cluster config kind reads from stdin. Port mappings must exist at creation (kind#2720). */
 export function kindConfigYaml(c: KindClusterConfig): string {
   const lines = ['kind: Cluster', 'apiVersion: kind.x-k8s.io/v1alpha4', `name: ${c.name}`, 'nodes:', '  - role: control-plane'];
   if (c.nodeImage) lines.push(`    image: ${c.nodeImage}`);
+  const patches = c.registryConfigPath
+    ? ['containerdConfigPatches:', '  - |-', '    [plugins."io.containerd.grpc.v1.cri".registry]', `      config_path = "${c.registryConfigPath}"`]
+    : [];
   if (c.portMappings.length) {
     lines.push('    extraPortMappings:');
     for (const m of c.portMappings) {
       lines.push(`      - containerPort: ${m.containerPort}`, `        hostPort: ${m.hostPort}`, '        listenAddress: 127.0.0.1', '        protocol: TCP');
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${[...lines, ...patches].join('\n')}\n`;
 }
 
 /**
@@ -156,6 +162,18 @@ export async function kindPortMappings(runner: Runner, name: string): Promise<Ki
     timeoutMs: 20_000,
   });
   return parseKindPortBindings(r.stdout);
+}
+
+/** `kind get nodes` prints one node container a line. */
+export async function kindNodes(runner: Runner, name: string): Promise<string[]> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kind',
+    args: ['get', 'nodes', '--name', name],
+    step: `Listing the nodes of kind cluster ${name}`,
+    timeoutMs: 30_000,
+  });
+  return parseKindClusters(r.stdout);
 }
 
 export async function kindDelete(runner: Runner, name: string): Promise<void> {

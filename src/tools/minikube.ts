@@ -93,6 +93,8 @@ export interface MinikubeStartSpec {
   diskMiB?: number;
   driver?: string;
   kubernetesVersion?: string;
+  /** Docker Hub's mirror for the node's dockerd (a pull-through cache). */
+  registryMirror?: string;
 }
 
 export function minikubeStartArgs(s: MinikubeStartSpec): string[] {
@@ -100,6 +102,7 @@ export function minikubeStartArgs(s: MinikubeStartSpec): string[] {
   if (s.diskMiB) args.push('--disk-size', `${s.diskMiB}mb`);
   if (s.driver) args.push('--driver', s.driver);
   if (s.kubernetesVersion) args.push('--kubernetes-version', s.kubernetesVersion);
+  if (s.registryMirror) args.push(`--registry-mirror=${s.registryMirror}`);
   args.push('--wait', 'apiserver,system_pods,default_sa');
   return args;
 }

@@ -26,7 +26,7 @@ interface Doc {
   namespaces: string[];
   dataplane: string;
   need: { cpus: number; memoryMiB: number };
-  plan: { actions: { commands: string[] }[] };
+  plan: { actions: { id: string; commands: string[] }[] };
 }
 
 /** up --dry-run --json: the resolved spec and the plan, changing nothing. */
@@ -71,6 +71,7 @@ const cases: [string, string, string[], string[], (d: Doc) => unknown, unknown, 
     'kvm2',
     'podman',
   ],
+  ['MESHUP_CACHE', '1', ['--no-cache'], KIND, (d) => /meshup-cache-docker\.io/.test(commands(d)), true, false],
   [
     'MESHUP_CONTEXT',
     'kind-a',

@@ -35,7 +35,14 @@ describe('meshup plan', () => {
     expect(after.exitCode, after.stderr).toBe(0);
     const doc = JSON.parse(after.stdout) as { changes: boolean; actions: { id: string; symbol: string }[] };
     expect(doc.changes).toBe(false);
-    expect(doc.actions.map((a) => `${a.symbol} ${a.id}`)).toEqual(['= cluster', '= gateway-api', '= istio', '= injection:default']);
+    expect(doc.actions.map((a) => `${a.symbol} ${a.id}`)).toEqual([
+      '= cluster',
+      '= registries',
+      '= registry-wiring',
+      '= gateway-api',
+      '= istio',
+      '= injection:default',
+    ]);
   });
 
   it('up --dry-run prints the same plan in the future tense and writes nothing', async () => {

@@ -193,6 +193,8 @@ describe('meshup up: the cluster', () => {
     expect(doc.plan.changes).toBe(true);
     expect(doc.plan.actions.map((a) => [a.id, a.symbol])).toEqual([
       ['cluster', '+'],
+      ['registries', '+'],
+      ['registry-wiring', '+'],
       ['gateway-api', '+'],
       ['istio', '+'],
       ['injection:default', '+'],

@@ -88,6 +88,8 @@ export function sealed(opts: { tools?: string[]; gatewayApiCache?: boolean } = {
     // Downloads go to loopback only: port 9 (discard) refuses, unless a test serves releases.
     MESHUP_ISTIO_MIRROR: 'http://127.0.0.1:9',
     MESHUP_GATEWAY_API_MIRROR: 'http://127.0.0.1:9',
+    // No registry answers in a world of fakes: the caches are turned on by the tests of them.
+    MESHUP_CACHE: '0',
   };
   if (opts.gatewayApiCache !== false) seedGatewayApiCache(env);
   const stateFile = join(state, 'state.json');

@@ -33,6 +33,11 @@ export default async function kind(t) {
     const names = Object.keys(s.kind.clusters);
     if (!names.length) t.err('No kind clusters found.\n');
     else t.out(names.join('\n'));
+  } else if (cmd === 'get nodes') {
+    t.record('kind', args);
+    const name = flag('--name') ?? 'kind';
+    if (!s.kind.clusters[name]) t.err(`No kind nodes found for cluster "${name}".\n`);
+    else t.out(`${name}-control-plane`);
   } else if (cmd === 'create cluster') {
     const stdin = flag('--config') === '-' ? t.readStdin() : '';
     t.record('kind', args, stdin);
