@@ -1,5 +1,5 @@
 // Prefetching a mesh's images through a pull-through cache, on a real registry pair on 127.0.0.1
-// (test/helpers/registry.ts): the upstream holds small images under the real names `meshup images`
+// (test/helpers/registry.mjs): the upstream holds small images under the real names `meshup images`
 // lists for Istio 1.31.1's demo profile with Kiali and Jaeger; the cache is the distribution
 // registry in proxy mode. The first prefetch fills the cache from upstream; a second (as after a
 // down and an up) sends no blob byte upstream, nor does one after the cache restarts.
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefetchImages } from '../../src/images/prefetch.js';
-import { meter, pushImage, type Registry, startRegistry } from '../helpers/registry.js';
+import { meter, pushImage, type Registry, startRegistry } from '../helpers/registry.mjs';
 import { realReleaseServerFor } from '../helpers/release.js';
 import { MESHUP } from '../helpers/sealed.js';
 import { simBinDir, simEnv } from '../helpers/sim-env.mjs';

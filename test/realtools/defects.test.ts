@@ -14,7 +14,8 @@ beforeEach(() => {
 });
 afterEach(() => w.cleanup());
 
-const args = (extra: string[] = []) => ['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', ...extra];
+// The registry containers stay through every failure by design; these tests watch kind's node.
+const args = (extra: string[] = []) => ['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--no-cache', '--no-local-registry', ...extra];
 
 describe('kind, as it really behaves', () => {
   it('Ctrl-C during kind create leaves no node container behind, and exits 130', async () => {

@@ -42,7 +42,8 @@ describe('meshup up on a cluster the real kind created', () => {
       { containerPort: 30080, hostPort: 8080, listenAddress: '127.0.0.1', protocol: 'TCP' },
       { containerPort: 30043, hostPort: 8443, listenAddress: '127.0.0.1', protocol: 'TCP' },
     ]);
-    expect(publishFlags(w.calls())).toHaveLength(3);
+    // kind's own publishing (its --publish=... form); the registry containers publish theirs apart.
+    expect(publishFlags(w.calls()).filter((f) => f.startsWith('--publish='))).toHaveLength(3);
     const nodes = await w.tool('kubectl', ['--context', 'kind-rt', 'get', 'nodes', '-o', 'name']);
     expect(nodes.stdout).toBe('node/rt-control-plane');
     const svc = await w.tool('kubectl', [
@@ -59,13 +60,54 @@ describe('meshup up on a cluster the real kind created', () => {
     expect(svc.stdout).toBe('30080');
   });
 
+  it("the node's containerd reads the caches and the local registry, which run on kind's network, and the registry is announced", async () => {
+    const node = w.containers()['rt-control-plane'] as unknown as { files: Record<string, string> };
+    // The release was not rendered here before: the caches are those of the registries Istio's
+    // images and its addons come from.
+    expect(
+      Object.keys(node.files)
+        .filter((f) => f.startsWith('/etc/containerd/certs.d/'))
+        .sort(),
+    ).toEqual([
+      '/etc/containerd/certs.d/docker.io/hosts.toml',
+      '/etc/containerd/certs.d/ghcr.io/hosts.toml',
+      '/etc/containerd/certs.d/localhost:5001/hosts.toml',
+      '/etc/containerd/certs.d/quay.io/hosts.toml',
+    ]);
+    expect(node.files['/etc/containerd/certs.d/docker.io/hosts.toml']).toContain('[host."http://meshup-cache-docker.io:5000"]');
+    // kind wrote the config_path meshup asked for into containerd's config.
+    const create = w.calls().find((c) => c.args[0] === 'run' && c.args.includes('rt-control-plane'));
+    expect(create).toBeDefined();
+    const inspect = await w.tool('docker', ['network', 'inspect', 'kind', '--format', '{{range .Containers}}{{.Name}} {{end}}']);
+    expect(inspect.stdout.trim().split(' ').sort()).toEqual(expect.arrayContaining(['meshup-cache-docker.io', 'meshup-registry', 'rt-control-plane']));
+    const hosting = await w.tool('kubectl', [
+      '--context',
+      'kind-rt',
+      'get',
+      'configmap',
+      'local-registry-hosting',
+      '-n',
+      'kube-public',
+      '-o',
+      'jsonpath={.data.localRegistryHosting\\.v1}',
+    ]);
+    expect(hosting.stdout).toContain('host: "localhost:5001"');
+  });
+
   it('a second up reuses the cluster and changes nothing', async () => {
     const r = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--profile', 'demo', '--addons', '', '--yes', '--timeout', '3m', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { ok: boolean; commands: unknown[] };
     expect(doc.ok).toBe(true);
     expect(doc.commands).toEqual([]);
-    expect(w.calls().filter((c) => c.args[0] === 'run')).toHaveLength(1);
+    // The node, and the registry containers of the first up: none run again.
+    expect(
+      w
+        .calls()
+        .filter((c) => c.args[0] === 'run' && !c.args.includes('--rm'))
+        .map((c) => c.args[c.args.indexOf('--name') + 1] ?? c.args.find((a) => a.startsWith('--name='))?.slice(7))
+        .sort(),
+    ).toEqual(['meshup-cache-docker.io', 'meshup-cache-ghcr.io', 'meshup-cache-quay.io', 'meshup-registry', 'rt-control-plane']);
   });
 
   it('a deleted kube context is written back by up (kind export kubeconfig), and the mesh is verified', async () => {
@@ -98,7 +140,8 @@ describe('meshup up on a cluster the real kind created', () => {
   it('down deletes the cluster it created', async () => {
     const r = await w.meshup(['down', '--provider', 'kind', '--name', 'rt', '--yes']);
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(w.containers()).toEqual({});
+    // The registry containers stay for the next cluster.
+    expect(Object.keys(w.containers()).sort()).toEqual(['meshup-cache-docker.io', 'meshup-cache-ghcr.io', 'meshup-cache-quay.io', 'meshup-registry']);
     expect((await w.tool('kubectl', ['config', 'get-contexts', '-o', 'name'])).stdout).not.toContain('kind-rt');
   });
 });

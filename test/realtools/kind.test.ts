@@ -16,9 +16,50 @@ beforeEach(() => {
 afterEach(() => w.cleanup());
 
 // --timeout bounds kind's create too: long enough for it, short for the node wait that follows.
-const up = (extra: string[] = []) => w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s', ...extra]);
+// The registry containers are off but where a test is about them: these count kind's own calls.
+const up = (extra: string[] = []) =>
+  w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s', '--no-cache', '--no-local-registry', ...extra]);
 
 describe('meshup up with the real kind', () => {
+  it('the caches and the local registry start once, before kind makes the node, and are reused by a second cluster; down leaves them, cache prune removes them', async () => {
+    const first = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s']);
+    const names = () =>
+      w
+        .calls()
+        .filter((c) => c.args[0] === 'run')
+        .map((c) => c.args[c.args.indexOf('--name') + 1] ?? c.args.find((a) => a.startsWith('--name='))?.slice(7));
+    expect(names().sort(), `${first.stdout}\n${first.stderr}`).toEqual([
+      'meshup-cache-docker.io',
+      'meshup-cache-ghcr.io',
+      'meshup-cache-quay.io',
+      'meshup-registry',
+      'rt-control-plane',
+    ]);
+    // kind's config asks containerd to read hosts.toml, so mirrors are set without a restart.
+    const kindConfig = w.calls().find((c) => c.args[0] === 'exec' && c.args.includes('cp') && (c.stdin ?? '').includes('config_path'));
+    expect(kindConfig?.stdin ?? '').toContain('config_path = "/etc/containerd/certs.d"');
+    const regs = Object.values(w.containers())
+      .filter((c) => c.labels['dev.meshup.registry'])
+      .sort((a, b) => a.name.localeCompare(b.name));
+    expect(regs.map((c) => [c.name, c.state, c.publish.map((p) => `${p.hostIp}:${p.hostPort}`)])).toEqual([
+      ['meshup-cache-docker.io', 'running', ['127.0.0.1:5050']],
+      ['meshup-cache-ghcr.io', 'running', ['127.0.0.1:5052']],
+      ['meshup-cache-quay.io', 'running', ['127.0.0.1:5051']],
+      ['meshup-registry', 'running', ['127.0.0.1:5001']],
+    ]);
+    await w.meshup(['up', '--provider', 'kind', '--name', 'rt2', '--addons', '', '--yes', '--timeout', '15s']);
+    expect(names().filter((n) => n?.startsWith('meshup-'))).toHaveLength(4);
+    expect(names()).toContain('rt2-control-plane');
+    for (const name of ['rt', 'rt2']) expect((await w.meshup(['down', '--provider', 'kind', '--name', name, '--yes'])).exitCode).toBe(0);
+    expect(Object.keys(w.containers()).sort()).toEqual(['meshup-cache-docker.io', 'meshup-cache-ghcr.io', 'meshup-cache-quay.io', 'meshup-registry']);
+    const prune = await w.meshup(['cache', 'prune', '--all', '--yes']);
+    expect(prune.exitCode, prune.stderr).toBe(0);
+    expect(w.containers()).toEqual({});
+    const volumes = await w.tool('docker', ['volume', 'ls', '--format', '{{.Name}}']);
+    expect(volumes.stdout.split('\n').filter((v) => v.startsWith('meshup-'))).toEqual([]);
+    expect(w.calls().filter((c) => c.unexpected)).toEqual([]);
+  });
+
   it('kind accepts the generated config and publishes the gateway nodePorts on loopback', async () => {
     const r = await up();
     const create = w.calls().filter((c) => c.args[0] === 'run');

@@ -2,32 +2,33 @@
 // an "upstream" holding small images the tests push with crane under real image names, a meter in
 // front of it that counts the blob bytes it serves, and a pull-through cache (the registry's proxy
 // mode) in front of the meter. Storage is a directory, so a cache restarted keeps what it holds.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// Shared by the tests and bench/images.mjs; the meter can pace what it serves to a laptop's link.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import { createServer as createTcp } from 'node:net';
 import { join } from 'node:path';
 import { c as tarCreate } from 'tar';
 
-const freePort = (): Promise<number> =>
+/** @returns {Promise<number>} */
+const freePort = () =>
   new Promise((resolve) => {
     const s = createTcp();
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
+      const { port } = /** @type {{ port: number }} */ (s.address());
       s.close(() => resolve(port));
     });
   });
 
-export interface Registry {
-  url: string;
-  hostPort: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
+/** @typedef {{ url: string, hostPort: string, stop(): Promise<void>, start(): Promise<void> }} Registry */
 
-/** A registry serving `dir`; a pull-through cache of `proxy` when given. */
-export async function startRegistry(bin: string, dir: string, proxy?: string): Promise<Registry> {
+/**
+ * A registry serving `dir`; a pull-through cache of `proxy` when given.
+ * @param {string} bin @param {string} dir @param {string} [proxy]
+ * @returns {Promise<Registry>}
+ */
+export async function startRegistry(bin, dir, proxy) {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const port = await freePort();
   const config = join(dir, 'config.yml');
@@ -48,9 +49,11 @@ export async function startRegistry(bin: string, dir: string, proxy?: string): P
       '',
     ].join('\n'),
   );
-  let child: ChildProcess | undefined;
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let child;
   const url = `http://127.0.0.1:${port}`;
-  const reg: Registry = {
+  /** @type {Registry} */
+  const reg = {
     url,
     hostPort: `127.0.0.1:${port}`,
     async start() {
@@ -72,7 +75,8 @@ export async function startRegistry(bin: string, dir: string, proxy?: string): P
     },
     async stop() {
       if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child!.once('exit', r));
+      const c = child;
+      const exited = new Promise((r) => c.once('exit', r));
       child.kill('SIGTERM');
       await exited;
     },
@@ -81,27 +85,55 @@ export async function startRegistry(bin: string, dir: string, proxy?: string): P
   return reg;
 }
 
-/** An HTTP proxy to `target` that counts the bytes of the blobs it serves. */
-export async function meter(target: string): Promise<{ url: string; blobBytes: () => number; close: () => Promise<void> }> {
+/**
+ * An HTTP proxy to `target` that counts the bytes of the blobs it serves; with `rateBytesPerSec`,
+ * every blob it serves shares that bandwidth (one link, as a laptop's to the internet).
+ * @param {string} target @param {{ rateBytesPerSec?: number }} [opts]
+ * @returns {Promise<{ url: string, blobBytes: () => number, close: () => Promise<void> }>}
+ */
+export async function meter(target, opts = {}) {
   let bytes = 0;
+  const rate = opts.rateBytesPerSec ?? 0;
+  // The link is free again at this time (ms): each chunk waits for its turn and takes its share.
+  let freeAt = 0;
   const t = new URL(target);
-  const server: Server = createServer((req, res) => {
+  const server = createServer((req, res) => {
     const up = request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
-      r.on('data', (chunk: Buffer) => {
-        if (req.method === 'GET' && /\/blobs\//.test(req.url ?? '')) bytes += chunk.length;
+      const blob = req.method === 'GET' && /\/blobs\//.test(req.url ?? '');
+      r.on('data', (/** @type {Buffer} */ chunk) => {
+        if (!blob) return void res.write(chunk);
+        bytes += chunk.length;
+        if (!rate) return void res.write(chunk);
+        const start = Math.max(Date.now(), freeAt);
+        freeAt = start + (chunk.length / rate) * 1000;
+        r.pause();
+        setTimeout(() => {
+          res.write(chunk);
+          r.resume();
+        }, freeAt - Date.now());
       });
-      r.pipe(res);
+      r.on('end', () => {
+        const wait = Math.max(0, freeAt - Date.now());
+        setTimeout(() => res.end(), blob && rate ? wait : 0);
+      });
     });
-    up.on('error', () => res.writeHead(502).end());
+    // Either side may hang up mid-blob (a cache that got what it needed): the other is let go.
+    up.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    up.on('response', (r) => r.on('error', () => res.destroy()));
+    res.on('close', () => up.destroy());
     req.pipe(up);
   });
-  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  /** @type {number} */
+  const port = await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(/** @type {{ port: number }} */ (server.address()).port)));
   return { url: `http://127.0.0.1:${port}`, blobBytes: () => bytes, close: () => new Promise((r) => server.close(() => r(undefined))) };
 }
 
-/** Pushes a one-layer image of `size` random bytes as registry/name, with crane. */
-export async function pushImage(bin: string, work: string, hostPort: string, name: string, size: number): Promise<void> {
+/**
+ * Pushes a one-layer image of `size` random bytes as registry/name, with crane.
+ * @param {string} bin @param {string} work @param {string} hostPort @param {string} name @param {number} size
+ */
+export async function pushImage(bin, work, hostPort, name, size) {
   const dir = join(work, `layer-${name.replace(/[^a-z0-9]+/gi, '-')}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'payload'), randomBytes(size));
