@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { cacheDir } from '../config/paths.js';
 import { InterruptedError, MeshupError, PreflightError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { type HttpResponse, httpGet } from '../util/http.js';
 import { yamlStream } from '../util/yaml.js';
 import { BUNDLE_VERSION_ANNOTATION, type BundleObject, CHANNEL_ANNOTATION, GATEWAY_API_GROUP, objectsOf } from './crds.js';
 
@@ -183,7 +184,6 @@ interface FetchOptions {
   version: string;
   mirror: string;
   signal?: AbortSignal;
-  fetchImpl?: typeof fetch;
 }
 
 const why = (e: unknown) => ((e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message);
@@ -197,14 +197,14 @@ const FIX_MIRROR = [
  * body dropped. An unreachable mirror or a missing bundle is the machine's problem (exit 3). */
 export async function probeBundle(o: FetchOptions): Promise<void> {
   const url = bundleUrl(o.mirror, o.version);
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await (o.fetchImpl ?? fetch)(url, { signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(o.signal ? [o.signal] : [])]), redirect: 'follow' });
+    res = await httpGet(url, { signal: AbortSignal.any([AbortSignal.timeout(20_000), ...(o.signal ? [o.signal] : [])]) });
   } catch (e) {
     if (o.signal?.aborted) throw new InterruptedError();
     throw new PreflightError(`The Gateway API ${o.version} CRDs cannot be downloaded: ${why(e)}`, { details: [`url: ${url}`], fix: FIX_MIRROR });
   }
-  await res.body?.cancel().catch(() => undefined);
+  res.cancel();
   if (res.ok) return;
   throw new PreflightError(
     res.status === 404
@@ -215,22 +215,22 @@ export async function probeBundle(o: FetchOptions): Promise<void> {
 }
 
 async function fetchText(url: string, o: FetchOptions): Promise<string> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await (o.fetchImpl ?? fetch)(url, { signal: o.signal, redirect: 'follow' });
+    res = await httpGet(url, { signal: o.signal });
   } catch (e) {
     if (o.signal?.aborted) throw new InterruptedError();
     throw new MeshupError(`Could not download the Gateway API ${o.version} CRDs: ${why(e)}`, { details: [`url: ${url}`], fix: FIX_MIRROR });
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel().catch(() => undefined);
+  if (!res.ok) {
+    res.cancel();
     throw new MeshupError(`Could not download the Gateway API ${o.version} CRDs: HTTP ${res.status}`, { details: [`url: ${url}`], fix: FIX_MIRROR });
   }
-  const total = Number(res.headers.get('content-length') ?? 0);
+  const total = Number(res.header('content-length') ?? 0);
   const chunks: Buffer[] = [];
   let seen = 0;
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
       seen += chunk.length;
       // Leaving the loop by a throw cancels the stream.
       if (seen > MAX_BUNDLE_BYTES) {
@@ -238,7 +238,7 @@ async function fetchText(url: string, o: FetchOptions): Promise<string> {
           fix: FIX_MIRROR,
         });
       }
-      chunks.push(Buffer.from(chunk));
+      chunks.push(chunk);
     }
   } catch (e) {
     if (e instanceof MeshupError) throw e;

@@ -4,6 +4,7 @@
 // not have it fetches from upstream once; a second prefetch costs upstream nothing.
 import { createHash } from 'node:crypto';
 import { MeshupError } from '../errors.js';
+import { httpGet } from '../util/http.js';
 import { type ImageRef, parseImageRef } from './reference.js';
 
 const MANIFEST_TYPES = [
@@ -34,7 +35,6 @@ export interface PrefetchOptions {
   signal?: AbortSignal;
   /** Bytes received so far, over all images. */
   progress?: (bytes: number) => void;
-  fetchImpl?: typeof fetch;
 }
 
 export interface PrefetchResult {
@@ -48,14 +48,13 @@ export interface PrefetchResult {
 const nodeArch = (a: string) => (a === 'x64' ? 'amd64' : a === 'ia32' ? '386' : a);
 
 export async function prefetchImages(images: readonly string[], o: PrefetchOptions): Promise<PrefetchResult> {
-  const f = o.fetchImpl ?? fetch;
   const platform = o.platform ?? { os: 'linux', architecture: nodeArch(process.arch) };
   const result: PrefetchResult = { cached: [], uncached: [], bytes: 0 };
   const seenBlobs = new Set<string>();
   const get = async (url: string, accept?: string) => {
-    const res = await f(url, { headers: accept ? { accept } : {}, signal: o.signal, redirect: 'follow' });
+    const res = await httpGet(url, { headers: accept ? { accept } : {}, signal: o.signal });
     if (!res.ok) {
-      await res.body?.cancel();
+      res.cancel();
       throw new MeshupError(`The image cache answered ${res.status} for ${url}`, {
         fix: 'Check that the cache runs and reaches its upstream (meshup cache status)',
       });
@@ -69,7 +68,7 @@ export async function prefetchImages(images: readonly string[], o: PrefetchOptio
     const res = await get(`${base}/v2/${ref.repository}/blobs/${d.digest}`);
     const [algo, want] = d.digest.split(':');
     const hash = createHash(algo === 'sha512' ? 'sha512' : 'sha256');
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
       hash.update(chunk);
       result.bytes += chunk.length;
       o.progress?.(result.bytes);
