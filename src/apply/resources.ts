@@ -69,7 +69,9 @@ export class Resources {
   addons(names: readonly string[]): Promise<AddonManifest[]> {
     const { runner, spec, catalog } = this.input;
     this.addonManifests ??= this.istioRelease().then(async (release) => {
-      const manifests = await Promise.all(names.map((n) => readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)));
+      const manifests = await Promise.all(
+        names.map(async (n) => (await this.cachedAddon(n)) ?? readAddonManifest(release.dir!, catalog.get(n)!, spec.istioVersion, spec.addons)),
+      );
       // Their lists and objects are kept for the next run's check, which then needs no release.
       await Promise.all(
         manifests.flatMap((m) => {
@@ -101,6 +103,18 @@ export class Resources {
       return meshImages([...controlPlane, ...manifests.flatMap((m) => m.objects)], []);
     })();
     return this.imageList;
+  }
+
+  /** An addon's objects as cached when its manifest was last read (what this run's check compared
+   * the cluster with, already read): a repair applies them without parsing the manifest again,
+   * which made a re-run's memory peak. Undefined when they are not cached. */
+  private async cachedAddon(name: string): Promise<AddonManifest | undefined> {
+    const { runner, spec, catalog } = this.input;
+    const addon = catalog.get(name)!;
+    const all = await addonObjectsCached(runner.env, spec.istioVersion, addonVariant(addon, spec.addons), undefined).catch(() => undefined);
+    if (!all) return undefined;
+    const isCrd = (o: Record<string, unknown>) => o.kind === 'CustomResourceDefinition';
+    return { addon, crds: all.filter(isCrd), objects: all.filter((o) => !isCrd(o)) };
   }
 
   gatewayApiBundle(version: string): Promise<AcquiredBundle> {

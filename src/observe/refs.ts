@@ -3,7 +3,7 @@
 // what determines them (Istio version and overlay hash; release file), so a warm run knows what
 // to verify without rendering charts or parsing manifests again.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../config/paths.js';
 import type { Runner } from '../exec/runner.js';
@@ -13,9 +13,26 @@ import { writeFileAtomic } from '../util/fs.js';
 
 const refsDir = (env: NodeJS.ProcessEnv) => join(cacheDir(env), 'refs');
 
+/** The lists read in this process, by file, while the file is unchanged: the content check and the
+ * image list of one run read the same object lists (the control plane's is 0.6 MiB of JSON), and
+ * each read was a parse of its own, all alive at once. Callers share what is returned: they copy
+ * before they change anything, as they did. */
+const reads = new Map<string, { stamp: string; value: Promise<unknown> }>();
+
+async function readJson<T>(file: string): Promise<T> {
+  const st = await stat(file);
+  const stamp = `${st.mtimeMs} ${st.size} ${st.ino}`;
+  const known = reads.get(file);
+  if (known?.stamp === stamp) return known.value as Promise<T>;
+  const value = readFile(file, 'utf8').then((text) => JSON.parse(text) as T);
+  reads.set(file, { stamp, value });
+  value.catch(() => reads.delete(file));
+  return value;
+}
+
 async function cached<T>(file: string, make: () => Promise<T>): Promise<T> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
+    return await readJson<T>(file);
   } catch {
     const v = await make();
     await writeFileAtomic(file, JSON.stringify(v)).catch(() => undefined);
@@ -40,7 +57,7 @@ const controlPlaneObjectsFile = (env: NodeJS.ProcessEnv, version: string, overla
 export async function controlPlaneObjects(env: NodeJS.ProcessEnv, version: string, overlayHash: string): Promise<Record<string, unknown>[] | undefined> {
   const file = controlPlaneObjectsFile(env, version, overlayHash);
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
+    return await readJson<Record<string, unknown>[]>(file);
   } catch {
     const text = await readFile(controlPlaneManifestFile(env, version, overlayHash), 'utf8').catch(() => undefined);
     if (text === undefined) return undefined;
@@ -120,7 +137,7 @@ export async function addonObjectsCached(
 ): Promise<Record<string, unknown>[] | undefined> {
   const file = join(refsDir(env), `addon-${version}-${variant}.objects.json`);
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>[];
+    return await readJson<Record<string, unknown>[]>(file);
   } catch {
     if (!make) return undefined;
     return cached(file, make);

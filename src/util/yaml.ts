@@ -57,9 +57,21 @@ export function firstAlias(doc: Document): { source: string; offset: number } | 
 export const aliasBomb = (alias: string | undefined) =>
   `its aliases${alias ? ` (*${alias.slice(0, 40)})` : ''} expand to too many copies: meshup refuses YAML that multiplies like this (an alias bomb)`;
 
+/** Where a document of a stream starts: a line that begins with `---` and then a space or its end,
+ * a marker wherever it stands (YAML forbids such a line inside a scalar). */
+const DOCUMENT_START = /^(?=---(?:[ \t\r\n]|$))/m;
+
 export function yamlStream(text: string): StreamDocument[] {
   try {
-    return loadAll(text, null, { schema: CORE_SCHEMA, maxAliases: 0, maxDepth: MAX_YAML_DEPTH }).map((value) => ({ value }));
+    // A document at a time: js-yaml lists every event of what it is given before it builds an
+    // object, so a whole stream's events (the rendered control plane and the Gateway API bundle
+    // are a megabyte each) were alive at once; a fresh process parsing the release's manifests
+    // peaked at 90 MiB whole and 80 a document at a time, with the same values. A directive
+    // (%YAML, %TAG) belongs to the document after it, so a stream with one is read whole.
+    const documents = /^%/m.test(text) ? [text] : text.split(DOCUMENT_START);
+    const out: StreamDocument[] = [];
+    for (const d of documents) for (const value of loadAll(d, null, { schema: CORE_SCHEMA, maxAliases: 0, maxDepth: MAX_YAML_DEPTH })) out.push({ value });
+    return out;
   } catch {
     const deep = tooDeep(text);
     if (deep) return [{ value: undefined, error: `${TOO_DEEP} (line ${deep.line})` }];
