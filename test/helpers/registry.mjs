@@ -101,22 +101,27 @@ export async function meter(target, opts = {}) {
     const up = request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       const blob = req.method === 'GET' && /\/blobs\//.test(req.url ?? '');
+      // Each chunk of a paced blob goes out at its turn on the link; the end goes after the last.
+      let sent = Promise.resolve();
       r.on('data', (/** @type {Buffer} */ chunk) => {
-        if (!blob) return void res.write(chunk);
-        bytes += chunk.length;
-        if (!rate) return void res.write(chunk);
+        if (blob) bytes += chunk.length;
+        if (!blob || !rate) return void res.write(chunk);
         const start = Math.max(Date.now(), freeAt);
         freeAt = start + (chunk.length / rate) * 1000;
+        const at = freeAt;
         r.pause();
-        setTimeout(() => {
-          res.write(chunk);
-          r.resume();
-        }, freeAt - Date.now());
+        sent = sent.then(
+          () =>
+            new Promise((done) =>
+              setTimeout(() => {
+                res.write(chunk);
+                r.resume();
+                done(undefined);
+              }, at - Date.now()),
+            ),
+        );
       });
-      r.on('end', () => {
-        const wait = Math.max(0, freeAt - Date.now());
-        setTimeout(() => res.end(), blob && rate ? wait : 0);
-      });
+      r.on('end', () => void sent.then(() => res.end()));
     });
     // Either side may hang up mid-blob (a cache that got what it needed): the other is let go.
     up.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
@@ -124,9 +129,20 @@ export async function meter(target, opts = {}) {
     res.on('close', () => up.destroy());
     req.pipe(up);
   });
+  // The cache keeps connections to it open between blobs: Node's 5 s idle limit would close one
+  // just as the cache sends the next request on it, and the cache would drop that blob's client.
+  server.keepAliveTimeout = 120_000;
   /** @type {number} */
   const port = await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(/** @type {{ port: number }} */ (server.address()).port)));
-  return { url: `http://127.0.0.1:${port}`, blobBytes: () => bytes, close: () => new Promise((r) => server.close(() => r(undefined))) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    blobBytes: () => bytes,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r(undefined));
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /**
