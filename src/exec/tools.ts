@@ -216,7 +216,7 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
       INOTIFY,
     ],
     changes: byVerb(
-      ['status', 'profile list', 'ip', 'version'],
+      ['status', 'profile list', 'ip', 'version', 'service'],
       ['start', 'stop', 'delete', 'pause', 'unpause', 'update-context', 'addons enable', 'addons disable', 'tunnel'],
     ),
     writesKubeconfig: verbIn('start', 'stop', 'delete', 'update-context'),

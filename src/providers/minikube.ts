@@ -12,6 +12,7 @@ import {
   minikubeProfiles,
   minikubeResume,
   minikubeResumeArgs,
+  minikubeServiceUrlArgs,
   minikubeStart,
   minikubeStartArgs,
   minikubeStatus,
@@ -79,6 +80,7 @@ export const minikubeProvider: Provider = {
   deleteCommand: (spec) => `minikube delete -p ${spec.clusterName}`,
   brokenFix: (spec) => `minikube start -p ${spec.clusterName}, then meshup up again`,
   portMappings: () => [],
+  tunnel: (spec, s) => ({ tool: 'minikube', args: minikubeServiceUrlArgs(spec.clusterName, s.namespace, s.name) }),
   async machineAddress(runner, spec) {
     const [ip, profiles] = await Promise.all([
       minikubeIp(runner, spec.clusterName).catch(() => undefined),

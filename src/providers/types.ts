@@ -106,6 +106,9 @@ export interface Provider {
   /** Its nodes can pull through meshup's caches and local registry; absent: they cannot (simulated
    * pods pull nothing; an existing cluster's nodes are not meshup's to configure). */
   readonly registryWiring?: RegistryWiring;
+  /** A command that stays running and serves a Service on 127.0.0.1 (its URLs, one a line, on
+   * stdout, in the Service's port order): for `ingress --tunnel` where the node address is hidden. */
+  tunnel?(spec: Spec, service: { namespace: string; name: string }): { tool: ToolName; args: string[] };
   /** The host ports a new cluster maps; empty when it maps none. */
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */

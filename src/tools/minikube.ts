@@ -118,6 +118,11 @@ export async function minikubeResume(runner: Runner, profile: string): Promise<v
   await runner.run({ tool: 'minikube', args: minikubeResumeArgs(profile), step: `Starting stopped minikube profile ${profile}`, timeoutMs: 15 * 60_000 });
 }
 
+/** `minikube service --url`: with the docker driver on macOS and Windows it stays running and
+ * serves each port of the Service on 127.0.0.1, printing one URL a line (elsewhere it prints the
+ * node's URLs and exits). */
+export const minikubeServiceUrlArgs = (profile: string, namespace: string, service: string) => ['service', '-p', profile, '-n', namespace, service, '--url'];
+
 export async function minikubeDelete(runner: Runner, profile: string): Promise<void> {
   await runner.run({ tool: 'minikube', args: ['delete', '-p', profile], step: `Deleting minikube profile ${profile}`, timeoutMs: 5 * 60_000 });
 }

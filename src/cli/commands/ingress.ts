@@ -6,6 +6,10 @@ export const ingressCommand: Declaration = (program, w) =>
     .option('--gateway <name>', "a Kubernetes Gateway API gateway (class istio) instead of Istio's ingress gateway")
     // No commander default: --gateway meshup-ingress alone means meshup's own, in istio-ingress.
     .option('-n, --namespace <ns>', 'namespace of --gateway (default: default; istio-ingress for meshup-ingress)')
+    .option(
+      '--tunnel',
+      "where the node address is hidden (minikube's docker driver on macOS and Windows), run and keep up the provider's tunnel to the gateway until Ctrl-C",
+    )
     .addHelpText(
       'after',
       examples(
@@ -13,6 +17,7 @@ export const ingressCommand: Declaration = (program, w) =>
         'eval "$(meshup ingress --env)" && curl "http://$GATEWAY_URL/"',
         'meshup ingress --json',
         'meshup ingress --gateway bookinfo-gateway -n bookinfo',
+        'meshup ingress --tunnel     # minikube, docker driver, macOS or Windows',
       ),
     )
     .action(w.action(async () => (await import('../../commands/ingress.js')).ingress));

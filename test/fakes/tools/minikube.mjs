@@ -6,6 +6,10 @@
 // gone, or Docker down → `null` and exit 0; `profile list -o json` prints {"invalid":[],"valid":[...]}
 // (exit 0 even with none; with -l every Status is "Skipped"); `delete` of a missing profile exits 0;
 // `start` on an existing profile ignores new sizes; the context is named after the profile.
+// `service -p P -n NS NAME --url` prints one URL a line, one per port of the Service: with
+// state.minikube.tunnel = "stays" (the docker driver on macOS and Windows) they are 127.0.0.1
+// ports it serves (here an HTTP server answering 404, as Envoy does for an unrouted path) and it
+// runs until stopped, or exits after tunnelExitMs; otherwise the node's address, and it exits.
 // State: state.minikube.profiles = { name: { status: Running|Stopped|Gone, cpus, memory, driver } };
 // state.docker.running = false for Docker down.
 import { addContext, removeContext } from '../lib.mjs';
@@ -101,6 +105,28 @@ export default async function minikube(t) {
       t.save(s);
       t.out(`🔥  Deleting "${profile}" in docker ...`);
       break;
+    case 'service': {
+      if (!p) t.fail(`🤷  Profile "${profile}" not found.`, 85);
+      const ports = 3;
+      if (s.minikube.tunnel !== 'stays') {
+        t.out(Array.from({ length: ports }, (_, i) => `http://192.168.49.2:${30000 + i}`).join('\n'));
+        break;
+      }
+      s.minikube.tunnelStarts = (s.minikube.tunnelStarts ?? 0) + 1;
+      t.save(s);
+      const { createServer } = await import('node:http');
+      const server = createServer((_req, res) => res.writeHead(404).end());
+      const port = await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+      t.out(Array.from({ length: ports }, () => `http://127.0.0.1:${port}`).join('\n'));
+      t.unlock();
+      try {
+        await t.sleep(s.minikube.tunnelExitMs ?? 60_000);
+      } finally {
+        server.close();
+        server.closeAllConnections();
+      }
+      break;
+    }
     case 'ip':
       if (!p) t.fail(`🤷  Profile "${profile}" not found.`, 85);
       t.out('192.168.49.2');
