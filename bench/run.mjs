@@ -1,5 +1,5 @@
-// All benchmarks, one after another: start-up, then the cluster benchmark when the simulated
-// cluster's binaries are built and the Istio module is in the Go module cache (both come from
+// All benchmarks, one after another: start-up, then the cluster benchmark and the image benchmark
+// (bench/images.mjs) when the simulated cluster's binaries are built and the Istio module is in the Go module cache (both come from
 // bash test/cluster/build).
 
 import { execFileSync } from 'node:child_process';
@@ -25,4 +25,9 @@ if (!existsSync(join(bin, 'kwokctl')) || !existsSync(join(bin, 'istioctl'))) {
 } else {
   console.log('');
   await import('./cluster.mjs');
+  // The image scenario needs the registry and crane test/cluster/build builds beside them.
+  if (existsSync(join(bin, 'registry')) && existsSync(join(bin, 'crane'))) {
+    console.log('');
+    await import('./images.mjs');
+  } else console.log(`\nimage benchmark skipped: no registry or crane in ${bin} (run: bash test/cluster/build)`);
 }
