@@ -243,6 +243,12 @@ try {
   console.log(`    upstream bytes: meshup ${(a.upstream / 1e6).toFixed(1)} MB, plain ${(b.upstream / 1e6).toFixed(1)} MB`);
   console.log(`    meshup again on its cache (as after down and up): ${(again.upstream / 1e6).toFixed(2)} MB from upstream, up ${fmt(again.upMs)}`);
   console.log(`    meshup peak RSS: ${a.peakMiB.toFixed(1)} MiB (first), ${again.peakMiB.toFixed(1)} MiB (again)`);
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  const ratio = b.inCache === undefined ? undefined : a.inCache / b.inCache;
+  console.log('  targets:');
+  console.log(`    first run, prefetch/plain: ${ratio === undefined ? 'no ratio' : ratio.toFixed(2)}; target <= 0.6: ${verdict(ratio !== undefined && ratio <= 0.6)}`);
+  console.log(`    second run, bytes from upstream: ${again.upstream}; target 0: ${verdict(again.upstream === 0)}`);
+  console.log(`    peak RSS <= 100 MiB: ${verdict(Math.max(a.peakMiB, again.peakMiB) <= 100)}`);
 } finally {
   await cleanup();
 }
