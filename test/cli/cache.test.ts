@@ -112,6 +112,37 @@ describe('the caches and the local registry', () => {
     expect(mutatingCalls(w.calls())).toEqual([]);
   });
 
+  it('doctor says what the caches store and the Docker Hub quota left, asked of the registry the caches pull from', async () => {
+    const { createServer } = await import('node:http');
+    const hub = createServer((req, res) => {
+      if (req.url === '/v2/') res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="hub"` }).end();
+      else if (req.url?.startsWith('/token')) res.writeHead(200).end('{"token":"t"}');
+      else res.writeHead(200, { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '7;w=21600' }).end();
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { writeFileSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      writeFileSync(join(w.dir, 'work', 'meshup.yaml'), `cache:\n  upstreams:\n    docker.io: http://127.0.0.1:${(hub.address() as { port: number }).port}\n`);
+      expect((await up()).exitCode).toBe(0);
+      const r = await w.run(['doctor', '--provider', 'kind', '--json']);
+      const findings = (JSON.parse(r.stdout) as { findings: { check: string; status: string; message: string; fix?: string }[] }).findings;
+      expect(findings.find((f) => f.check === 'image cache')).toMatchObject({
+        status: 'ok',
+        message: '3 caches (docker.io, ghcr.io, quay.io), 3.6 MiB stored',
+      });
+      // Few pulls left: a warning, with what to do.
+      expect(findings.find((f) => f.check === 'Docker Hub quota')).toMatchObject({
+        status: 'warn',
+        message: '7 of 100 pulls left per 6 h for this address (no Docker Hub login)',
+      });
+      // The cache pulls from where the config says.
+      expect(containers()['meshup-cache-docker.io']!.args).toContain(`REGISTRY_PROXY_REMOTEURL=http://127.0.0.1:${(hub.address() as { port: number }).port}`);
+    } finally {
+      await new Promise<void>((r) => hub.close(() => r()));
+    }
+  });
+
   it('--no-cache and --no-local-registry run nothing of the kind', async () => {
     expect((await up(['--no-cache', '--no-local-registry'])).exitCode).toBe(0);
     expect(containers()).toEqual({});
