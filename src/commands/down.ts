@@ -9,6 +9,7 @@ import { openTarget } from '../session/target.js';
 import { commandLine, writing } from '../session/writer.js';
 import { forgetCreated, readAppliedSpec, wasCreatedByMeshup } from '../state/record.js';
 import { forgetLastTarget, unfinishedUp } from '../state/target.js';
+import { meshupRegistries } from '../tools/docker.js';
 import { confirmOrRefuse } from '../ui/confirm.js';
 
 interface DownFlags {
@@ -79,4 +80,8 @@ async function remove(app: App, flags: DownFlags): Promise<void> {
   }
   app.out.result({ cluster: o.clusterName, provider: p.name, deleted: !app.switches.dryRun, dryRun: app.switches.dryRun });
   app.out.print(app.switches.dryRun ? `Dry run: would delete ${p.name} cluster "${o.clusterName}".` : `Deleted ${p.name} cluster "${o.clusterName}".`);
+  // They are every cluster's: kept, and said so, so nobody wonders where the disk went.
+  const kept = p.registryWiring ? await meshupRegistries(runner).catch(() => []) : [];
+  if (kept.length)
+    app.out.print(`Kept for the next cluster: ${kept.map((c) => c.name).join(', ')} (meshup cache prune removes the caches; --all the local registry too).`);
 }

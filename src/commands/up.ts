@@ -125,6 +125,11 @@ export async function converge(app: App): Promise<void> {
   out.print(`  profile    ${spec.profile.name}, Istio ${spec.istioVersion}, ${spec.dataplane} dataplane`);
   out.print(`  ${spec.dataplane === 'ambient' ? 'ambient  ' : 'injection'}  ${spec.namespaces.length ? spec.namespaces.join(', ') : 'none'}`);
   out.print(`  addons     ${spec.addons.length ? spec.addons.join(', ') : 'none'}`);
+  if (spec.localRegistryPort && target.provider.registryWiring?.registries === 'any') {
+    out.print(
+      `  registry   localhost:${spec.localRegistryPort}   (docker push localhost:${spec.localRegistryPort}/app, then --image localhost:${spec.localRegistryPort}/app)`,
+    );
+  }
   if (ingress) {
     out.print(`  gateway    ${ingress.url ?? ingress.message}`);
     if (ingress.hint) out.print(`             ${ingress.hint}`);

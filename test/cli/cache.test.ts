@@ -74,8 +74,14 @@ describe('the caches and the local registry', () => {
   });
 
   it('down leaves them for the next cluster, which reuses them; cache prune removes the caches, --all the local registry too', async () => {
-    expect((await up()).exitCode).toBe(0);
-    expect((await w.run(['down', '--yes'])).exitCode).toBe(0);
+    const first = await up();
+    expect(first.exitCode).toBe(0);
+    expect(first.stdout).toContain('  registry   localhost:5001   (docker push localhost:5001/app, then --image localhost:5001/app)');
+    const down = await w.run(['down', '--yes']);
+    expect(down.exitCode).toBe(0);
+    expect(down.stdout).toContain(
+      'Kept for the next cluster: meshup-cache-docker.io, meshup-cache-ghcr.io, meshup-cache-quay.io, meshup-registry (meshup cache prune removes the caches; --all the local registry too).',
+    );
     expect(Object.keys(containers())).toHaveLength(4);
     const runs = dockerRuns().length;
     expect((await up(['--name', 'second'])).exitCode).toBe(0);
