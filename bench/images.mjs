@@ -246,7 +246,9 @@ try {
   const verdict = (ok) => (ok ? 'met' : 'NOT met');
   const ratio = b.inCache === undefined ? undefined : a.inCache / b.inCache;
   console.log('  targets:');
-  console.log(`    first run, prefetch/plain: ${ratio === undefined ? 'no ratio' : ratio.toFixed(2)}; target <= 0.6: ${verdict(ratio !== undefined && ratio <= 0.6)}`);
+  console.log(
+    `    first run, prefetch/plain: ${ratio === undefined ? 'no ratio' : ratio.toFixed(2)}; target <= 0.6: ${verdict(ratio !== undefined && ratio <= 0.6)}`,
+  );
   console.log(`    second run, bytes from upstream: ${again.upstream}; target 0: ${verdict(again.upstream === 0)}`);
   console.log(`    peak RSS <= 100 MiB: ${verdict(Math.max(a.peakMiB, again.peakMiB) <= 100)}`);
 } finally {
