@@ -3,7 +3,7 @@
 // gets the pinned --context), and which argument shapes change something. The runner reads it;
 // the tests' dry-run oracle asks it too, and refuses a shape it does not know.
 
-export type ToolName = 'kubectl' | 'docker' | 'kind' | 'minikube' | 'istioctl' | 'kwokctl';
+export type ToolName = 'kubectl' | 'docker' | 'kind' | 'minikube' | 'istioctl' | 'kwokctl' | 'openssl';
 
 type Platform = 'linux' | 'darwin' | 'win32';
 
@@ -258,6 +258,20 @@ const TOOLS: Record<ToolName, ToolDescriptor> = {
     knownErrors: [DOCKER_DOWN, INOTIFY],
     changes: byVerb(['get clusters', 'get kubeconfig', 'get components', '--version'], ['create cluster', 'delete cluster', 'start cluster', 'stop cluster']),
     writesKubeconfig: verbIn('create cluster', 'delete cluster'),
+  },
+  // Makes the mesh's certificates (trust/ca.ts): it writes files on this machine, nothing else.
+  openssl: {
+    name: 'openssl',
+    kube: false,
+    install: {
+      linux: 'Install OpenSSL: sudo apt-get install openssl (or your distribution’s package)',
+      darwin: 'OpenSSL (or LibreSSL) comes with macOS; or: brew install openssl',
+      win32: 'Install OpenSSL: winget install ShiningLight.OpenSSL.Light (Git for Windows also ships it)',
+      any: 'Install OpenSSL: https://openssl-library.org/source/',
+    },
+    version: { args: ['version'], parse: (out) => /(?:OpenSSL|LibreSSL)\s+(\S+)/.exec(out)?.[1] ?? out.trim() },
+    knownErrors: [],
+    changes: byVerb(['version', 'verify'], ['req', 'x509']),
   },
 };
 
