@@ -16,7 +16,7 @@ import { unknownGatewayApi } from '../plan/gateway-api.js';
 import { needsIstio, needsWholeRelease, plan } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { blockerText, changes, type Op, type Plan, symbolOf } from '../plan/types.js';
-import { dockerState, dockerUnavailable, errorsOf, type Finding, KWOK_FIX, runPreflight } from '../preflight/checks.js';
+import { dockerState, dockerUnavailable, errorsOf, type Finding, KWOK_FIX, portFree, runPreflight } from '../preflight/checks.js';
 import { readHostFacts } from '../preflight/host.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
@@ -201,7 +201,27 @@ export async function checkPreconditions(prepared: Prepared): Promise<string[]> 
   ]);
   const unknown = unknownGatewayApi(spec);
   if (unknown) throw unknown;
+  await registryPortsFree(p);
   return notes;
+}
+
+/** A registry container to run publishes a fixed host port: one already taken would fail its
+ * `docker run` beside the cluster's creation; said before anything starts instead. */
+async function registryPortsFree(p: Prepared['plan']): Promise<void> {
+  const run = p.actions.flatMap((a) => (changes(a) && a.op.type === 'registries' ? a.op.run : []));
+  const taken = (await Promise.all(run.map(async (c) => ((await portFree(c.hostPort)) ? undefined : c)))).filter((c) => c !== undefined);
+  if (!taken.length) return;
+  const local = taken.some((c) => c.role === 'local');
+  throw new PreflightError(
+    `Host port ${taken.map((c) => c.hostPort).join(', ')} ${taken.length > 1 ? 'are' : 'is'} in use, where ${taken.map((c) => c.name).join(' and ')} would publish`,
+    {
+      fix: [
+        `Stop what listens there (lsof -i :${taken[0]!.hostPort} shows it)`,
+        ...(local ? ['or move the local registry: localRegistry: { port: 5002 } in meshup.yaml (or --no-local-registry)'] : []),
+        ...(taken.some((c) => c.role === 'cache') ? ['or turn the caches off: --no-cache'] : []),
+      ],
+    },
+  );
 }
 
 /** Changes that replace something working need a yes: --yes, or a person at the prompt. */

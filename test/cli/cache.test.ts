@@ -149,6 +149,25 @@ describe('the caches and the local registry', () => {
     }
   });
 
+  it('a host port a registry would publish on that is taken stops up before any change, with the ways out (exit 3)', async () => {
+    const { createServer } = await import('node:net');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    // A port of the test's own (the other tests' worlds use 5001 meanwhile), named in meshup.yaml.
+    const blocker = createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)));
+    writeFileSync(join(w.dir, 'work', 'meshup.yaml'), `localRegistry: { port: ${port} }\n`);
+    try {
+      const r = await up(['--no-cache']);
+      expect(r.exitCode).toBe(3);
+      expect(r.stderr).toContain(`Host port ${port} is in use, where meshup-registry would publish`);
+      expect(r.stderr).toContain('localRegistry: { port: 5002 } in meshup.yaml (or --no-local-registry)');
+      expect(mutatingCalls(w.calls())).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+  });
+
   it('--no-cache and --no-local-registry run nothing of the kind', async () => {
     expect((await up(['--no-cache', '--no-local-registry'])).exitCode).toBe(0);
     expect(containers()).toEqual({});
