@@ -14,6 +14,7 @@ import {
   kindCreateArgs,
   kindDelete,
   kindExportKubeconfig,
+  kindNodeAddress,
   kindNodeStart,
   kindNodeStartArgs,
   kindNodeState,
@@ -80,6 +81,10 @@ export const kindProvider: Provider = {
     return (await kindPortMappings(runner, spec.clusterName)).map((m) => ({ containerPort: m.containerPort, hostPort: m.hostPort }));
   },
   delete: (runner, spec) => kindDelete(runner, spec.clusterName),
+  peerApiServer: async (runner, spec) => {
+    const ip = await kindNodeAddress(runner, spec.clusterName);
+    return `https://${ip.includes(':') ? `[${ip}]` : ip}:6443`;
+  },
   deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
   brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,
   // Mapped whether the ingress is Istio's classic gateway or a Gateway API gateway (meshup pins

@@ -1,12 +1,13 @@
 // Simulated clusters: a real API server in seconds, without Docker. Good for checking a mesh's
 // configuration and for meshup's own end-to-end tests; nothing runs in its pods.
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateDir } from '../config/paths.js';
 import type { Spec } from '../config/spec.js';
 import { binDir } from '../config/validate.js';
 import { formatCommand } from '../exec/quote.js';
-import { apply } from '../tools/kubectl.js';
+import { apply, kubeconfigView } from '../tools/kubectl.js';
 import { applyArgs } from '../tools/kubectl-args.js';
 import {
   type KwokBinaries,
@@ -73,6 +74,14 @@ export const kwokProvider: Provider = {
   ambientNote:
     'the kwok cluster is simulated: ztunnel and istio-cni are scheduled but run nowhere, so no traffic is captured; the enrolment labels are what a real cluster would act on',
   context: (spec) => kwokContext(spec.clusterName),
+  // Its API server runs on this machine, as does everything of another simulated cluster: the
+  // kubeconfig's loopback address reaches it from there.
+  async peerApiServer(runner, spec) {
+    const view = await kubeconfigView(runner);
+    const server = view.contexts.find((c) => c.name === kwokContext(spec.clusterName))?.server;
+    if (!server) throw new Error(`the kube context ${kwokContext(spec.clusterName)} is missing`);
+    return server;
+  },
   async status(runner, spec) {
     return { state: (await kwokClusters(runner)).includes(spec.clusterName) ? 'running' : 'absent' };
   },

@@ -80,6 +80,8 @@ export const minikubeProvider: Provider = {
   deleteCommand: (spec) => `minikube delete -p ${spec.clusterName}`,
   brokenFix: (spec) => `minikube start -p ${spec.clusterName}, then meshup up again`,
   portMappings: () => [],
+  // Its node's address on the machine's Docker (or VM) network, where minikube's API server listens.
+  peerApiServer: async (runner, spec) => `https://${await minikubeIp(runner, spec.clusterName)}:8443`,
   tunnel: (spec, s) => ({ tool: 'minikube', args: minikubeServiceUrlArgs(spec.clusterName, s.namespace, s.name) }),
   async machineAddress(runner, spec) {
     const [ip, profiles] = await Promise.all([

@@ -109,6 +109,10 @@ export interface Provider {
   /** A command that stays running and serves a Service on 127.0.0.1 (its URLs, one a line, on
    * stdout, in the Service's port order): for `ingress --tunnel` where the node address is hidden. */
   tunnel?(spec: Spec, service: { namespace: string; name: string }): { tool: ToolName; args: string[] };
+  /** The API server's address as another cluster of the same machine reaches it (for the remote
+   * secrets of a mesh of two clusters): not the 127.0.0.1 of a kubeconfig when that is a port
+   * published from a container (istio/istio#31081). */
+  peerApiServer?(runner: Runner, spec: Spec): Promise<string>;
   /** The host ports a new cluster maps; empty when it maps none. */
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */

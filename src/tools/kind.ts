@@ -164,6 +164,21 @@ export async function kindPortMappings(runner: Runner, name: string): Promise<Ki
   return parseKindPortBindings(r.stdout);
 }
 
+/** The control-plane container's address on kind's network: where another kind node reaches its
+ * API server (6443 inside the network; the kubeconfig's 127.0.0.1 port is the host's). */
+export async function kindNodeAddress(runner: Runner, name: string): Promise<string> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'docker',
+    args: ['inspect', '--format', '{{(index .NetworkSettings.Networks "kind").IPAddress}}', kindNodeContainer(name)],
+    step: `Reading the address of kind node ${kindNodeContainer(name)} on kind's network`,
+    timeoutMs: 20_000,
+  });
+  const ip = r.stdout.trim();
+  if (!/^[0-9a-f.:]+$/i.test(ip)) throw new Error(`kind node ${kindNodeContainer(name)} has no address on kind's network`);
+  return ip;
+}
+
 /** `kind get nodes` prints one node container a line. */
 export async function kindNodes(runner: Runner, name: string): Promise<string[]> {
   const r = await runner.run({

@@ -5,6 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Spec } from '../../src/config/spec.js';
+import { Runner } from '../../src/exec/runner.js';
+import { providerFor } from '../../src/providers/index.js';
 import { kindConfigYaml, kindPortMappingProblems } from '../../src/tools/kind.js';
 import { VERSIONS } from '../helpers/versions.js';
 import { publishFlags, type World, world } from './standin.js';
@@ -21,6 +24,25 @@ const up = (extra: string[] = []) =>
   w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s', '--no-cache', '--no-local-registry', ...extra]);
 
 describe('meshup up with the real kind', () => {
+  it("the API server address another cluster reaches is the node's on kind's network, not the kubeconfig's 127.0.0.1 (for a mesh of two)", async () => {
+    for (const name of ['east', 'west']) {
+      const r = await w.tool('kind', ['create', 'cluster', '--name', name, '--config', '-'], { input: kindConfigYaml({ name, portMappings: [] }) });
+      expect(r.exitCode, r.stderr).toBe(0);
+    }
+    const runner = new Runner({ env: w.env, log: () => {} });
+    const spec = (name: string) => ({ clusterName: name }) as Spec;
+    const addresses = await Promise.all(['east', 'west'].map((n) => providerFor('kind').peerApiServer!(runner, spec(n))));
+    for (const [i, name] of ['east', 'west'].entries()) {
+      const ip = (
+        await w.tool('docker', ['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', `${name}-control-plane`])
+      ).stdout.trim();
+      expect(addresses[i]).toBe(`https://${ip}:6443`);
+      const kubeconfig = (await w.tool('kubectl', ['config', 'view', '-o', `jsonpath={.clusters[?(@.name=="kind-${name}")].cluster.server}`])).stdout;
+      expect(kubeconfig).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    }
+    expect(addresses[0]).not.toBe(addresses[1]);
+  });
+
   it('the caches and the local registry start once, before kind makes the node, and are reused by a second cluster; down leaves them, cache prune removes them', async () => {
     const first = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s']);
     const names = () =>
