@@ -10,7 +10,17 @@ export async function startRegistries(x: StepContext, a: Action): Promise<Note> 
   if (a.op.type !== 'registries') return undefined;
   const { runner } = x.input;
   try {
-    await Promise.all([...a.op.run.map((c) => runRegistry(runner, c)), ...a.op.start.map((n) => startContainer(runner, n))]);
+    const names = [...a.op.run.map((c) => c.name), ...a.op.start];
+    const all = await Promise.allSettled([...a.op.run.map((c) => runRegistry(runner, c)), ...a.op.start.map((n) => startContainer(runner, n))]);
+    const failed = all.flatMap((r, i) => (r.status === 'rejected' ? [[names[i]!, r.reason as unknown] as const] : []));
+    if (failed.length) {
+      const ok = names.filter((n) => !failed.some(([f]) => f === n));
+      const first = failed[0]![1];
+      throw new MeshupError(`Could not start ${failed.map(([n]) => n).join(', ')}${ok.length ? ` (${ok.join(', ')} did start, and stay)` : ''}`, {
+        details: first instanceof MeshupError ? [first.message, ...first.details] : [String(first)],
+        fix: first instanceof MeshupError && first.fix.length ? first.fix : 'Run meshup up again once the cause is fixed; meshup cache status shows what runs',
+      });
+    }
   } finally {
     // The prefetch waits on the caches answering, not on this step having succeeded.
     x.gates.open('registries-up');

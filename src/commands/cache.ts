@@ -70,6 +70,6 @@ export async function prune(app: App): Promise<void> {
   // The containers first: Docker refuses to remove a volume a container still uses.
   await removeContainers(runner, names);
   await removeVolumes(runner, names);
-  if (!app.switches.dryRun) app.out.print(`Removed ${names.join(', ')} and their volumes.`);
-  app.out.result({ removed: names });
+  app.out.print(app.switches.dryRun ? `Dry run: would remove ${names.join(', ')} and their volumes.` : `Removed ${names.join(', ')} and their volumes.`);
+  app.out.result(app.switches.dryRun ? { removed: [], dryRun: true, wouldRemove: names } : { removed: names });
 }

@@ -82,6 +82,9 @@ async function cacheFindings(app: App, cache: ImageCache): Promise<Finding[]> {
       );
     }
   }
+  // The user's own cache pulls with its own credentials and address: Docker Hub's answer to this
+  // machine would say nothing about it.
+  if (cache.external?.['docker.io']) return out;
   const hub = cache.upstreams['docker.io'] ?? UPSTREAMS.find((u) => u.registry === 'docker.io')!.remote;
   const login = hubLogin(app.io.env);
   const quota = await hubQuota(hub).catch(() => undefined);

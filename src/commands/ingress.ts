@@ -19,6 +19,8 @@ export async function ingress(app: App): Promise<void> {
   if (flags.tunnel) {
     assertTunnels(provider);
     if (flags.env) throw new UsageError('--tunnel and --env do not go together: the tunnel lives only while meshup runs', { fix: 'Use one of them' });
+    if (app.switches.dryRun)
+      throw new UsageError('--tunnel and --dry-run do not go together: the tunnel is a process meshup starts', { fix: 'Drop --dry-run' });
   }
   const down = provider.creates ? await clusterNotRunning(runner, o, provider, 'so there is no gateway to reach') : undefined;
   if (down) throw down;
@@ -29,10 +31,11 @@ export async function ingress(app: App): Promise<void> {
     if (!r.service) throw new MeshupError(`No gateway Service to tunnel to: ${r.message ?? 'none found'}`, { fix: r.hint });
     const [ns, name] = r.service.split('/') as [string, string];
     const svc = (await listObjects(runner, 'services', { namespace: ns })).find((s) => s.metadata.name === name);
-    const ports = ((svc?.spec ?? {}) as { ports?: { name?: string; port: number }[] }).ports ?? [];
+    const ports = ((svc?.spec ?? {}) as { ports?: { name?: string; port: number; nodePort?: number }[] }).ports ?? [];
+    // r.port is what this machine uses: the Service port, or its nodePort where nodes are reached.
     const httpIndex = Math.max(
       0,
-      ports.findIndex((p) => p.port === r.port || p.name === 'http2' || p.name === 'http'),
+      ports.findIndex((p) => p.port === r.port || p.nodePort === r.port || p.name === 'http2' || p.name === 'http'),
     );
     const t = await runTunnel(runner, o, provider, { namespace: ns, name, httpIndex }, app.out, app.signal);
     if (t.direct) app.out.print(`${t.direct}   (no tunnel needed: ${provider.name}'s node is reachable from here)`);

@@ -19,7 +19,7 @@ export function parseRateLimit(header: string | null): { n: number; window?: num
   return m ? { n: Number(m[1]), window: m[2] ? Number(m[2]) : undefined } : undefined;
 }
 
-/** Undefined when the registry does not say (a mirror, or no answer in time). */
+/** Undefined when the registry does not say (a mirror); rejects when it does not answer in time. */
 export async function hubQuota(registry: string, timeoutMs = 3000): Promise<HubQuota | undefined> {
   const signal = AbortSignal.timeout(timeoutMs);
   const challenge = await fetch(`${registry}/v2/`, { signal });

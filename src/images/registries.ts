@@ -6,6 +6,7 @@
 /** The label every registry container of meshup's carries: its role and what it serves. */
 export const REGISTRY_LABEL = 'dev.meshup.registry';
 export const REGISTRY_PORT_LABEL = 'dev.meshup.port';
+export const REGISTRY_REMOTE_LABEL = 'dev.meshup.remote';
 const MANAGED = 'app.kubernetes.io/managed-by=meshup';
 
 /** The image the containers run: the registry users already know (distribution v2's image). */
@@ -75,6 +76,7 @@ export function registryRunArgs(c: RegistryContainer): string[] {
     `${REGISTRY_LABEL}=${c.role === 'cache' ? c.registry : 'local'}`,
     '--label',
     `${REGISTRY_PORT_LABEL}=${c.hostPort}`,
+    ...(c.remote ? ['--label', `${REGISTRY_REMOTE_LABEL}=${c.remote}`] : []),
     '--publish',
     `127.0.0.1:${c.hostPort}:${INNER_PORT}`,
     '--volume',
@@ -118,6 +120,8 @@ export interface RegistryObserved {
   /** What its label says it serves. */
   serves?: string;
   hostPort?: number;
+  /** The upstream a cache was made to fetch from, when its label says. */
+  remote?: string;
 }
 
 /** The registries Istio's images and its samples' addons come from: cached when the plan's own
@@ -129,10 +133,12 @@ const LIKELY = ['docker.io', 'quay.io', 'ghcr.io'];
 export function wantedRegistries(
   spec: { imageCache?: { upstreams: Readonly<Record<string, string>>; external?: Readonly<Record<string, string>> }; localRegistryPort?: number },
   images: readonly { registry: string }[] | undefined,
+  /** What the nodes can be pointed at: any registry, or Docker Hub's alone (minikube's dockerd). */
+  readable: 'any' | 'docker.io' = 'any',
 ): RegistryContainer[] {
   const out: RegistryContainer[] = [];
   if (spec.imageCache && !spec.imageCache.external) {
-    const from = images ? [...new Set(images.map((i) => i.registry))] : LIKELY;
+    const from = (images ? [...new Set(images.map((i) => i.registry))] : LIKELY).filter((r) => readable === 'any' || r === readable);
     for (const r of from.sort()) {
       const c = cacheContainer(r, spec.imageCache.upstreams[r]);
       if (c) out.push(c);

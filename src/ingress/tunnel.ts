@@ -5,6 +5,7 @@
 
 import type { Spec } from '../config/spec.js';
 import { InterruptedError, MeshupError, UsageError } from '../errors.js';
+import { formatCommand } from '../exec/quote.js';
 import type { Runner } from '../exec/runner.js';
 import type { Provider } from '../providers/types.js';
 import type { Output } from '../ui/output.js';
@@ -37,18 +38,32 @@ export async function runTunnel(
   signal: AbortSignal,
 ): Promise<{ url?: string; direct?: string }> {
   const { tool, args } = provider.tunnel!(spec, target);
+  const command = formatCommand(tool, args);
+  let shown: string | undefined;
   for (let attempt = 0; ; attempt++) {
     const child = runner.start({ readOnly: true, tool, args });
     let stdout = '';
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     const urls = await new Promise<string[]>((resolve) => {
-      const found = () => stdout.split('\n').filter((l) => /^https?:\/\//.test(l.trim()));
+      // Whole lines only: a chunk may end inside a URL.
+      const found = () =>
+        stdout
+          .split('\n')
+          .slice(0, -1)
+          .filter((l) => /^https?:\/\//.test(l.trim()));
       child.stdout?.on('data', (b: Buffer) => {
         stdout += b.toString();
         if (found().length > target.httpIndex) resolve(found().map((u) => u.trim()));
       });
-      void child.then(() => resolve(found().map((u) => u.trim())));
+      void child.then(() =>
+        resolve(
+          `${stdout}\n`
+            .split('\n')
+            .filter((l) => /^https?:\/\//.test(l.trim()))
+            .map((u) => u.trim()),
+        ),
+      );
     });
     const url = urls[target.httpIndex] ?? urls[0];
     // The node's own address (the tool then exits): it is reachable here, no tunnel needed.
@@ -61,12 +76,14 @@ export async function runTunnel(
       if (signal.aborted) throw new InterruptedError();
       throw new MeshupError(`${tool}'s tunnel printed no URL for ${target.namespace}/${target.name}`, {
         details: stderr.trim().split('\n').slice(-5),
-        fix: `Try it yourself: ${tool} ${args.join(' ')}`,
+        fix: `Try it yourself: ${command}`,
       });
     }
     const proof = await probeUrl(url, 3000, signal);
-    if (attempt === 0 || proof.answered) {
-      out.result({ url, tunnel: `${tool} ${args.join(' ')}`, answered: proof.answered, ...(proof.answered ? { status: proof.status } : {}) });
+    // A tunnel started again may serve on another port: the URL is said whenever it changes.
+    if (url !== shown) {
+      shown = url;
+      out.result({ url, tunnel: command, answered: proof.answered, ...(proof.answered ? { status: proof.status } : {}) });
       out.print(`${url}   (through ${tool}'s tunnel; ${proof.answered ? `answered ${proof.status}` : `no answer yet: ${proof.detail}`}; Ctrl-C stops it)`);
     }
     await new Promise<void>((resolve) => {

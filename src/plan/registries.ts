@@ -11,7 +11,7 @@ export function planRegistries(ctx: PlanContext): Planned {
   const { spec, provider, observed } = ctx;
   const wiring = provider.registryWiring;
   const usable = !!wiring && (wiring.applies?.(spec) ?? true);
-  const wanted = usable ? wantedRegistries(spec, observed.images) : [];
+  const wanted = usable ? wantedRegistries(spec, observed.images, wiring!.registries) : [];
   const out: Required<Planned> = { actions: [], blockers: [], notes: [] };
   if (spec.imageCache?.external) {
     out.notes.push(`your caches front ${Object.keys(spec.imageCache.external).sort().join(', ')}: meshup prefetches through them and points no node at them`);
@@ -29,6 +29,17 @@ export function planRegistries(ctx: PlanContext): Planned {
         kind: 'conflict',
         message: `Docker container ${c.name} exists and is not meshup's: meshup would run its ${c.role === 'cache' ? `${c.registry} cache` : 'local registry'} under that name`,
         fix: `remove or rename yours (docker rm -f ${c.name}), or turn it off (${c.role === 'cache' ? '--no-cache' : '--no-local-registry'})`,
+      });
+    } else if (
+      (found.hostPort !== undefined && found.hostPort !== c.hostPort) ||
+      (found.remote !== undefined && c.remote !== undefined && found.remote !== c.remote)
+    ) {
+      // Made for other settings: reusing it would announce an address or an upstream it does not have.
+      const was =
+        found.hostPort !== c.hostPort ? `publishes on ${found.hostPort}, not ${c.hostPort} as asked` : `fetches from ${found.remote}, not ${c.remote} as asked`;
+      out.blockers.push({
+        message: `meshup's container ${c.name} ${was}`,
+        fix: `remove it to have it made again (meshup cache prune${c.role === 'local' ? ' --all, which also drops the images pushed to it' : ''}), or put the setting back`,
       });
     } else if (!found.running) start.push(c.name);
   }
@@ -139,7 +150,7 @@ export function planPrefetch(ctx: PlanContext, pulls: boolean): Action | undefin
     ? { ...spec.imageCache.external }
     : usable
       ? Object.fromEntries(
-          wantedRegistries(spec, observed.images)
+          wantedRegistries(spec, observed.images, provider.registryWiring!.registries)
             .filter((c) => c.role === 'cache')
             .map((c) => [c.registry, hostUrl(c)]),
         )

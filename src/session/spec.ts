@@ -403,9 +403,16 @@ function registriesOf(l: Layers, provider: ProviderName) {
       fix: `Drop the setting (or pass --no-local-registry): the local registry needs nodes that read containerd's hosts.toml, as kind's do`,
     });
   }
+  const port = local?.port ?? DEFAULT_LOCAL_REGISTRY_PORT;
+  const clash = UPSTREAMS.find((u) => u.hostPort === port);
+  if (localOn && clash) {
+    throw new UsageError(`${l.cfg('localRegistry.port').label}: ${port} is the port of meshup's ${clash.registry} cache`, {
+      fix: `Pick another, e.g. ${DEFAULT_LOCAL_REGISTRY_PORT} or 5002`,
+    });
+  }
   return {
     ...(cacheOn && (wiring || external) ? { imageCache: { upstreams: own?.upstreams ?? {}, ...(external ? { external } : {}) } } : {}),
-    ...(localOn ? { localRegistryPort: local?.port ?? DEFAULT_LOCAL_REGISTRY_PORT } : {}),
+    ...(localOn ? { localRegistryPort: port } : {}),
   };
 }
 

@@ -301,7 +301,7 @@ export async function observeTarget(
   if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
   observed.images = await knownImages(target, spec);
   const wiring = target.provider.registryWiring;
-  const wantedRegs = wiring && (wiring.applies?.(spec) ?? true) ? wantedRegistries(spec, observed.images) : [];
+  const wantedRegs = wiring && (wiring.applies?.(spec) ?? true) ? wantedRegistries(spec, observed.images, wiring.registries) : [];
   if (wantedRegs.length) observed.registries = await readRegistries(target.runner, spec, target.provider, observed.reachable, wantedRegs);
   // A namespace changing dataplane mode: its pods say which workloads need a restart. Read only
   // then, so a converged re-run pays nothing for it.

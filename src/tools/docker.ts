@@ -3,7 +3,14 @@
 
 import { CommandFailedError, MeshupError, PreflightError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { REGISTRY_LABEL, REGISTRY_PORT_LABEL, type RegistryContainer, type RegistryObserved, registryRunArgs } from '../images/registries.js';
+import {
+  REGISTRY_LABEL,
+  REGISTRY_PORT_LABEL,
+  REGISTRY_REMOTE_LABEL,
+  type RegistryContainer,
+  type RegistryObserved,
+  registryRunArgs,
+} from '../images/registries.js';
 import { excerpt } from '../util/text.js';
 
 export interface DockerInfo {
@@ -86,6 +93,7 @@ export function parseRegistryRows(stdout: string): RegistryObserved[] {
         networks: (row.Networks ?? '').split(',').filter(Boolean),
         serves: labels.get(REGISTRY_LABEL),
         hostPort: Number.isInteger(port) && port > 0 ? port : undefined,
+        remote: labels.get(REGISTRY_REMOTE_LABEL),
       };
     });
 }

@@ -65,8 +65,13 @@ async function replaceDir(dir: string, make: (tmp: string) => Promise<void>): Pr
   try {
     await chmod(tmp, 0o700);
     await make(tmp);
-    await rm(dir, { recursive: true, force: true });
+    // The old set moves aside before the new one takes its place: a stop in between leaves one
+    // of them whole (the old one under .old, found and put back by nothing but a person).
+    const old = `${dir}.old`;
+    await rm(old, { recursive: true, force: true });
+    if (existsSync(dir)) await rename(dir, old);
     await rename(tmp, dir);
+    await rm(old, { recursive: true, force: true });
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;

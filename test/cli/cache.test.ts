@@ -102,6 +102,10 @@ describe('the caches and the local registry', () => {
     const refused = await w.run(['cache', 'prune']);
     expect(refused.exitCode).toBe(2);
     expect(Object.keys(containers())).toHaveLength(4);
+    const dry = await w.run(['cache', 'prune', '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toContain('Dry run: would remove meshup-cache-docker.io, meshup-cache-ghcr.io, meshup-cache-quay.io and their volumes.');
+    expect(Object.keys(containers())).toHaveLength(4);
     expect((await w.run(['cache', 'prune', '--yes'])).exitCode).toBe(0);
     expect(Object.keys(containers())).toEqual(['meshup-registry']);
     expect(w.readState().docker.volumes).toEqual(['meshup-registry']);

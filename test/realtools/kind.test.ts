@@ -43,7 +43,7 @@ describe('meshup up with the real kind', () => {
     expect(addresses[0]).not.toBe(addresses[1]);
   });
 
-  it('the caches and the local registry start once, before kind makes the node, and are reused by a second cluster; down leaves them, cache prune removes them', async () => {
+  it('the caches and the local registry start once and are reused by a second cluster; down leaves them, cache prune removes them', async () => {
     const first = await w.meshup(['up', '--provider', 'kind', '--name', 'rt', '--addons', '', '--yes', '--timeout', '15s']);
     const names = () =>
       w

@@ -62,6 +62,8 @@ describe('the registry containers as data', () => {
       'dev.meshup.registry=docker.io',
       '--label',
       'dev.meshup.port=5050',
+      '--label',
+      'dev.meshup.remote=https://registry-1.docker.io',
       '--publish',
       '127.0.0.1:5050:5000',
       '--volume',
@@ -163,6 +165,31 @@ describe('planning the registry containers', () => {
     expect(p.actions.find((a) => a.id === 'registries')!.commands).toEqual(['docker start meshup-cache-docker.io']);
   });
 
+  it('a container of meshup’s made for other settings (another port, another upstream) is not reused as if it fitted', async () => {
+    const spec = await withCache();
+    const o = wired(spec);
+    o.registries!.containers[2]!.hostPort = 5002;
+    o.registries!.containers[0]!.remote = 'https://mirror.example';
+    const p = plan(planInput(spec, o, { only: new Set(['registries']) }));
+    expect(p.blockers.map(blockerText)).toEqual([
+      "meshup's container meshup-cache-docker.io fetches from https://mirror.example, not https://registry-1.docker.io as asked. Fix: remove it to have it made again (meshup cache prune), or put the setting back",
+      "meshup's container meshup-registry publishes on 5002, not 5001 as asked. Fix: remove it to have it made again (meshup cache prune --all, which also drops the images pushed to it), or put the setting back",
+    ]);
+  });
+
+  it('the local registry may not take a cache’s port', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const cwd = mkdtempSync(join(tmpdir(), 'meshup-reg-'));
+    try {
+      writeFileSync(join(cwd, 'meshup.yaml'), 'localRegistry: { port: 5050 }\n');
+      await expect(specFor({ provider: 'kind', localRegistry: undefined }, { cwd })).rejects.toThrow(/5050 is the port of meshup's docker\.io cache/);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('a container under meshup’s name that meshup did not make is refused, never taken over', async () => {
     const spec = await withCache();
     const o = wired(spec);
@@ -187,9 +214,11 @@ describe('planning the registry containers', () => {
     expect(spec.localRegistryPort).toBeUndefined();
     expect(providerFor('minikube').createCommands(spec)[0]).toContain('--registry-mirror=http://meshup-cache-docker.io:5000');
     const p = plan(planInput(spec, { ...emptyObserved({ state: 'absent' }), images }, { context: 'meshup' }));
+    // Its nodes read a mirror for Docker Hub only: no cache for quay.io is run.
     expect(p.actions.find((a) => a.id === 'registry-wiring')!.title).toBe(
-      "connect image caches for docker.io, quay.io to Docker network meshup (the node's Docker Hub mirror is set when it is made)",
+      "connect image caches for docker.io to Docker network meshup (the node's Docker Hub mirror is set when it is made)",
     );
+    expect(p.actions.find((a) => a.id === 'prefetch')!.op).toEqual({ type: 'prefetch', caches: { 'docker.io': 'http://127.0.0.1:5050' } });
     await expect(specFor({ provider: 'minikube', profile: 'minimal', localRegistry: true })).rejects.toThrow(/cannot be pointed at one/);
     // Another driver: no mirror, and the plan says why.
     const vm = await specFor({ provider: 'minikube', profile: 'minimal', addons: '', cache: true, driver: 'kvm2' });
