@@ -811,6 +811,36 @@ row(
   '--cache localhost:5050 is not REGISTRY=URL',
 );
 row('images: --cache URL with a path', ['images', '--provider', 'kind', '--prefetch', '--cache', 'docker.io=http://h:5000/v2'], 2, 'is not REGISTRY=URL');
+row(
+  'cache: an upstream meshup runs no cache for',
+  [...UP, '--provider', 'kind'],
+  2,
+  'meshup runs no cache for "example.com"',
+  cfg('cache:\n  upstreams:\n    example.com: https://mirror.example\n'),
+);
+row(
+  'cache: an external cache that is not a URL',
+  [...UP, '--provider', 'kind'],
+  2,
+  /meshup\.yaml:3:16: cache\.external\.docker\.io: expected a valid url, found the string "not a url"/,
+  cfg('cache:\n  external:\n    docker.io: not a url\n'),
+);
+row(
+  'local registry: on a cache’s port',
+  [...UP, '--provider', 'kind'],
+  2,
+  "5050 is the port of meshup's docker.io cache",
+  cfg('localRegistry: { port: 5050 }\n'),
+);
+row('local registry: asked of minikube', [...UP, '--provider', 'minikube', '--local-registry'], 2, "minikube's nodes cannot be pointed at one");
+row(
+  'cache: a container of meshup’s name that is not meshup’s',
+  [...UP, '--provider', 'kind', '--addons', ''],
+  4,
+  "Docker container meshup-registry exists and is not meshup's",
+  { state: { docker: { containers: { 'meshup-registry': { state: 'running', labels: {}, networks: ['bridge'], args: [] } } } } },
+);
+row('ingress: --tunnel on kind', ['ingress', '--provider', 'kind', '--tunnel'], 2, "--tunnel: a kind cluster's gateway is reached without a tunnel");
 
 describe('bad input: argv, env and files → exit code, message, fix; bounded, no trace, nothing changed', () => {
   it('has a row for every documented mistake', () => {
