@@ -29,6 +29,7 @@ export interface HttpResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** As many as fetch follows. */
 const MAX_REDIRECTS = 20;
+const IDLE_MS = 120_000;
 
 function once(url: URL, o: GetOptions): Promise<IncomingMessage> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error(`unsupported URL scheme: ${url.protocol}`));
@@ -39,6 +40,9 @@ function once(url: URL, o: GetOptions): Promise<IncomingMessage> {
       resolve,
     );
     req.on('error', reject);
+    // A server that accepts and then says nothing (nor sends more of a body) fails the request
+    // instead of holding the command forever, as fetch's own limits did.
+    req.setTimeout(IDLE_MS, () => req.destroy(new Error(`${url.host} sent nothing for ${IDLE_MS / 1000}s`)));
     req.end();
   });
 }

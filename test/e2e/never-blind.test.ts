@@ -19,7 +19,8 @@ const name = `blind${process.pid}`;
 const context = `kwok-${name}`;
 const served = realReleaseServerFor('1.31.1', { istioctl: join(bin, 'istioctl') });
 
-const run = (args: string[]) => execa(process.execPath, [MESHUP, ...args], { env, extendEnv: false, reject: false, cwd: dir });
+// Bounded below the test's own limit, so a command that hangs fails with what it printed.
+const run = (args: string[]) => execa(process.execPath, [MESHUP, ...args], { env, extendEnv: false, reject: false, cwd: dir, timeout: 240_000 });
 const meshup = (args: string[]) => run([...args, '--provider', 'kwok', '--name', name]);
 const kubectl = async (args: string[]) => (await execa('kubectl', ['--context', context, ...args], { env, extendEnv: false })).stdout;
 
