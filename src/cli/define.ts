@@ -10,10 +10,14 @@ export type Action = (app: App, ...args: never[]) => Promise<void | number>;
 type Handler = (...args: unknown[]) => Promise<void>;
 
 /** How declarations hand their code to the program: loaded only when the command runs. */
+/** On a mesh of several clusters, 'each-cluster' runs the command on each (or on --cluster NAME);
+ * 'one-cluster' on --cluster NAME, or the first. */
+export type Scope = 'each-cluster' | 'one-cluster';
+
 export interface Wiring {
-  action(load: () => Promise<Action>): Handler;
+  action(load: () => Promise<Action>, scope?: Scope): Handler;
   /** A group named alone runs this (its list); any other word is a mistyped subcommand. */
-  groupDefault(load: () => Promise<Action>): Handler;
+  groupDefault(load: () => Promise<Action>, scope?: Scope): Handler;
 }
 
 /** Declares one command (or a group with its subcommands) on the program. */
@@ -54,6 +58,16 @@ export function meshOptions(cmd: Command): Command {
     .option('--gateway-api', 'install the Gateway API CRDs Istio is built against (the default)')
     .option('--no-gateway-api', 'leave the Gateway API CRDs alone (install them yourself)')
     .option('--gateway-api-mirror <url>', 'base URL to download Gateway API releases from');
+}
+
+/** On a mesh of several clusters, the one cluster a command acts on (else each, or the first). */
+export const MEMBER_OPTION = ['--cluster <name>', 'on a mesh of several clusters, only this one'] as const;
+
+/** Several clusters that form one mesh: `up` makes them, `plan` shows what `up` would do. */
+export function clusterSetOptions(cmd: Command): Command {
+  return cmd
+    .option('--clusters <n>', 'make (or reuse) N clusters that form one multi-primary mesh, named NAME-1..NAME-N')
+    .option('--multi-network', 'give each cluster of the mesh its own network, joined by east-west gateways');
 }
 
 /** What a new cluster is made with: `up` takes them, and `plan` to show what `up` would do. */

@@ -25,7 +25,7 @@ import { upCommand } from './commands/up.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { versionsCommand } from './commands/versions.js';
 import { waypointCommand } from './commands/waypoint.js';
-import { type Action, type Declaration, examples, type Wiring } from './define.js';
+import { type Action, type Declaration, examples, type Scope, type Wiring } from './define.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -55,17 +55,24 @@ const COMMANDS: readonly Declaration[] = [
 export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run: (app: App, fn: () => Promise<void | number>) => Promise<void>): Command {
   const program = new Command('meshup');
   const action =
-    (load: () => Promise<Action>) =>
+    (load: () => Promise<Action>, scope?: Scope) =>
     async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       const app = await start(cmd.optsWithGlobals<Flags>());
       const fn = await load();
-      await run(app, () => fn(app, ...(args.slice(0, -2) as never[])));
+      const once = (a: App) => fn(a, ...(args.slice(0, -2) as never[]));
+      await run(app, async () => {
+        if (!scope) return once(app);
+        const { clusterSetOf, forEachMember, memberApp } = await import('../session/cluster-set.js');
+        const set = await clusterSetOf(app);
+        if (!set) return once(app);
+        return scope === 'each-cluster' ? forEachMember(app, set, once) : once(memberApp(app, set.set, set.selected[0]!));
+      });
     };
   const wiring: Wiring = {
     action,
     groupDefault:
-      (load) =>
+      (load, scope) =>
       async (...args: unknown[]) => {
         const cmd = args[args.length - 1] as Command;
         const word = cmd.args[0];
@@ -76,7 +83,7 @@ export function buildProgram(io: IO, start: (flags: Flags) => Promise<App>, run:
           );
           cmd.error(`error: unknown command '${word}'${near ? `\n(Did you mean ${near}?)` : ''}`, { code: 'commander.unknownCommand', exitCode: 2 });
         }
-        await action(load)(...args);
+        await action(load, scope)(...args);
       },
   };
   // Every subcommand's --help lists the global flags too (--yes, --dry-run, --json, ...).

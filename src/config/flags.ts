@@ -38,6 +38,11 @@ export interface Flags {
   cache?: boolean | string;
   /** --local-registry / --no-local-registry. */
   localRegistry?: boolean;
+  /** --clusters N: that many clusters, one mesh. */
+  clusters?: string;
+  multiNetwork?: boolean;
+  /** --cluster NAME: one cluster of the set (down, status and the edits). */
+  cluster?: string;
 }
 
 /** How a command runs, as opposed to what it should make: apart from the desired spec. */

@@ -12,6 +12,8 @@ const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000).max(32767).describe('A NodePort in the default range 30000-32767');
 
 export const PROVIDERS = ['minikube', 'kind', 'existing', 'kwok'] as const;
+/** One mesh of more clusters than this is not a laptop's. */
+export const MAX_CLUSTERS = 4;
 const providerName = z.enum(PROVIDERS);
 export type ProviderName = z.infer<typeof providerName>;
 
@@ -153,6 +155,27 @@ export const configSchema = z
       ])
       .describe('Pull-through image caches shared by every cluster (default: on for kind and minikube); false turns them off')
       .optional(),
+    clusters: z
+      .union([
+        z.number().int().min(1).max(MAX_CLUSTERS),
+        z
+          .array(
+            z
+              .object({
+                name: name.describe('The cluster name (and Istio cluster ID)'),
+                provider: providerName.describe('Its provider (default: the provider every other setting names)').optional(),
+                context: z.string().describe('Its kube context, for the existing provider').optional(),
+                network: name.describe('Its Istio network (default: one network for all; one each with multiNetwork)').optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(MAX_CLUSTERS),
+      ])
+      .describe('Clusters that form one mesh: a number (names derived from clusterName) or a list; multi-primary')
+      .optional(),
+    multiNetwork: z.boolean().describe('Give each cluster its own Istio network, with east-west gateways between them (default false)').optional(),
+    meshID: name.describe('The mesh ID the clusters share (default: the first cluster name without its number)').optional(),
     localRegistry: z
       .union([z.boolean(), z.object({ port: z.number().int().min(1).max(65535) }).strict()])
       .describe('A registry for your own images at localhost:PORT (default: on for kind, port 5001); false turns it off')

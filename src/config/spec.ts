@@ -29,6 +29,21 @@ export interface ImageCache {
   readonly external?: Readonly<Record<string, string>>;
 }
 
+/** A cluster's place in a mesh of several clusters (session/cluster-set.ts): Istio's multi-primary
+ * values, and what keeps it apart from the others on one machine. */
+interface MeshMembership {
+  readonly meshId: string;
+  /** Istio's cluster ID: the cluster's name. */
+  readonly clusterId: string;
+  readonly network: string;
+  /** Each cluster on its own network, reached through east-west gateways. */
+  readonly multiNetwork: boolean;
+  /** Its place in the set: decides its address ranges and host ports. */
+  readonly index: number;
+  /** Every cluster of the set, in order, itself included. */
+  readonly clusters: readonly string[];
+}
+
 export interface Spec {
   readonly provider: ProviderName;
   readonly clusterName: string;
@@ -78,6 +93,8 @@ export interface Spec {
   readonly imageCache?: ImageCache;
   /** The local registry's host port (localhost:PORT); undefined when there is none. */
   readonly localRegistryPort?: number;
+  /** Set when the cluster is one of several that form one mesh. */
+  readonly mesh?: MeshMembership;
   readonly timeoutMs: number;
   readonly configFile?: string;
   /** Which layer decided each setting: for the prompts (ask only what is open) and --verbose. */

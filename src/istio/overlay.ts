@@ -19,6 +19,8 @@ export const controlPlaneOperator = (revision?: string) => (revision ? `${CONTRO
 /** The gateways' names; their charts name every object of theirs after them. */
 export const GATEWAY_NAMES = ['istio-ingressgateway', 'istio-egressgateway'] as const;
 export const GATEWAYS_OPERATOR = 'meshup-gateways';
+/** The east-west gateway of a multi-network mesh, as Istio's guide names it. */
+export const EASTWEST_GATEWAY = 'istio-eastwestgateway';
 
 /** global.platform: the user's word for a cluster meshup did not create, else the provider's. */
 const platformOf = (o: Spec, provider: PlatformSource) => o.platform ?? provider.istioPlatform;
@@ -41,6 +43,7 @@ export function istioOverlays(o: Spec, provider: PlatformSource): Overlays {
   // Jaeger shows nothing until a provider exists and Telemetry selects it (istio/istio#53779).
   meshConfig.enableTracing = (p.istio.tracingSampling ?? 0) > 0;
   meshConfig.extensionProviders = [{ name: 'jaeger', zipkin: { service: 'zipkin.istio-system.svc.cluster.local', port: 9411 } }];
+  const network = o.mesh?.multiNetwork ? o.mesh.network : undefined;
   const gateways = (on: boolean) => ({
     ingressGateways: [
       {
@@ -57,6 +60,31 @@ export function istioOverlays(o: Spec, provider: PlatformSource): Overlays {
           },
         },
       },
+      // A multi-network mesh reaches this cluster's workloads from the other networks through
+      // it: mTLS passed through on 15443, istiod on 15012 and 15017 (Istio's multi-network
+      // guide). Its addresses are the node's, put in as the Service's externalIPs once it runs
+      // (mesh/join), so no load balancer (nor MetalLB's address pools) is needed.
+      ...(network
+        ? [
+            {
+              name: EASTWEST_GATEWAY,
+              enabled: on,
+              label: { istio: 'eastwestgateway', app: EASTWEST_GATEWAY, 'topology.istio.io/network': network },
+              k8s: {
+                env: [{ name: 'ISTIO_META_REQUESTED_NETWORK_VIEW', value: network }],
+                service: {
+                  type: 'ClusterIP',
+                  ports: [
+                    { name: 'status-port', port: 15021, targetPort: 15021 },
+                    { name: 'tls', port: 15443, targetPort: 15443 },
+                    { name: 'tls-istiod', port: 15012, targetPort: 15012 },
+                    { name: 'tls-webhook', port: 15017, targetPort: 15017 },
+                  ],
+                },
+              },
+            },
+          ]
+        : []),
     ],
     egressGateways: [{ name: GATEWAY_NAMES[1], enabled: on && !!g.egress }],
   });
@@ -76,6 +104,13 @@ export function istioOverlays(o: Spec, provider: PlatformSource): Overlays {
     const platform = platformOf(o, provider);
     if (platform) global.platform = platform;
   }
+  if (o.mesh) {
+    // Multi-primary: one mesh ID, each cluster its own ID (istiod's CLUSTER_ID, and the name the
+    // other clusters' remote secrets carry) and its network.
+    global.meshID = o.mesh.meshId;
+    global.multiCluster = { clusterName: o.mesh.clusterId };
+    global.network = o.mesh.network;
+  }
   if (Object.keys(global).length) values.global = global;
   // Both from the same profile and values, so a gateway is configured as one install would.
   const operator = (name: string, comps: Record<string, unknown>): Operator => ({
@@ -94,7 +129,7 @@ export function istioOverlays(o: Spec, provider: PlatformSource): Overlays {
   return {
     controlPlane: operator(controlPlaneOperator(o.revision), { ...components, ...gateways(false) }),
     gateways: operator(GATEWAYS_OPERATOR, { base: off, pilot: off, cni: off, ztunnel: off, ...gateways(true) }),
-    anyGateway: !!g.ingress || !!g.egress,
+    anyGateway: !!g.ingress || !!g.egress || !!network,
   };
 }
 

@@ -1,6 +1,6 @@
 // A cluster the user already has, named by context. meshup never creates, starts or deletes it.
 import { MeshupError } from '../errors.js';
-import { serverVersion } from '../tools/kubectl.js';
+import { kubeconfigView, serverVersion } from '../tools/kubectl.js';
 import type { Provider } from './types.js';
 
 const unreachable = (context?: string) =>
@@ -31,6 +31,13 @@ export const existingProvider: Provider = {
     } catch (e) {
       return { state: 'broken', detail: (e as Error).message };
     }
+  },
+  // What the kubeconfig names: meshup did not make the cluster and cannot know a better address
+  // (a member's apiServer in meshup.yaml says another).
+  async peerApiServer(runner) {
+    const server = (await kubeconfigView(runner)).contexts.find((c) => c.name === runner.context)?.server;
+    if (!server) throw new MeshupError(`The kube context ${runner.context} names no server`);
+    return server;
   },
   createCommands: () => [],
   async create(_runner, spec) {

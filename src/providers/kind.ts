@@ -1,6 +1,7 @@
 // kind: clusters as Docker containers. Host ports are mapped onto the gateway's pinned nodePorts
 // when the cluster is created, because kind cannot add mappings later (kind#2720).
 
+import { subnetsOf } from '../config/cluster-set.js';
 import type { Spec } from '../config/spec.js';
 import { CommandFailedError, InterruptedError } from '../errors.js';
 import { formatCommand } from '../exec/quote.js';
@@ -30,6 +31,7 @@ function clusterConfig(spec: Spec): KindClusterConfig {
     portMappings: kindProvider.portMappings(spec),
     // Always set: a cluster made without the cache can be pointed at it later.
     registryConfigPath: CERTS_D,
+    ...(spec.mesh ? { subnets: subnetsOf(spec.mesh.index) } : {}),
   };
 }
 
@@ -85,6 +87,7 @@ export const kindProvider: Provider = {
     const ip = await kindNodeAddress(runner, spec.clusterName);
     return `https://${ip.includes(':') ? `[${ip}]` : ip}:6443`;
   },
+  eastWestAddress: (runner, spec) => kindNodeAddress(runner, spec.clusterName),
   deleteCommand: (spec) => `kind delete cluster --name ${spec.clusterName}`,
   brokenFix: (spec) => `Restart Docker, or recreate it: kind delete cluster --name ${spec.clusterName} && meshup up`,
   // Mapped whether the ingress is Istio's classic gateway or a Gateway API gateway (meshup pins

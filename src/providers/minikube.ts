@@ -1,6 +1,7 @@
 // minikube: one profile is one cluster. A stopped or half-running profile is started, never
 // recreated: it may hold the user's work (ctlptl#211), and `minikube start` repairs it.
 
+import { subnetsOf } from '../config/cluster-set.js';
 import type { Spec } from '../config/spec.js';
 import { formatCommand } from '../exec/quote.js';
 import { cacheContainer, innerUrl } from '../images/registries.js';
@@ -31,6 +32,7 @@ const startSpec = (spec: Spec): MinikubeStartSpec => ({
   kubernetesVersion: spec.kubernetesVersion,
   // dockerd's mirror is Docker Hub's only; the cache joins the profile's network after the start.
   registryMirror: spec.imageCache && !spec.imageCache.external && minikubeProvider.registryWiring!.applies!(spec) ? dockerHubMirror() : undefined,
+  ...(spec.mesh ? { subnets: subnetsOf(spec.mesh.index) } : {}),
 });
 
 const dockerHubMirror = () => {
@@ -82,6 +84,7 @@ export const minikubeProvider: Provider = {
   portMappings: () => [],
   // Its node's address on the machine's Docker (or VM) network, where minikube's API server listens.
   peerApiServer: async (runner, spec) => `https://${await minikubeIp(runner, spec.clusterName)}:8443`,
+  eastWestAddress: (runner, spec) => minikubeIp(runner, spec.clusterName),
   tunnel: (spec, s) => ({ tool: 'minikube', args: minikubeServiceUrlArgs(spec.clusterName, s.namespace, s.name) }),
   async machineAddress(runner, spec) {
     const [ip, profiles] = await Promise.all([

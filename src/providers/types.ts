@@ -113,6 +113,10 @@ export interface Provider {
    * secrets of a mesh of two clusters): not the 127.0.0.1 of a kubeconfig when that is a port
    * published from a container (istio/istio#31081). */
   peerApiServer?(runner: Runner, spec: Spec): Promise<string>;
+  /** Where another cluster of the machine reaches this one's east-west gateway (a multi-network
+   * mesh): its node's address; absent where nothing can (simulated nodes, a cluster meshup did
+   * not make). */
+  eastWestAddress?(runner: Runner, spec: Spec): Promise<string>;
   /** The host ports a new cluster maps; empty when it maps none. */
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */

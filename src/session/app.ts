@@ -1,6 +1,7 @@
 // What every command receives: the terminal, the output, the interrupt signal, the flags and the
 // run's switches, the sources of its spec (each read once), and the one runner that starts
 // programs, bound to no cluster (session/target.ts binds a copy to the target's context).
+import type { ClusterSet, SetMember } from '../config/cluster-set.js';
 import { type Flags, type RunSwitches, switchesOf } from '../config/flags.js';
 import type { Runner } from '../exec/runner.js';
 import type { IO } from '../ui/io.js';
@@ -15,6 +16,8 @@ export interface App {
   switches: RunSwitches;
   sources: Sources;
   version: string;
+  /** Set when the command acts on one cluster of a set that forms one mesh (session/cluster-set.ts). */
+  member?: { set: ClusterSet; member: SetMember /** The App the set's command runs under: it holds the locks. */; of: App };
   /** The runner for this invocation; created once, stopped by the error boundary. */
   runner(): Runner;
 }

@@ -150,17 +150,22 @@ async function preflight(app: App, target: Target, exists: Promise<boolean>): Pr
     .sort((a, b) => size(b) - size(a))
     .map((x) => x.name);
   // Sizes and host ports count only for a new cluster: runPreflight skips them once `exists` says so.
+  // The clusters of a set share the machine: each is checked against what all of them need.
+  const n = spec.mesh?.clusters.length ?? 1;
+  const need = { cpus: spec.need.cpus * n, memoryMiB: spec.need.memoryMiB * n, diskMiB: spec.need.diskMiB * n };
   const pre = await runPreflight({
     runner,
     options: spec,
     provider,
-    need: spec.need,
+    need,
     host,
     clusterExists: exists,
     needHostPorts: provider.portMappings(spec).map((m) => m.hostPort),
     smallerProfiles: smaller,
   });
-  return pre.findings;
+  if (n === 1) return pre.findings;
+  const together = `${n} clusters of one mesh, ${spec.need.memoryMiB} MiB and ${spec.need.cpus} CPUs each`;
+  return pre.findings.map((f) => (/memory|cpu/i.test(f.check) ? { ...f, message: `${f.message} (${together})` } : f));
 }
 
 /** Stops before the first change when the machine cannot do it, or the release cannot be had. */

@@ -7,6 +7,7 @@
 // The result is frozen: commands read it, never patch it; a change is one more layer, a new spec.
 import { resolve } from 'node:path';
 import { checkAddonNames, withDependencies } from '../config/catalog.js';
+import type { ClusterSet, SetMember } from '../config/cluster-set.js';
 import type { Flags } from '../config/flags.js';
 import { parseMiB } from '../config/quantity.js';
 import {
@@ -48,6 +49,8 @@ export interface SpecInput {
   edits?: { addons?: string[]; namespaces?: string[] };
   /** Instead of the sources' (tests). */
   lastTarget?: LastTarget;
+  /** The cluster is one of a set that forms one mesh: its name, provider and place come from it. */
+  member?: { set: ClusterSet; member: SetMember };
 }
 
 type Layer<T> = [Source, check.From, T | undefined];
@@ -155,6 +158,20 @@ function targetOf(l: Layers, lastTarget: LastTarget | undefined) {
   const targetContext = context ?? (providerFor(provider).creates ? undefined : sameTarget?.context);
   if (targetContext && !l.sources.context) l.sources.context = 'recorded';
   return { provider, clusterName, context: targetContext };
+}
+
+/** A member of a set: its own name (and provider and context, where the set names them). */
+function memberTarget(l: Layers, base: ReturnType<typeof targetOf>, member: SetMember): ReturnType<typeof targetOf> {
+  l.sources.clusterName = 'config';
+  if (member.provider) l.sources.provider = 'config';
+  if (member.context) l.sources.context = 'config';
+  const provider = member.provider ?? base.provider;
+  if (!providerFor(provider).creates && !member.context) {
+    throw new UsageError(`Cluster ${member.name} of the mesh uses the ${provider} provider, which reaches a cluster only by its kube context, and names none`, {
+      fix: `Give it one in meshup.yaml: clusters: [{ name: ${member.name}, provider: ${provider}, context: CONTEXT }, ...]`,
+    });
+  }
+  return { provider, clusterName: member.name, context: member.context };
 }
 
 async function profileOf(l: Layers, sources: Sources, recorded: AppliedSpec | undefined) {
@@ -330,11 +347,13 @@ function releasesOf(l: Layers, recorded: AppliedSpec | undefined) {
   };
 }
 
-/** How the mesh runs here: the platform, the gateway's ports, mTLS, the driver, the time limit. */
-function settingsOf(l: Layers, profile: Profile) {
+/** How the mesh runs here: the platform, the gateway's ports, mTLS, the driver, the time limit.
+ * The index-th cluster of a set publishes its gateway on host ports of its own (the next ones). */
+function settingsOf(l: Layers, profile: Profile, index: number) {
   const { flags, env } = l.input;
   const { config } = l;
-  const gateway = { ...profile.gateway, ...config.gateway } as Gateway;
+  const given = { ...profile.gateway, ...config.gateway } as Gateway;
+  const gateway = { ...given, hostHttpPort: given.hostHttpPort + index, hostHttpsPort: given.hostHttpsPort + index };
   const { httpNodePort, httpsNodePort, hostHttpPort, hostHttpsPort } = gateway;
   check.ports({ httpNodePort, httpsNodePort, hostHttpPort, hostHttpsPort }, config.gateway ? l.cfg('gateway') : l.profileFrom(profile));
   return {
@@ -443,11 +462,14 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
     sources.versions(),
   ]);
   const l = new Layers(input, config, configFile);
-  const target = targetOf(l, lastTarget);
+  const m = input.member;
+  const target = m ? memberTarget(l, targetOf(l, lastTarget), m.member) : targetOf(l, lastTarget);
   // The recorded spec speaks for the cluster it came from only: the one of that provider and name,
   // or whichever cluster a provider that makes none reaches (the record was read from it).
   const r = input.recorded;
-  const recorded = r && (!providerFor(target.provider).creates || (r.provider === target.provider && r.clusterName === target.clusterName)) ? r : undefined;
+  // A cluster of a mesh takes the mesh's record, its own or (not made yet) another member's.
+  const recorded =
+    r && (!providerFor(target.provider).creates || m || (r.provider === target.provider && r.clusterName === target.clusterName)) ? r : undefined;
   const { profile, profileRef, profileSource, keep } = await profileOf(l, sources, recorded);
   const mesh = meshOf(l, profile, keep, catalog);
   const releases = releasesOf(l, recorded);
@@ -466,8 +488,20 @@ export async function resolveSpec(sources: Sources, input: SpecInput): Promise<S
     // The revision goes with the version it was installed as: another version is another install.
     ...(recorded?.istioRevision && recorded.istioVersion === releases.istioVersion ? { revision: recorded.istioRevision } : {}),
     ...kubernetesOf(l, target.provider, releases.istioVersion, releases.kubernetesVersion, versions),
-    ...settingsOf(l, profile),
+    ...settingsOf(l, profile, m?.member.index ?? 0),
     ...registriesOf(l, target.provider),
+    ...(m
+      ? {
+          mesh: {
+            meshId: m.set.meshId,
+            clusterId: m.member.name,
+            network: m.member.network,
+            multiNetwork: m.set.multiNetwork,
+            index: m.member.index,
+            clusters: m.set.members.map((x) => x.name),
+          },
+        }
+      : {}),
     configFile,
     sources: l.sources,
   };

@@ -28,6 +28,7 @@ import { type ClusterRead, type Drift, type Expected, evaluate, type Observed } 
 import { readCluster } from '../observe/observe.js';
 import { addonListed, addonObjectsCached, addonRefsCached, controlPlaneManifestFile, controlPlaneObjects, controlPlaneRefs } from '../observe/refs.js';
 import { readRegistries } from '../observe/registries.js';
+import { readTrust } from '../observe/trust.js';
 import { clusterToolMissing } from '../preflight/checks.js';
 import { installedProviders, providerFor } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
@@ -50,12 +51,22 @@ export interface Target {
 export interface SpecLayers {
   answers?: Answers;
   edits?: { addons?: string[]; namespaces?: string[] };
+  /** What another cluster of the same mesh recorded: a member without a record of its own (not
+   * made yet, or deleted) is made like the others. */
+  sibling?: Observed['recorded'];
 }
 
 /** The spec from every source but the cluster: flags, env, config file, profile, last target. */
 export async function specOf(app: App, layers: SpecLayers & { recorded?: Observed['recorded'] } = {}): Promise<{ spec: Spec; catalog: Map<string, Addon> }> {
   const [spec, catalog] = await Promise.all([
-    resolveSpec(app.sources, { flags: app.flags, env: app.io.env, cwd: app.io.cwd, installedProviders: installedProviders(app.io.env), ...layers }),
+    resolveSpec(app.sources, {
+      flags: app.flags,
+      env: app.io.env,
+      cwd: app.io.cwd,
+      installedProviders: installedProviders(app.io.env),
+      member: app.member,
+      ...layers,
+    }),
     app.sources.catalog(),
   ]);
   return { spec, catalog };
@@ -67,7 +78,9 @@ export async function openTarget(app: App, layers: SpecLayers = {}): Promise<Tar
   const context = await contextFor(app.runner(), spec, provider, app.io.cwd);
   // A command that changes the cluster (session/writer.ts) holds its lock from here on: before
   // anything is read for its plan, which another writer's changes would leave stale.
+  // The writer is the command's App: the member's own, or the set's (up runs every member).
   await lockContext(app, context);
+  if (app.member) await lockContext(app.member.of, context);
   return { spec, provider, context, runner: app.runner().forContext(context), catalog };
 }
 
@@ -283,7 +296,8 @@ export async function observeTarget(
   opts: { fetch?: boolean } = {},
 ): Promise<Observation> {
   const read = await readCluster(target.runner, target.spec, target.provider);
-  let spec = read.recorded ? (await specOf(app, { ...layers, recorded: read.recorded })).spec : target.spec;
+  const recorded = read.recorded ?? (app.member ? layers.sibling : undefined);
+  let spec = recorded ? (await specOf(app, { ...layers, recorded })).spec : target.spec;
   // An edit (`addons enable kiali`) applies to the desired state as the cluster records it.
   if (edit) {
     const addonsInCluster = new Set(
@@ -292,7 +306,7 @@ export async function observeTarget(
         return name && claimOf(o, { label: ADDON_LABEL, value: name }) === 'ours' ? [name] : [];
       }),
     );
-    spec = (await specOf(app, { ...layers, recorded: read.recorded, edits: edit(spec, { addonsInCluster }) })).spec;
+    spec = (await specOf(app, { ...layers, recorded, edits: edit(spec, { addonsInCluster }) })).spec;
   }
   if (opts.fetch && read.items.length) await fetchReleaseToVerify(app, target, spec, read);
   // Nothing read (no cluster yet): there is nothing to compare, so the expected objects are not
@@ -300,6 +314,7 @@ export async function observeTarget(
   const observed = evaluate(read, target.catalog, read.items.length ? await expectedFor(target, spec, read) : { addons: new Map(), revision: spec.revision });
   if (read.items.length) observed.drift = await driftOf(target, spec, read, observed);
   observed.images = await knownImages(target, spec);
+  if (spec.mesh) observed.trust = await readTrust(target.runner, spec, observed.reachable);
   const wiring = target.provider.registryWiring;
   const wantedRegs = wiring && (wiring.applies?.(spec) ?? true) ? wantedRegistries(spec, observed.images, wiring.registries) : [];
   if (wantedRegs.length) observed.registries = await readRegistries(target.runner, spec, target.provider, observed.reachable, wantedRegs);

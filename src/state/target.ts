@@ -4,6 +4,7 @@
 // interrupted first `up` leaves a cluster that `status` and `down` still find, and say so.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ClusterSet, SetMember } from '../config/cluster-set.js';
 import { stateDir } from '../config/paths.js';
 import { PROVIDERS, type ProviderName } from '../config/schema.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -14,6 +15,8 @@ export interface LastTarget {
   context?: string;
   /** Set while an `up` runs on it, and left when that `up` did not finish. */
   incomplete?: { since: string };
+  /** It is the first of a set of clusters that form one mesh: the set, as `up` made it. */
+  set?: ClusterSet;
 }
 
 const file = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'target.json');
@@ -29,10 +32,28 @@ export async function readLastTarget(env: NodeJS.ProcessEnv): Promise<LastTarget
       clusterName: t.clusterName,
       context: typeof t.context === 'string' ? t.context : undefined,
       ...(since !== undefined ? { incomplete: { since: String(since) } } : {}),
+      ...(setOf(t.set) ? { set: setOf(t.set) } : {}),
     };
   } catch {
     return undefined;
   }
+}
+
+/** A recorded set, checked field by field: one edited into nonsense is not trusted. */
+function setOf(s: unknown): ClusterSet | undefined {
+  if (!s || typeof s !== 'object') return undefined;
+  const x = s as Partial<ClusterSet>;
+  if (typeof x.meshId !== 'string' || !Array.isArray(x.members) || !x.members.length) return undefined;
+  const members = x.members.filter(
+    (m): m is SetMember =>
+      !!m &&
+      typeof m.name === 'string' &&
+      typeof m.network === 'string' &&
+      typeof m.index === 'number' &&
+      (m.provider === undefined || (PROVIDERS as readonly string[]).includes(m.provider)) &&
+      (m.context === undefined || typeof m.context === 'string'),
+  );
+  return members.length === x.members.length ? { meshId: x.meshId, multiNetwork: !!x.multiNetwork, members } : undefined;
 }
 
 export async function writeLastTarget(env: NodeJS.ProcessEnv, t: LastTarget): Promise<void> {

@@ -23,6 +23,8 @@ export interface KindClusterConfig {
   /** containerd reads per-registry hosts.toml files from this directory, so mirrors can be set
    * (and changed) on a running node without restarting it. */
   registryConfigPath?: string;
+  /** Pod and Service ranges of its own (one of several clusters of a mesh). */
+  subnets?: { pods: string; services: string };
 }
 
 /** The cluster config kind reads from stdin. Port mappings must exist at creation (kind#2720). */
@@ -38,7 +40,8 @@ export function kindConfigYaml(c: KindClusterConfig): string {
       lines.push(`      - containerPort: ${m.containerPort}`, `        hostPort: ${m.hostPort}`, '        listenAddress: 127.0.0.1', '        protocol: TCP');
     }
   }
-  return `${[...lines, ...patches].join('\n')}\n`;
+  const networking = c.subnets ? ['networking:', `  podSubnet: ${c.subnets.pods}`, `  serviceSubnet: ${c.subnets.services}`] : [];
+  return `${[...lines, ...networking, ...patches].join('\n')}\n`;
 }
 
 /**

@@ -95,6 +95,8 @@ export interface MinikubeStartSpec {
   kubernetesVersion?: string;
   /** Docker Hub's mirror for the node's dockerd (a pull-through cache). */
   registryMirror?: string;
+  /** Pod and Service ranges of its own (one of several clusters of a mesh). */
+  subnets?: { pods: string; services: string };
 }
 
 export function minikubeStartArgs(s: MinikubeStartSpec): string[] {
@@ -103,6 +105,7 @@ export function minikubeStartArgs(s: MinikubeStartSpec): string[] {
   if (s.driver) args.push('--driver', s.driver);
   if (s.kubernetesVersion) args.push('--kubernetes-version', s.kubernetesVersion);
   if (s.registryMirror) args.push(`--registry-mirror=${s.registryMirror}`);
+  if (s.subnets) args.push(`--service-cluster-ip-range=${s.subnets.services}`, `--extra-config=kubeadm.pod-network-cidr=${s.subnets.pods}`);
   args.push('--wait', 'apiserver,system_pods,default_sa');
   return args;
 }

@@ -42,6 +42,27 @@ export class Output {
   inner(): Output {
     return new InnerOutput(this.io, this.json, this.c.level > 0);
   }
+
+  /** For one of several runs whose documents become one (a command on each cluster of a mesh):
+   * its JSON document goes to `sink` instead of stdout. */
+  collecting(sink: (doc: unknown) => void): Output {
+    return new CollectingOutput(this.io, this.json, this.c.level > 0, sink);
+  }
+}
+
+class CollectingOutput extends Output {
+  constructor(
+    io: IO,
+    json: boolean,
+    color: boolean,
+    private readonly sink: (doc: unknown) => void,
+  ) {
+    super(io, json, color);
+  }
+
+  override result(doc: unknown): void {
+    this.sink(doc);
+  }
 }
 
 class InnerOutput extends Output {

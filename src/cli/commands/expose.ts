@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { clusterOptions, type Declaration, examples } from '../define.js';
+import { clusterOptions, type Declaration, examples, MEMBER_OPTION } from '../define.js';
 
 export const exposeCommand: Declaration = (program, w) =>
   clusterOptions(
@@ -30,4 +30,5 @@ export const exposeCommand: Declaration = (program, w) =>
         'meshup expose --delete web',
       ),
     )
-    .action(w.action(async () => (await import('../../commands/expose.js')).expose));
+    .option(...MEMBER_OPTION)
+    .action(w.action(async () => (await import('../../commands/expose.js')).expose, 'each-cluster'));

@@ -1,4 +1,4 @@
-import { clusterOptions, type Declaration, examples } from '../define.js';
+import { clusterOptions, type Declaration, examples, MEMBER_OPTION } from '../define.js';
 
 export const ingressCommand: Declaration = (program, w) =>
   clusterOptions(program.command('ingress').description("the ingress gateway's host and port, from this machine"))
@@ -20,4 +20,5 @@ export const ingressCommand: Declaration = (program, w) =>
         'meshup ingress --tunnel     # minikube, docker driver, macOS or Windows',
       ),
     )
-    .action(w.action(async () => (await import('../../commands/ingress.js')).ingress));
+    .option(...MEMBER_OPTION)
+    .action(w.action(async () => (await import('../../commands/ingress.js')).ingress, 'each-cluster'));

@@ -1,4 +1,4 @@
-import { clusterOptions, type Declaration, examples } from '../define.js';
+import { clusterOptions, type Declaration, examples, MEMBER_OPTION } from '../define.js';
 
 const code = async () => import('../../commands/injection.js');
 
@@ -8,17 +8,21 @@ export const injectionCommand: Declaration = (program, w) => {
       'after',
       examples('meshup injection             # same as meshup injection list', 'meshup injection enable shop --restart', 'meshup injection disable shop'),
     )
-    .action(w.groupDefault(async () => (await code()).list));
+    .option(...MEMBER_OPTION)
+    .action(w.groupDefault(async () => (await code()).list, 'each-cluster'));
   clusterOptions(injection.command('enable <namespaces...>').description("label namespaces for the mesh's dataplane mode (creating missing ones)"))
     .option('--restart', 'restart workloads whose running pods do not match the mode (no sidecar, or a sidecar in ambient mode)')
     .addHelpText('after', examples('meshup injection enable default shop', 'meshup injection enable shop --restart'))
-    .action(w.action(async () => (await code()).enable));
+    .option(...MEMBER_OPTION)
+    .action(w.action(async () => (await code()).enable, 'each-cluster'));
   clusterOptions(injection.command('disable <namespaces...>').description("remove the mesh labels meshup set (never a user's own)"))
     .addHelpText('after', examples('meshup injection disable shop'))
-    .action(w.action(async () => (await code()).disable));
+    .option(...MEMBER_OPTION)
+    .action(w.action(async () => (await code()).disable, 'each-cluster'));
   clusterOptions(injection.command('list').description('namespaces in the mesh, their mode, and running pods that do not match it'))
     .addHelpText('after', examples('meshup injection list', 'meshup injection list --json'))
-    .action(w.action(async () => (await code()).list));
+    .option(...MEMBER_OPTION)
+    .action(w.action(async () => (await code()).list, 'each-cluster'));
   // Set last: subcommands copy their parent's settings when created, and must keep refusing extras.
   return injection.allowExcessArguments(true);
 };

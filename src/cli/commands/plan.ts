@@ -1,8 +1,10 @@
-import { clusterOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
+import { clusterOptions, clusterSetOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
 
 export const planCommand: Declaration = (program, w) =>
   clusterSizeOptions(
-    meshOptions(clusterOptions(program.command('plan').description('show what `meshup up` would change, and the exact commands; changes nothing'))),
+    meshOptions(
+      clusterSetOptions(clusterOptions(program.command('plan').description('show what `meshup up` would change, and the exact commands; changes nothing'))),
+    ),
   )
     .option('--timeout <duration>', 'how long up would wait for readiness (default 10m; MESHUP_TIMEOUT)')
     .option('--adopt', "take over objects under meshup's names that meshup did not make (refused otherwise)")

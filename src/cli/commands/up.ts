@@ -1,7 +1,9 @@
-import { clusterOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
+import { clusterOptions, clusterSetOptions, clusterSizeOptions, type Declaration, examples, meshOptions } from '../define.js';
 
 export const upCommand: Declaration = (program, w) =>
-  clusterSizeOptions(meshOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh'))))
+  clusterSizeOptions(
+    meshOptions(clusterSetOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh')))),
+  )
     .option('--force', 'go on when the preflight finds too few resources, or Kubernetes is outside the Istio release’s range (warned in the plan)')
     .option('--adopt', "take over objects under meshup's names that meshup did not make (refused otherwise)")
     // No commander default: it would hide MESHUP_TIMEOUT; options resolution falls back to 10m.
