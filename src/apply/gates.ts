@@ -14,6 +14,8 @@ const GATES = [
   'registries-up',
   /** The nodes pull through the caches: what Istio's install makes them pull goes through them. */
   'nodes-wired',
+  /** istio-system/cacerts holds the cluster's intermediate CA (a cluster of a multi-cluster mesh). */
+  'trust-in',
   /** istioctl has put in Istio's core (its CRDs and cluster-wide objects), or has ended. */
   'istio-core',
   /** Istio's CRDs are in: its core installed, or the missing CRDs restored. */

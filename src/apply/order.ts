@@ -24,6 +24,7 @@ import type { Gate } from './gates.js';
 export type StepKind =
   | 'cluster'
   | 'registries'
+  | 'trust'
   | 'registry-wiring'
   | 'prefetch'
   | 'istio-release'
@@ -55,6 +56,8 @@ export interface StepOrder {
 export const ORDER: ReadonlyMap<StepKind, StepOrder> = new Map<StepKind, StepOrder>([
   ['cluster', { group: 'prepare', opens: ['cluster-underway', 'cluster-answering', 'cluster-ready'] }],
   ['registries', { group: 'prepare', opens: ['registries-up'] }],
+  // istiod reads cacerts only when it starts: the mesh's CA goes in before the control plane.
+  ['trust', { group: 'prepare', after: ['cluster-answering'], opens: ['trust-in'] }],
   ['registry-wiring', { group: 'prepare', after: ['cluster-ready', 'registries-up'], opens: ['nodes-wired'] }],
   // Fills the caches beside everything else and holds nothing back: the nodes pull through the
   // caches whether or not it is done, only faster once it is.
@@ -65,7 +68,12 @@ export const ORDER: ReadonlyMap<StepKind, StepOrder> = new Map<StepKind, StepOrd
   ['istio-repair', { group: 'mesh', opens: ['istio-crds', 'ingress-in', 'istio-done'] }],
   [
     'istio-install',
-    { group: 'mesh', ahead: ['cluster-answering', 'nodes-wired'], opens: ['istio-core', 'istio-crds', 'ingress-in', 'all-in', 'istio-done'], doneAt: 'all-in' },
+    {
+      group: 'mesh',
+      ahead: ['cluster-answering', 'nodes-wired', 'trust-in'],
+      opens: ['istio-core', 'istio-crds', 'ingress-in', 'all-in', 'istio-done'],
+      doneAt: 'all-in',
+    },
   ],
   ['injection', { group: 'mesh' }],
   ['addons', { group: 'mesh', after: ['istio-core'] }],

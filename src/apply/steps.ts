@@ -17,6 +17,7 @@ import { applyGatewayApi } from './gateway-api.js';
 import type { ApplyInput } from './input.js';
 import { installControlPlane, repairControlPlane } from './istio.js';
 import { prefetchImages, startRegistries, wireRegistries } from './registries.js';
+import { putTrust } from './trust.js';
 import type { Note, Step, StepContext } from './types.js';
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -33,6 +34,7 @@ export function stepsOf(input: ApplyInput): Step[] {
   ];
   const toApply = of('addon').flatMap((a) => (a.op.type === 'addon' && a.change !== 'delete' ? [a.op.name] : []));
   const install = of('istio').find((a) => a.op.type === 'istio' && !a.op.missing);
+  for (const a of of('trust')) steps.push({ kind: 'trust', title: capital(a.title), run: (x) => putTrust(x, a) });
   for (const a of of('registries')) steps.push({ kind: 'registries', title: capital(a.title), run: (x) => startRegistries(x, a) });
   for (const a of of('registry-wiring')) steps.push({ kind: 'registry-wiring', title: capital(a.title), run: (x) => wireRegistries(x, a) });
   for (const a of of('prefetch')) steps.push({ kind: 'prefetch', title: capital(a.title), run: (x) => prefetchImages(x, a, !!install, toApply) });

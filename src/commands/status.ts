@@ -8,11 +8,14 @@ import { modeOf } from '../istio/injection.js';
 import type { KubeObject } from '../kube/objects.js';
 import { readiness } from '../kube/readiness.js';
 import { meshProblems } from '../observe/health.js';
+import { readRemoteSecrets } from '../observe/remote-secrets.js';
+import { type MemberSeen, planRemoteSecrets } from '../plan/remote-secrets.js';
 import { changes, symbolOf } from '../plan/types.js';
 import { noClusterHelp } from '../preflight/checks.js';
 import type { App } from '../session/app.js';
+import { memberApp } from '../session/cluster-set.js';
 import { planFor } from '../session/converge.js';
-import { observeTarget, openTarget } from '../session/target.js';
+import { observeTarget, openTarget, type Target } from '../session/target.js';
 import { changingNow, describeHolder } from '../state/lock.js';
 import { unfinishedUp } from '../state/target.js';
 import { table } from '../ui/table.js';
@@ -108,6 +111,13 @@ export async function status(app: App): Promise<number | undefined> {
   out.print(`Addons    ${addons.map(([name, a]) => `${name}${a.notReady.length ? ' (not ready)' : ''}`).join(', ') || 'none'}`);
   out.print(`CRDs      ${describeGatewayApi(observed.gatewayApi)}`);
   if (gateway) out.print(`Gateway   ${gateway.reachable ? `${gateway.url} (${gateway.how})` : gateway.message}`);
+  if (app.member) {
+    const seen = await discovery(app, target, spec.clusterName);
+    report.mesh = { meshId: app.member.set.meshId, network: spec.mesh?.network, discovery: seen };
+    out.print(`Mesh ID   ${app.member.set.meshId}, network ${spec.mesh?.network ?? '-'}`);
+    for (const d of seen)
+      out.print(d.sees ? `Sees      ${d.cluster} (remote secret, server ${d.server})` : out.c.yellow(`Misses    ${d.cluster}: ${d.why}; meshup up repairs it`));
+  }
   if (drift.length) {
     out.print('');
     out.print(out.c.yellow(`Drift: ${drift.length} difference${drift.length > 1 ? 's' : ''} from what meshup applied; meshup up repairs them:`));
@@ -133,4 +143,35 @@ export async function status(app: App): Promise<number | undefined> {
   out.result(report);
   // A mesh with problems is not a healthy status: scripts can tell by the exit code.
   return problems.length ? ExitCode.failed : undefined;
+}
+
+/** Whether this cluster's istiod can read each other cluster of its mesh: a remote secret for it
+ * that names the address it reaches that cluster at. */
+async function discovery(app: App, self: Target, name: string): Promise<{ cluster: string; sees: boolean; server?: string; why?: string }[]> {
+  const m = app.member!;
+  const secrets = await readRemoteSecrets(self.runner);
+  const peers = await Promise.all(
+    m.set.members
+      .filter((x) => x.name !== name)
+      .map(async (x): Promise<MemberSeen> => {
+        const t = await openTarget(memberApp(m.of, m.set, x));
+        const state = (await t.provider.status(t.runner, t.spec)).state;
+        if (state !== 'running') return { name: x.name, context: t.context, addressError: `it is ${state}` };
+        const address = await (
+          t.provider.peerApiServer?.(t.runner, t.spec) ?? Promise.reject(new Error(`${t.provider.name} cannot say where it is reached`))
+        ).then(
+          (a) => ({ address: a }),
+          (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
+        );
+        return { name: x.name, context: t.context, ...address };
+      }),
+  );
+  const p = planRemoteSecrets([{ name, context: self.context, secrets }, ...peers]);
+  return peers.map((peer) => {
+    if (peer.addressError) return { cluster: peer.name, sees: false, why: `its address is not known (${peer.addressError})` };
+    const a = (p.actions ?? []).find((x) => x.op.type === 'remote-secret' && x.op.into === name && x.op.of === peer.name);
+    if (a?.change === 'none') return { cluster: peer.name, sees: true, server: peer.address };
+    const blocker = (p.blockers ?? []).find((b) => b.message.includes(`for ${peer.name}`));
+    return { cluster: peer.name, sees: false, why: a?.reasons.join('; ') || blocker?.message || 'no remote secret for it' };
+  });
 }

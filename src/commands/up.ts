@@ -4,23 +4,27 @@
 
 import { cacheDir, stateDir } from '../config/paths.js';
 import { MeshupError } from '../errors.js';
-import { lookupIngress } from '../ingress/lookup.js';
 import { type Proof, proofLine, proveIngress } from '../ingress/probe.js';
 import type { IngressResult } from '../ingress/resolve.js';
-import { ISTIO_NAMESPACE } from '../istio/labels.js';
-import { meshProblems } from '../observe/health.js';
 import { planJson, renderPlan } from '../plan/render.js';
 import { changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
+import { clusterSetOf } from '../session/cluster-set.js';
 import { checkPreconditions, confirmRisky, type Prepared, prepare } from '../session/converge.js';
+import { gateway, refuseUnhealthy } from '../session/outcome.js';
 import { commandLine, writing } from '../session/writer.js';
 import { notWritable } from '../state/lock.js';
 import { writeLastTarget } from '../state/target.js';
-import { listObjects } from '../tools/kubectl.js';
 import { runSteps, type StepResult, type StepTask } from '../ui/tasks.js';
 
 export function up(app: App): Promise<void> {
-  return writing(app, commandLine(app, 'up'), () => converge(app));
+  return writing(app, commandLine(app, 'up'), async () => {
+    // Several clusters that form one mesh: each converged as below, side by side, then joined.
+    const scope = await clusterSetOf(app);
+    if (!scope) return converge(app);
+    const { convergeSet } = await import('./up-set.js');
+    return convergeSet(app, scope);
+  });
 }
 
 export async function converge(app: App): Promise<void> {
@@ -135,30 +139,6 @@ export async function converge(app: App): Promise<void> {
     if (ingress.hint) out.print(`             ${ingress.hint}`);
     if (proof) out.print(`             ${proofLine(proof)}${proof.fix ? `\n             fix: ${proof.fix}` : ''}`);
   }
-}
-
-/** Ends `up` with the mesh's problems, if it has any, instead of saying it is ready. */
-async function refuseUnhealthy(p: Prepared, changed: boolean): Promise<void> {
-  if (!changed && !p.observed.istio.present) return;
-  const workloads = changed
-    ? await listObjects(p.target.runner, 'deployments,daemonsets', { namespace: ISTIO_NAMESPACE })
-    : p.observed.istio.objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
-  const problems = meshProblems(p.spec, workloads);
-  if (!problems.length) return;
-  throw new MeshupError(`The mesh is not ready: ${problems[0]!.message}`, {
-    details: problems.slice(1).map((x) => x.message),
-    fix: [...new Set(problems.map((x) => x.fix))],
-  });
-}
-
-/** The gateway's address, from what was read unless the control plane changed since: Istio's
- * classic gateway, or the Gateway API gateway `meshup expose` deploys on meshes without one. */
-async function gateway(p: Prepared, istioChanged: boolean): Promise<IngressResult | undefined> {
-  const { runner, provider, context } = p.target;
-  const known = istioChanged || !p.observed.reachable ? {} : { nodes: p.observed.nodes, istio: p.observed.istio.objects, hostPorts: p.observed.hostPorts };
-  return lookupIngress(runner, p.spec, provider, context, known).catch(() =>
-    p.spec.gateway.ingress ? undefined : { how: 'none', reachable: false, message: 'none yet: meshup expose SERVICE routes one through the Gateway API' },
-  );
 }
 
 /** Writes the last target: unfinished before the first change (a failure then stops `up` before

@@ -15,6 +15,7 @@ import type { ClusterStatus, PortMapping } from '../providers/types.js';
 import type { AppliedSpec } from '../state/applied-spec.js';
 import type { ObjectDrift } from './drift.js';
 import type { RegistriesObserved } from './registries.js';
+import type { TrustObserved } from './trust.js';
 
 interface AddonObserved {
   /** Any object carrying the addon's label exists. */
@@ -37,6 +38,8 @@ interface AddonObserved {
 
 export interface Observed {
   cluster: ClusterStatus;
+  /** istio-system/cacerts and the certificates meshup keeps, for a cluster of a multi-cluster mesh. */
+  trust?: TrustObserved;
   /** meshup's registry containers and the nodes' mirrors, where the spec wants them. */
   registries?: RegistriesObserved;
   /** The images the wanted mesh makes the nodes pull, when its rendered objects are cached. */

@@ -18,6 +18,7 @@ import { planKubernetes } from './kubernetes.js';
 import { planMtls } from './mtls.js';
 import { planRecord } from './record.js';
 import { planPrefetch, planRegistries } from './registries.js';
+import { planTrust } from './trust.js';
 import { type Action, changes, type Op, type Overlays, type Plan, type PlanContext, type PlanInput, type Planned } from './types.js';
 
 export function plan(input: PlanInput): Plan {
@@ -55,6 +56,7 @@ export function plan(input: PlanInput): Plan {
     ['always', () => planHostPorts(ctx)],
     ['registries', () => planRegistries(ctx)],
     ['gateway-api', gatewayApi],
+    ['trust', () => planTrust(ctx)],
     ['istio', () => planIstio(ctx)],
     ['mtls', () => planMtls(ctx)],
     ['istio', () => planAmbientPlatform(ctx)],

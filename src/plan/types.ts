@@ -67,6 +67,12 @@ export type Op =
   /** The plan's images pulled through the caches while the cluster is made; `caches`: by registry, the URL from here. */
   | { type: 'prefetch'; caches: Record<string, string> }
   | { type: 'record'; spec: AppliedSpec }
+  /** istio-system/cacerts with the cluster's intermediate CA (plan/trust.ts). */
+  | { type: 'trust'; generate: boolean; restartIstiod: boolean }
+  /** A remote secret in cluster `into` for cluster `of` (plan/remote-secrets.ts); `remove`: the secret to delete. */
+  | { type: 'remote-secret'; into: string; of: string; remove?: string }
+  /** A cluster's services exposed to the other networks of the mesh (plan/east-west.ts). */
+  | { type: 'east-west'; cluster: string; address?: string }
   | GatewayApiOp;
 
 export interface Action {

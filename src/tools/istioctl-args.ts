@@ -13,3 +13,9 @@ export function uninstallRevisionArgs(revision: string): string[] {
 export function precheckArgs(): string[] {
   return ['x', 'precheck'];
 }
+
+/** A Secret (on stdout) that lets another cluster's istiod read this one, at `server` as that
+ * cluster reaches it; `name` is this cluster's ID in the mesh. */
+export function remoteSecretArgs(name: string, server: string): string[] {
+  return ['create-remote-secret', '--name', name, '--server', server];
+}

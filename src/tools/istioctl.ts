@@ -3,7 +3,7 @@
 // be driven in one process.
 import { stripVTControlCharacters } from 'node:util';
 import type { Runner } from '../exec/runner.js';
-import { installArgs, precheckArgs, uninstallRevisionArgs } from './istioctl-args.js';
+import { installArgs, precheckArgs, remoteSecretArgs, uninstallRevisionArgs } from './istioctl-args.js';
 import { toolVersion } from './version.js';
 
 /** An istioctl binary and the Istio version it was found to be. */
@@ -111,4 +111,17 @@ export async function istioctlUninstallRevision(runner: Runner, istioctl: Istioc
     step: `Uninstalling Istio revision ${revision}`,
     timeoutMs: timeoutS * 1000,
   });
+}
+
+/** The remote secret for the runner's cluster (istioctl makes its reader service account and
+ * token there when missing): the YAML it prints. */
+export async function createRemoteSecret(runner: Runner, istioctl: Istioctl, name: string, server: string): Promise<string> {
+  const r = await runner.run({
+    tool: 'istioctl',
+    bin: istioctl.bin,
+    args: remoteSecretArgs(name, server),
+    step: `Making the remote secret of ${name}`,
+    timeoutMs: 120_000,
+  });
+  return r.stdout;
 }

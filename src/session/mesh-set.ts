@@ -1,0 +1,97 @@
+// A mesh of several clusters, prepared as one: each member's spec, reads and plan as for a single
+// cluster (session/converge.ts), with the machine's shared work planned once; then what spans the
+// clusters: each one's API server address as the others reach it, the remote secrets each holds,
+// and the plan for them. Nothing in here changes anything.
+import type { ClusterSet } from '../config/cluster-set.js';
+import { CROSS_NETWORK_GATEWAY, crossNetworkGateway } from '../istio/eastwest.js';
+import { ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import { EASTWEST_GATEWAY } from '../istio/overlay.js';
+import type { KubeObject } from '../kube/objects.js';
+import { claimOf } from '../kube/ownership.js';
+import { readRemoteSecrets } from '../observe/remote-secrets.js';
+import { shareMachineWork } from '../plan/cluster-set.js';
+import { planEastWest } from '../plan/east-west.js';
+import { type EastWestSeen, type MemberSeen, planRemoteSecrets } from '../plan/remote-secrets.js';
+import type { Plan, Planned } from '../plan/types.js';
+import { getObject } from '../tools/kubectl.js';
+import type { App } from './app.js';
+import type { SetInScope } from './cluster-set.js';
+import { memberApp } from './cluster-set.js';
+import { type Prepared, type PrepareOptions, prepare } from './converge.js';
+
+export interface PreparedSet {
+  set: ClusterSet;
+  /** Each member's App and preparation, in the set's order. */
+  members: { app: App; prepared: Prepared }[];
+  /** What spans the clusters: the remote secrets. */
+  across: Required<Planned>;
+  seen: MemberSeen[];
+}
+
+/** Prepares every member: the first one asks (in a terminal), the others take its answers. */
+export async function prepareSet(app: App, scope: SetInScope, opts: PrepareOptions = {}): Promise<PreparedSet> {
+  const apps = scope.set.members.map((m) => memberApp(app, scope.set, m));
+  const first = await prepare(apps[0]!, opts);
+  const layers = { ...first.layers, ...opts.layers };
+  const rest = await Promise.all(apps.slice(1).map((a) => prepare(a, { ...opts, ask: false, layers })));
+  // A member without a record of its own (not made yet, or deleted) is planned as the others are.
+  const record = [first, ...rest].find((p) => p.observed.recorded)?.observed.recorded;
+  const prepared = await Promise.all(
+    [first, ...rest].map((p, i) => (p.observed.recorded || !record ? p : prepare(apps[i]!, { ...opts, ask: false, layers: { ...layers, sibling: record } }))),
+  );
+  const plans = shareMachineWork(prepared.map((p) => p.plan));
+  const members = prepared.map((p, i) => ({ app: apps[i]!, prepared: { ...p, plan: plans[i]! } }));
+  const seen = await observeAcross(members.map((m) => m.prepared));
+  return { set: scope.set, members, seen, across: acrossPlan(seen, app.switches.adopt) };
+}
+
+function acrossPlan(seen: MemberSeen[], adopt: boolean): Required<Planned> {
+  const parts = [planEastWest(seen, { adopt }), planRemoteSecrets(seen, { adopt })];
+  return { actions: parts.flatMap((p) => p.actions ?? []), blockers: parts.flatMap((p) => p.blockers ?? []), notes: parts.flatMap((p) => p.notes ?? []) };
+}
+
+/** Each member's address as the others reach it, and its remote secrets, where it runs. */
+async function observeAcross(members: readonly Prepared[]): Promise<MemberSeen[]> {
+  return Promise.all(
+    members.map(async ({ target, spec, observed }): Promise<MemberSeen> => {
+      const multiNetwork = !!spec.mesh?.multiNetwork;
+      const base = { name: spec.clusterName, context: target.context, ...(multiNetwork ? { eastWest: { gateway: 'absent' as const } } : {}) };
+      if (observed.cluster.state !== 'running' || !observed.reachable) return base;
+      const [address, secrets, eastWest] = await Promise.all([
+        (target.provider.peerApiServer?.(target.runner, spec) ?? Promise.reject(new Error(`${target.provider.name} cannot say`))).then(
+          (a) => ({ address: a }),
+          (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
+        ),
+        readRemoteSecrets(target.runner),
+        multiNetwork ? readEastWest(target) : undefined,
+      ]);
+      return { ...base, ...address, secrets, ...(eastWest ? { eastWest } : {}) };
+    }),
+  );
+}
+
+/** The across-cluster part as a plan of its own, for printing. */
+export function acrossAsPlan(across: Required<Planned>, like: Plan): Plan {
+  return { actions: across.actions, blockers: across.blockers, notes: across.notes, overlay: like.overlay };
+}
+
+/** The east-west gateway's Gateway object and Service, and where the other networks reach it. */
+async function readEastWest(target: Prepared['target']): Promise<EastWestSeen> {
+  const { runner, provider, spec } = target;
+  const [gateway, service, reach] = await Promise.all([
+    getObject(runner, 'gateways.networking.istio.io', CROSS_NETWORK_GATEWAY, ISTIO_NAMESPACE).catch(() => undefined),
+    getObject<KubeObject & { spec?: { externalIPs?: string[] } }>(runner, 'service', EASTWEST_GATEWAY, ISTIO_NAMESPACE),
+    (provider.eastWestAddress?.(runner, spec) ?? Promise.reject(new Error(`the ${provider.name} provider has no node address to give it`))).then(
+      (a) => ({ reachable: a }),
+      (e: unknown) => ({ why: e instanceof Error ? e.message : String(e) }),
+    ),
+  ]);
+  const claim = claimOf(gateway, { label: 'app.kubernetes.io/managed-by', value: MANAGED_BY['app.kubernetes.io/managed-by'] });
+  const want = crossNetworkGateway().spec;
+  return {
+    ...reach,
+    ...(service ? { externalIPs: service.spec?.externalIPs ?? [] } : {}),
+    gateway: claim,
+    gatewayCurrent: !!gateway && JSON.stringify((gateway as { spec?: unknown }).spec) === JSON.stringify(want),
+  };
+}
