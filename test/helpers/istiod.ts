@@ -473,6 +473,14 @@ class LocalIstiod {
     // keeps its self-signed CA in the istio-ca-secret Secret, as a fresh pod would.
     const cwd = join(home, `run-${this.starts}`);
     mkdirSync(join(cwd, 'var', 'run', 'secrets', 'istio-dns'), { recursive: true });
+    // As the kubelet mounts the optional cacerts Secret at ./etc/cacerts (the istiod chart's
+    // volume): with it istiod signs with that CA (Istio's plugged-in CA), without it with its own.
+    const cacerts = await this.kube.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ISTIO_NS}/secrets/cacerts`);
+    if (cacerts?.data) {
+      mkdirSync(join(cwd, 'etc', 'cacerts'), { recursive: true });
+      for (const [file, b64] of Object.entries(cacerts.data)) writeFileSync(join(cwd, 'etc', 'cacerts', file), Buffer.from(b64, 'base64'), { mode: 0o600 });
+      this.note('mounted istio-system/cacerts');
+    }
     const kubeconfig = join(home, 'kubeconfig');
     const raw = (await execa('kubectl', ['config', 'view', '--raw', '--minify', '--flatten', '--context', this.context], { env: this.env, extendEnv: false }))
       .stdout;
@@ -517,7 +525,8 @@ class LocalIstiod {
       SERVICE_ACCOUNT: 'istiod',
       CA_TRUSTED_NODE_ACCOUNTS: `${ISTIO_NS}/ztunnel`,
       PILOT_ENABLE_ANALYSIS: 'false',
-      CLUSTER_ID: 'Kubernetes',
+      // The install's own (values.global.multiCluster.clusterName), as the chart sets it.
+      CLUSTER_ID: installed.CLUSTER_ID ?? 'Kubernetes',
       // Its serving certificate must name the address the API server dials.
       ISTIOD_CUSTOM_HOST: '127.0.0.1',
       PILOT_BIN: join(this.bin, 'pilot-discovery'),
@@ -677,12 +686,19 @@ export interface IstiodCluster {
   delete(): Promise<void>;
 }
 
-export async function createIstiodCluster(prefix: string): Promise<IstiodCluster> {
-  const { dir, env } = simEnv(prefix);
+/**
+ * `beside`: a cluster already made here, whose environment (kubeconfig, kwok and meshup state
+ * directories) this one shares, as two clusters on one machine do; `suffix` tells them apart.
+ */
+export async function createIstiodCluster(prefix: string, o: { beside?: IstiodCluster; suffix?: string } = {}): Promise<IstiodCluster> {
+  const { dir: base, env } = o.beside ? { dir: o.beside.dir, env: o.beside.env } : simEnv(prefix);
   const bin = env.MESHUP_KWOK_BIN_DIR!;
   if (!existsSync(join(bin, 'pilot-discovery'))) throw new Error(`no pilot-discovery in ${bin}: run test/cluster/build`);
-  const name = `istiod${process.pid}`;
+  const name = `istiod${process.pid}${o.suffix ?? ''}`;
   const context = `kwok-${name}`;
+  // The cluster's own files (its kwokctl config, pilot-discovery's directory) under the shared one.
+  const dir = o.beside ? join(base, name) : base;
+  mkdirSync(dir, { recursive: true });
   const config = join(dir, 'kwokctl.yaml');
   writeFileSync(config, kwokctlConfigYaml(kwokBinaries(env), { webhooks: true, stages: [...kwokDefaultStages(), ISTIOD_STAGE, ISTIOD_DELETE_STAGE] }));
   mkdirSync(join(dir, 'istiod'), { recursive: true });
@@ -714,6 +730,15 @@ export async function createIstiodCluster(prefix: string): Promise<IstiodCluster
     if (made.exitCode !== 0) throw new Error(`kwokctl create cluster failed:\n${String(made.stderr).split('\n').slice(-5).join('\n')}`);
     await kubectl(['apply', '-f', '-'], { input: kwokNodeYaml(`${name}-node-0`, 16, 65536) });
     const kube = await Kube.forContext(context, env);
+    // kwok marks the node Ready at once; one that is not is said here, not as an `up` that waits.
+    await until(
+      `node ${name}-node-0 of ${name} to be Ready`,
+      async () =>
+        (await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${name}-node-0`))?.status?.conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        ),
+      60_000,
+    );
     istiod = new LocalIstiod(kube, dir, bin, env, context, join(env.KWOK_WORKDIR!, 'clusters', name));
     istiod.watch();
     const it = istiod;

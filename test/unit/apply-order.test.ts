@@ -58,11 +58,13 @@ describe('the order table', () => {
     expect(ORDER.get('record')).toMatchObject({ last: true });
     for (const k of ['gateway-api', 'addons'] as const) expect(ORDER.get(k)!.after).toContain('istio-core');
     for (const k of ['mtls', 'telemetry'] as const) expect(ORDER.get(k)!.after).toContain('istio-crds');
-    // The install starts ahead of its group, once the cluster can take Istio and its nodes pull
-    // through the caches; the prefetch fills the caches from the moment they run.
+    // The install starts ahead of its group, once the cluster can take Istio, its nodes pull
+    // through the caches and (one of several clusters of a mesh) the mesh's CA is in cacerts,
+    // which istiod reads only when it starts; the prefetch fills the caches from the moment they run.
     expect([...ORDER].filter(([, o]) => o.ahead).map(([k, o]) => [k, o.ahead])).toEqual([
       ['prefetch', ['registries-up']],
-      ['istio-install', ['cluster-answering', 'nodes-wired']],
+      ['istio-install', ['cluster-answering', 'nodes-wired', 'trust-in']],
     ]);
+    expect(ORDER.get('trust')).toMatchObject({ group: 'prepare', after: ['cluster-answering'], opens: ['trust-in'] });
   });
 });
