@@ -18,6 +18,7 @@ import { planFor } from '../session/converge.js';
 import { observeTarget, openTarget, type Target } from '../session/target.js';
 import { changingNow, describeHolder } from '../state/lock.js';
 import { unfinishedUp } from '../state/target.js';
+import { kubeconfigCa } from '../tools/kubectl.js';
 import { table } from '../ui/table.js';
 
 interface DeploymentStatus {
@@ -157,13 +158,14 @@ async function discovery(app: App, self: Target, name: string): Promise<{ cluste
         const t = await openTarget(memberApp(m.of, m.set, x));
         const state = (await t.provider.status(t.runner, t.spec)).state;
         if (state !== 'running') return { name: x.name, context: t.context, addressError: `it is ${state}` };
-        const address = await (
-          t.provider.peerApiServer?.(t.runner, t.spec) ?? Promise.reject(new Error(`${t.provider.name} cannot say where it is reached`))
-        ).then(
-          (a) => ({ address: a }),
-          (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
-        );
-        return { name: x.name, context: t.context, ...address };
+        const [address, ca] = await Promise.all([
+          (t.provider.peerApiServer?.(t.runner, t.spec) ?? Promise.reject(new Error(`${t.provider.name} cannot say where it is reached`))).then(
+            (a) => ({ address: a }),
+            (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
+          ),
+          kubeconfigCa(t.runner).catch(() => undefined),
+        ]);
+        return { name: x.name, context: t.context, ...address, ...(ca ? { ca } : {}) };
       }),
   );
   const p = planRemoteSecrets([{ name, context: self.context, secrets }, ...peers]);

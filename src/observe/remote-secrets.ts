@@ -16,17 +16,22 @@ export interface RemoteSecretSeen {
   cluster: string;
   /** The server its kubeconfig names; undefined when that does not parse. */
   server?: string;
+  /** The CA its kubeconfig trusts that server with (base64). */
+  ca?: string;
   ours: boolean;
 }
 
-/** The first cluster's server of a kubeconfig. */
-export function kubeconfigServer(text: string): string | undefined {
+/** The first cluster's server of a kubeconfig, and the CA it trusts it with. */
+export function kubeconfigServer(text: string): { server?: string; ca?: string } {
   try {
-    const doc = parseAllDocuments(text)[0]?.toJS() as { clusters?: { cluster?: { server?: unknown } }[] } | undefined;
-    const server = doc?.clusters?.[0]?.cluster?.server;
-    return typeof server === 'string' ? server : undefined;
+    const doc = parseAllDocuments(text)[0]?.toJS() as { clusters?: { cluster?: { server?: unknown; 'certificate-authority-data'?: unknown } }[] } | undefined;
+    const c = doc?.clusters?.[0]?.cluster;
+    return {
+      ...(typeof c?.server === 'string' ? { server: c.server } : {}),
+      ...(typeof c?.['certificate-authority-data'] === 'string' ? { ca: c['certificate-authority-data'] } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -36,7 +41,7 @@ export function remoteSecretsOf(secrets: readonly (KubeObject & { data?: Record<
     return Object.entries(s.data ?? {}).map(([cluster, b64]) => ({
       secret: s.metadata.name,
       cluster,
-      server: kubeconfigServer(Buffer.from(b64, 'base64').toString('utf8')),
+      ...kubeconfigServer(Buffer.from(b64, 'base64').toString('utf8')),
       ours,
     }));
   });

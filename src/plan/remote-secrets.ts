@@ -16,6 +16,9 @@ export interface MemberSeen {
   address?: string;
   /** Why the address could not be read, when the cluster runs. */
   addressError?: string;
+  /** The CA its API server is trusted with (from this machine's kubeconfig): a remote secret that
+   * holds another was made for an earlier cluster of the same name. */
+  ca?: string;
   /** Its remote secrets; undefined when it could not be read (not made yet). */
   secrets?: readonly RemoteSecretSeen[];
   /** On a multi-network mesh: its east-west gateway as read (when it runs). */
@@ -66,7 +69,8 @@ export function planRemoteSecrets(members: readonly MemberSeen[], o: { adopt?: b
         });
         continue;
       }
-      const right = of.address !== undefined && seen.server === of.address;
+      const sameCluster = !of.ca || !seen.ca || seen.ca === of.ca;
+      const right = of.address !== undefined && seen.server === of.address && sameCluster;
       if (right) {
         actions.push({ ...base, change: 'none', title: `keep ${into.name}'s remote secret for ${of.name} (server ${of.address})`, reasons: [], commands: [] });
         continue;
@@ -78,8 +82,15 @@ export function planRemoteSecrets(members: readonly MemberSeen[], o: { adopt?: b
       actions.push({
         ...base,
         change: 'update',
-        title: `point ${into.name}'s remote secret for ${of.name} at ${server}`,
-        reasons: [`it names ${seen.server ?? 'no server meshup can read'}, where ${into.name} does not reach ${of.name}'s API server`],
+        title:
+          seen.server === of.address
+            ? `make ${into.name}'s remote secret for ${of.name} again`
+            : `point ${into.name}'s remote secret for ${of.name} at ${server}`,
+        reasons: [
+          seen.server === of.address
+            ? `it holds the credentials of an earlier cluster named ${of.name} (another CA than its API server's now)`
+            : `it names ${seen.server ?? 'no server meshup can read'}, where ${into.name} does not reach ${of.name}'s API server`,
+        ],
       });
     }
     // A cluster that left the set: meshup's secret for it goes (another's is left alone).

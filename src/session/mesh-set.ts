@@ -13,7 +13,7 @@ import { shareMachineWork } from '../plan/cluster-set.js';
 import { planEastWest } from '../plan/east-west.js';
 import { type EastWestSeen, type MemberSeen, planRemoteSecrets } from '../plan/remote-secrets.js';
 import type { Plan, Planned } from '../plan/types.js';
-import { getObject } from '../tools/kubectl.js';
+import { getObject, kubeconfigCa } from '../tools/kubectl.js';
 import type { App } from './app.js';
 import type { SetInScope } from './cluster-set.js';
 import { memberApp } from './cluster-set.js';
@@ -57,15 +57,16 @@ async function observeAcross(members: readonly Prepared[]): Promise<MemberSeen[]
       const multiNetwork = !!spec.mesh?.multiNetwork;
       const base = { name: spec.clusterName, context: target.context, ...(multiNetwork ? { eastWest: { gateway: 'absent' as const } } : {}) };
       if (observed.cluster.state !== 'running' || !observed.reachable) return base;
-      const [address, secrets, eastWest] = await Promise.all([
+      const [address, secrets, eastWest, ca] = await Promise.all([
         (target.provider.peerApiServer?.(target.runner, spec) ?? Promise.reject(new Error(`${target.provider.name} cannot say`))).then(
           (a) => ({ address: a }),
           (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
         ),
         readRemoteSecrets(target.runner),
         multiNetwork ? readEastWest(target) : undefined,
+        kubeconfigCa(target.runner).catch(() => undefined),
       ]);
-      return { ...base, ...address, secrets, ...(eastWest ? { eastWest } : {}) };
+      return { ...base, ...address, secrets, ...(eastWest ? { eastWest } : {}), ...(ca ? { ca } : {}) };
     }),
   );
 }
@@ -92,6 +93,17 @@ async function readEastWest(target: Prepared['target']): Promise<EastWestSeen> {
     ...reach,
     ...(service ? { externalIPs: service.spec?.externalIPs ?? [] } : {}),
     gateway: claim,
-    gatewayCurrent: !!gateway && JSON.stringify((gateway as { spec?: unknown }).spec) === JSON.stringify(want),
+    gatewayCurrent: !!gateway && canonical((gateway as { spec?: unknown }).spec) === canonical(want),
   };
+}
+
+/** JSON with every object's keys in order: the API server keeps a spec's values, not its key order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
 }

@@ -61,6 +61,29 @@ export async function kubeconfigView(runner: Runner): Promise<KubeconfigView> {
   return parseKubeconfigView(r.stdout);
 }
 
+/** The CA the runner's context trusts its API server with (base64, as kubeconfigs hold it), or
+ * undefined when it names none (a CA file, or none at all). */
+export async function kubeconfigCa(runner: Runner): Promise<string | undefined> {
+  const r = await runner.run({
+    readOnly: true,
+    tool: 'kubectl',
+    args: [
+      'config',
+      'view',
+      '--raw',
+      '--minify',
+      '--flatten',
+      '--context',
+      runner.context ?? '',
+      '-o',
+      'jsonpath={.clusters[0].cluster.certificate-authority-data}',
+    ],
+    noContext: true,
+    timeoutMs: 15_000,
+  });
+  return r.stdout.trim() || undefined;
+}
+
 /** kubectl's word that the API server serves no such kind (its CRD is not installed). */
 export const isUnservedKind = (e: unknown): boolean => e instanceof MeshupError && /doesn't have a resource type/.test([e.message, ...e.details].join('\n'));
 
