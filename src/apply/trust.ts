@@ -13,7 +13,7 @@ export async function putTrust(x: StepContext, a: Action): Promise<Note> {
   const { runner, spec } = x.input;
   x.progress("the mesh's root and this cluster's intermediate CA");
   const root = await ensureRoot(runner);
-  const intermediate = await ensureIntermediate(runner, spec.clusterName, { rotate: root.made });
+  const intermediate = await ensureIntermediate(runner, spec.clusterName, { rotate: root.made || !!a.op.rotate });
   const certs = await clusterCerts(runner.env, spec.clusterName);
   const namespace = {
     apiVersion: 'v1',

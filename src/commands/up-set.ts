@@ -59,7 +59,8 @@ export async function convergeSet(app: App, scope: SetInScope): Promise<void> {
   if (memberChanges) {
     // One root for every cluster, made before they start: their intermediates are signed by it
     // side by side.
-    if (ps.members.some((m) => m.prepared.plan.actions.some((a) => changes(a) && a.op.type === 'trust'))) await ensureRoot(app.runner());
+    if (ps.members.some((m) => m.prepared.plan.actions.some((a) => changes(a) && a.op.type === 'trust')))
+      await ensureRoot(app.runner(), { rotate: app.switches.rotateCa });
     const { applyTasks } = await import('../apply/apply.js');
     const tasks: StepTask<object>[] = ps.members.map(({ prepared: p }) => {
       const { tasks: inner } = applyTasks({ ...p.target, spec: p.spec, plan: p.plan, observed: p.observed, meshupVersion: app.version });
@@ -77,6 +78,7 @@ export async function convergeSet(app: App, scope: SetInScope): Promise<void> {
     refuseBlocked(ps);
   }
   await joinClusters(app, ps, steps);
+  notes.push(...ps.across.notes);
   const results: { cluster: string; context: string; ingress?: IngressResult; proof?: Proof }[] = [];
   for (const { prepared: p } of ps.members) {
     const changed = p.plan.actions.some(changes) || memberChanges;

@@ -3,7 +3,7 @@
 // cluster is verified object by object and nothing is changed; drift becomes planned repairs.
 
 import { cacheDir, stateDir } from '../config/paths.js';
-import { MeshupError } from '../errors.js';
+import { MeshupError, UsageError } from '../errors.js';
 import { type Proof, proofLine, proveIngress } from '../ingress/probe.js';
 import type { IngressResult } from '../ingress/resolve.js';
 import { planJson, renderPlan } from '../plan/render.js';
@@ -21,6 +21,11 @@ export function up(app: App): Promise<void> {
   return writing(app, commandLine(app, 'up'), async () => {
     // Several clusters that form one mesh: each converged as below, side by side, then joined.
     const scope = await clusterSetOf(app);
+    if (!scope && app.switches.rotateCa) {
+      throw new UsageError("--rotate-ca makes a multi-cluster mesh's shared root again; a lone cluster's istiod keeps a CA of its own", {
+        fix: 'Drop --rotate-ca, or name the mesh: --clusters 2 (or clusters: in meshup.yaml)',
+      });
+    }
     if (!scope) return converge(app);
     const { convergeSet } = await import('./up-set.js');
     return convergeSet(app, scope);

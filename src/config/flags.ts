@@ -43,6 +43,8 @@ export interface Flags {
   multiNetwork?: boolean;
   /** --cluster NAME: one cluster of the set (down, status and the edits). */
   cluster?: string;
+  /** up --rotate-ca: make the mesh's root and intermediates again. */
+  rotateCa?: boolean;
 }
 
 /** How a command runs, as opposed to what it should make: apart from the desired spec. */
@@ -58,6 +60,8 @@ export interface RunSwitches {
   readonly wait: boolean;
   /** A different Istio version is an in-place upgrade (`meshup upgrade --in-place`), not refused. */
   readonly inPlace: boolean;
+  /** The mesh's root and every cluster's intermediate CA are made again (up --rotate-ca). */
+  readonly rotateCa: boolean;
 }
 
 export const switchesOf = (f: Flags): RunSwitches => ({
@@ -69,4 +73,5 @@ export const switchesOf = (f: Flags): RunSwitches => ({
   adopt: !!f.adopt,
   wait: f.wait !== false,
   inPlace: !!f.inPlace,
+  rotateCa: !!f.rotateCa,
 });

@@ -68,7 +68,7 @@ export type Op =
   | { type: 'prefetch'; caches: Record<string, string> }
   | { type: 'record'; spec: AppliedSpec }
   /** istio-system/cacerts with the cluster's intermediate CA (plan/trust.ts). */
-  | { type: 'trust'; generate: boolean; restartIstiod: boolean }
+  | { type: 'trust'; generate: boolean; restartIstiod: boolean; rotate?: boolean }
   /** A remote secret in cluster `into` for cluster `of` (plan/remote-secrets.ts); `remove`: the secret to delete. */
   | { type: 'remote-secret'; into: string; of: string; remove?: string }
   /** A cluster's services exposed to the other networks of the mesh (plan/east-west.ts). */
@@ -153,6 +153,8 @@ export interface PlanInput {
   force?: boolean;
   /** Another Istio version replaces the running one in place (meshup upgrade --in-place). */
   inPlace?: boolean;
+  /** The mesh's CA is made again (up --rotate-ca). */
+  rotateCa?: boolean;
 }
 
 /** What each planner reads: the input, and what every one of them would otherwise work out again. */

@@ -93,7 +93,13 @@ export async function prepare(app: App, opts: PrepareOptions = {}): Promise<Prep
     target: { ...target, spec },
     spec,
     observed,
-    plan: planFor(target, spec, observed, { only: opts.only, adopt: app.switches.adopt, force: app.switches.force, inPlace: app.switches.inPlace }),
+    plan: planFor(target, spec, observed, {
+      only: opts.only,
+      adopt: app.switches.adopt,
+      force: app.switches.force,
+      inPlace: app.switches.inPlace,
+      rotateCa: app.switches.rotateCa,
+    }),
     findings,
     layers,
     switches: app.switches,
@@ -105,7 +111,7 @@ export function planFor(
   target: Target,
   spec: Spec,
   observed: Observed,
-  o: { only?: ReadonlySet<Op['type']>; adopt?: boolean; force?: boolean; inPlace?: boolean } = {},
+  o: { only?: ReadonlySet<Op['type']>; adopt?: boolean; force?: boolean; inPlace?: boolean; rotateCa?: boolean } = {},
 ): Plan {
   const { provider, context, runner, catalog } = target;
   return plan({

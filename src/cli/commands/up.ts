@@ -5,6 +5,7 @@ export const upCommand: Declaration = (program, w) =>
     meshOptions(clusterSetOptions(clusterOptions(program.command('up').description('create or reuse a cluster and converge it to a working mesh')))),
   )
     .option('--force', 'go on when the preflight finds too few resources, or Kubernetes is outside the Istio release’s range (warned in the plan)')
+    .option('--rotate-ca', "on a mesh of several clusters, make the mesh's root and each cluster's intermediate CA again (istiod restarts to sign with it)")
     .option('--adopt', "take over objects under meshup's names that meshup did not make (refused otherwise)")
     // No commander default: it would hide MESHUP_TIMEOUT; options resolution falls back to 10m.
     .option('--timeout <duration>', 'how long to wait for readiness (default: 10m, or MESHUP_TIMEOUT)')
