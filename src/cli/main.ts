@@ -1,5 +1,6 @@
 // The entry point's one error boundary: parses argv (cli/program.ts), runs the command, and
 // turns whatever it throws into a message and an exit code. Ctrl-C stops every runner's children.
+import { setMaxListeners } from 'node:events';
 import { type Command, CommanderError } from 'commander';
 import { ExitCode, InterruptedError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
@@ -10,6 +11,8 @@ import { commanderError, errorDocument, formatError, helpFix } from './report.js
 
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   const controller = new AbortController();
+  // Every command a run has under way listens for Ctrl-C: a mesh of several clusters has dozens.
+  setMaxListeners(100, controller.signal);
   let interrupts = 0;
   const runners: Runner[] = [];
   const onSignal = () => {

@@ -22,6 +22,7 @@ import {
   kwokStartArgs,
 } from '../tools/kwokctl.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { serialized } from '../util/mutex.js';
 import type { Provider } from './types.js';
 
 const BINARIES: [keyof KwokBinaries, string, string][] = [
@@ -93,7 +94,9 @@ export const kwokProvider: Provider = {
     const yaml = kwokctlConfigYaml(kwokBinaries(runner.env));
     const file = configFile(runner.env, spec.clusterName);
     await writeFileAtomic(file, yaml);
-    await kwokCreate(runner, spec.clusterName, file, yaml);
+    // kwokctl picks its components' ports itself: two clusters made at once can pick the same
+    // one, and the one that loses runs without a working part (its nodes never Ready).
+    await serialized('kwokctl create', () => kwokCreate(runner, spec.clusterName, file, yaml));
     answering?.();
     await apply(runner, nodeYaml(spec), 'Adding a simulated node');
   },
