@@ -60,12 +60,17 @@ async function onlyIn(c: IstiodCluster, name: string): Promise<void> {
   });
 }
 
-/** Whether `c`'s istiod has `host` in its registry with endpoints from cluster `from`. */
-async function discovers(c: IstiodCluster, host: string, from: string): Promise<boolean> {
+/** Whether `c`'s istiod has `host` in its registry with endpoints from cluster `from` (and, when
+ * given, on that network). */
+async function discovers(c: IstiodCluster, host: string, from: string, network?: string): Promise<boolean> {
   const [registry, shards] = await Promise.all([debug(c, 'registryz'), debug(c, 'endpointShardz')]);
   if (!registry.includes(`"${host}"`)) return false;
   const byHost = (JSON.parse(shards) as Record<string, Record<string, { Shards?: Record<string, unknown[]> }>>)[host];
-  return Object.values(byHost ?? {}).some((ns) => Object.entries(ns.Shards ?? {}).some(([key, eps]) => key.endsWith(`/${from}`) && eps.length > 0));
+  return Object.values(byHost ?? {}).some((ns) =>
+    Object.entries(ns.Shards ?? {}).some(
+      ([key, eps]) => key.endsWith(`/${from}`) && eps.length > 0 && (!network || JSON.stringify(eps).includes(`"${network}"`)),
+    ),
+  );
 }
 
 function peerCertificate(port: number): Promise<X509Certificate> {
@@ -182,4 +187,33 @@ describe('two clusters, one mesh, with the real istiod in each', () => {
       await until('istio-system to be gone', async () => (await c.kube.get('/api/v1/namespaces/istio-system')) === undefined, 120_000);
     }
   }, 240_000);
+
+  it("--multi-network: each cluster on its own network, with an east-west gateway, and each istiod places the other's endpoints on its network", async () => {
+    const up = await meshup(['up', '--multi-network', '--yes']);
+    expect(up.exitCode, up.all).toBe(0);
+    // Nothing listens on a simulated node: the plan says the gateways have no address.
+    expect(up.stderr).toContain("east's east-west gateway has no address the other networks reach");
+    await Promise.all([east.istiod.ready(), west.istiod.ready()]);
+    for (const [c, network] of [
+      [east, 'network1'],
+      [west, 'network2'],
+    ] as const) {
+      const ns = await c.kube.get<{ metadata: { labels: Record<string, string> } }>('/api/v1/namespaces/istio-system');
+      expect(ns?.metadata.labels['topology.istio.io/network']).toBe(network);
+      const svc = await c.kube.get<{ metadata: { labels: Record<string, string> }; spec: { ports: { port: number }[] } }>(
+        '/api/v1/namespaces/istio-system/services/istio-eastwestgateway',
+      );
+      expect(svc?.metadata.labels['topology.istio.io/network']).toBe(network);
+      expect(svc?.spec.ports.map((p) => p.port)).toEqual([15021, 15443, 15012, 15017]);
+      const gw = await c.kube.get<{ spec: unknown }>('/apis/networking.istio.io/v1/namespaces/istio-system/gateways/cross-network-gateway');
+      expect(gw?.spec).toMatchObject({ selector: { istio: 'eastwestgateway' }, servers: [{ port: { number: 15443 }, tls: { mode: 'AUTO_PASSTHROUGH' } }] });
+    }
+    await until('east to place only-in-west on network2', () => discovers(east, 'only-in-west.shop.svc.cluster.local', 'west', 'network2'));
+    await until('west to place only-in-east on network1', () => discovers(west, 'only-in-east.shop.svc.cluster.local', 'east', 'network1'));
+    const again = await meshup(['plan']);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toMatch(/= keep east's services exposed to the other networks/);
+    const down = await meshup(['down', '--keep-cluster', '--yes']);
+    expect(down.exitCode, down.all).toBe(0);
+  }, 300_000);
 });

@@ -8,6 +8,7 @@ import { istioOverlays } from '../../src/istio/overlay.js';
 import { emptyObserved, type Observed } from '../../src/observe/evaluate.js';
 import { kubeconfigServer, remoteSecretsOf } from '../../src/observe/remote-secrets.js';
 import { shareMachineWork } from '../../src/plan/cluster-set.js';
+import { planEastWest } from '../../src/plan/east-west.js';
 import { plan } from '../../src/plan/plan.js';
 import { planRemoteSecrets } from '../../src/plan/remote-secrets.js';
 import { blockerText, symbolOf } from '../../src/plan/types.js';
@@ -118,6 +119,15 @@ describe('trust: the mesh CA in cacerts before istiod', () => {
     expect(trustOf(adopted).map((a) => `${a.change}: ${a.reasons[0]}`)).toEqual(["update: istio-system/cacerts holds another CA than the mesh's"]);
   });
 
+  it('--rotate-ca makes the root and intermediate again and, on a running mesh, needs a yes', async () => {
+    const [one] = await members(pair('kind'));
+    const observed = running({ trust: { onDisk, secret: { ...onDisk, ours: true } } });
+    observed.istio = { ...observed.istio, present: true };
+    const [a] = trustOf(plan(planInput(one!, observed, { rotateCa: true })));
+    expect(a).toMatchObject({ change: 'update', needsYes: true, op: { type: 'trust', generate: true, restartIstiod: true, rotate: true } });
+    expect(a!.reasons[0]).toMatch(/^a new root and intermediates were asked for \(--rotate-ca\)/);
+  });
+
   it('certificates on disk that do not chain are made again', async () => {
     const [one] = await members(pair('kind'));
     const p = plan(
@@ -133,7 +143,7 @@ describe('trust: the mesh CA in cacerts before istiod', () => {
 
 describe('remote secrets across the clusters', () => {
   const secret = (cluster: string, server: string, ours = true) => ({ secret: `istio-remote-secret-${cluster}`, cluster, server, ours });
-  const kind = (name: string, address?: string, secrets?: ReturnType<typeof secret>[]) => ({ name, context: `kind-${name}`, address, secrets });
+  const kind = (name: string, address?: string, secrets?: (ReturnType<typeof secret> & { ca?: string })[]) => ({ name, context: `kind-${name}`, address, secrets });
 
   it('two new kind clusters: a secret each way, with the address known once the other runs', () => {
     const p = planRemoteSecrets([kind('meshup-1'), kind('meshup-2')]);
@@ -174,6 +184,18 @@ describe('remote secrets across the clusters', () => {
     expect(planRemoteSecrets(seen, { adopt: true }).actions![0]!.change).toBe('update');
   });
 
+  it('a secret with the right address but another CA was made for an earlier cluster of that name: made again', () => {
+    const p = planRemoteSecrets([
+      { ...kind('meshup-1', 'https://172.18.0.2:6443', [{ ...secret('meshup-2', 'https://172.18.0.3:6443'), ca: 'OLD' }]), ca: 'CA1' },
+      { ...kind('meshup-2', 'https://172.18.0.3:6443', [{ ...secret('meshup-1', 'https://172.18.0.2:6443'), ca: 'CA1' }]), ca: 'NEW' },
+    ]);
+    expect(lines(p)).toEqual([
+      "~ make meshup-1's remote secret for meshup-2 again",
+      "= keep meshup-2's remote secret for meshup-1 (server https://172.18.0.2:6443)",
+    ]);
+    expect(p.actions![0]!.reasons).toEqual(["it holds the credentials of an earlier cluster named meshup-2 (another CA than its API server's now)"]);
+  });
+
   it("a cluster that left the set: meshup's secret for it goes, another's stays", () => {
     const p = planRemoteSecrets([
       kind('meshup-1', 'https://172.18.0.2:6443', [
@@ -207,8 +229,8 @@ describe('remote secrets across the clusters', () => {
         data: { 'meshup-2': Buffer.from(kubeconfig).toString('base64') },
       },
     ]);
-    expect(seen).toEqual([{ secret: 'istio-remote-secret-meshup-2', cluster: 'meshup-2', server: 'https://172.18.0.3:6443', ours: false }]);
-    expect(kubeconfigServer('not: [yaml')).toBeUndefined();
+    expect(seen).toEqual([{ secret: 'istio-remote-secret-meshup-2', cluster: 'meshup-2', server: 'https://172.18.0.3:6443', ca: 'AAAA', ours: false }]);
+    expect(kubeconfigServer('not: [yaml')).toEqual({});
   });
 });
 
@@ -229,5 +251,55 @@ describe("the machine's shared work", () => {
     expect(connects[1]).toEqual([]);
     // Each cluster's own nodes are still pointed at them.
     expect(shared[1]!.actions.some((a) => a.op.type === 'registry-wiring')).toBe(true);
+  });
+});
+
+describe('multi-network: east-west gateways', () => {
+  const seen = (name: string, eastWest: NonNullable<Parameters<typeof planEastWest>[0][number]['eastWest']>, running = true) => ({
+    name,
+    context: `kind-${name}`,
+    ...(running ? { address: 'https://172.18.0.2:6443', secrets: [] } : {}),
+    eastWest,
+  });
+
+  it("new clusters: each one's services exposed at its node's address, read once it runs", () => {
+    const p = planEastWest([seen('meshup-1', { gateway: 'absent' }, false)]);
+    expect(lines(p)).toEqual([
+      "+ expose meshup-1's services to the other networks through its east-west gateway at <the node address of meshup-1, read once it runs>",
+    ]);
+  });
+
+  it("the node address as the gateway Service's external IP, the cross-network Gateway, verified and repaired", () => {
+    const right = seen('meshup-1', { gateway: 'ours', gatewayCurrent: true, reachable: '172.18.0.2', externalIPs: ['172.18.0.2'] });
+    expect(lines(planEastWest([right]))).toEqual(["= keep meshup-1's services exposed to the other networks at 172.18.0.2"]);
+    const drifted = seen('meshup-1', { gateway: 'ours', gatewayCurrent: false, reachable: '172.18.0.2', externalIPs: [] });
+    const [a] = planEastWest([drifted]).actions!;
+    expect(a).toMatchObject({ change: 'update', op: { type: 'east-west', cluster: 'meshup-1', address: '172.18.0.2' } });
+    expect(a!.reasons).toEqual([
+      'gateway istio-system/cross-network-gateway was changed',
+      'service istio-system/istio-eastwestgateway has external IPs [], not [172.18.0.2]',
+    ]);
+  });
+
+  it("a Gateway of that name that is not meshup's is refused; a cluster with no node address is said", () => {
+    const foreign = planEastWest([seen('meshup-1', { gateway: 'foreign', reachable: '172.18.0.2' })]);
+    expect(foreign.blockers!.map(blockerText)[0]).toMatch(/^gateway istio-system\/cross-network-gateway in meshup-1 exists and is not meshup's/);
+    const simulated = planEastWest([seen('meshup-1', { gateway: 'absent', why: 'the kwok provider has no node address to give it' })]);
+    expect(simulated.notes).toEqual([
+      "meshup-1's east-west gateway has no address the other networks reach (the kwok provider has no node address to give it): traffic from them to meshup-1 cannot flow",
+    ]);
+    expect(lines(simulated)).toEqual(["+ expose meshup-1's services to the other networks through its east-west gateway"]);
+  });
+
+  it("the gateways overlay adds the east-west gateway on the cluster's network, only on a multi-network mesh", async () => {
+    const [, two] = await members(pair('kind', true));
+    const gw = istioOverlays(two!, providerFor('kind')).gateways.spec as {
+      components: { ingressGateways: { name: string; enabled: boolean; label?: Record<string, string> }[] };
+    };
+    const ew = gw.components.ingressGateways.find((g) => g.name === 'istio-eastwestgateway');
+    expect(ew).toMatchObject({ enabled: true, label: { 'topology.istio.io/network': 'network2' } });
+    const [, single] = await members(pair('kind'));
+    const plain = istioOverlays(single!, providerFor('kind')).gateways.spec as { components: { ingressGateways: { name: string }[] } };
+    expect(plain.components.ingressGateways.map((g) => g.name)).toEqual(['istio-ingressgateway']);
   });
 });
