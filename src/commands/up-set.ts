@@ -72,7 +72,9 @@ export async function convergeSet(app: App, scope: SetInScope): Promise<void> {
       [{ title: `Clusters of mesh ${ps.set.meshId}`, run: async () => undefined, children: () => tasks, concurrent: true }],
       {},
       steps,
-    );
+    ).catch((e: unknown) => {
+      throw partway(app, e, steps);
+    });
     // What the clusters now are: their addresses and secrets, read again.
     ps = await prepareSet(app, scope, { layers: ps.members[0]!.prepared.layers });
     refuseBlocked(ps);
@@ -166,7 +168,29 @@ async function joinClusters(app: App, ps: PreparedSet, steps: StepResult[]): Pro
     [{ title: `Join the clusters of mesh ${ps.set.meshId}`, run: async () => undefined, children: () => tasks, concurrent: true }],
     {},
     steps,
-  );
+  ).catch((e: unknown) => {
+    throw partway(app, e, steps);
+  });
+}
+
+/** A failure once changes have begun: which steps were done, and that `up` again does the rest
+ * (each cluster is planned again from what it holds). Ctrl-C keeps its own message and code. */
+function partway(app: App, e: unknown, steps: StepResult[]): unknown {
+  const done = steps.filter((s) => s.status === 'done').length;
+  const failed = steps.filter((s) => s.status === 'failed').map((s) => s.title);
+  const account = [`${done} step${done === 1 ? '' : 's'} done`, ...(failed.length ? [`failed: ${failed.join('; ')}`] : [])];
+  const again = 'Run meshup up again: it keeps what was done in each cluster and does the rest';
+  if (app.signal.aborted) {
+    for (const line of account) app.out.log(line);
+    app.out.log(again);
+    return e;
+  }
+  if (e instanceof MeshupError) {
+    e.details.push(...account);
+    if (!e.fix.includes(again)) e.fix.push(again);
+    return e;
+  }
+  return new MeshupError(`meshup up stopped partway: ${e instanceof Error ? e.message : String(e)}`, { details: account, fix: again });
 }
 
 function refuseBlocked(ps: PreparedSet): void {

@@ -72,6 +72,7 @@ export const kwokProvider: Provider = {
   needsInotify: false,
   ingress: 'simulated',
   simulated: true,
+  createsOneAtATime: true,
   ambientNote:
     'the kwok cluster is simulated: ztunnel and istio-cni are scheduled but run nowhere, so no traffic is captured; the enrolment labels are what a real cluster would act on',
   context: (spec) => kwokContext(spec.clusterName),

@@ -117,6 +117,8 @@ export interface Provider {
    * mesh): its node's address; absent where nothing can (simulated nodes, a cluster meshup did
    * not make). */
   eastWestAddress?(runner: Runner, spec: Spec): Promise<string>;
+  /** Two of its clusters cannot be created at the same moment (their creations are queued). */
+  readonly createsOneAtATime?: boolean;
   /** The host ports a new cluster maps; empty when it maps none. */
   portMappings(spec: Spec): PortMapping[];
   /** The cluster machine's address, for `ingress: machine-address`. */

@@ -42,7 +42,15 @@ export async function prepareSet(app: App, scope: SetInScope, opts: PrepareOptio
   const plans = shareMachineWork(prepared.map((p) => p.plan));
   const members = prepared.map((p, i) => ({ app: apps[i]!, prepared: { ...p, plan: plans[i]! } }));
   const seen = await observeAcross(members.map((m) => m.prepared));
-  return { set: scope.set, members, seen, across: acrossPlan(seen, app.switches.adopt) };
+  const across = acrossPlan(seen, app.switches.adopt);
+  const made = members.filter((m) => m.prepared.plan.actions.some((a) => a.op.type === 'cluster' && a.change !== 'none'));
+  if (made.length > 1) {
+    const serial = made.filter((m) => m.prepared.target.provider.createsOneAtATime).map((m) => m.prepared.spec.clusterName);
+    across.notes.unshift(
+      `${made.map((m) => m.prepared.spec.clusterName).join(' and ')} are made and converged side by side: the slowest decides the time${serial.length > 1 ? ` (${serial.join(' and ')} are created one at a time: ${made[0]!.prepared.target.provider.name} cannot create two at once)` : ''}`,
+    );
+  }
+  return { set: scope.set, members, seen, across };
 }
 
 function acrossPlan(seen: MemberSeen[], adopt: boolean): Required<Planned> {

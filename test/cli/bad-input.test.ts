@@ -842,6 +842,38 @@ row(
 );
 row('ingress: --tunnel on kind', ['ingress', '--provider', 'kind', '--tunnel'], 2, "--tunnel: a kind cluster's gateway is reached without a tunnel");
 
+// A mesh of several clusters.
+row('clusters: not a number', [...UP, '--provider', 'kind', '--clusters', 'two'], 2, '--clusters "two" is not a number of clusters from 1 to 4');
+row('clusters: too many for a laptop', [...UP, '--provider', 'kind', '--clusters', '9'], 2, '--clusters "9" is not a number of clusters from 1 to 4');
+row(
+  'clusters: the existing provider with no contexts',
+  [...UP, '--provider', 'existing', '--clusters', '2'],
+  2,
+  'which reaches a cluster only by its kube context, and names none',
+);
+row('clusters: a name listed twice', UP, 2, 'cluster east is listed twice', {
+  files: { 'meshup.yaml': 'clusters:\n  - { name: east }\n  - { name: east }\n' },
+});
+row('clusters: a list entry with an unknown key', UP, 2, /meshup\.yaml:2:\d+: clusters\.0: /, {
+  files: { 'meshup.yaml': 'clusters:\n  - { name: east, size: 3 }\n' },
+});
+row(
+  '--cluster with no mesh here',
+  ['status', '--provider', 'kind', '--cluster', 'east'],
+  2,
+  '--cluster east names one cluster of a set, and there is no set here',
+);
+row(
+  '--cluster naming no cluster of the mesh',
+  ['status', '--provider', 'kind', '--cluster', 'meshup-3'],
+  2,
+  '--cluster meshup-3 is not a cluster of this mesh',
+  {
+    files: { 'meshup.yaml': 'clusters: 2\n' },
+  },
+);
+row('--rotate-ca on a lone cluster', [...UP, '--provider', 'kind', '--rotate-ca'], 2, "--rotate-ca makes a multi-cluster mesh's shared root again");
+
 describe('bad input: argv, env and files → exit code, message, fix; bounded, no trace, nothing changed', () => {
   it('has a row for every documented mistake', () => {
     expect(cases.length).toBeGreaterThanOrEqual(100);
