@@ -25,6 +25,8 @@ if (!existsSync(join(bin, 'kwokctl')) || !existsSync(join(bin, 'istioctl'))) {
 } else {
   console.log('');
   await import('./cluster.mjs');
+  console.log('');
+  await import('./two-clusters.mjs');
   // The image scenario needs the registry and crane test/cluster/build builds beside them.
   if (existsSync(join(bin, 'registry')) && existsSync(join(bin, 'crane'))) {
     console.log('');

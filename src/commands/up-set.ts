@@ -12,7 +12,7 @@ import { blockerText, changes } from '../plan/types.js';
 import type { App } from '../session/app.js';
 import type { SetInScope } from '../session/cluster-set.js';
 import { checkPreconditions, confirmRisky } from '../session/converge.js';
-import { acrossAsPlan, type PreparedSet, prepareSet } from '../session/mesh-set.js';
+import { acrossAsPlan, afterApply, type PreparedSet, prepareSet } from '../session/mesh-set.js';
 import { gateway, refuseUnhealthy } from '../session/outcome.js';
 import { writeLastTarget } from '../state/target.js';
 import { ensureRoot } from '../trust/ca.js';
@@ -76,7 +76,7 @@ export async function convergeSet(app: App, scope: SetInScope): Promise<void> {
       throw partway(app, e, steps);
     });
     // What the clusters now are: their addresses and secrets, read again.
-    ps = await prepareSet(app, scope, { layers: ps.members[0]!.prepared.layers });
+    ps = await afterApply(app, ps);
     refuseBlocked(ps);
   }
   await joinClusters(app, ps, steps);

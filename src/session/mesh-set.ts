@@ -53,6 +53,17 @@ export async function prepareSet(app: App, scope: SetInScope, opts: PrepareOptio
   return { set: scope.set, members, seen, across };
 }
 
+/** After every member was applied (each now runs and answers): only what spans the clusters is
+ * read again (the addresses, secrets and gateways the join is planned from), not every cluster. */
+export async function afterApply(app: App, ps: PreparedSet): Promise<PreparedSet> {
+  const members = ps.members.map((m) => ({
+    ...m,
+    prepared: { ...m.prepared, observed: { ...m.prepared.observed, cluster: { state: 'running' as const }, reachable: true } },
+  }));
+  const seen = await observeAcross(members.map((m) => m.prepared));
+  return { ...ps, members, seen, across: acrossPlan(seen, app.switches.adopt) };
+}
+
 function acrossPlan(seen: MemberSeen[], adopt: boolean): Required<Planned> {
   const parts = [planEastWest(seen, { adopt }), planRemoteSecrets(seen, { adopt })];
   return { actions: parts.flatMap((p) => p.actions ?? []), blockers: parts.flatMap((p) => p.blockers ?? []), notes: parts.flatMap((p) => p.notes ?? []) };
