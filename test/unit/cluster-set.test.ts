@@ -143,7 +143,12 @@ describe('trust: the mesh CA in cacerts before istiod', () => {
 
 describe('remote secrets across the clusters', () => {
   const secret = (cluster: string, server: string, ours = true) => ({ secret: `istio-remote-secret-${cluster}`, cluster, server, ours });
-  const kind = (name: string, address?: string, secrets?: (ReturnType<typeof secret> & { ca?: string })[]) => ({ name, context: `kind-${name}`, address, secrets });
+  const kind = (name: string, address?: string, secrets?: (ReturnType<typeof secret> & { ca?: string })[]) => ({
+    name,
+    context: `kind-${name}`,
+    address,
+    secrets,
+  });
 
   it('two new kind clusters: a secret each way, with the address known once the other runs', () => {
     const p = planRemoteSecrets([kind('meshup-1'), kind('meshup-2')]);
