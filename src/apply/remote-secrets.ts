@@ -5,10 +5,11 @@
 import { parseAllDocuments } from 'yaml';
 import type { Runner } from '../exec/runner.js';
 import { crossNetworkGateway, eastWestAddress } from '../istio/eastwest.js';
-import { MANAGED_BY } from '../istio/labels.js';
+import { ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
+import { KIALI_SECRET } from '../plan/kiali.js';
 import type { Action } from '../plan/types.js';
 import { createRemoteSecret, type Istioctl } from '../tools/istioctl.js';
-import { apply, deleteObjects } from '../tools/kubectl.js';
+import { apply, deleteObjects, rolloutRestart } from '../tools/kubectl.js';
 
 export interface SecretEnds {
   /** The runner of the cluster the secret goes into. */
@@ -42,4 +43,31 @@ export async function applyEastWest(a: Action, runner: Runner): Promise<void> {
     [crossNetworkGateway(), ...(a.op.address ? [eastWestAddress(a.op.address)] : [])],
     `Exposing ${a.op.cluster}'s services to the other networks`,
   );
+}
+
+/** A cluster's Kiali given a kubeconfig for each other cluster, each with the token of that
+ * cluster's own Kiali service account; Kiali reads them when it starts. */
+export async function applyKiali(a: Action, into: Runner, peers: SecretEnds['of'][], istioctl: Istioctl): Promise<void> {
+  if (a.op.type !== 'kiali') return;
+  const kubeconfigs = await Promise.all(
+    peers.map(async (p) => {
+      const yaml = await createRemoteSecret(p.runner, istioctl, p.name, p.address, 'kiali');
+      const secret = parseAllDocuments(yaml)
+        .map((d) => d.toJS() as { kind?: string; stringData?: Record<string, string>; data?: Record<string, string> } | null)
+        .find((o) => o?.kind === 'Secret');
+      const text = secret?.stringData?.[p.name] ?? (secret?.data?.[p.name] ? Buffer.from(secret.data[p.name]!, 'base64').toString('utf8') : undefined);
+      if (!text) throw new Error(`istioctl create-remote-secret printed no kubeconfig of Kiali's account in ${p.name}`);
+      return [p.name, text] as const;
+    }),
+  );
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    // Kiali's own label, never istio/multiCluster: istiod would take it for a remote secret.
+    metadata: { name: KIALI_SECRET, namespace: ISTIO_NAMESPACE, labels: { ...MANAGED_BY, 'kiali.io/multiCluster': 'true' } },
+    stringData: Object.fromEntries(kubeconfigs),
+  };
+  await apply(into, [secret], `Giving ${a.op.cluster}'s Kiali the other clusters`);
+  await rolloutRestart(into, ISTIO_NAMESPACE, ['deployment/kiali']);
 }

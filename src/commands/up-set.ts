@@ -115,7 +115,7 @@ export async function convergeSet(app: App, scope: SetInScope): Promise<void> {
   });
   for (const n of notes) out.warn(n);
   if (!memberChanges && !ps.across.actions.some(changes))
-    out.log(`Verified ${ps.members.length} clusters and ${ps.across.actions.length} remote secrets: nothing to change.`);
+    out.log(`Verified ${ps.members.length} clusters and ${ps.across.actions.length} parts that join them: nothing to change.`);
   const first = ps.members[0]!.prepared.spec;
   out.print('');
   out.print(
@@ -141,11 +141,25 @@ async function joinClusters(app: App, ps: PreparedSet, steps: StepResult[]): Pro
   if (!todo.length) return;
   const byName = new Map(ps.members.map((m) => [m.prepared.spec.clusterName, m.prepared]));
   const addressOf = new Map(ps.seen.map((s) => [s.name, s.address]));
-  const { applyEastWest, applyRemoteSecret } = await import('../apply/remote-secrets.js');
+  const { applyEastWest, applyKiali, applyRemoteSecret } = await import('../apply/remote-secrets.js');
   const tasks: StepTask<object>[] = todo.map((a) => ({
     title: a.title.charAt(0).toUpperCase() + a.title.slice(1),
     run: async () => {
       if (a.op.type === 'east-west') return applyEastWest(a, byName.get(a.op.cluster)!.target.runner);
+      if (a.op.type === 'kiali') {
+        const into = byName.get(a.op.cluster)!;
+        const peers = a.op.peers.map((name) => {
+          const address = addressOf.get(name);
+          if (!address) throw new MeshupError(`The API server address of ${name} is not known`, { fix: 'Run meshup up again once it runs' });
+          return { runner: byName.get(name)!.target.runner, name, address };
+        });
+        const { istioctl } = await acquireIstio(into.target.runner, {
+          version: into.spec.istioVersion,
+          istioDir: into.spec.istioDir,
+          mirror: into.spec.istioMirror,
+        });
+        return applyKiali(a, into.target.runner, peers, istioctl);
+      }
       if (a.op.type !== 'remote-secret') return;
       const into = byName.get(a.op.into)!;
       const of = byName.get(a.op.of);

@@ -23,6 +23,14 @@ export interface MemberSeen {
   secrets?: readonly RemoteSecretSeen[];
   /** On a multi-network mesh: its east-west gateway as read (when it runs). */
   eastWest?: EastWestSeen;
+  /** Where Kiali is one of the addons: what its multi-cluster secret holds (when it runs). */
+  kiali?: KialiSeen;
+}
+
+export interface KialiSeen {
+  secret: 'absent' | 'ours' | 'foreign';
+  /** By cluster: the server and CA of the kubeconfig it holds for it. */
+  clusters?: Record<string, { server?: string; ca?: string }>;
 }
 
 export interface EastWestSeen {

@@ -73,6 +73,8 @@ export type Op =
   | { type: 'remote-secret'; into: string; of: string; remove?: string }
   /** A cluster's services exposed to the other networks of the mesh (plan/east-west.ts). */
   | { type: 'east-west'; cluster: string; address?: string }
+  /** A cluster's Kiali given a kubeconfig for each other cluster (plan/kiali.ts). */
+  | { type: 'kiali'; cluster: string; peers: string[] }
   | GatewayApiOp;
 
 export interface Action {

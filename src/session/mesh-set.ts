@@ -8,10 +8,11 @@ import { ISTIO_NAMESPACE, MANAGED_BY } from '../istio/labels.js';
 import { EASTWEST_GATEWAY } from '../istio/overlay.js';
 import type { KubeObject } from '../kube/objects.js';
 import { claimOf } from '../kube/ownership.js';
-import { readRemoteSecrets } from '../observe/remote-secrets.js';
+import { readRemoteSecrets, remoteSecretsOf } from '../observe/remote-secrets.js';
 import { shareMachineWork } from '../plan/cluster-set.js';
 import { planEastWest } from '../plan/east-west.js';
-import { type EastWestSeen, type MemberSeen, planRemoteSecrets } from '../plan/remote-secrets.js';
+import { KIALI_SECRET, planKiali } from '../plan/kiali.js';
+import { type EastWestSeen, type KialiSeen, type MemberSeen, planRemoteSecrets } from '../plan/remote-secrets.js';
 import type { Plan, Planned } from '../plan/types.js';
 import { getObject, kubeconfigCa } from '../tools/kubectl.js';
 import type { App } from './app.js';
@@ -65,7 +66,7 @@ export async function afterApply(app: App, ps: PreparedSet): Promise<PreparedSet
 }
 
 function acrossPlan(seen: MemberSeen[], adopt: boolean): Required<Planned> {
-  const parts = [planEastWest(seen, { adopt }), planRemoteSecrets(seen, { adopt })];
+  const parts = [planEastWest(seen, { adopt }), planRemoteSecrets(seen, { adopt }), planKiali(seen, { adopt })];
   return { actions: parts.flatMap((p) => p.actions ?? []), blockers: parts.flatMap((p) => p.blockers ?? []), notes: parts.flatMap((p) => p.notes ?? []) };
 }
 
@@ -74,9 +75,15 @@ async function observeAcross(members: readonly Prepared[]): Promise<MemberSeen[]
   return Promise.all(
     members.map(async ({ target, spec, observed }): Promise<MemberSeen> => {
       const multiNetwork = !!spec.mesh?.multiNetwork;
-      const base = { name: spec.clusterName, context: target.context, ...(multiNetwork ? { eastWest: { gateway: 'absent' as const } } : {}) };
+      const kiali = spec.addons.includes('kiali');
+      const base = {
+        name: spec.clusterName,
+        context: target.context,
+        ...(multiNetwork ? { eastWest: { gateway: 'absent' as const } } : {}),
+        ...(kiali ? { kiali: { secret: 'absent' as const } } : {}),
+      };
       if (observed.cluster.state !== 'running' || !observed.reachable) return base;
-      const [address, secrets, eastWest, ca] = await Promise.all([
+      const [address, secrets, eastWest, ca, kialiSeen] = await Promise.all([
         (target.provider.peerApiServer?.(target.runner, spec) ?? Promise.reject(new Error(`${target.provider.name} cannot say`))).then(
           (a) => ({ address: a }),
           (e: unknown) => ({ addressError: e instanceof Error ? e.message : String(e) }),
@@ -84,8 +91,9 @@ async function observeAcross(members: readonly Prepared[]): Promise<MemberSeen[]
         readRemoteSecrets(target.runner),
         multiNetwork ? readEastWest(target) : undefined,
         kubeconfigCa(target.runner).catch(() => undefined),
+        kiali ? readKiali(target) : undefined,
       ]);
-      return { ...base, ...address, secrets, ...(eastWest ? { eastWest } : {}), ...(ca ? { ca } : {}) };
+      return { ...base, ...address, secrets, ...(eastWest ? { eastWest } : {}), ...(ca ? { ca } : {}), ...(kialiSeen ? { kiali: kialiSeen } : {}) };
     }),
   );
 }
@@ -125,4 +133,13 @@ function canonical(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   return JSON.stringify(v);
+}
+
+/** Kiali's multi-cluster secret: whose it is, and the server and CA of each kubeconfig in it. */
+async function readKiali(target: Prepared['target']): Promise<KialiSeen> {
+  const secret = await getObject<KubeObject & { data?: Record<string, string> }>(target.runner, 'secret', KIALI_SECRET, ISTIO_NAMESPACE);
+  if (!secret) return { secret: 'absent' };
+  const claim = claimOf(secret, { label: 'app.kubernetes.io/managed-by', value: MANAGED_BY['app.kubernetes.io/managed-by'] });
+  const clusters = Object.fromEntries(remoteSecretsOf([secret]).map((s) => [s.cluster, { server: s.server, ca: s.ca }]));
+  return { secret: claim === 'ours' ? 'ours' : 'foreign', clusters };
 }

@@ -16,6 +16,14 @@ export function precheckArgs(): string[] {
 
 /** A Secret (on stdout) that lets another cluster's istiod read this one, at `server` as that
  * cluster reaches it; `name` is this cluster's ID in the mesh. */
-export function remoteSecretArgs(name: string, server: string): string[] {
-  return ['create-remote-secret', '--name', name, '--server', server];
+export function remoteSecretArgs(name: string, server: string, serviceAccount?: string): string[] {
+  return [
+    'create-remote-secret',
+    '--name',
+    name,
+    '--server',
+    server,
+    // Another workload's own account (Kiali's), which its addon made: never one made here.
+    ...(serviceAccount ? ['--service-account', serviceAccount, '--create-service-account=false'] : []),
+  ];
 }

@@ -115,11 +115,11 @@ export async function istioctlUninstallRevision(runner: Runner, istioctl: Istioc
 
 /** The remote secret for the runner's cluster (istioctl makes its reader service account and
  * token there when missing): the YAML it prints. */
-export async function createRemoteSecret(runner: Runner, istioctl: Istioctl, name: string, server: string): Promise<string> {
+export async function createRemoteSecret(runner: Runner, istioctl: Istioctl, name: string, server: string, serviceAccount?: string): Promise<string> {
   const r = await runner.run({
     tool: 'istioctl',
     bin: istioctl.bin,
-    args: remoteSecretArgs(name, server),
+    args: remoteSecretArgs(name, server, serviceAccount),
     step: `Making the remote secret of ${name}`,
     timeoutMs: 120_000,
   });

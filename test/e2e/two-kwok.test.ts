@@ -19,7 +19,7 @@ const meshup = async (args: string[]) => {
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1, all: `${r.stdout}\n${r.stderr}` };
 };
 const clusters = async () => (await execa('kwokctl', ['get', 'clusters'], { env, extendEnv: false })).stdout.split('\n').filter((n) => n.startsWith(base));
-const upArgs = ['up', '--provider', 'kwok', '--name', base, '--clusters', '2', '--profile', 'minimal', '--addons', '', '--no-gateway-api', '--yes'];
+const upArgs = ['up', '--provider', 'kwok', '--name', base, '--clusters', '2', '--profile', 'minimal', '--addons', 'kiali', '--no-gateway-api', '--yes'];
 
 beforeAll(async () => {
   const release = await buildRelease(join(dir, 'releases'), '1.31.1', { istioctl: join(bin, 'istioctl') });
@@ -71,13 +71,27 @@ describe('up --clusters 2 on kwok', () => {
         },
       );
       expect(id.stdout).toBe(n);
+      // Its Kiali reads the other cluster through a kubeconfig of that cluster's own Kiali account,
+      // in a secret istiod does not take for a remote secret.
+      const kiali = JSON.parse(
+        (await execa('kubectl', ['--context', `kwok-${n}`, 'get', 'secret', 'kiali-multi-cluster-secret', '-n', 'istio-system', '-o', 'json'], { env, extendEnv: false }))
+          .stdout,
+      ) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
+      expect(Object.keys(kiali.data)).toEqual([other]);
+      expect(kiali.metadata.labels).toMatchObject({ 'kiali.io/multiCluster': 'true' });
+      expect(kiali.metadata.labels['istio/multiCluster']).toBeUndefined();
+      const kubeconfig = Buffer.from(kiali.data[other]!, 'base64').toString('utf8');
+      expect(kubeconfig).toMatch(/server: https:\/\/127\.0\.0\.1:\d+/);
+      const tokenOf = (await execa('kubectl', ['--context', `kwok-${other}`, 'get', 'secrets', '-n', 'istio-system', '-o', 'jsonpath={.items[*].metadata.annotations.kubernetes\\.io/service-account\\.name}'], { env, extendEnv: false })).stdout;
+      expect(tokenOf.split(' ')).toContain('kiali');
     }
   }, 300_000);
 
   it('a warm re-run changes nothing and is told so; status shows each cluster and what it sees', async () => {
     const r = await meshup(['up', '--yes']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stderr).toContain('Verified 2 clusters and 2 remote secrets: nothing to change.');
+    // Two remote secrets and each cluster's Kiali.
+    expect(r.stderr).toContain('Verified 2 clusters and 4 parts that join them: nothing to change.');
     const s = await meshup(['status']);
     expect(s.exitCode, s.all).toBe(0);
     expect(s.stdout).toContain(`== cluster ${names[0]} of mesh ${base} ==`);

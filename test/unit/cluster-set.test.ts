@@ -9,6 +9,7 @@ import { emptyObserved, type Observed } from '../../src/observe/evaluate.js';
 import { kubeconfigServer, remoteSecretsOf } from '../../src/observe/remote-secrets.js';
 import { shareMachineWork } from '../../src/plan/cluster-set.js';
 import { planEastWest } from '../../src/plan/east-west.js';
+import { planKiali } from '../../src/plan/kiali.js';
 import { plan } from '../../src/plan/plan.js';
 import { planRemoteSecrets } from '../../src/plan/remote-secrets.js';
 import { blockerText, symbolOf } from '../../src/plan/types.js';
@@ -306,5 +307,56 @@ describe('multi-network: east-west gateways', () => {
     const [, single] = await members(pair('kind'));
     const plain = istioOverlays(single!, providerFor('kind')).gateways.spec as { components: { ingressGateways: { name: string }[] } };
     expect(plain.components.ingressGateways.map((g) => g.name)).toEqual(['istio-ingressgateway']);
+  });
+});
+
+describe('Kiali across the clusters', () => {
+  const member = (name: string, address: string, kiali: NonNullable<Parameters<typeof planKiali>[0][number]['kiali']>, ca = `CA-${name}`) => ({
+    name,
+    context: `kind-${name}`,
+    address,
+    ca,
+    secrets: [],
+    kiali,
+  });
+
+  it("each cluster's Kiali gets a kubeconfig of every other cluster's own Kiali account, then restarts", () => {
+    const p = planKiali([
+      member('meshup-1', 'https://172.18.0.2:6443', { secret: 'absent' }),
+      member('meshup-2', 'https://172.18.0.3:6443', { secret: 'absent' }),
+    ]);
+    expect(lines(p)).toEqual([
+      "+ let meshup-1's Kiali show meshup-2 (secret istio-system/kiali-multi-cluster-secret), and restart it",
+      "+ let meshup-2's Kiali show meshup-1 (secret istio-system/kiali-multi-cluster-secret), and restart it",
+    ]);
+    expect(p.actions![0]!.commands).toEqual([
+      'istioctl --context kind-meshup-2 create-remote-secret --name meshup-2 --server https://172.18.0.3:6443 --service-account kiali --create-service-account=false',
+      "kubectl --context kind-meshup-1 apply --server-side --field-manager=meshup --force-conflicts -f - <<'MESHUP_EOF'\n<secret istio-system/kiali-multi-cluster-secret: a kubeconfig for each of meshup-2>\nMESHUP_EOF",
+      'kubectl --context kind-meshup-1 rollout restart deployment/kiali -n istio-system',
+    ]);
+  });
+
+  it('verified when each kubeconfig names the other cluster as it is now; repaired when not', () => {
+    const right = { secret: 'ours' as const, clusters: { 'meshup-2': { server: 'https://172.18.0.3:6443', ca: 'CA-meshup-2' } } };
+    const other = { secret: 'ours' as const, clusters: { 'meshup-1': { server: 'https://172.18.0.2:6443', ca: 'CA-meshup-1' } } };
+    expect(lines(planKiali([member('meshup-1', 'https://172.18.0.2:6443', right), member('meshup-2', 'https://172.18.0.3:6443', other)]))).toEqual([
+      "= keep meshup-1's Kiali showing meshup-2",
+      "= keep meshup-2's Kiali showing meshup-1",
+    ]);
+    const stale = { secret: 'ours' as const, clusters: { 'meshup-2': { server: 'https://172.18.0.3:6443', ca: 'OLD' }, 'meshup-9': { server: 'https://x' } } };
+    const [a] = planKiali([member('meshup-1', 'https://172.18.0.2:6443', stale), member('meshup-2', 'https://172.18.0.3:6443', other)]).actions!;
+    expect(a!.change).toBe('update');
+    expect(a!.reasons).toEqual([
+      'its kubeconfig for meshup-2 is of an earlier cluster of that name',
+      'it holds a kubeconfig for meshup-9, no longer in the mesh',
+    ]);
+  });
+
+  it('a secret of that name meshup did not make is refused', () => {
+    const p = planKiali([
+      member('meshup-1', 'https://172.18.0.2:6443', { secret: 'foreign' }),
+      member('meshup-2', 'https://172.18.0.3:6443', { secret: 'absent' }),
+    ]);
+    expect(p.blockers!.map(blockerText)[0]).toMatch(/^secret istio-system\/kiali-multi-cluster-secret in meshup-1 exists and is not meshup's/);
   });
 });
