@@ -1,4 +1,4 @@
-import { clusterOptions, type Declaration, examples } from '../define.js';
+import { clusterOptions, type Declaration, examples, MEMBER_OPTION } from '../define.js';
 
 export const upgradeCommand: Declaration = (program, w) =>
   clusterOptions(
@@ -22,4 +22,6 @@ export const upgradeCommand: Declaration = (program, w) =>
         'meshup upgrade --to 1.31.2 --in-place',
       ),
     )
-    .action(w.action(async () => (await import('../../commands/upgrade.js')).upgrade));
+    .option(...MEMBER_OPTION)
+    // On a mesh of several clusters each one's canary carries its mesh values (cluster ID, network).
+    .action(w.action(async () => (await import('../../commands/upgrade.js')).upgrade, 'each-cluster'));
