@@ -2,6 +2,7 @@
 // configuration and for meshup's own end-to-end tests; nothing runs in its pods.
 
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../config/paths.js';
 import type { Spec } from '../config/spec.js';
@@ -22,7 +23,7 @@ import {
   kwokStartArgs,
 } from '../tools/kwokctl.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { serialized } from '../util/mutex.js';
+import { withLockIfPossible } from '../util/lockfile.js';
 import type { Provider } from './types.js';
 
 const BINARIES: [keyof KwokBinaries, string, string][] = [
@@ -95,9 +96,15 @@ export const kwokProvider: Provider = {
     const yaml = kwokctlConfigYaml(kwokBinaries(runner.env));
     const file = configFile(runner.env, spec.clusterName);
     await writeFileAtomic(file, yaml);
-    // kwokctl picks its components' ports itself: two clusters made at once can pick the same
-    // one, and the one that loses runs without a working part (its nodes never Ready).
-    await serialized('kwokctl create', () => kwokCreate(runner, spec.clusterName, file, yaml));
+    // kwokctl picks its components' ports itself, counting down from the same number in every
+    // process: two clusters made at once on this machine (by one meshup or two) pick the same ones,
+    // and the one that loses runs without a part (its node is never Ready). One at a time, then.
+    await withLockIfPossible(
+      join(tmpdir(), 'meshup-kwokctl-create.lock'),
+      `kwokctl create cluster --name ${spec.clusterName}`,
+      { wait: true, signal: runner.signal },
+      () => kwokCreate(runner, spec.clusterName, file, yaml),
+    );
     answering?.();
     await apply(runner, nodeYaml(spec), 'Adding a simulated node');
   },
