@@ -74,15 +74,34 @@ describe('up --clusters 2 on kwok', () => {
       // Its Kiali reads the other cluster through a kubeconfig of that cluster's own Kiali account,
       // in a secret istiod does not take for a remote secret.
       const kiali = JSON.parse(
-        (await execa('kubectl', ['--context', `kwok-${n}`, 'get', 'secret', 'kiali-multi-cluster-secret', '-n', 'istio-system', '-o', 'json'], { env, extendEnv: false }))
-          .stdout,
+        (
+          await execa('kubectl', ['--context', `kwok-${n}`, 'get', 'secret', 'kiali-multi-cluster-secret', '-n', 'istio-system', '-o', 'json'], {
+            env,
+            extendEnv: false,
+          })
+        ).stdout,
       ) as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
       expect(Object.keys(kiali.data)).toEqual([other]);
       expect(kiali.metadata.labels).toMatchObject({ 'kiali.io/multiCluster': 'true' });
       expect(kiali.metadata.labels['istio/multiCluster']).toBeUndefined();
       const kubeconfig = Buffer.from(kiali.data[other]!, 'base64').toString('utf8');
       expect(kubeconfig).toMatch(/server: https:\/\/127\.0\.0\.1:\d+/);
-      const tokenOf = (await execa('kubectl', ['--context', `kwok-${other}`, 'get', 'secrets', '-n', 'istio-system', '-o', 'jsonpath={.items[*].metadata.annotations.kubernetes\\.io/service-account\\.name}'], { env, extendEnv: false })).stdout;
+      const tokenOf = (
+        await execa(
+          'kubectl',
+          [
+            '--context',
+            `kwok-${other}`,
+            'get',
+            'secrets',
+            '-n',
+            'istio-system',
+            '-o',
+            'jsonpath={.items[*].metadata.annotations.kubernetes\\.io/service-account\\.name}',
+          ],
+          { env, extendEnv: false },
+        )
+      ).stdout;
       expect(tokenOf.split(' ')).toContain('kiali');
     }
   }, 300_000);
