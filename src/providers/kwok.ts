@@ -98,12 +98,22 @@ export const kwokProvider: Provider = {
     await writeFileAtomic(file, yaml);
     // kwokctl picks its components' ports itself, counting down from the same number in every
     // process: two clusters made at once on this machine (by one meshup or two) pick the same ones,
-    // and the one that loses runs without a part (its node is never Ready). One at a time, then.
+    // and the one that loses runs without a part (its node is never Ready). One at a time, then;
+    // and once more after a failure: a kwokctl that is not meshup's may have taken a port first
+    // (its component then fails to start, and kwokctl says the API server refused it).
     await withLockIfPossible(
       join(tmpdir(), 'meshup-kwokctl-create.lock'),
       `kwokctl create cluster --name ${spec.clusterName}`,
       { wait: true, signal: runner.signal },
-      () => kwokCreate(runner, spec.clusterName, file, yaml),
+      async () => {
+        try {
+          await kwokCreate(runner, spec.clusterName, file, yaml);
+        } catch (e) {
+          if (runner.signal?.aborted || runner.dryRun) throw e;
+          await kwokDelete(runner.forCleanup(), spec.clusterName).catch(() => undefined);
+          await kwokCreate(runner, spec.clusterName, file, yaml);
+        }
+      },
     );
     answering?.();
     await apply(runner, nodeYaml(spec), 'Adding a simulated node');
